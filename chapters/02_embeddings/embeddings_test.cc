@@ -1,0 +1,98 @@
+// chapters/02_embeddings/embeddings_test.cc — our embeddings against PyTorch's.
+//
+// Each case in tests/references/02_embeddings/ holds token ids, the tables and
+// PyTorch's outputs (tests/cases/ch02_embeddings.py). Tolerance: an element
+// passes when |ours - torch| <= 1e-6 + 1e-5 * |torch|. Lookups are exact
+// copies; the only rounding is in one float addition per element and in the
+// sinusoids, which both sides compute in double and round once.
+#include <gtest/gtest.h>
+
+#include "chapters/02_embeddings/embeddings.h"
+#include "chapters/02_embeddings/sinusoidal.h"
+#include "common/testing/reference.h"
+
+namespace gpt {
+namespace {
+
+using testing::config_int;
+using testing::load_reference;
+
+const Tolerance kTol{1e-6, 1e-5};
+
+class EmbeddingsReference : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EmbeddingsReference, TokenEmbeddingMatchesPyTorch) {
+  const Safetensors ref = load_reference("02_embeddings", GetParam());
+  const int B = config_int(ref, "B"), T = config_int(ref, "T");
+  const int C = config_int(ref, "embed_size"), V = config_int(ref, "vocab_size");
+  std::vector<float> out(size_t(B) * T * C);
+  token_embedding_forward(out.data(), ref.ints("in.tokens").data(),
+                          ref.floats("wte.weight").data(), B, T, C, V);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.token_embedding", kTol);
+}
+
+TEST_P(EmbeddingsReference, PositionTableMatchesPyTorch) {
+  const Safetensors ref = load_reference("02_embeddings", GetParam());
+  const int P = config_int(ref, "max_length"), C = config_int(ref, "embed_size");
+  std::vector<float> table(size_t(P) * C);
+  if (ref.metadata.at("positions") == "sinusoidal") {
+    sinusoidal_table(table.data(), P, C);
+  } else {
+    table = ref.floats("wpe.weight");  // learned: the table is a parameter
+  }
+  EXPECT_MATCHES_REFERENCE(table, ref, "out.position_table", kTol);
+}
+
+TEST_P(EmbeddingsReference, EmbeddingMatchesPyTorch) {
+  const Safetensors ref = load_reference("02_embeddings", GetParam());
+  const int B = config_int(ref, "B"), T = config_int(ref, "T"), P = config_int(ref, "max_length");
+  const int C = config_int(ref, "embed_size"), V = config_int(ref, "vocab_size");
+  std::vector<float> positions(size_t(P) * C);
+  if (ref.metadata.at("positions") == "sinusoidal") {
+    sinusoidal_table(positions.data(), P, C);
+  } else {
+    positions = ref.floats("wpe.weight");
+  }
+  std::vector<float> out(size_t(B) * T * C);
+  embedding_forward(out.data(), ref.ints("in.tokens").data(), ref.floats("wte.weight").data(),
+                    positions.data(), B, T, C, V);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.embeddings", kTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, EmbeddingsReference,
+                         ::testing::Values("learned", "sinusoidal", "learned_full_length",
+                                           "sinusoidal_long"));
+
+TEST(Embeddings, TokenOutsideTheVocabularyIsAClearError) {
+  const std::vector<float> wte(4 * 2, 0.0f), positions(3 * 2, 0.0f);
+  const std::vector<int32_t> tokens = {0, 4, 1};
+  std::vector<float> out(3 * 2);
+  try {
+    embedding_forward(out.data(), tokens.data(), wte.data(), positions.data(), 1, 3, 2, 4);
+    FAIL() << "no error for token id 4 with V = 4";
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("token id 4"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Sinusoidal, OddEmbedSizeIsAClearError) {
+  std::vector<float> table(4 * 3);
+  EXPECT_THROW(sinusoidal_table(table.data(), 4, 3), std::invalid_argument);
+}
+
+TEST(Sinusoidal, NearbyPositionsAreMoreAlikeThanDistantOnes) {
+  const int P = 64, C = 32;
+  std::vector<float> table(P * C);
+  sinusoidal_table(table.data(), P, C);
+  const auto dot = [&](int p, int q) {
+    double s = 0;
+    for (int c = 0; c < C; ++c) s += table[p * C + c] * table[q * C + c];
+    return s;
+  };
+  EXPECT_NEAR(dot(10, 10), C / 2.0, 1e-4);  // sin² + cos² = 1 per channel pair
+  EXPECT_GT(dot(10, 11), dot(10, 20));
+  EXPECT_GT(dot(10, 20), dot(10, 50));
+}
+
+}  // namespace
+}  // namespace gpt

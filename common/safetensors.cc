@@ -1,0 +1,229 @@
+// common/safetensors.cc — the safetensors reader and writer (see the header).
+#include "common/safetensors.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace gpt {
+namespace {
+
+// A header larger than this is certainly not one of ours.
+constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw SafetensorsError("safetensors file '" + path + "': " + what);
+}
+
+DType parse_dtype(const std::string& path, const std::string& name,
+                  const std::string& text) {
+  if (text == "F32") return DType::F32;
+  if (text == "I32") return DType::I32;
+  if (text == "I64") return DType::I64;
+  fail(path, "tensor '" + name + "' has dtype '" + text +
+                 "'; supported dtypes are F32, I32 and I64");
+}
+
+}  // namespace
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return "F32";
+    case DType::I32: return "I32";
+    case DType::I64: return "I64";
+  }
+  return "?";
+}
+
+int dtype_size(DType dtype) { return dtype == DType::I64 ? 8 : 4; }
+
+int64_t StoredTensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Safetensors Safetensors::read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot be opened (does it exist?)");
+  std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (file.size() < 8) fail(path, "is " + std::to_string(file.size()) +
+                                      " bytes long, shorter than the 8-byte header length");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<unsigned char>(file[i]);
+  if (header_len > kMaxHeaderBytes || header_len > file.size() - 8) {
+    fail(path, "declares a " + std::to_string(header_len) + "-byte header but only " +
+                   std::to_string(file.size() - 8) + " bytes follow");
+  }
+  const uint64_t data_start = 8 + header_len;
+  const uint64_t data_len = file.size() - data_start;
+
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(file.begin() + 8, file.begin() + static_cast<long>(data_start));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!header.is_object()) fail(path, "header is not a JSON object");
+
+  Safetensors result;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) fail(path, "__metadata__ is not an object");
+      for (const auto& [key, value] : entry.items()) {
+        if (!value.is_string()) fail(path, "metadata '" + key + "' is not a string");
+        result.metadata[key] = value.get<std::string>();
+      }
+      continue;
+    }
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+        !entry.contains("data_offsets") || !entry["dtype"].is_string() ||
+        !entry["shape"].is_array() || !entry["data_offsets"].is_array() ||
+        entry["data_offsets"].size() != 2) {
+      fail(path, "tensor '" + name + "' needs dtype, shape and two data_offsets");
+    }
+    StoredTensor t;
+    t.dtype = parse_dtype(path, name, entry["dtype"].get<std::string>());
+    uint64_t numel = 1;
+    for (const auto& d : entry["shape"]) {
+      if (!d.is_number_unsigned()) fail(path, "tensor '" + name + "' has a non-integer or negative dimension");
+      const uint64_t dim = d.get<uint64_t>();
+      if (dim != 0 && numel > std::numeric_limits<uint32_t>::max() / dim) {
+        fail(path, "tensor '" + name + "' is impossibly large");
+      }
+      numel *= dim;
+      t.shape.push_back(static_cast<int64_t>(dim));
+    }
+    const auto& offsets = entry["data_offsets"];
+    if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
+      fail(path, "tensor '" + name + "' has non-integer data_offsets");
+    }
+    const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+    if (begin > end || end > data_len) {
+      fail(path, "tensor '" + name + "' has data_offsets [" + std::to_string(begin) + ", " +
+                     std::to_string(end) + "] outside the " + std::to_string(data_len) +
+                     " data bytes");
+    }
+    if (end - begin != numel * dtype_size(t.dtype)) {
+      fail(path, "tensor '" + name + "' holds " + std::to_string(end - begin) +
+                     " bytes but its shape and dtype need " +
+                     std::to_string(numel * dtype_size(t.dtype)));
+    }
+    t.bytes.assign(file.begin() + static_cast<long>(data_start + begin),
+                   file.begin() + static_cast<long>(data_start + end));
+    ranges.emplace_back(begin, end);
+    result.tensors_.emplace(name, std::move(t));
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].first < ranges[i - 1].second) fail(path, "two tensors' data overlap");
+  }
+  return result;
+}
+
+void Safetensors::write(const std::string& path) const {
+  nlohmann::json header = nlohmann::json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors_) {
+    header[name] = {{"dtype", dtype_name(t.dtype)},
+                    {"shape", t.shape},
+                    {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
+
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw SafetensorsError("cannot write '" + temporary + "'");
+    unsigned char length[8];
+    for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(text.size() >> (8 * i));
+    out.write(reinterpret_cast<const char*>(length), 8);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    for (const auto& [name, t] : tensors_) {
+      out.write(reinterpret_cast<const char*>(t.bytes.data()),
+                static_cast<std::streamsize>(t.bytes.size()));
+    }
+    out.flush();
+    if (!out) throw SafetensorsError("writing '" + temporary + "' failed (disk full?)");
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    throw SafetensorsError("cannot rename '" + temporary + "' to '" + path + "'");
+  }
+}
+
+void Safetensors::put_floats(const std::string& name, const std::vector<int64_t>& shape,
+                             const float* data) {
+  StoredTensor t;
+  t.dtype = DType::F32;
+  t.shape = shape;
+  t.bytes.resize(static_cast<size_t>(t.numel()) * sizeof(float));
+  std::memcpy(t.bytes.data(), data, t.bytes.size());  // x86-64 is little-endian
+  tensors_[name] = std::move(t);
+}
+
+void Safetensors::put_ints(const std::string& name, const std::vector<int64_t>& shape,
+                           const int32_t* data) {
+  StoredTensor t;
+  t.dtype = DType::I32;
+  t.shape = shape;
+  t.bytes.resize(static_cast<size_t>(t.numel()) * sizeof(int32_t));
+  std::memcpy(t.bytes.data(), data, t.bytes.size());
+  tensors_[name] = std::move(t);
+}
+
+bool Safetensors::has(const std::string& name) const { return tensors_.count(name) > 0; }
+
+const StoredTensor& Safetensors::get(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw SafetensorsError("no tensor named '" + name + "'");
+  return it->second;
+}
+
+std::vector<int64_t> Safetensors::shape(const std::string& name) const { return get(name).shape; }
+
+std::vector<float> Safetensors::floats(const std::string& name) const {
+  const StoredTensor& t = get(name);
+  if (t.dtype != DType::F32) {
+    throw SafetensorsError("tensor '" + name + "' is " + dtype_name(t.dtype) + ", not F32");
+  }
+  std::vector<float> values(static_cast<size_t>(t.numel()));
+  std::memcpy(values.data(), t.bytes.data(), t.bytes.size());
+  return values;
+}
+
+std::vector<int32_t> Safetensors::ints(const std::string& name) const {
+  const StoredTensor& t = get(name);
+  std::vector<int32_t> values(static_cast<size_t>(t.numel()));
+  if (t.dtype == DType::I32) {
+    std::memcpy(values.data(), t.bytes.data(), t.bytes.size());
+  } else if (t.dtype == DType::I64) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      int64_t v;
+      std::memcpy(&v, t.bytes.data() + 8 * i, 8);
+      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+        throw SafetensorsError("tensor '" + name + "' holds " + std::to_string(v) +
+                               ", which does not fit 32 bits");
+      }
+      values[i] = static_cast<int32_t>(v);
+    }
+  } else {
+    throw SafetensorsError("tensor '" + name + "' is F32, not an integer tensor");
+  }
+  return values;
+}
+
+std::vector<std::string> Safetensors::names() const {
+  std::vector<std::string> result;
+  for (const auto& [name, t] : tensors_) result.push_back(name);
+  return result;
+}
+
+}  // namespace gpt

@@ -1,0 +1,1 @@
+"""The PyTorch reference GPT: one small module per chapter of the course."""

@@ -1,0 +1,91 @@
+"""The chapter pattern as Bazel macros: a library with an exercise, its tests,
+proof that the exercise fails those tests, and the lesson's code-quote check.
+
+In a chapter's BUILD:
+
+    chapter_library(
+        name = "tokens",
+        srcs = ["encode_decode.cc", ...],
+        exercises = {"encode_decode.cc": "encode_decode_exercise.cc"},
+        ...
+    )
+    chapter_test(name = "tokens_test", srcs = [...], library = ":tokens")
+    lesson_test()
+"""
+
+def chapter_library(name, srcs, hdrs, exercises = {}, deps = [], **kwargs):
+    """A cc_library that compiles the learner's files under --config=exercise.
+
+    Args:
+      name: the library; also defines `name + "_exercise"`, always the learner's version.
+      srcs: the solution's sources.
+      hdrs: public headers, shared by the solution and the exercise.
+      exercises: {solution source: learner's stub} for the functions the learner writes.
+      deps: dependencies.
+      **kwargs: passed to cc_library.
+    """
+    learner = [exercises.get(s, s) for s in srcs]
+    for solution in exercises:
+        if solution not in srcs:
+            fail("exercise for %s, which is not among srcs" % solution)
+    native.cc_library(
+        name = name,
+        srcs = select({
+            "//tools:exercise": learner,
+            "//conditions:default": srcs,
+        }),
+        hdrs = hdrs,
+        deps = deps,
+        **kwargs
+    )
+    if exercises:
+        native.cc_library(
+            name = name + "_exercise",
+            testonly = True,
+            srcs = learner,
+            hdrs = hdrs,
+            deps = deps,
+            **kwargs
+        )
+
+def chapter_test(name, srcs, library, deps = [], data = [], size = "small", **kwargs):
+    """A GoogleTest test of `library`, plus `name + "_fails_on_exercise"`.
+
+    The second test links the same test code against the untouched exercise
+    stubs and passes only if GoogleTest reports failures: a test that cannot
+    fail would be a defect.
+    """
+    native.cc_test(
+        name = name,
+        srcs = srcs,
+        deps = [library] + deps + ["@system//:gtest_main"],
+        data = data,
+        size = size,
+        **kwargs
+    )
+    native.cc_binary(
+        name = name + "_on_exercise",
+        testonly = True,
+        srcs = srcs,
+        deps = [library + "_exercise"] + deps + ["@system//:gtest_main"],
+        data = data,
+    )
+    native.sh_test(
+        name = name + "_fails_on_exercise",
+        srcs = ["//tools:expect_test_failure.sh"],
+        args = ["$(rootpath :%s_on_exercise)" % name],
+        data = [":%s_on_exercise" % name] + data,
+        size = size,
+    )
+
+def lesson_test(name = "lesson_test", extra_sources = []):
+    """Checks that every code block the chapter's README quotes matches the source."""
+    native.sh_test(
+        name = name,
+        srcs = ["//tools:lesson_quotes_test.sh"],
+        args = [native.package_name()],
+        data = ["README.md", "//tools:lesson_quotes.py"] + extra_sources + native.glob(
+            ["*.h", "*.cc", "*.cu", "*.cuh", "*.py", "BUILD"],
+        ),
+        size = "small",
+    )

@@ -1,0 +1,22 @@
+#!/bin/bash
+# The quote checker must pass a faithful quote and fail a stale one.
+set -u
+dir="$TEST_TMPDIR/chapter"
+mkdir -p "$dir"
+cat >"$dir/op.cc" <<'SRC'
+int unrelated();
+// lesson: twice
+int twice(int x) {
+  return 2 * x;
+}
+// end lesson
+SRC
+printf '# Lesson\n<!-- quote: op.cc twice -->\n```cpp\nint twice(int x) {\n  return 2 * x;\n}\n```\n' >"$dir/README.md"
+/usr/bin/python3 tools/lesson_quotes.py --check "$dir" || { echo "FAIL: faithful quote rejected"; exit 1; }
+sed -i 's/2 \* x/x + x/' "$dir/README.md"
+if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
+  echo "FAIL: stale quote accepted"; exit 1
+fi
+/usr/bin/python3 tools/lesson_quotes.py --fix "$dir" && /usr/bin/python3 tools/lesson_quotes.py --check "$dir" ||
+  { echo "FAIL: --fix did not repair the quote"; exit 1; }
+echo "lesson quote checker: ok"

@@ -1,0 +1,50 @@
+#!/bin/bash
+# tools/setup.sh — installs everything the course needs on Debian 12. Idempotent:
+# it installs only missing packages and runs `apt-get update` only when apt
+# does not know a package it must install. Every README command calls it.
+set -euo pipefail
+
+# What each package is for:
+packages=(
+  bazel-bootstrap      # Bazel 4.2.3, the build
+  g++                  # the C++ compiler
+  libeigen3-dev        # Eigen 3.4: the CPU chapters' linear algebra
+  libgtest-dev         # GoogleTest
+  libgmock-dev         # GoogleMock (linked with GoogleTest)
+  libbenchmark-dev     # Google Benchmark
+  nlohmann-json3-dev   # JSON: safetensors headers, configs
+  libcli11-dev         # command-line flags of the demos and programs
+  python3-torch        # the PyTorch reference model (tests/)
+  python3-numpy        # its tensor files
+  r-cran-janeaustenr   # the default corpus: Jane Austen's six novels
+  bible-kjv            # a second corpus: the King James Bible
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  unknown=0
+  for p in "${missing[@]}"; do
+    apt-cache show "$p" >/dev/null 2>&1 || unknown=1
+  done
+  if [ "$unknown" -eq 1 ]; then
+    $sudo apt-get update -q
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The CUDA toolkit does not come from Debian: the course expects it at
+# /usr/local/cuda (CUDA 12 or 13). Without it the CUDA targets cannot build.
+if [ ! -x /usr/local/cuda/bin/nvcc ]; then
+  echo "setup: ERROR: no CUDA toolkit at /usr/local/cuda (nvcc missing)." >&2
+  echo "setup: the CUDA chapters compile everywhere, GPU or not, and need the toolkit." >&2
+  exit 1
+fi
