@@ -10,6 +10,7 @@ tensors, names, shapes and metadata must match exactly). CI runs it, so the
 committed references cannot drift from the reference model.
 """
 import argparse
+import glob
 import importlib
 import os
 import sys
@@ -22,10 +23,9 @@ sys.path.insert(0, HERE)
 
 from reference import safetensors_io  # noqa: E402
 
-# One module per chapter, in course order.
-CHAPTER_MODULES = [
-    "cases.ch02_embeddings",
-]
+# One module per chapter, tests/cases/chNN_name.py, in course order.
+CHAPTER_MODULES = sorted("cases." + os.path.basename(p)[:-3]
+                         for p in glob.glob(os.path.join(HERE, "cases", "ch*.py")))
 ATOL, RTOL = 1e-6, 1e-5
 
 

@@ -1,0 +1,64 @@
+// chapters/06_transformer_block/block.h — attention and feed-forward, with
+// residual connections and LayerNorm, in either arrangement:
+//
+//   pre-LN (GPT-2):          r = x + attn(ln1(x));   out = r + mlp(ln2(r))
+//   post-LN (original GPT):  r = ln1(x + attn(x));   out = ln2(r + mlp(r))
+//
+// Dropout: in training, GPT applies dropout to the attention weights and to
+// each sub-layer's output before it is added to the stream (chapter 09). At
+// inference dropout is the identity, so this forward pass has none.
+#pragma once
+
+#include <cstddef>
+
+#include "chapters/04_multihead_attention/multihead_attention.h"
+#include "chapters/05_feedforward_layernorm/feedforward.h"
+#include "chapters/05_feedforward_layernorm/gelu.h"
+
+namespace gpt {
+
+enum class NormPlacement { Pre, Post };
+
+struct BlockConfig {
+  int B, T, C, H, F;  // batch, time, channels, heads, ff_dim
+  NormPlacement norm = NormPlacement::Pre;
+  GeluForm gelu = GeluForm::Erf;
+  float eps = 1e-5f;  // LayerNorm epsilon
+};
+
+struct BlockParams {
+  const float* ln1_weight;  // (C)
+  const float* ln1_bias;    // (C)
+  AttentionParams attn;
+  const float* ln2_weight;  // (C)
+  const float* ln2_bias;    // (C)
+  FeedForwardParams mlp;
+};
+
+// Every intermediate tensor of one block, kept for inspection and backward.
+struct BlockActivations {
+  float* ln1;            // (B, T, C)  pre: ln1(x)       post: ln1(x + attn_out)
+  float* ln1_mean;       // (B, T)
+  float* ln1_rstd;       // (B, T)
+  AttentionActivations attn;
+  float* attn_out;       // (B, T, C)  the attention sub-layer's output
+  float* residual1;      // (B, T, C)  pre: x + attn_out   post: x + attn_out (before ln1)
+  float* ln2;            // (B, T, C)  pre: ln2(residual1) post: ln2(ln1 + mlp_out)
+  float* ln2_mean;       // (B, T)
+  float* ln2_rstd;       // (B, T)
+  float* mlp_hidden;     // (B, T, F)  before GELU
+  float* mlp_activated;  // (B, T, F)  after GELU
+  float* mlp_out;        // (B, T, C)
+  float* residual2;      // (B, T, C)  pre: residual1 + mlp_out  post: ln1 + mlp_out
+
+  static size_t size(const BlockConfig& config);
+  static BlockActivations carve(float* buffer, const BlockConfig& config);
+};
+
+void block_forward(float* out,                // (B, T, C)
+                   BlockActivations& acts,
+                   const float* inp,          // (B, T, C)
+                   const BlockParams& params,
+                   const BlockConfig& config);
+
+}  // namespace gpt
