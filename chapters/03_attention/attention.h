@@ -9,7 +9,8 @@
 //   out     = weights · v                       (T, hs)
 //
 // N independent sequences (a batch, or a batch times heads in chapter 04) are
-// processed one after another.
+// processed one after another. Throws std::invalid_argument unless T >= 1 and
+// hs >= 1.
 #pragma once
 
 namespace gpt {

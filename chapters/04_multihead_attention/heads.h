@@ -9,6 +9,11 @@
 
 namespace gpt {
 
+// hs = C / H, the channels of one head. Throws std::invalid_argument
+// ("heads (5) must divide embed_size (32)") unless H >= 1 divides C.
+// (Defined in multihead_attention.cc; split_heads and merge_heads use it too.)
+int head_size(int C, int H);
+
 // q[b, h, t, :] = qkv[b, t, 0C + h*hs : 0C + (h+1)*hs], likewise k (1C) and v (2C).
 void split_heads(float* q,            // (B, H, T, hs)
                  float* k,            // (B, H, T, hs)

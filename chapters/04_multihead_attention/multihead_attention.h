@@ -32,7 +32,9 @@ struct AttentionActivations {
   float* y;        // (B, H, T, hs)
   float* merged;   // (B, T, C)
 
-  // Floats needed by all of the above, and how to carve them out of one buffer.
+  // Floats needed by all of the above, and how to carve them out of one buffer:
+  // the tensors lie one after another in the order listed. Both throw
+  // std::invalid_argument when H does not divide C.
   static size_t size(int B, int T, int C, int H);
   static AttentionActivations carve(float* buffer, int B, int T, int C, int H);
 };

@@ -55,6 +55,10 @@ struct BlockActivations {
   static BlockActivations carve(float* buffer, const BlockConfig& config);
 };
 
+// Throws std::invalid_argument unless B >= 0, T, C, H, F >= 1 and H divides C.
+// BlockActivations::size, carve and block_forward all check.
+void check_block_config(const BlockConfig& config);
+
 void block_forward(float* out,                // (B, T, C)
                    BlockActivations& acts,
                    const float* inp,          // (B, T, C)

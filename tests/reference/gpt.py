@@ -15,15 +15,17 @@ class GPT(nn.Module):
         self.config = config.check()
         self.embeddings = Embeddings(config)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.num_layers))
-        # The original GPT's post-LN blocks end in a LayerNorm already; pre-LN
-        # blocks leave the residual stream unnormalized, so GPT-2 adds ln_f.
+        # Pre-LN blocks (GPT-2) leave the residual stream unnormalized, so GPT-2
+        # adds ln_f before the output projection. The original post-LN GPT had
+        # none (its blocks end in a LayerNorm); the course keeps ln_f in both
+        # arrangements, so that the two differ only inside the blocks.
         self.ln_f = nn.LayerNorm(config.embed_size, eps=config.layernorm_eps)
         self.lm_head = nn.Linear(config.embed_size, config.vocab_size, bias=False)
         if config.tie_weights:
             self.lm_head.weight = self.embeddings.wte.weight
         self.init_weights()
 
-    def init_weights(self, generator=None):
+    def init_weights(self):
         """GPT-2's initialisation: N(0, 0.02), residual projections / sqrt(2 L)."""
         residual_std = 0.02 / math.sqrt(2 * self.config.num_layers)
         for name, p in self.named_parameters():
@@ -32,9 +34,9 @@ class GPT(nn.Module):
             elif ".ln" in name or name.startswith("ln_f"):
                 nn.init.ones_(p)
             elif name.endswith("attn.proj.weight") or name.endswith("mlp.proj.weight"):
-                nn.init.normal_(p, 0.0, residual_std, generator=generator)
+                nn.init.normal_(p, 0.0, residual_std)
             else:
-                nn.init.normal_(p, 0.0, 0.02, generator=generator)
+                nn.init.normal_(p, 0.0, 0.02)
 
     def named_tensors(self):
         """The model's parameters under the names the C++ checkpoints use."""

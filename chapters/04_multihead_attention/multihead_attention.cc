@@ -1,0 +1,62 @@
+// chapters/04_multihead_attention/multihead_attention.cc — chapter 04: H heads of
+// chapter 03's attention between two linear projections.
+#include "chapters/04_multihead_attention/multihead_attention.h"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "chapters/03_attention/attention.h"
+#include "chapters/04_multihead_attention/heads.h"
+#include "chapters/04_multihead_attention/linear.h"
+
+namespace gpt {
+
+int head_size(int C, int H) {
+  if (H < 1 || C < 1 || C % H != 0) {
+    throw std::invalid_argument("heads (" + std::to_string(H) + ") must divide embed_size (" +
+                                std::to_string(C) + ")");
+  }
+  return C / H;
+}
+
+size_t AttentionActivations::size(int B, int T, int C, int H) {
+  head_size(C, H);
+  const size_t BT = size_t(B) * T;
+  return BT * 3 * C        // qkv
+         + 3 * BT * C      // q, k, v: (B, H, T, hs) holds B*T*C floats
+         + size_t(B) * H * T * T  // weights
+         + BT * C          // y
+         + BT * C;         // merged
+}
+
+AttentionActivations AttentionActivations::carve(float* buffer, int B, int T, int C, int H) {
+  head_size(C, H);
+  const size_t BT = size_t(B) * T;
+  AttentionActivations a;
+  float* p = buffer;
+  const auto take = [&p](size_t n) { float* start = p; p += n; return start; };
+  a.qkv = take(BT * 3 * C);
+  a.q = take(BT * C);
+  a.k = take(BT * C);
+  a.v = take(BT * C);
+  a.weights = take(size_t(B) * H * T * T);
+  a.y = take(BT * C);
+  a.merged = take(BT * C);
+  return a;
+}
+
+// lesson: multihead_attention_forward
+void multihead_attention_forward(float* out, AttentionActivations& acts, const float* inp,
+                                 const AttentionParams& params, int B, int T, int C, int H) {
+  const int hs = head_size(C, H);  // throws unless H divides C
+  const int BT = B * T;
+  linear_forward(acts.qkv, inp, params.qkv_weight, params.qkv_bias, BT, C, 3 * C);  // (B, T, 3C)
+  split_heads(acts.q, acts.k, acts.v, acts.qkv, B, T, C, H);                  // (B, H, T, hs) x3
+  attention_forward(acts.y, acts.weights, acts.q, acts.k, acts.v, B * H, T, hs);  // B*H sequences
+  merge_heads(acts.merged, acts.y, B, T, C, H);                               // (B, T, C)
+  linear_forward(out, acts.merged, params.proj_weight, params.proj_bias, BT, C, C);  // (B, T, C)
+}
+// end lesson
+
+}  // namespace gpt

@@ -1,0 +1,156 @@
+// chapters/04_multihead_attention/multihead_attention_test.cc — the linear layer,
+// the head layouts and multi-head attention against PyTorch.
+//
+// Each case in tests/references/04_multihead_attention/ holds the input, the
+// parameters of tests/reference/attention.py's MultiHeadAttention (or of one
+// nn.Linear) and every intermediate tensor PyTorch computed
+// (tests/cases/ch04_multihead_attention.py). Tolerance, for every tensor: an
+// element passes when |ours - torch| <= 1e-6 + 1e-5 * |torch|. split_heads and
+// merge_heads only move numbers, so their results must be exact.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chapters/04_multihead_attention/heads.h"
+#include "chapters/04_multihead_attention/linear.h"
+#include "chapters/04_multihead_attention/multihead_attention.h"
+#include "common/testing/reference.h"
+
+namespace gpt {
+namespace {
+
+using testing::config_int;
+using testing::load_reference;
+
+const Tolerance kTol{1e-6, 1e-5};
+const Tolerance kExact{0, 0};
+
+class LinearReference : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LinearReference, MatchesPyTorch) {
+  const Safetensors ref = load_reference("04_multihead_attention", GetParam());
+  const int N = config_int(ref, "N"), IC = config_int(ref, "IC"), OC = config_int(ref, "OC");
+  const std::vector<float> bias = ref.has("linear.bias") ? ref.floats("linear.bias")
+                                                         : std::vector<float>{};
+  std::vector<float> out(size_t(N) * OC, std::nanf(""));
+  linear_forward(out.data(), ref.floats("in.x").data(), ref.floats("linear.weight").data(),
+                 bias.empty() ? nullptr : bias.data(), N, IC, OC);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, LinearReference, ::testing::Values("linear", "linear_no_bias"));
+
+// A multi-head attention case: sizes, parameters, and our forward pass's results.
+struct MhaRun {
+  int B, T, C, H;
+  std::vector<float> buffer, out;
+  AttentionActivations acts;
+  std::vector<float> get(const float* p, size_t n) const { return {p, p + n}; }
+};
+
+MhaRun run_case(const Safetensors& ref) {
+  MhaRun r;
+  r.B = config_int(ref, "B"), r.T = config_int(ref, "T");
+  r.C = config_int(ref, "embed_size"), r.H = config_int(ref, "heads");
+  r.buffer.assign(AttentionActivations::size(r.B, r.T, r.C, r.H), std::nanf(""));
+  r.acts = AttentionActivations::carve(r.buffer.data(), r.B, r.T, r.C, r.H);
+  r.out.assign(size_t(r.B) * r.T * r.C, std::nanf(""));
+  const std::vector<float> qkv_w = ref.floats("qkv.weight"), qkv_b = ref.floats("qkv.bias");
+  const std::vector<float> proj_w = ref.floats("proj.weight"), proj_b = ref.floats("proj.bias");
+  const AttentionParams params{qkv_w.data(), qkv_b.data(), proj_w.data(), proj_b.data()};
+  multihead_attention_forward(r.out.data(), r.acts, ref.floats("in.x").data(), params, r.B, r.T,
+                              r.C, r.H);
+  return r;
+}
+
+class MultiHeadReference : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(MultiHeadReference, EveryStepMatchesPyTorch) {
+  const Safetensors ref = load_reference("04_multihead_attention", GetParam());
+  const MhaRun r = run_case(ref);
+  const size_t BTC = size_t(r.B) * r.T * r.C;
+  EXPECT_MATCHES_REFERENCE(r.get(r.acts.qkv, 3 * BTC), ref, "out.qkv", kTol);
+  EXPECT_MATCHES_REFERENCE(r.get(r.acts.q, BTC), ref, "out.q", kTol);
+  EXPECT_MATCHES_REFERENCE(r.get(r.acts.k, BTC), ref, "out.k", kTol);
+  EXPECT_MATCHES_REFERENCE(r.get(r.acts.v, BTC), ref, "out.v", kTol);
+  EXPECT_MATCHES_REFERENCE(r.get(r.acts.weights, size_t(r.B) * r.H * r.T * r.T), ref,
+                           "out.weights", kTol);
+  EXPECT_MATCHES_REFERENCE(r.get(r.acts.merged, BTC), ref, "out.merged", kTol);
+  EXPECT_MATCHES_REFERENCE(r.out, ref, "out.out", kTol);
+}
+
+TEST_P(MultiHeadReference, SplitHeadsIsPyTorchsViewAndTranspose) {
+  // From PyTorch's own qkv, so only the layout is under test: copies are exact.
+  const Safetensors ref = load_reference("04_multihead_attention", GetParam());
+  const int B = config_int(ref, "B"), T = config_int(ref, "T");
+  const int C = config_int(ref, "embed_size"), H = config_int(ref, "heads");
+  const size_t BTC = size_t(B) * T * C;
+  std::vector<float> q(BTC, std::nanf("")), k(BTC, std::nanf("")), v(BTC, std::nanf(""));
+  split_heads(q.data(), k.data(), v.data(), ref.floats("out.qkv").data(), B, T, C, H);
+  EXPECT_MATCHES_REFERENCE(q, ref, "out.q", kExact);
+  EXPECT_MATCHES_REFERENCE(k, ref, "out.k", kExact);
+  EXPECT_MATCHES_REFERENCE(v, ref, "out.v", kExact);
+}
+
+TEST_P(MultiHeadReference, MergeHeadsUndoesSplitHeads) {
+  // Merging PyTorch's q (B, H, T, hs) gives back the first C columns of its qkv.
+  const Safetensors ref = load_reference("04_multihead_attention", GetParam());
+  const int B = config_int(ref, "B"), T = config_int(ref, "T");
+  const int C = config_int(ref, "embed_size"), H = config_int(ref, "heads");
+  std::vector<float> merged(size_t(B) * T * C, std::nanf(""));
+  merge_heads(merged.data(), ref.floats("out.q").data(), B, T, C, H);
+  const std::vector<float> qkv = ref.floats("out.qkv");
+  for (int bt = 0; bt < B * T; ++bt) {
+    for (int c = 0; c < C; ++c) {
+      ASSERT_EQ(merged[size_t(bt) * C + c], qkv[size_t(bt) * 3 * C + c]) << "row " << bt
+                                                                          << " channel " << c;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, MultiHeadReference,
+                         ::testing::Values("attention", "attention_awkward",
+                                           "attention_one_head"));
+
+TEST(MultiHeadAttention, HeadsMustDivideEmbedSize) {
+  std::vector<float> buffer(4096), x(2 * 32), out(2 * 32);
+  const AttentionParams params{buffer.data(), buffer.data(), buffer.data(), buffer.data()};
+  AttentionActivations acts = AttentionActivations::carve(buffer.data(), 1, 2, 32, 4);
+  try {
+    multihead_attention_forward(out.data(), acts, x.data(), params, 1, 2, 32, 5);
+    FAIL() << "no error for 5 heads of 32 channels";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "heads (5) must divide embed_size (32)");
+  }
+  EXPECT_THROW(AttentionActivations::size(1, 2, 32, 5), std::invalid_argument);
+  EXPECT_THROW(AttentionActivations::size(1, 2, 32, 0), std::invalid_argument);
+  EXPECT_THROW(split_heads(x.data(), x.data(), x.data(), buffer.data(), 1, 2, 32, 3),
+               std::invalid_argument);
+}
+
+TEST(AttentionActivations, CarveTilesTheBufferExactly) {
+  const int B = 3, T = 5, C = 12, H = 3;
+  const size_t size = AttentionActivations::size(B, T, C, H);
+  std::vector<float> buffer(size);
+  const AttentionActivations a = AttentionActivations::carve(buffer.data(), B, T, C, H);
+  const size_t BTC = size_t(B) * T * C;
+  // Each tensor's [start, start + its floats), sorted by start, must tile [0, size).
+  std::vector<std::pair<const float*, size_t>> pieces = {
+      {a.qkv, 3 * BTC}, {a.q, BTC}, {a.k, BTC}, {a.v, BTC},
+      {a.weights, size_t(B) * H * T * T}, {a.y, BTC}, {a.merged, BTC}};
+  std::sort(pieces.begin(), pieces.end());
+  const float* next = buffer.data();
+  for (const auto& [start, n] : pieces) {
+    EXPECT_EQ(start, next) << "a gap or an overlap at float " << (start - buffer.data());
+    next = start + n;
+  }
+  EXPECT_EQ(next, buffer.data() + size);
+}
+
+}  // namespace
+}  // namespace gpt

@@ -1,0 +1,155 @@
+// chapters/06_transformer_block/transformer_block_test.cc — a whole block against PyTorch.
+//
+// Each case in tests/references/06_transformer_block/ (tests/cases/ch06_transformer_block.py)
+// holds a block's parameters, with random LayerNorm scales and shifts, an input,
+// and every intermediate tensor PyTorch computed on the way to the output.
+// Tolerance: an element passes when |ours - torch| <= 1e-6 + 1e-5 * |torch|,
+// the same as for the single ops: at these sizes a block is about ten ops deep,
+// and their rounding differences stay far below the tolerance.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "chapters/06_transformer_block/block.h"
+#include "chapters/06_transformer_block/residual.h"
+#include "common/testing/reference.h"
+
+namespace gpt {
+namespace {
+
+using testing::config_int;
+using testing::load_reference;
+
+const Tolerance kTol{1e-6, 1e-5};
+const char* kChapter = "06_transformer_block";
+
+// A reference case's parameters, kept alive, and the views a block reads.
+struct LoadedBlock {
+  explicit LoadedBlock(const Safetensors& ref) {
+    for (const std::string& name : ref.names()) store[name] = ref.floats(name);
+  }
+  const float* p(const std::string& name) const { return store.at(name).data(); }
+  BlockParams params() const {
+    return BlockParams{p("ln1.weight"), p("ln1.bias"),
+                       AttentionParams{p("attn.qkv.weight"), p("attn.qkv.bias"),
+                                       p("attn.proj.weight"), p("attn.proj.bias")},
+                       p("ln2.weight"), p("ln2.bias"),
+                       FeedForwardParams{p("mlp.fc.weight"), p("mlp.fc.bias"),
+                                         p("mlp.proj.weight"), p("mlp.proj.bias")}};
+  }
+  std::map<std::string, std::vector<float>> store;
+};
+
+BlockConfig config_of(const Safetensors& ref) {
+  BlockConfig c{config_int(ref, "B"), config_int(ref, "T"), config_int(ref, "embed_size"),
+                config_int(ref, "heads"), config_int(ref, "ff_dim")};
+  c.norm = ref.metadata.at("norm") == "post" ? NormPlacement::Post : NormPlacement::Pre;
+  c.gelu = ref.metadata.at("gelu") == "tanh" ? GeluForm::Tanh : GeluForm::Erf;
+  c.eps = std::stof(ref.metadata.at("layernorm_eps"));
+  return c;
+}
+
+std::vector<float> slice(const float* p, size_t n) { return std::vector<float>(p, p + n); }
+
+class BlockReference : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(BlockReference, OutputAndEveryStepMatchPyTorch) {
+  const Safetensors ref = load_reference(kChapter, GetParam());
+  const LoadedBlock block(ref);
+  const BlockConfig c = config_of(ref);
+  const size_t NC = size_t(c.B) * c.T * c.C, NF = size_t(c.B) * c.T * c.F;
+  std::vector<float> buffer(BlockActivations::size(c)), out(NC);
+  BlockActivations acts = BlockActivations::carve(buffer.data(), c);
+  block_forward(out.data(), acts, block.p("in.x"), block.params(), c);
+
+  EXPECT_MATCHES_REFERENCE(slice(acts.ln1, NC), ref, "out.ln1", kTol);
+  EXPECT_MATCHES_REFERENCE(slice(acts.attn_out, NC), ref, "out.attn_out", kTol);
+  EXPECT_MATCHES_REFERENCE(slice(acts.residual1, NC), ref, "out.residual1", kTol);
+  EXPECT_MATCHES_REFERENCE(slice(acts.ln2, NC), ref, "out.ln2", kTol);
+  EXPECT_MATCHES_REFERENCE(slice(acts.mlp_hidden, NF), ref, "out.mlp_hidden", kTol);
+  EXPECT_MATCHES_REFERENCE(slice(acts.mlp_activated, NF), ref, "out.mlp_activated", kTol);
+  EXPECT_MATCHES_REFERENCE(slice(acts.mlp_out, NC), ref, "out.mlp_out", kTol);
+  EXPECT_MATCHES_REFERENCE(slice(acts.residual2, NC), ref, "out.residual2", kTol);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BlockReference,
+                         ::testing::Values("pre", "post", "awkward_pre", "awkward_post"));
+
+// carve hands out the buffer exactly: block_forward writes every float of it
+// (NaN before, finite after) and not one float past its end.
+TEST(BlockActivations, ForwardFillsTheWholeBufferAndNothingMore) {
+  for (const char* name : {"pre", "post"}) {
+    const Safetensors ref = load_reference(kChapter, name);
+    const LoadedBlock block(ref);
+    const BlockConfig c = config_of(ref);
+    const size_t size = BlockActivations::size(c), guard = 64;
+    std::vector<float> buffer(size + guard, std::numeric_limits<float>::quiet_NaN());
+    std::vector<float> out(size_t(c.B) * c.T * c.C);
+    BlockActivations acts = BlockActivations::carve(buffer.data(), c);
+    block_forward(out.data(), acts, block.p("in.x"), block.params(), c);
+    size_t unwritten = 0, overrun = 0;
+    for (size_t i = 0; i < size; ++i) unwritten += !std::isfinite(buffer[i]);
+    for (size_t i = size; i < size + guard; ++i) overrun += !std::isnan(buffer[i]);
+    EXPECT_EQ(unwritten, 0u) << name << ": floats of the activation buffer never written";
+    EXPECT_EQ(overrun, 0u) << name << ": floats written past the end of the buffer";
+    EXPECT_EQ(acts.residual2 + size_t(c.B) * c.T * c.C, buffer.data() + size) << name;
+  }
+}
+
+// With the sub-layers' output projections zeroed, attention and the MLP add
+// nothing: a pre-LN block passes its input through exactly, a post-LN block
+// still normalises it twice.
+TEST(Block, PreLnPassesTheStreamThroughWhenSubLayersAddNothing) {
+  for (const char* name : {"pre", "post"}) {
+    const Safetensors ref = load_reference(kChapter, name);
+    LoadedBlock block(ref);
+    for (const char* silenced : {"attn.proj.weight", "attn.proj.bias", "mlp.proj.weight",
+                                 "mlp.proj.bias"}) {
+      std::fill(block.store[silenced].begin(), block.store[silenced].end(), 0.0f);
+    }
+    const BlockConfig c = config_of(ref);
+    std::vector<float> buffer(BlockActivations::size(c)), out(size_t(c.B) * c.T * c.C);
+    BlockActivations acts = BlockActivations::carve(buffer.data(), c);
+    block_forward(out.data(), acts, block.p("in.x"), block.params(), c);
+    const std::vector<float>& x = block.store.at("in.x");
+    int64_t changed = 0;
+    for (size_t i = 0; i < out.size(); ++i) changed += out[i] != x[i];
+    if (c.norm == NormPlacement::Pre) {
+      EXPECT_EQ(changed, 0) << "pre-LN: x + 0 + 0 must be x, bit for bit";
+    } else {
+      EXPECT_GT(changed, int64_t(out.size()) / 2) << "post-LN normalises the stream itself";
+    }
+  }
+}
+
+TEST(Block, HeadsNotDividingEmbedSizeIsAClearError) {
+  BlockConfig c{1, 4, 10, 4, 16};
+  EXPECT_THROW(BlockActivations::size(c), std::invalid_argument);
+  std::vector<float> buffer(4096), x(40), out(40);
+  BlockActivations acts{};
+  const BlockParams params{};
+  try {
+    block_forward(out.data(), acts, x.data(), params, c);
+    FAIL() << "no error for heads = 4, embed_size = 10";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("C=10"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Residual, AddsElementwiseAndWorksInPlace) {
+  std::vector<float> a = {1.0f, -2.0f, 0.5f}, b = {0.25f, 2.0f, -3.0f}, out(3);
+  residual_forward(out.data(), a.data(), b.data(), 3);
+  EXPECT_EQ(out, (std::vector<float>{1.25f, 0.0f, -2.5f}));
+  residual_forward(a.data(), a.data(), b.data(), 3);  // the stream updated in place
+  EXPECT_EQ(a, out);
+  EXPECT_THROW(residual_forward(out.data(), a.data(), b.data(), -1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace gpt
