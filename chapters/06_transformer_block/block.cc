@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "chapters/05_feedforward_layernorm/layernorm.h"
+#include "chapters/06_transformer_block/dropout.h"
 #include "chapters/06_transformer_block/residual.h"
 
 namespace gpt {
@@ -20,11 +21,13 @@ void pre_ln_block(float* out, BlockActivations& a, const float* x, const BlockPa
   const int64_t NC = int64_t(N) * c.C;
   layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, x, p.ln1_weight, p.ln1_bias, N, c.C, c.eps);
   multihead_attention_forward(a.attn_out, a.attn, a.ln1, p.attn, c.B, c.T, c.C, c.H);
+  if (c.dropout > 0) dropout_forward(a.attn_out, a.attn_out, a.attn_dropout, NC);
   residual_forward(a.residual1, x, a.attn_out, NC);            // r = x + attn(ln1(x))
   layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual1, p.ln2_weight, p.ln2_bias, N,
                     c.C, c.eps);
   feedforward_forward(a.mlp_out, a.mlp_hidden, a.mlp_activated, a.ln2, p.mlp, N, c.C, c.F,
                       c.gelu);
+  if (c.dropout > 0) dropout_forward(a.mlp_out, a.mlp_out, a.mlp_dropout, NC);
   residual_forward(a.residual2, a.residual1, a.mlp_out, NC);   // r + mlp(ln2(r))
   std::copy(a.residual2, a.residual2 + NC, out);               // (B, T, C)
 }
@@ -38,11 +41,13 @@ void post_ln_block(float* out, BlockActivations& a, const float* x, const BlockP
   const int N = c.B * c.T;
   const int64_t NC = int64_t(N) * c.C;
   multihead_attention_forward(a.attn_out, a.attn, x, p.attn, c.B, c.T, c.C, c.H);
+  if (c.dropout > 0) dropout_forward(a.attn_out, a.attn_out, a.attn_dropout, NC);
   residual_forward(a.residual1, x, a.attn_out, NC);            // x + attn(x)
   layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.residual1, p.ln1_weight, p.ln1_bias, N,
                     c.C, c.eps);                                // r = ln1(x + attn(x))
   feedforward_forward(a.mlp_out, a.mlp_hidden, a.mlp_activated, a.ln1, p.mlp, N, c.C, c.F,
                       c.gelu);
+  if (c.dropout > 0) dropout_forward(a.mlp_out, a.mlp_out, a.mlp_dropout, NC);
   residual_forward(a.residual2, a.ln1, a.mlp_out, NC);         // r + mlp(r)
   layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, p.ln2_weight, p.ln2_bias, N,
                     c.C, c.eps);                                // ln2(r + mlp(r))

@@ -4,9 +4,13 @@
 //   pre-LN (GPT-2):          r = x + attn(ln1(x));   out = r + mlp(ln2(r))
 //   post-LN (original GPT):  r = ln1(x + attn(x));   out = ln2(r + mlp(r))
 //
-// Dropout: in training, GPT applies dropout to the attention weights and to
-// each sub-layer's output before it is added to the stream (chapter 09). At
-// inference dropout is the identity, so this forward pass has none.
+// Dropout (dropout.h): in training, each sub-layer's output is multiplied by a
+// dropout mask before it is added to the stream — `attn_out` and `mlp_out`
+// below hold the values after the mask. The trainer (chapter 09) draws the
+// masks into acts.attn_dropout and acts.mlp_dropout and sets config.dropout;
+// at inference config.dropout is 0 and dropout is the identity. (GPT-2 also
+// drops attention weights; this course drops only the residual branches and
+// the embeddings, and so does its PyTorch reference.)
 #pragma once
 
 #include <cstddef>
@@ -24,6 +28,7 @@ struct BlockConfig {
   NormPlacement norm = NormPlacement::Pre;
   GeluForm gelu = GeluForm::Erf;
   float eps = 1e-5f;  // LayerNorm epsilon
+  float dropout = 0.0f;  // > 0 in training only: apply acts.attn_dropout and acts.mlp_dropout
 };
 
 struct BlockParams {
@@ -50,6 +55,8 @@ struct BlockActivations {
   float* mlp_activated;  // (B, T, F)  after GELU
   float* mlp_out;        // (B, T, C)
   float* residual2;      // (B, T, C)  pre: residual1 + mlp_out  post: ln1 + mlp_out
+  float* attn_dropout;   // (B, T, C)  dropout mask of the attention branch (training)
+  float* mlp_dropout;    // (B, T, C)  dropout mask of the MLP branch (training)
 
   static size_t size(const BlockConfig& config);
   static BlockActivations carve(float* buffer, const BlockConfig& config);

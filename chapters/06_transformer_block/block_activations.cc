@@ -31,7 +31,8 @@ size_t BlockActivations::size(const BlockConfig& config) {
          + N * C + N * C                                                 // attn_out, residual1
          + N * C + 2 * N                                                 // ln2, mean, rstd
          + N * F + N * F                                                 // mlp_hidden, activated
-         + N * C + N * C;                                                // mlp_out, residual2
+         + N * C + N * C                                                 // mlp_out, residual2
+         + N * C + N * C;                                                // dropout masks
 }
 
 BlockActivations BlockActivations::carve(float* buffer, const BlockConfig& config) {
@@ -54,6 +55,8 @@ BlockActivations BlockActivations::carve(float* buffer, const BlockConfig& confi
   a.mlp_activated = take(N * F);
   a.mlp_out = take(N * C);
   a.residual2 = take(N * C);
+  a.attn_dropout = take(N * C);
+  a.mlp_dropout = take(N * C);
   return a;
 }
 

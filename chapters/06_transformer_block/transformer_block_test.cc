@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "chapters/06_transformer_block/block.h"
+#include "chapters/06_transformer_block/dropout.h"
 #include "chapters/06_transformer_block/residual.h"
 #include "common/testing/reference.h"
 
@@ -92,13 +93,16 @@ TEST(BlockActivations, ForwardFillsTheWholeBufferAndNothingMore) {
     std::vector<float> buffer(size + guard, std::numeric_limits<float>::quiet_NaN());
     std::vector<float> out(size_t(c.B) * c.T * c.C);
     BlockActivations acts = BlockActivations::carve(buffer.data(), c);
+    const size_t NC = size_t(c.B) * c.T * c.C;
+    std::fill_n(acts.attn_dropout, NC, 1.0f);  // the masks are the trainer's to fill
+    std::fill_n(acts.mlp_dropout, NC, 1.0f);
     block_forward(out.data(), acts, block.p("in.x"), block.params(), c);
     size_t unwritten = 0, overrun = 0;
     for (size_t i = 0; i < size; ++i) unwritten += !std::isfinite(buffer[i]);
     for (size_t i = size; i < size + guard; ++i) overrun += !std::isnan(buffer[i]);
     EXPECT_EQ(unwritten, 0u) << name << ": floats of the activation buffer never written";
     EXPECT_EQ(overrun, 0u) << name << ": floats written past the end of the buffer";
-    EXPECT_EQ(acts.residual2 + size_t(c.B) * c.T * c.C, buffer.data() + size) << name;
+    EXPECT_EQ(acts.mlp_dropout + NC, buffer.data() + size) << name;
   }
 }
 
@@ -126,6 +130,46 @@ TEST(Block, PreLnPassesTheStreamThroughWhenSubLayersAddNothing) {
       EXPECT_GT(changed, int64_t(out.size()) / 2) << "post-LN normalises the stream itself";
     }
   }
+}
+
+// Dropout multiplies each branch by its mask before the residual add: masks of
+// all ones change nothing, masks of all zeros silence both branches.
+TEST(Block, DropoutMasksScaleTheBranches) {
+  const Safetensors ref = load_reference(kChapter, "pre");
+  const LoadedBlock block(ref);
+  BlockConfig c = config_of(ref);
+  const size_t NC = size_t(c.B) * c.T * c.C;
+  std::vector<float> buffer(BlockActivations::size(c)), plain(NC), ones(NC), zeros(NC);
+  BlockActivations acts = BlockActivations::carve(buffer.data(), c);
+  block_forward(plain.data(), acts, block.p("in.x"), block.params(), c);
+
+  c.dropout = 0.5f;
+  std::fill_n(acts.attn_dropout, NC, 1.0f);
+  std::fill_n(acts.mlp_dropout, NC, 1.0f);
+  block_forward(ones.data(), acts, block.p("in.x"), block.params(), c);
+  EXPECT_EQ(ones, plain);
+
+  std::fill_n(acts.attn_dropout, NC, 0.0f);
+  std::fill_n(acts.mlp_dropout, NC, 0.0f);
+  block_forward(zeros.data(), acts, block.p("in.x"), block.params(), c);
+  EXPECT_EQ(zeros, block.store.at("in.x")) << "pre-LN with both branches dropped is the identity";
+}
+
+TEST(Dropout, KeepsOneMinusPAndScalesBySurvivors) {
+  const int64_t N = 200000;
+  std::vector<float> mask(N);
+  Rng rng(1);
+  dropout_mask(mask.data(), N, 0.2f, rng);
+  int64_t kept = 0;
+  double sum = 0;
+  for (float m : mask) {
+    ASSERT_TRUE(m == 0.0f || m == 1.25f) << m;
+    kept += m != 0.0f;
+    sum += m;
+  }
+  EXPECT_NEAR(kept / double(N), 0.8, 0.005);  // keep rate 1 - p
+  EXPECT_NEAR(sum / N, 1.0, 0.01);            // expectation unchanged: inverted dropout
+  EXPECT_THROW(dropout_mask(mask.data(), N, 1.0f, rng), std::invalid_argument);
 }
 
 TEST(Block, HeadsNotDividingEmbedSizeIsAClearError) {

@@ -19,13 +19,13 @@ GPTActivations::GPTActivations(const GPTConfig& config, int max_B, int max_T)
 
 BlockConfig GPTActivations::block_config() const {
   return BlockConfig{B, T, config_.embed_size, config_.heads, config_.ff_dim,
-                     config_.norm, config_.gelu, config_.layernorm_eps};
+                     config_.norm, config_.gelu, config_.layernorm_eps, dropout};
 }
 
 size_t GPTActivations::size(const GPTConfig& c, int B, int T) {
   const size_t BT = size_t(B) * T, C = c.embed_size, V = c.vocab_size;
   const BlockConfig bc{B, T, c.embed_size, c.heads, c.ff_dim, c.norm, c.gelu, c.layernorm_eps};
-  return BT * C                                            // embeddings
+  return 2 * BT * C                                        // embeddings and their mask
          + c.num_layers * (BlockActivations::size(bc) + BT * C)  // blocks and their outputs
          + BT * C + 2 * BT                                 // ln_f, mean, rstd
          + 2 * BT * V + BT;                                // logits, probs, losses
@@ -48,6 +48,7 @@ void GPTActivations::carve(int B_, int T_) {
     return view;
   };
   embeddings = take(BT * C);
+  embedding_dropout = take(BT * C);
   blocks.clear();
   block_out.clear();
   for (int l = 0; l < config_.num_layers; ++l) {

@@ -20,7 +20,12 @@ struct GPTActivations {
   void carve(int B, int T);
 
   int B = 0, T = 0;
+  // Dropout rate of this pass: 0 (the default) for inference; the trainer
+  // (chapter 09) sets it and fills the masks (embedding_dropout and each
+  // block's attn_dropout / mlp_dropout) before a training forward pass.
+  float dropout = 0.0f;
   float* embeddings = nullptr;           // (B, T, C)
+  float* embedding_dropout = nullptr;    // (B, T, C) dropout mask of the embeddings
   std::vector<BlockActivations> blocks;  // one per layer
   std::vector<float*> block_out;         // (B, T, C) per layer: the stream after block l
   float* ln_f = nullptr;                 // (B, T, C)

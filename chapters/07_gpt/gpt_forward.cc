@@ -8,6 +8,7 @@
 #include "chapters/02_embeddings/embeddings.h"
 #include "chapters/04_multihead_attention/linear.h"
 #include "chapters/05_feedforward_layernorm/layernorm.h"
+#include "chapters/06_transformer_block/dropout.h"
 
 namespace gpt {
 
@@ -23,6 +24,9 @@ void gpt_forward(GPTActivations& acts, const int32_t* tokens, const GPTModel& mo
   const int C = c.embed_size, V = c.vocab_size;
 
   embedding_forward(acts.embeddings, tokens, w.wte, w.positions, B, T, C, V);  // (B, T, C)
+  if (acts.dropout > 0) {  // training only (chapter 09)
+    dropout_forward(acts.embeddings, acts.embeddings, acts.embedding_dropout, int64_t(B) * T * C);
+  }
   const float* x = acts.embeddings;
   for (int l = 0; l < c.num_layers; ++l) {
     block_forward(acts.block_out[l], acts.blocks[l], x, w.blocks[l], acts.block_config());
