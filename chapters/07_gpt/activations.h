@@ -10,6 +10,7 @@
 
 #include "chapters/06_transformer_block/block.h"
 #include "chapters/07_gpt/config.h"
+#include "common/aligned_vector.h"
 
 namespace gpt {
 
@@ -42,7 +43,7 @@ struct GPTActivations {
   static size_t size(const GPTConfig& config, int B, int T);
   GPTConfig config_;
   int max_B_, max_T_;
-  std::vector<float> buffer_;
+  AlignedVector<float> buffer_;  // 64-byte aligned: reproducible sums
 };
 
 }  // namespace gpt

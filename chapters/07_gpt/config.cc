@@ -1,6 +1,7 @@
 // chapters/07_gpt/config.cc — validation and the string form of a configuration.
 #include "chapters/07_gpt/config.h"
 
+#include <cstdio>
 #include <stdexcept>
 
 namespace gpt {
@@ -63,6 +64,13 @@ Enum to_choice(const std::map<std::string, std::string>& m, const std::string& k
   return it->second;
 }
 
+// Shortest text that reads back as the same float ("1e-05", "0.1").
+std::string float_text(float value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
 }  // namespace
 
 void GPTConfig::validate() const {
@@ -94,12 +102,12 @@ std::map<std::string, std::string> GPTConfig::to_metadata() const {
       {"num_layers", std::to_string(num_layers)},
       {"heads", std::to_string(heads)},
       {"ff_dim", std::to_string(ff_dim)},
-      {"dropout", std::to_string(dropout)},
+      {"dropout", float_text(dropout)},
       {"positions", positions == Positions::Learned ? "learned" : "sinusoidal"},
       {"norm", norm == NormPlacement::Pre ? "pre" : "post"},
       {"gelu", gelu == GeluForm::Erf ? "erf" : "tanh"},
       {"tie_weights", tie_weights ? "True" : "False"},
-      {"layernorm_eps", std::to_string(layernorm_eps)},
+      {"layernorm_eps", float_text(layernorm_eps)},
   };
 }
 

@@ -15,6 +15,7 @@
 
 #include "chapters/06_transformer_block/block.h"
 #include "chapters/07_gpt/config.h"
+#include "common/aligned_vector.h"
 #include "common/safetensors.h"
 
 namespace gpt {
@@ -65,7 +66,7 @@ class ParameterBuffer {
  private:
   GPTConfig config_;
   ParameterLayout layout_;
-  std::vector<float> data_;
+  AlignedVector<float> data_;  // 64-byte aligned: reproducible sums (aligned_vector.h)
 };
 
 // Read-only views the forward pass needs.

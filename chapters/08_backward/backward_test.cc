@@ -1,0 +1,347 @@
+// chapters/08_backward/backward_test.cc — every backward op against PyTorch's autograd.
+//
+// Each case in tests/references/08_backward/ (tests/cases/ch08_backward.py)
+// holds an op's inputs, the activations its forward saved, its parameters, an
+// upstream gradient in.dout, and PyTorch's gradients grad.<name>. The C++
+// backward reads the same inputs and saved activations (computed by PyTorch,
+// so these tests do not depend on our forward ops) and must reproduce every
+// gradient. Tolerance: an element passes when
+// |ours − torch| <= 1e-6 + 1e-5 · |torch|, as for the forward ops.
+//
+// Every case is also run twice into the same buffers, which must give twice
+// the gradients: the chapter's += convention.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "chapters/08_backward/attention_backward.h"
+#include "chapters/08_backward/block_backward.h"
+#include "chapters/08_backward/causal_softmax_backward.h"
+#include "chapters/08_backward/cross_entropy_backward.h"
+#include "chapters/08_backward/embedding_backward.h"
+#include "chapters/08_backward/feedforward_backward.h"
+#include "chapters/08_backward/gelu_backward.h"
+#include "chapters/08_backward/heads_backward.h"
+#include "chapters/08_backward/layernorm_backward.h"
+#include "chapters/08_backward/linear_backward.h"
+#include "chapters/08_backward/multihead_attention_backward.h"
+#include "chapters/08_backward/residual_backward.h"
+#include "common/testing/reference.h"
+
+namespace gpt {
+namespace {
+
+using testing::config_int;
+using testing::load_reference;
+
+const Tolerance kTol{1e-6, 1e-5};
+
+// One reference case: its tensors as float buffers on demand, and a zeroed
+// gradient buffer for every grad.<name> PyTorch computed.
+class Case {
+ public:
+  explicit Case(const std::string& name) : ref(load_reference("08_backward", name)) {
+    for (const std::string& n : ref.names()) {
+      if (n.rfind("grad.", 0) == 0) grads[n.substr(5)].assign(ref.get(n).numel(), 0.0f);
+    }
+  }
+  int i(const std::string& key) const { return config_int(ref, key); }
+  const std::string& meta(const std::string& key) const { return ref.metadata.at(key); }
+  float* in(const std::string& name) {  // a reference tensor, loaded once
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) it = tensors_.emplace(name, ref.floats(name)).first;
+    return it->second.data();
+  }
+  float* grad(const std::string& name) { return grads.at(name).data(); }
+
+  Safetensors ref;
+  std::map<std::string, std::vector<float>> grads;  // name without "grad."
+
+ private:
+  std::map<std::string, std::vector<float>> tensors_;
+};
+
+GeluForm gelu_form(const std::string& name) {
+  if (name == "erf") return GeluForm::Erf;
+  if (name == "tanh") return GeluForm::Tanh;
+  throw std::invalid_argument("unknown gelu form " + name);
+}
+
+// --- one runner per op: calls the backward with the case's buffers ---------------
+
+void run_embedding(Case& c) {
+  const bool learned = c.meta("positions") == "learned";
+  embedding_backward(c.grad("wte.weight"), learned ? c.grad("wpe.weight") : nullptr,
+                     c.in("in.dout"), c.ref.ints("in.tokens").data(), c.i("B"), c.i("T"),
+                     c.i("embed_size"), c.i("vocab_size"));
+}
+
+void run_linear(Case& c) {
+  const bool bias = c.meta("bias") == "True";
+  linear_backward(c.grad("inp"), c.grad("weight"), bias ? c.grad("bias") : nullptr,
+                  c.in("in.dout"), c.in("in.inp"), c.in("weight"), c.i("N"), c.i("IC"),
+                  c.i("OC"));
+}
+
+void run_causal_softmax(Case& c) {
+  causal_softmax_backward(c.grad("scores"), c.in("in.dweights"), c.in("in.weights"), c.i("N"),
+                          c.i("T"));
+}
+
+void run_attention(Case& c) {
+  attention_backward(c.grad("q"), c.grad("k"), c.grad("v"), c.in("in.dout"), c.in("in.q"),
+                     c.in("in.k"), c.in("in.v"), c.in("in.weights"), c.i("N"), c.i("T"),
+                     c.i("hs"));
+}
+
+void run_heads(Case& c) {
+  const int B = c.i("B"), T = c.i("T"), C = c.i("embed_size"), H = c.i("heads");
+  split_heads_backward(c.grad("qkv"), c.in("in.dq"), c.in("in.dk"), c.in("in.dv"), B, T, C, H);
+  merge_heads_backward(c.grad("heads"), c.in("in.dmerged"), B, T, C, H);
+}
+
+AttentionActivations attention_acts(Case& c, const std::string& prefix) {
+  AttentionActivations a;
+  a.qkv = c.in(prefix + "qkv");
+  a.q = c.in(prefix + "q");
+  a.k = c.in(prefix + "k");
+  a.v = c.in(prefix + "v");
+  a.weights = c.in(prefix + "weights");
+  a.y = c.in(prefix + "y");
+  a.merged = c.in(prefix + "merged");
+  return a;
+}
+
+AttentionParams attention_params(Case& c, const std::string& prefix) {
+  return {c.in(prefix + "qkv.weight"), c.in(prefix + "qkv.bias"), c.in(prefix + "proj.weight"),
+          c.in(prefix + "proj.bias")};
+}
+
+AttentionGrads attention_grads(Case& c, const std::string& prefix) {
+  return {c.grad(prefix + "qkv.weight"), c.grad(prefix + "qkv.bias"),
+          c.grad(prefix + "proj.weight"), c.grad(prefix + "proj.bias")};
+}
+
+void run_multihead_attention(Case& c) {
+  const int B = c.i("B"), T = c.i("T"), C = c.i("embed_size"), H = c.i("heads");
+  std::vector<float> scratch(AttentionActivations::size(B, T, C, H), -1.0f);  // garbage
+  AttentionActivations dacts = AttentionActivations::carve(scratch.data(), B, T, C, H);
+  multihead_attention_backward(c.grad("inp"), attention_grads(c, ""), dacts, c.in("in.dout"),
+                               c.in("in.inp"), attention_acts(c, "in."),
+                               attention_params(c, ""), B, T, C, H);
+}
+
+void run_gelu(Case& c) {
+  gelu_backward(c.grad("inp"), c.in("in.dout"), c.in("in.inp"), c.ref.get("in.inp").numel(),
+                gelu_form(c.meta("gelu")));
+}
+
+void run_layernorm(Case& c) {
+  layernorm_backward(c.grad("inp"), c.grad("weight"), c.grad("bias"), c.in("in.dout"),
+                     c.in("in.inp"), c.in("in.mean"), c.in("in.rstd"), c.in("weight"), c.i("N"),
+                     c.i("C"));
+}
+
+FeedForwardParams feedforward_params(Case& c, const std::string& prefix) {
+  return {c.in(prefix + "fc.weight"), c.in(prefix + "fc.bias"), c.in(prefix + "proj.weight"),
+          c.in(prefix + "proj.bias")};
+}
+
+FeedForwardGrads feedforward_grads(Case& c, const std::string& prefix) {
+  return {c.grad(prefix + "fc.weight"), c.grad(prefix + "fc.bias"),
+          c.grad(prefix + "proj.weight"), c.grad(prefix + "proj.bias")};
+}
+
+void run_feedforward(Case& c) {
+  const int N = c.i("N"), C = c.i("embed_size"), F = c.i("ff_dim");
+  std::vector<float> dhidden(size_t(N) * F, -1.0f), dactivated(size_t(N) * F, -1.0f);
+  feedforward_backward(c.grad("inp"), feedforward_grads(c, ""), dhidden.data(),
+                       dactivated.data(), c.in("in.dout"), c.in("in.inp"), c.in("in.hidden"),
+                       c.in("in.activated"), feedforward_params(c, ""), N, C, F,
+                       gelu_form(c.meta("gelu")));
+}
+
+void run_residual(Case& c) {
+  residual_backward(c.grad("a"), c.grad("b"), c.in("in.dout"), c.ref.get("in.dout").numel());
+}
+
+void run_block(Case& c) {
+  BlockConfig config{c.i("B"), c.i("T"), c.i("embed_size"), c.i("heads"), c.i("ff_dim")};
+  config.norm = c.meta("norm") == "pre" ? NormPlacement::Pre : NormPlacement::Post;
+  config.gelu = gelu_form(c.meta("gelu"));
+  config.eps = std::stof(c.meta("layernorm_eps"));
+  BlockActivations acts;
+  acts.ln1 = c.in("in.ln1");
+  acts.ln1_mean = c.in("in.ln1_mean");
+  acts.ln1_rstd = c.in("in.ln1_rstd");
+  acts.attn = attention_acts(c, "in.attn.");
+  acts.attn_out = c.in("in.attn_out");
+  acts.residual1 = c.in("in.residual1");
+  acts.ln2 = c.in("in.ln2");
+  acts.ln2_mean = c.in("in.ln2_mean");
+  acts.ln2_rstd = c.in("in.ln2_rstd");
+  acts.mlp_hidden = c.in("in.mlp_hidden");
+  acts.mlp_activated = c.in("in.mlp_activated");
+  acts.mlp_out = c.in("in.mlp_out");
+  acts.residual2 = c.in("in.residual2");
+  const BlockParams params{c.in("ln1.weight"), c.in("ln1.bias"), attention_params(c, "attn."),
+                           c.in("ln2.weight"), c.in("ln2.bias"), feedforward_params(c, "mlp.")};
+  const BlockGrads grads{c.grad("ln1.weight"), c.grad("ln1.bias"), attention_grads(c, "attn."),
+                         c.grad("ln2.weight"), c.grad("ln2.bias"), feedforward_grads(c, "mlp.")};
+  std::vector<float> scratch(BlockActivations::size(config), -1.0f);  // garbage
+  BlockActivations dacts = BlockActivations::carve(scratch.data(), config);
+  block_backward(c.grad("inp"), grads, dacts, c.in("in.dout"), c.in("in.inp"), acts, params,
+                 config);
+}
+
+void run_cross_entropy(Case& c) {
+  cross_entropy_backward(c.grad("logits"), std::stof(c.meta("dloss")), c.in("in.probs"),
+                         c.ref.ints("in.targets").data(), c.i("N"), c.i("V"));
+}
+
+struct OpCase {
+  const char* name;  // the reference case
+  void (*run)(Case&);
+};
+void PrintTo(const OpCase& op, std::ostream* os) { *os << op.name; }
+
+const OpCase kCases[] = {
+    {"embedding_learned", run_embedding},
+    {"embedding_sinusoidal", run_embedding},
+    {"linear", run_linear},
+    {"linear_no_bias", run_linear},
+    {"causal_softmax", run_causal_softmax},
+    {"causal_softmax_odd", run_causal_softmax},
+    {"attention", run_attention},
+    {"attention_odd", run_attention},
+    {"heads", run_heads},
+    {"multihead_attention", run_multihead_attention},
+    {"multihead_attention_odd", run_multihead_attention},
+    {"gelu_erf", run_gelu},
+    {"gelu_tanh", run_gelu},
+    {"layernorm", run_layernorm},
+    {"layernorm_odd", run_layernorm},
+    {"feedforward_erf", run_feedforward},
+    {"feedforward_tanh", run_feedforward},
+    {"residual", run_residual},
+    {"block_pre", run_block},
+    {"block_post", run_block},
+    {"cross_entropy", run_cross_entropy},
+    {"cross_entropy_scaled", run_cross_entropy},
+};
+
+class BackwardReference : public ::testing::TestWithParam<OpCase> {};
+
+TEST_P(BackwardReference, GradientsMatchPyTorch) {
+  Case c(GetParam().name);
+  ASSERT_FALSE(c.grads.empty());
+  GetParam().run(c);
+  for (const auto& [name, grad] : c.grads) {
+    EXPECT_MATCHES_REFERENCE(grad, c.ref, "grad." + name, kTol);
+  }
+}
+
+TEST_P(BackwardReference, AccumulatesIntoItsGradients) {
+  Case once(GetParam().name), twice(GetParam().name);
+  GetParam().run(once);
+  GetParam().run(twice);
+  GetParam().run(twice);
+  for (const auto& [name, grad] : once.grads) {
+    std::vector<float> doubled = grad;
+    for (float& g : doubled) g *= 2.0f;
+    const CompareReport report =
+        compare(twice.grads.at(name).data(), doubled.data(), once.ref.shape("grad." + name), kTol);
+    EXPECT_TRUE(report.ok) << report.describe("two backward passes vs 2 x one: " + name, kTol);
+  }
+  // Guard against a vacuous pass: the gradients are not all zero.
+  double size = 0;
+  for (const auto& [name, grad] : once.grads)
+    for (float g : grad) size += std::abs(g);
+  EXPECT_GT(size, 0.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, BackwardReference, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<OpCase>& info) {
+                           return std::string(info.param.name);
+                         });
+
+// --- errors and properties ---------------------------------------------------------
+
+TEST(Backward, TokenOutsideTheVocabularyIsAClearError) {
+  std::vector<float> dwte(4 * 2), dout(3 * 2, 1.0f);
+  const std::vector<int32_t> tokens = {0, 7, 1};
+  try {
+    embedding_backward(dwte.data(), nullptr, dout.data(), tokens.data(), 1, 3, 2, 4);
+    FAIL() << "no error for token id 7 with V = 4";
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("token id 7"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Backward, TargetOutsideTheVocabularyIsAClearError) {
+  std::vector<float> dlogits(2 * 3), probs(2 * 3, 1.0f / 3);
+  const std::vector<int32_t> targets = {2, -1};
+  EXPECT_THROW(cross_entropy_backward(dlogits.data(), 1.0f, probs.data(), targets.data(), 2, 3),
+               std::out_of_range);
+}
+
+TEST(Backward, HeadsThatDoNotDivideTheChannelsAreAClearError) {
+  std::vector<float> buffer(1000);
+  float* p = buffer.data();
+  EXPECT_THROW(split_heads_backward(p, p, p, p, 1, 2, 10, 3), std::invalid_argument);
+  EXPECT_THROW(merge_heads_backward(p, p, 1, 2, 10, 3), std::invalid_argument);
+  AttentionActivations acts{p, p, p, p, p, p, p};
+  try {
+    multihead_attention_backward(p, {p, p, p, p}, acts, p, p, acts, {p, p, p, p}, 1, 2, 10, 3);
+    FAIL() << "no error for 3 heads and 10 channels";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("heads (3)"), std::string::npos) << e.what();
+  }
+}
+
+// The gradients of the mean cross-entropy sum to zero in every row (softmax
+// is unchanged by adding a constant to all logits), and are 1/N times the
+// single-position gradient probs − onehot.
+TEST(Backward, CrossEntropyRowsSumToZero) {
+  Case c("cross_entropy");
+  run_cross_entropy(c);
+  const int N = c.i("N"), V = c.i("V");
+  for (int n = 0; n < N; ++n) {
+    double sum = 0;
+    for (int v = 0; v < V; ++v) sum += c.grads.at("logits")[size_t(n) * V + v];
+    EXPECT_NEAR(sum, 0.0, 1e-7) << "row " << n;
+  }
+}
+
+// Shifting or scaling a row of LayerNorm's input does not change its output,
+// so the input gradient has no component along those directions: every row of
+// dinp sums to zero and is orthogonal to x̂.
+TEST(Backward, LayerNormInputGradientIgnoresShiftAndScale) {
+  Case c("layernorm");
+  run_layernorm(c);
+  const int N = c.i("N"), C = c.i("C");
+  const float* x = c.in("in.inp");
+  const float* mean = c.in("in.mean");
+  const float* rstd = c.in("in.rstd");
+  const std::vector<float>& dx = c.grads.at("inp");
+  for (int n = 0; n < N; ++n) {
+    double sum = 0, along_xhat = 0, size = 0;
+    for (int j = 0; j < C; ++j) {
+      const double g = dx[size_t(n) * C + j];
+      sum += g;
+      along_xhat += g * (x[size_t(n) * C + j] - mean[n]) * rstd[n];
+      size += std::abs(g);
+    }
+    EXPECT_GT(size, 0.1) << "row " << n;
+    EXPECT_NEAR(sum, 0.0, 1e-5) << "row " << n;
+    EXPECT_NEAR(along_xhat, 0.0, 1e-4) << "row " << n;
+  }
+}
+
+}  // namespace
+}  // namespace gpt

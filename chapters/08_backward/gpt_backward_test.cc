@@ -1,0 +1,130 @@
+// chapters/08_backward/gpt_backward_test.cc — the whole model's gradients.
+//
+// Against PyTorch: tests/cases/ch08_gpt_gradients.py runs loss.backward() on
+// a small GPT (pre-LN learned, post-LN sinusoidal, tied tanh) and stores every
+// parameter's gradient. Tolerance, as the course promises for the whole
+// model: |ours − torch| <= 1e-6 + 1e-4·|torch| for every element.
+// Against finite differences: every parameter of a tiny model, with and
+// without dropout masks, to 1e-3 of the largest gradient (gradient_check.h
+// explains the step and the tolerance).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "chapters/06_transformer_block/dropout.h"
+#include "chapters/07_gpt/gpt_forward.h"
+#include "chapters/07_gpt/init.h"
+#include "chapters/08_backward/gpt_backward.h"
+#include "chapters/08_backward/gradient_check.h"
+#include "common/testing/reference.h"
+
+namespace gpt {
+namespace {
+
+using testing::config_int;
+using testing::load_reference;
+
+const Tolerance kGradTol{1e-6, 1e-4};
+
+class GPTGradients : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GPTGradients, EveryParameterMatchesAutograd) {
+  const Safetensors ref = load_reference("08_backward", GetParam());
+  const GPTModel model = GPTModel::from_safetensors(ref);
+  const int B = config_int(ref, "B"), T = config_int(ref, "T");
+  const std::vector<int32_t> tokens = ref.ints("in.tokens"), targets = ref.ints("in.targets");
+  GPTActivations acts(model.config, B, T), dacts(model.config, B, T);
+  const float loss = gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T);
+  const Tolerance loss_tol{1e-6, 1e-5};
+  EXPECT_MATCHES_REFERENCE(std::vector<float>{loss}, ref, "out.loss", loss_tol);
+
+  ParameterBuffer grads(model.config);
+  gpt_backward(grads, dacts, tokens.data(), targets.data(), acts, model);
+  for (const ParameterSlot& slot : grads.layout().slots()) {
+    const float* g = grads.data() + slot.offset;
+    EXPECT_MATCHES_REFERENCE(std::vector<float>(g, g + slot.numel), ref, "grad." + slot.name,
+                             kGradTol);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, GPTGradients,
+                         ::testing::Values("gpt_pre_learned", "gpt_post_sinusoidal",
+                                           "gpt_tied_tanh"));
+
+// A model small enough to differentiate every parameter numerically.
+GPTModel tiny_model(NormPlacement norm, bool tied) {
+  GPTConfig c;
+  c.vocab_size = 7, c.embed_size = 8, c.max_length = 4, c.num_layers = 2, c.heads = 2;
+  c.ff_dim = 16, c.norm = norm, c.tie_weights = tied;
+  GPTModel model(c);
+  Rng rng(17);
+  init_gpt2(model, rng);
+  // Larger weights than GPT-2's 0.02 so that every path carries gradient.
+  for (size_t i = 0; i < model.params.size(); ++i) model.params.data()[i] += rng.normal(0, 0.1f);
+  return model;
+}
+
+// The whole model is more curved than one op (an embedding row feeds a
+// LayerNorm over only 8 channels), so the step is smaller than the ops'
+// 1e-2: with h = 1e-2 the truncation error alone reaches 1.5e-3 of the
+// largest gradient; with 1e-3 it is below float rounding noise (~2e-4).
+constexpr float kStep = 1e-3f;
+
+void check_whole_model(GPTModel model, float dropout) {
+  const int B = 2, T = 4;
+  const std::vector<int32_t> tokens = {1, 5, 2, 6, 0, 3, 3, 4}, targets = {5, 2, 6, 0, 3, 3, 4, 1};
+  GPTActivations acts(model.config, B, T), dacts(model.config, B, T);
+  if (dropout > 0) {  // the masks stay fixed while the parameters are perturbed
+    Rng rng(3);
+    acts.dropout = dropout;
+    const int64_t NC = int64_t(B) * T * model.config.embed_size;
+    dropout_mask(acts.embedding_dropout, NC, dropout, rng);
+    for (BlockActivations& b : acts.blocks) {
+      dropout_mask(b.attn_dropout, NC, dropout, rng);
+      dropout_mask(b.mlp_dropout, NC, dropout, rng);
+    }
+  }
+  gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T);
+  ParameterBuffer grads(model.config);
+  gpt_backward(grads, dacts, tokens.data(), targets.data(), acts, model);
+
+  std::vector<float> x(model.params.data(), model.params.data() + model.params.size());
+  const std::vector<float> analytic(grads.data(), grads.data() + grads.size());
+  const auto loss = [&] {
+    std::copy(x.begin(), x.end(), model.params.data());
+    return double(gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T));
+  };
+  const GradientCheckReport report = check_gradient(x, analytic, loss, kStep, 1e-3);
+  std::cout << "[ gradchk  ] " << report.describe("whole model", 1e-3) << std::endl;
+  EXPECT_TRUE(report.ok) << report.describe("whole model", 1e-3);
+}
+
+TEST(GPTGradients, PreLnAgreesWithFiniteDifferences) {
+  check_whole_model(tiny_model(NormPlacement::Pre, false), 0.0f);
+}
+
+TEST(GPTGradients, PostLnTiedAgreesWithFiniteDifferences) {
+  check_whole_model(tiny_model(NormPlacement::Post, true), 0.0f);
+}
+
+TEST(GPTGradients, DropoutMasksAreDifferentiatedToo) {
+  check_whole_model(tiny_model(NormPlacement::Pre, false), 0.3f);
+}
+
+TEST(GPTGradients, BackwardAccumulatesIntoTheGradientBuffer) {
+  const GPTModel model = tiny_model(NormPlacement::Pre, false);
+  const std::vector<int32_t> tokens = {1, 2, 3, 4}, targets = {2, 3, 4, 5};
+  GPTActivations acts(model.config, 1, 4), dacts(model.config, 1, 4);
+  gpt_forward_loss(acts, tokens.data(), targets.data(), model, 1, 4);
+  ParameterBuffer once(model.config), twice(model.config);
+  gpt_backward(once, dacts, tokens.data(), targets.data(), acts, model);
+  gpt_backward(twice, dacts, tokens.data(), targets.data(), acts, model);
+  gpt_backward(twice, dacts, tokens.data(), targets.data(), acts, model);
+  // Equal up to rounding: the tied and shared paths may add in another order.
+  for (size_t i = 0; i < once.size(); ++i) {
+    ASSERT_NEAR(twice.data()[i], 2 * once.data()[i], 1e-6 * std::abs(once.data()[i]) + 1e-12) << i;
+  }
+}
+
+}  // namespace
+}  // namespace gpt

@@ -1,0 +1,43 @@
+// chapters/09_training/checkpoint.h — everything needed to continue a run.
+//
+// A checkpoint is one safetensors file:
+//   tensors   the parameters under their model names (wte.weight, ...),
+//             AdamW's moments as optimizer.m.<name> and optimizer.v.<name>;
+//   metadata  the model configuration (chapter 07's keys), the step, the
+//             random generator's state, the tokenizer's vocabulary, the
+//             training settings, and a format tag.
+// Parameters keep their model names, so the PyTorch reference loads a
+// checkpoint as it is (tests/load_checkpoint.py). Writing is atomic (a
+// temporary file, then a rename): a crash mid-write leaves the last good
+// checkpoint in place.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "chapters/07_gpt/model.h"
+
+namespace gpt {
+
+inline constexpr const char* kCheckpointFormat = "gpt-from-scratch checkpoint 1";
+
+struct TrainingState {
+  GPTModel model;
+  ParameterBuffer m, v;          // AdamW moments, the parameters' layout
+  int step = 0;                  // optimizer steps taken
+  uint64_t rng_state = 0;        // the batch/dropout generator, to resume exactly
+  std::string vocabulary;        // the tokenizer's characters, UTF-8, in id order
+  std::map<std::string, std::string> settings;  // training flags, for the record
+
+  explicit TrainingState(const GPTConfig& config) : model(config), m(config), v(config) {}
+};
+
+void save_checkpoint(const TrainingState& state, const std::string& path);
+
+// Throws SafetensorsError (or std::invalid_argument for a bad configuration)
+// with a message naming the file and what is wrong with it.
+TrainingState load_checkpoint(const std::string& path);
+
+}  // namespace gpt

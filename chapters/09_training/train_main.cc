@@ -1,0 +1,268 @@
+// chapters/09_training/train_main.cc — the course's training program.
+//
+//   bazel run //:train -- --data austen --epochs 1
+//   bazel run //:train -- --resume runs/latest/checkpoint.safetensors --epochs 2
+//
+// Everything the chapters built, in one loop:
+//   text ─► tokens (01) ─► random (B, T) windows ─► Trainer::step: forward + loss (07),
+//   backward (08), clip, AdamW (09) ─► every few steps a validation loss and a
+//   checkpoint ─► at the end a sample of generated text (07).
+// Flags are parsed and checked in train_options.cc, the data prepared in
+// training_data.cc, the metrics written by metrics.cc; this file is the loop.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "chapters/01_tokens/batches.h"
+#include "chapters/01_tokens/utf8.h"
+#include "chapters/07_gpt/generate.h"
+#include "chapters/07_gpt/init.h"
+#include "chapters/09_training/checkpoint.h"
+#include "chapters/09_training/lr_schedule.h"
+#include "chapters/09_training/metrics.h"
+#include "chapters/09_training/train_options.h"
+#include "chapters/09_training/trainer.h"
+#include "chapters/09_training/training_data.h"
+#include "common/random.h"
+#include "common/timer.h"
+
+namespace gpt {
+namespace {
+
+// Evaluation and the final sample draw from generators of their own, so they
+// never move the training stream: a run's losses do not depend on how often
+// it evaluates, and a resumed run continues exactly.
+constexpr uint64_t kEvalSalt = 0xE7A1BA7Cull;
+constexpr uint64_t kSampleSalt = 0x5A3B1Eull;
+constexpr int kDefaultPromptChars = 32;
+
+// The mean loss over fixed batches, with the model as it is now.
+float mean_loss(Trainer& trainer, const GPTModel& model, const std::vector<Batch>& batches) {
+  double sum = 0;
+  for (const Batch& batch : batches) sum += trainer.evaluate(model, batch);
+  return static_cast<float>(sum / batches.size());
+}
+
+std::vector<Batch> fixed_batches(const std::vector<int32_t>& tokens, int count, int B, int T,
+                                 Rng& rng) {
+  std::vector<Batch> batches;
+  for (int i = 0; i < count; ++i) batches.push_back(sample_batch(tokens, B, T, rng));
+  return batches;
+}
+
+int run(int argc, char** argv) {
+  std::optional<TrainOptions> parsed = parse_train_options(argc, argv, std::cout);
+  if (!parsed) return 0;  // --help
+  TrainOptions o = *parsed;
+
+  // A resumed run takes its model, and the settings the user does not
+  // override, from the checkpoint.
+  std::optional<TrainingState> state;
+  if (!o.resume.empty()) {
+    try {
+      state.emplace(load_checkpoint(o.resume));
+    } catch (const std::exception& e) {
+      throw UsageError(std::string("--resume: ") + e.what());
+    }
+    apply_checkpoint(o, state->model.config, state->settings);
+  }
+  validate_train_options(o);
+
+  TrainingData data = prepare_training_data(o.data, o.vocab_size, o.random_tokens, o.seed,
+                                            state ? state->vocabulary : "");
+  require_one_block(data, o.block_size);
+  const GPTConfig config = state ? state->model.config : o.model_config(data.tokenizer.vocab_size());
+  if (config.vocab_size != data.tokenizer.vocab_size()) {
+    throw UsageError("--resume: the checkpoint's vocabulary has " +
+                     std::to_string(data.tokenizer.vocab_size()) +
+                     " characters but its model expects " + std::to_string(config.vocab_size));
+  }
+
+  // The prompt of the final sample, checked now rather than after the run.
+  const std::string prompt =
+      !o.sample_prompt.empty()
+          ? o.sample_prompt
+          : data.tokenizer.decode(std::vector<int32_t>(
+                data.val.begin(), data.val.begin() + std::min<size_t>(kDefaultPromptChars,
+                                                                      data.val.size())));
+  std::vector<int32_t> prompt_ids;
+  try {
+    prompt_ids = data.tokenizer.encode(prompt);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--sample_prompt: ") + e.what());
+  }
+
+  // lesson: setup
+  Rng rng(o.seed);  // the training stream: initialisation, batches, dropout
+  if (state) {
+    rng.set_state(state->rng_state);
+  } else {
+    state.emplace(config);
+    init_gpt2(state->model, rng);
+    state->vocabulary = encode_utf8(data.tokenizer.vocabulary());
+  }
+  state->settings = o.settings();
+  const int B = o.batch_size, T = o.block_size;
+  const int64_t epoch_steps = steps_per_epoch(int64_t(data.train.size()), B, T);
+  const int64_t total = total_steps(o, int64_t(data.train.size()));
+  LrSchedule schedule;
+  schedule.max_lr = o.lr;
+  schedule.min_lr = o.lr / 10;
+  schedule.warmup_steps = o.warmup_steps;
+  schedule.total_steps = o.lr_schedule == "cosine" ? static_cast<int>(total) : 0;
+  AdamWConfig adamw;
+  adamw.lr = o.lr;
+  adamw.weight_decay = o.weight_decay;
+  // end lesson
+
+  const std::filesystem::path out_dir(o.out);
+  try {
+    std::filesystem::create_directories(out_dir);
+  } catch (const std::exception& e) {
+    throw UsageError("--out " + o.out + ": " + e.what());
+  }
+  const std::string checkpoint_path = (out_dir / "checkpoint.safetensors").string();
+
+  std::printf("data    %s\n", data.description.c_str());
+  std::printf("tokens  train %s, validation %s\n", grouped(data.train.size()).c_str(),
+              grouped(data.val.size()).c_str());
+  std::printf("model   V=%d C=%d L=%d H=%d F=%d P=%d dropout=%g: %s parameters\n",
+              config.vocab_size, config.embed_size, config.num_layers, config.heads,
+              config.ff_dim, config.max_length, config.dropout,
+              grouped(state->model.num_parameters()).c_str());
+  std::printf("steps   B=%d x T=%d = %s tokens per step; one epoch = %s steps; %s steps in all%s\n",
+              B, T, grouped(int64_t(B) * T).c_str(), grouped(epoch_steps).c_str(),
+              grouped(total).c_str(),
+              o.max_steps > 0 ? " (--max_steps)"
+                              : (" (" + std::to_string(o.epochs) + " epochs)").c_str());
+  std::printf("optim   AdamW lr=%g (%s%s), weight_decay=%g, grad_clip=%g, seed=%llu\n", o.lr,
+              o.lr_schedule.c_str(),
+              o.warmup_steps > 0 ? (", warmup " + std::to_string(o.warmup_steps)).c_str() : "",
+              o.weight_decay, o.grad_clip, static_cast<unsigned long long>(o.seed));
+  std::printf("out     %s (checkpoint.safetensors, metrics.jsonl)\n", out_dir.c_str());
+  if (!o.resume.empty()) {
+    std::printf("resume  %s at step %d\n", o.resume.c_str(), state->step);
+  }
+  std::fflush(stdout);
+
+  MetricsWriter metrics((out_dir / "metrics.jsonl").string(), o.resume.empty() ? -1 : state->step);
+  Rng eval_rng(o.seed ^ kEvalSalt);
+  const std::vector<Batch> val_batches = fixed_batches(data.val, o.eval_batches, B, T, eval_rng);
+  Trainer trainer(config, B, T);
+  ProgressPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o.log_interval);
+
+  const bool trains = state->step < total;
+  if (!trains) {
+    std::printf("the checkpoint is at step %d of %s already: nothing to train "
+                "(raise --epochs or --max_steps to continue)\n",
+                state->step, grouped(total).c_str());
+  }
+  double train_seconds = 0;
+  int64_t steps_this_run = 0;
+  // lesson: loop
+  while (state->step < total) {
+    Timer step_timer;
+    const float lr = schedule.at(state->step);
+    const Batch batch = sample_batch(data.train, B, T, rng);
+    const StepResult result = trainer.step(*state, batch, lr, o.grad_clip, adamw, rng);
+    state->rng_state = rng.state();  // saved with the checkpoint, to resume exactly
+    // end lesson
+    const double seconds = step_timer.seconds();
+    train_seconds += seconds;
+    ++steps_this_run;
+    const int64_t step = state->step;
+    StepMetrics m;
+    m.step = step;
+    m.epoch = double(step) / epoch_steps;
+    m.loss = result.loss;
+    m.lr = lr;
+    m.grad_norm = result.grad_norm;
+    m.tokens_per_s = double(B) * T / seconds;
+    metrics.write(step_json(m));
+    if (!std::isfinite(result.loss)) {
+      printer.finish();
+      std::fprintf(stderr,
+                   "train: the loss became %s at step %lld: training diverged. The last "
+                   "checkpoint is unchanged; try a smaller --lr or --grad_clip.\n",
+                   std::isnan(result.loss) ? "NaN" : "infinite", static_cast<long long>(step));
+      return 1;
+    }
+
+    Progress p;
+    p.step = step;
+    p.total = total;
+    p.epoch = m.epoch;
+    p.loss = result.loss;
+    p.lr = lr;
+    p.tokens_per_s = double(B) * T * steps_this_run / train_seconds;
+    p.eta_seconds = (total - step) * (train_seconds / steps_this_run);
+    const bool last = step == total;
+    const bool evaluate = !last && o.eval_interval > 0 && step % o.eval_interval == 0;
+    printer.update(p, evaluate || steps_this_run == 1);
+    if (evaluate) {
+      const float val_loss = mean_loss(trainer, state->model, val_batches);
+      metrics.write(eval_json(step, val_loss));
+      char line[128];
+      std::snprintf(line, sizeof line, "step %lld: validation loss %.4f", static_cast<long long>(step),
+                    val_loss);
+      printer.print_line(line);
+    }
+    if (!last && o.save_interval > 0 && step % o.save_interval == 0) {
+      save_checkpoint(*state, checkpoint_path);
+    }
+  }
+  printer.finish();
+
+  // The end: both losses over fixed batches, a checkpoint, a sample.
+  const std::vector<Batch> train_batches =
+      fixed_batches(data.train, o.eval_batches, B, T, eval_rng);
+  const float val_loss = mean_loss(trainer, state->model, val_batches);
+  const float train_loss = mean_loss(trainer, state->model, train_batches);
+  if (trains) {
+    metrics.write(eval_json(state->step, val_loss));
+    save_checkpoint(*state, checkpoint_path);
+  }
+  std::printf("final   step %d: train loss %.4f, validation loss %.4f (%d batches each)%s\n",
+              state->step, train_loss, val_loss, o.eval_batches,
+              steps_this_run > 0
+                  ? (", " + std::to_string(steps_this_run) + " steps in " +
+                     format_duration(train_seconds))
+                        .c_str()
+                  : "");
+  if (trains) std::printf("saved   %s\n", checkpoint_path.c_str());
+  if (o.sample_tokens > 0) {
+    std::printf("sample  (%d characters after the prompt)\n%s", o.sample_tokens, prompt.c_str());
+    std::fflush(stdout);
+    Rng sample_rng(o.seed ^ kSampleSalt);
+    generate(state->model, prompt_ids, o.sample_tokens, SamplingOptions{}, sample_rng,
+             [&](int32_t id) {
+               std::fputs(data.tokenizer.decode({id}).c_str(), stdout);
+               std::fflush(stdout);
+             });
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace gpt
+
+int main(int argc, char** argv) {
+  try {
+    return gpt::run(argc, argv);
+  } catch (const gpt::UsageError& e) {
+    std::fprintf(stderr, "train: error: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "train: error: out of memory; try a smaller --batch_size, --block_size "
+                         "or model\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "train: error: %s\n", e.what());
+    return 1;
+  }
+}

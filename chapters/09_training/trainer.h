@@ -1,0 +1,43 @@
+// chapters/09_training/trainer.h — one training step, and evaluation.
+//
+// A step: forward with the loss (chapter 07), backward (chapter 08) into the
+// gradient buffer, clip the gradients' global norm, one AdamW update. The
+// Trainer owns the buffers a step needs (gradients, activations, dropout
+// masks), allocated once, so a step allocates nothing.
+#pragma once
+
+#include "chapters/01_tokens/batches.h"
+#include "chapters/07_gpt/activations.h"
+#include "chapters/09_training/adamw.h"
+#include "chapters/09_training/checkpoint.h"
+#include "common/random.h"
+
+namespace gpt {
+
+struct StepResult {
+  float loss;        // mean cross-entropy of the batch, before the update
+  double grad_norm;  // global gradient norm, before clipping
+};
+
+class Trainer {
+ public:
+  // Buffers for batches of up to (B, T).
+  Trainer(const GPTConfig& config, int B, int T);
+
+  // One optimizer step on `batch`, updating state.model, state.m, state.v and
+  // state.step. With config.dropout > 0 the dropout masks are drawn from `rng`.
+  StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
+                  const AdamWConfig& adamw, Rng& rng);
+
+  // The batch's mean loss with the model as it is: no dropout, no update.
+  float evaluate(const GPTModel& model, const Batch& batch);
+
+  const ParameterBuffer& grads() const { return grads_; }  // of the last step
+
+ private:
+  ParameterBuffer grads_;
+  GPTActivations acts_;   // the forward pass's tensors
+  GPTActivations dacts_;  // their gradients (scratch for the backward pass)
+};
+
+}  // namespace gpt

@@ -1,0 +1,51 @@
+// chapters/09_training/training_data.h — the text a run trains on, as token ids.
+//
+// corpus (chapter 01) ─► CharTokenizer over the WHOLE corpus ─► ids ─► train 90% | val 10%
+//
+// The vocabulary is built from the whole text, validation part included, so
+// every validation character has an id; the checkpoint stores it, and a
+// resumed run or `generate` rebuilds the same tokenizer from there.
+// `--data random` instead draws uniformly random ids over a made-up vocabulary
+// of vocab_size characters: nothing to learn (the loss cannot go below
+// log V), but the seed's own setting for measuring throughput.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chapters/01_tokens/char_tokenizer.h"
+
+namespace gpt {
+
+inline constexpr double kValidationFraction = 0.1;  // the last tenth of the text
+
+struct TrainingData {
+  CharTokenizer tokenizer;
+  std::vector<int32_t> train;  // (the first 90% of the ids)
+  std::vector<int32_t> val;    // (the last 10%): text the model never trains on
+  std::string description;     // for the log: where the text came from, how big
+};
+
+// `data` is a corpus name (austen, kjv), a path, or "random". With an empty
+// `vocabulary` the tokenizer is the corpus's characters; otherwise (resuming)
+// it is that vocabulary (UTF-8, in id order) and the text must use only its
+// characters. vocab_size, random_tokens and seed matter for "random" only.
+// Throws UsageError (train_options.h) naming the data and what is wrong.
+TrainingData prepare_training_data(const std::string& data, int vocab_size,
+                                   int64_t random_tokens, uint64_t seed,
+                                   const std::string& vocabulary = "");
+
+// Both splits must hold at least one window of block_size + 1 tokens: the
+// training batches and the validation batches are drawn from them.
+// Throws UsageError otherwise.
+void require_one_block(const TrainingData& data, int block_size);
+
+// The made-up vocabulary of --data random: newline, then the printable ASCII
+// characters from the space on, then Latin-1 and beyond.
+std::u32string random_vocabulary(int vocab_size);
+
+// n ids uniform over [0, vocab_size), the same for the same seed.
+std::vector<int32_t> random_token_stream(int64_t n, int vocab_size, uint64_t seed);
+
+}  // namespace gpt
