@@ -13,8 +13,14 @@ In a chapter's BUILD:
     lesson_test()
 """
 
+def _exercise_settings():
+    """The config_settings that switch this package's chapter to its exercise."""
+    chapter = native.package_name().split("/")[-1]
+    return ["//tools:exercise", "//tools:exercise_" + chapter]
+
 def chapter_library(name, srcs, hdrs, exercises = {}, deps = [], **kwargs):
-    """A cc_library that compiles the learner's files under --config=exercise.
+    """A cc_library that compiles the learner's files in exercise mode:
+    --define=exercise=NN_name for this chapter, or --config=exercise for all.
 
     Args:
       name: the library; also defines `name + "_exercise"`, always the learner's version.
@@ -28,12 +34,11 @@ def chapter_library(name, srcs, hdrs, exercises = {}, deps = [], **kwargs):
     for solution in exercises:
         if solution not in srcs:
             fail("exercise for %s, which is not among srcs" % solution)
+    choice = {setting: learner for setting in _exercise_settings()}
+    choice["//conditions:default"] = srcs
     native.cc_library(
         name = name,
-        srcs = select({
-            "//tools:exercise": learner,
-            "//conditions:default": srcs,
-        }),
+        srcs = select(choice),
         hdrs = hdrs,
         deps = deps,
         **kwargs
@@ -53,7 +58,8 @@ def chapter_test(name, srcs, library, deps = [], data = [], size = "small", **kw
 
     The second test links the same test code against the untouched exercise
     stubs and passes only if GoogleTest reports failures: a test that cannot
-    fail would be a defect.
+    fail would be a defect. In this chapter's exercise mode it stands aside
+    (the learner's stubs are no longer untouched, and should pass).
     """
     native.cc_test(
         name = name,
@@ -70,10 +76,12 @@ def chapter_test(name, srcs, library, deps = [], data = [], size = "small", **kw
         deps = [library + "_exercise"] + deps + ["@system//:gtest_main"],
         data = data,
     )
+    stand_aside = {setting: ["--exercise-mode"] for setting in _exercise_settings()}
+    stand_aside["//conditions:default"] = ["$(rootpath :%s_on_exercise)" % name]
     native.sh_test(
         name = name + "_fails_on_exercise",
         srcs = ["//tools:expect_test_failure.sh"],
-        args = ["$(rootpath :%s_on_exercise)" % name],
+        args = select(stand_aside),
         data = [":%s_on_exercise" % name] + data,
         size = size,
     )

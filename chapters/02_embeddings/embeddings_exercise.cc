@@ -1,6 +1,6 @@
 // chapters/02_embeddings/embeddings_exercise.cc — EXERCISE: the embedding lookups.
 //
-//   bazel test --config=exercise //chapters/02_embeddings:embeddings_test
+//   bazel test --define=exercise=02_embeddings //chapters/02_embeddings:embeddings_test
 // The solution is embeddings.cc.
 #include "chapters/02_embeddings/embeddings.h"
 

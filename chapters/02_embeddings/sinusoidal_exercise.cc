@@ -1,6 +1,6 @@
 // chapters/02_embeddings/sinusoidal_exercise.cc — EXERCISE: the sinusoidal table.
 //
-//   bazel test --config=exercise //chapters/02_embeddings:embeddings_test
+//   bazel test --define=exercise=02_embeddings //chapters/02_embeddings:embeddings_test
 // The solution is sinusoidal.cc.
 #include "chapters/02_embeddings/sinusoidal.h"
 

@@ -1,6 +1,6 @@
 // chapters/03_attention/attention_exercise.cc — EXERCISE: scaled dot-product attention.
 //
-//   bazel test --config=exercise //chapters/03_attention:attention_test
+//   bazel test --define=exercise=03_attention //chapters/03_attention:attention_test
 // The solution is attention.cc.
 #include "chapters/03_attention/attention.h"
 

@@ -1,6 +1,6 @@
 // chapters/03_attention/causal_softmax_exercise.cc — EXERCISE: the causal softmax.
 //
-//   bazel test --config=exercise //chapters/03_attention:attention_test
+//   bazel test --define=exercise=03_attention //chapters/03_attention:attention_test
 // The solution is causal_softmax.cc.
 #include "chapters/03_attention/causal_softmax.h"
 

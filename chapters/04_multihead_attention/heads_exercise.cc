@@ -1,6 +1,6 @@
 // chapters/04_multihead_attention/heads_exercise.cc — EXERCISE: splitting and merging heads.
 //
-//   bazel test --config=exercise //chapters/04_multihead_attention:multihead_attention_test
+//   bazel test --define=exercise=04_multihead_attention //chapters/04_multihead_attention:multihead_attention_test
 // The solution is heads.cc.
 #include "chapters/04_multihead_attention/heads.h"
 

@@ -9,6 +9,7 @@
 
 namespace gpt {
 
+// `out` must not alias `inp` (each output row reads a whole input row).
 void linear_forward(float* out,           // (N, OC)
                     const float* inp,     // (N, IC)
                     const float* weight,  // (OC, IC)

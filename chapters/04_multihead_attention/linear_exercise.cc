@@ -1,6 +1,6 @@
 // chapters/04_multihead_attention/linear_exercise.cc — EXERCISE: the linear layer.
 //
-//   bazel test --config=exercise //chapters/04_multihead_attention:multihead_attention_test
+//   bazel test --define=exercise=04_multihead_attention //chapters/04_multihead_attention:multihead_attention_test
 // The solution is linear.cc.
 #include "chapters/04_multihead_attention/linear.h"
 

@@ -1,6 +1,6 @@
 // chapters/05_feedforward_layernorm/gelu_exercise.cc — EXERCISE: GELU, both forms.
 //
-//   bazel test --config=exercise //chapters/05_feedforward_layernorm:feedforward_layernorm_test
+//   bazel test --define=exercise=05_feedforward_layernorm //chapters/05_feedforward_layernorm:feedforward_layernorm_test
 // The solution is gelu.cc.
 #include "chapters/05_feedforward_layernorm/gelu.h"
 

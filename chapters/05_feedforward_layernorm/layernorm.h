@@ -9,6 +9,7 @@
 
 namespace gpt {
 
+// `out` may alias `inp` (each row is read in full before it is written).
 void layernorm_forward(float* out,           // (N, C)
                        float* mean,          // (N), saved for backward; may be nullptr
                        float* rstd,          // (N), saved for backward; may be nullptr

@@ -1,6 +1,6 @@
 // chapters/05_feedforward_layernorm/layernorm_exercise.cc — EXERCISE: LayerNorm.
 //
-//   bazel test --config=exercise //chapters/05_feedforward_layernorm:feedforward_layernorm_test
+//   bazel test --define=exercise=05_feedforward_layernorm //chapters/05_feedforward_layernorm:feedforward_layernorm_test
 // The solution is layernorm.cc.
 #include "chapters/05_feedforward_layernorm/layernorm.h"
 

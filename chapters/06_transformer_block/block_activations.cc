@@ -2,7 +2,7 @@
 // for every intermediate tensor of a block.
 //
 // A block keeps everything it computes: the tests compare each piece with
-// PyTorch, and the backward pass (chapter 08) needs them. Rather than thirteen
+// PyTorch, and the backward pass (chapter 08) needs them. Rather than fifteen
 // allocations, BlockActivations::size counts the floats and carve hands out
 // consecutive slices of one buffer, in the order of the struct's fields. The
 // attention part is carved by chapter 04's AttentionActivations::carve.

@@ -1,6 +1,6 @@
 // chapters/06_transformer_block/block_exercise.cc — EXERCISE: the transformer block.
 //
-//   bazel test --config=exercise //chapters/06_transformer_block:transformer_block_test
+//   bazel test --define=exercise=06_transformer_block //chapters/06_transformer_block:transformer_block_test
 // The solution is block.cc.
 #include "chapters/06_transformer_block/block.h"
 
@@ -23,6 +23,8 @@ void block_forward(float* out, BlockActivations& acts, const float* inp, const B
   //   Post: attn_out = attn(x); residual1 = x + attn_out; ln1 = ln1(residual1);
   //         mlp_out = mlp(ln1); residual2 = ln1 + mlp_out; ln2 = ln2(residual2);
   //         out = ln2.
+  // In training (config.dropout > 0), multiply attn_out by acts.attn_dropout and
+  // mlp_out by acts.mlp_dropout (dropout_forward, dropout.h) before each residual add.
   std::fill(out, out + int64_t(config.B) * config.T * config.C, 0.0f);
   (void)acts, (void)inp, (void)params;
 }

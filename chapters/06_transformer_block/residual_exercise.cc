@@ -1,6 +1,6 @@
 // chapters/06_transformer_block/residual_exercise.cc — EXERCISE: the residual connection.
 //
-//   bazel test --config=exercise //chapters/06_transformer_block:transformer_block_test
+//   bazel test --define=exercise=06_transformer_block //chapters/06_transformer_block:transformer_block_test
 // The solution is residual.cc.
 #include "chapters/06_transformer_block/residual.h"
 

@@ -1,6 +1,7 @@
 // chapters/07_gpt/config.cc — validation and the string form of a configuration.
 #include "chapters/07_gpt/config.h"
 
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -91,7 +92,9 @@ void GPTConfig::validate() const {
   if (!(dropout >= 0.0f && dropout < 1.0f)) {
     throw std::invalid_argument("dropout must be in [0, 1), got " + std::to_string(dropout));
   }
-  if (!(layernorm_eps > 0.0f)) throw std::invalid_argument("layernorm_eps must be positive");
+  if (!(layernorm_eps > 0.0f && std::isfinite(layernorm_eps))) {
+    throw std::invalid_argument("layernorm_eps must be positive and finite");
+  }
 }
 
 std::map<std::string, std::string> GPTConfig::to_metadata() const {

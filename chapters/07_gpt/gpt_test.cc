@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <iostream>
 
 #include "chapters/07_gpt/activations.h"
 #include "chapters/07_gpt/cross_entropy.h"

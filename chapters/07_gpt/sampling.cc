@@ -20,16 +20,16 @@ void SamplingOptions::validate() const {
 
 int32_t sample_next(const float* logits, int V, const SamplingOptions& options, Rng& rng) {
   const std::vector<float> probs = sampling_distribution(logits, V, options);
-  const float u = rng.uniform();  // in [0, 1)
-  float cumulative = 0.0f;
-  int32_t last_candidate = 0;
+  const double u = rng.uniform();  // in [0, 1)
+  double cumulative = 0.0;
+  int32_t likeliest = -1;
   for (int32_t id = 0; id < V; ++id) {
     if (probs[id] == 0.0f) continue;
     cumulative += probs[id];
-    last_candidate = id;
     if (u < cumulative) return id;
+    if (likeliest < 0 || probs[id] > probs[likeliest]) likeliest = id;
   }
-  return last_candidate;  // rounding left u just above the total
+  return likeliest;  // rounding left u just above the total: take the likeliest candidate
 }
 
 }  // namespace gpt

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 #include "chapters/07_gpt/sampling.h"
 
@@ -11,6 +13,11 @@ namespace gpt {
 // lesson: distribution
 std::vector<float> sampling_distribution(const float* logits, int V, const SamplingOptions& o) {
   o.validate();
+  for (int i = 0; i < V; ++i) {
+    if (std::isnan(logits[i])) {
+      throw std::invalid_argument("logit " + std::to_string(i) + " is NaN: the model is broken");
+    }
+  }
   std::vector<float> probs(V, 0.0f);
   const int best = static_cast<int>(std::max_element(logits, logits + V) - logits);
   if (o.temperature == 0.0f) {  // greedy: all the probability on the argmax

@@ -1,6 +1,6 @@
 // chapters/07_gpt/sampling_distribution_exercise.cc — EXERCISE: temperature, top-k, top-p.
 //
-//   bazel test --config=exercise //chapters/07_gpt:sampling_test
+//   bazel test --define=exercise=07_gpt //chapters/07_gpt:sampling_test
 // The solution is sampling_distribution.cc.
 #include "chapters/07_gpt/sampling.h"
 

@@ -1,6 +1,6 @@
 // chapters/08_backward/attention_backward_exercise.cc — EXERCISE: attention's backward.
 //
-//   bazel test --config=exercise //chapters/08_backward/...
+//   bazel test --define=exercise=08_backward //chapters/08_backward/...
 // The solution is attention_backward.cc; the README derives each line.
 #include "chapters/08_backward/attention_backward.h"
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "chapters/06_transformer_block/dropout.h"
 #include "chapters/08_backward/layernorm_backward.h"
 #include "chapters/08_backward/residual_backward.h"
 
@@ -13,9 +14,7 @@ namespace {
 // In training the forward multiplied each branch by a dropout mask (chapter
 // 06); the derivative of x ⊙ mask is mask, so the gradient is masked the same way.
 void apply_dropout_mask(float* dbranch, const float* mask, int64_t n, const BlockConfig& config) {
-  if (config.dropout > 0) {
-    for (int64_t i = 0; i < n; ++i) dbranch[i] *= mask[i];
-  }
+  if (config.dropout > 0) dropout_forward(dbranch, dbranch, mask, n);
 }
 
 }  // namespace

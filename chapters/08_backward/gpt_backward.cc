@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "chapters/06_transformer_block/dropout.h"
 #include "chapters/08_backward/block_backward.h"
 #include "chapters/08_backward/cross_entropy_backward.h"
 #include "chapters/08_backward/embedding_backward.h"
@@ -57,8 +58,8 @@ void gpt_backward(ParameterBuffer& grads, GPTActivations& dacts, const int32_t* 
                    acts.blocks[l], w.blocks[l], acts.block_config());
   }
   // x_0 = dropout(wte[tokens] + positions)
-  if (acts.dropout > 0) {
-    for (size_t i = 0; i < size_t(N) * C; ++i) dacts.embeddings[i] *= acts.embedding_dropout[i];
+  if (acts.dropout > 0) {  // the gradient of x ⊙ mask is mask (chapter 06)
+    dropout_forward(dacts.embeddings, dacts.embeddings, acts.embedding_dropout, int64_t(N) * C);
   }
   float* dwpe = c.positions == Positions::Learned ? grads["wpe.weight"] : nullptr;
   embedding_backward(grads["wte.weight"], dwpe, dacts.embeddings, tokens, B, T, C, V);

@@ -2,20 +2,12 @@
 #include "chapters/08_backward/heads_backward.h"
 
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 
+#include "chapters/04_multihead_attention/heads.h"
 #include "common/eigen_maps.h"
 
 namespace gpt {
 namespace {
-
-void check_heads(int C, int H) {
-  if (H <= 0 || C % H != 0) {
-    throw std::invalid_argument("heads (" + std::to_string(H) + ") must divide embed_size (" +
-                                std::to_string(C) + ")");
-  }
-}
 
 // Offset of element (b, h, t, 0) in a (B, H, T, hs) tensor, and of (b, t, 0) in (B, T, width).
 int64_t head_row(int b, int h, int t, int T, int H, int hs) {
@@ -27,8 +19,7 @@ int64_t token_row(int b, int t, int T, int width) { return (int64_t(b) * T + t) 
 
 void split_heads_backward(float* dqkv, const float* dq, const float* dk, const float* dv,
                           int B, int T, int C, int H) {
-  check_heads(C, H);
-  const int hs = C / H;
+  const int hs = head_size(C, H);  // chapter 04: throws unless H divides C
   const float* parts[3] = {dq, dk, dv};
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < T; ++t)
@@ -40,8 +31,7 @@ void split_heads_backward(float* dqkv, const float* dq, const float* dk, const f
 }
 
 void merge_heads_backward(float* dheads, const float* dout, int B, int T, int C, int H) {
-  check_heads(C, H);
-  const int hs = C / H;
+  const int hs = head_size(C, H);  // chapter 04: throws unless H divides C
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < H; ++h)
       for (int t = 0; t < T; ++t) {

@@ -1,6 +1,6 @@
 // chapters/08_backward/layernorm_backward_exercise.cc — EXERCISE: LayerNorm's backward.
 //
-//   bazel test --config=exercise //chapters/08_backward/...
+//   bazel test --define=exercise=08_backward //chapters/08_backward/...
 // The solution is layernorm_backward.cc; the README derives the formula.
 #include "chapters/08_backward/layernorm_backward.h"
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "chapters/08_backward/attention_backward.h"
+#include "chapters/04_multihead_attention/heads.h"
 #include "chapters/08_backward/heads_backward.h"
 #include "chapters/08_backward/linear_backward.h"
 
@@ -17,11 +18,7 @@ void multihead_attention_backward(float* dinp, const AttentionGrads& grads,
                                   AttentionActivations& dacts, const float* dout,
                                   const float* inp, const AttentionActivations& acts,
                                   const AttentionParams& params, int B, int T, int C, int H) {
-  if (H <= 0 || C % H != 0) {
-    throw std::invalid_argument("heads (" + std::to_string(H) + ") must divide embed_size (" +
-                                std::to_string(C) + ")");
-  }
-  const int hs = C / H, BT = B * T;
+  const int hs = head_size(C, H), BT = B * T;  // chapter 04: throws unless H divides C
   // The scratch gradients start at zero: every step below adds into them.
   for (float* d : {dacts.merged, dacts.y, dacts.q, dacts.k, dacts.v}) {
     std::fill_n(d, int64_t(BT) * C, 0.0f);
