@@ -2,6 +2,7 @@
 #include "chapters/08_backward/gpt_backward.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include "chapters/06_transformer_block/dropout.h"
@@ -27,42 +28,65 @@ BlockGrads block_grads(ParameterBuffer& g, int l) {
 
 }  // namespace
 
+GPTBackwardScratch::GPTBackwardScratch(const GPTConfig& config, int max_B, int max_T)
+    : config_(config), max_B_(max_B), max_T_(max_T) {
+  const size_t BT = size_t(max_B) * max_T, C = config.embed_size, V = config.vocab_size;
+  const BlockConfig bc{max_B, max_T, config.embed_size, config.heads, config.ff_dim};
+  buffer_.assign(BT * V + 3 * BT * C + BlockActivations::size(bc), 0.0f);
+  carve(max_B, max_T);
+}
+
+void GPTBackwardScratch::carve(int B, int T) {
+  if (B <= 0 || T <= 0 || B > max_B_ || T > max_T_) {
+    throw std::invalid_argument("backward scratch: batch (B=" + std::to_string(B) + ", T=" +
+                                std::to_string(T) + ") exceeds its capacity");
+  }
+  const size_t BT = size_t(B) * T, C = config_.embed_size, V = config_.vocab_size;
+  float* p = buffer_.data();
+  dlogits = p, p += BT * V;
+  dln_f = p, p += BT * C;
+  dstream[0] = p, p += BT * C;
+  dstream[1] = p, p += BT * C;
+  dblock = BlockActivations::carve(p, BlockConfig{B, T, config_.embed_size, config_.heads,
+                                                  config_.ff_dim});
+}
+
 // lesson: gpt_backward
-void gpt_backward(ParameterBuffer& grads, GPTActivations& dacts, const int32_t* tokens,
+void gpt_backward(ParameterBuffer& grads, GPTBackwardScratch& scratch, const int32_t* tokens,
                   const int32_t* targets, const GPTActivations& acts, const GPTModel& model) {
   const GPTConfig& c = model.config;
   const int B = acts.B, T = acts.T, C = c.embed_size, V = c.vocab_size, L = c.num_layers;
   const int N = B * T;
   const GPTWeights w = model.weights();
-  dacts.dropout = acts.dropout;
-  dacts.carve(B, T);
-  std::fill_n(dacts.logits, size_t(N) * V, 0.0f);
-  std::fill_n(dacts.ln_f, size_t(N) * C, 0.0f);
-  for (int l = 0; l < L; ++l) std::fill_n(dacts.block_out[l], size_t(N) * C, 0.0f);
-  std::fill_n(dacts.embeddings, size_t(N) * C, 0.0f);
+  scratch.carve(B, T);
+  std::fill_n(scratch.dlogits, size_t(N) * V, 0.0f);
+  std::fill_n(scratch.dln_f, size_t(N) * C, 0.0f);
+  float* dout = scratch.dstream[0];  // d(output of the block being processed)
+  float* dinp = scratch.dstream[1];  // d(its input), filled by its backward
+  std::fill_n(dout, size_t(N) * C, 0.0f);
 
   // loss = mean cross-entropy(logits)                         dloss = 1
-  cross_entropy_backward(dacts.logits, 1.0f, acts.probs, targets, N, V);
+  cross_entropy_backward(scratch.dlogits, 1.0f, acts.probs, targets, N, V);
   // logits = ln_f · lm_headᵀ   (a tied lm_head is wte: its gradient adds to wte's)
   float* dlm_head = c.tie_weights ? grads["wte.weight"] : grads["lm_head.weight"];
-  linear_backward(dacts.ln_f, dlm_head, nullptr, dacts.logits, acts.ln_f, w.lm_head, N, C, V);
+  linear_backward(scratch.dln_f, dlm_head, nullptr, scratch.dlogits, acts.ln_f, w.lm_head, N, C, V);
   // ln_f = layernorm(x_L)
-  const float* x_last = acts.block_out[L - 1];
-  layernorm_backward(dacts.block_out[L - 1], grads["ln_f.weight"], grads["ln_f.bias"], dacts.ln_f,
-                     x_last, acts.ln_f_mean, acts.ln_f_rstd, w.ln_f_weight, N, C);
+  layernorm_backward(dout, grads["ln_f.weight"], grads["ln_f.bias"], scratch.dln_f,
+                     acts.block_out[L - 1], acts.ln_f_mean, acts.ln_f_rstd, w.ln_f_weight, N, C);
   // x_{l+1} = block_l(x_l), from the last block down to the first
   for (int l = L - 1; l >= 0; --l) {
     const float* x_in = l > 0 ? acts.block_out[l - 1] : acts.embeddings;
-    float* dx_in = l > 0 ? dacts.block_out[l - 1] : dacts.embeddings;
-    block_backward(dx_in, block_grads(grads, l), dacts.blocks[l], dacts.block_out[l], x_in,
-                   acts.blocks[l], w.blocks[l], acts.block_config());
+    std::fill_n(dinp, size_t(N) * C, 0.0f);
+    block_backward(dinp, block_grads(grads, l), scratch.dblock, dout, x_in, acts.blocks[l],
+                   w.blocks[l], acts.block_config());
+    std::swap(dout, dinp);  // block l's input is block l-1's output
   }
-  // x_0 = dropout(wte[tokens] + positions)
+  // x_0 = dropout(wte[tokens] + positions); dout now holds d(x_0)
   if (acts.dropout > 0) {  // the gradient of x ⊙ mask is mask (chapter 06)
-    dropout_forward(dacts.embeddings, dacts.embeddings, acts.embedding_dropout, int64_t(N) * C);
+    dropout_forward(dout, dout, acts.embedding_dropout, int64_t(N) * C);
   }
   float* dwpe = c.positions == Positions::Learned ? grads["wpe.weight"] : nullptr;
-  embedding_backward(grads["wte.weight"], dwpe, dacts.embeddings, tokens, B, T, C, V);
+  embedding_backward(grads["wte.weight"], dwpe, dout, tokens, B, T, C, V);
 }
 // end lesson
 

@@ -11,15 +11,36 @@
 
 #include "chapters/07_gpt/activations.h"
 #include "chapters/07_gpt/model.h"
+#include "common/aligned_vector.h"
 
 namespace gpt {
 
+// The gradients of the activations, needed only while the backward pass
+// runs: far fewer than the activations themselves, since each block's
+// gradients are consumed before the next block's are made. One scratch
+// BlockActivations serves every block in turn, and the residual stream's
+// gradient alternates between two buffers.
+struct GPTBackwardScratch {
+  GPTBackwardScratch(const GPTConfig& config, int max_B, int max_T);
+  void carve(int B, int T);  // views for a (B, T) batch
+
+  float* dlogits = nullptr;  // (B, T, V)
+  float* dln_f = nullptr;    // (B, T, C)
+  float* dstream[2] = {nullptr, nullptr};  // (B, T, C) each: d(block output), d(block input)
+  BlockActivations dblock;   // scratch of one block's backward
+
+ private:
+  GPTConfig config_;
+  int max_B_, max_T_;
+  AlignedVector<float> buffer_;
+};
+
 // Adds the gradient of the mean cross-entropy loss to `grads` (zero it first
 // for a fresh step). `acts` is what gpt_forward_loss saved for this batch
-// (including acts.probs); `dacts` is scratch with the same shape, overwritten.
-// With acts.dropout > 0 the same masks are applied on the way back.
+// (including acts.probs); `scratch` is overwritten. With acts.dropout > 0 the
+// same masks are applied on the way back.
 void gpt_backward(ParameterBuffer& grads,
-                  GPTActivations& dacts,
+                  GPTBackwardScratch& scratch,
                   const int32_t* tokens,   // (B, T)
                   const int32_t* targets,  // (B, T)
                   const GPTActivations& acts,

@@ -33,7 +33,8 @@ TEST_P(GPTGradients, EveryParameterMatchesAutograd) {
   const GPTModel model = GPTModel::from_safetensors(ref);
   const int B = config_int(ref, "B"), T = config_int(ref, "T");
   const std::vector<int32_t> tokens = ref.ints("in.tokens"), targets = ref.ints("in.targets");
-  GPTActivations acts(model.config, B, T), dacts(model.config, B, T);
+  GPTActivations acts(model.config, B, T);
+  GPTBackwardScratch dacts(model.config, B, T);
   const float loss = gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T);
   const Tolerance loss_tol{1e-6, 1e-5};
   EXPECT_MATCHES_REFERENCE(std::vector<float>{loss}, ref, "out.loss", loss_tol);
@@ -73,7 +74,8 @@ constexpr float kStep = 1e-3f;
 void check_whole_model(GPTModel model, float dropout) {
   const int B = 2, T = 4;
   const std::vector<int32_t> tokens = {1, 5, 2, 6, 0, 3, 3, 4}, targets = {5, 2, 6, 0, 3, 3, 4, 1};
-  GPTActivations acts(model.config, B, T), dacts(model.config, B, T);
+  GPTActivations acts(model.config, B, T);
+  GPTBackwardScratch dacts(model.config, B, T);
   if (dropout > 0) {  // the masks stay fixed while the parameters are perturbed
     Rng rng(3);
     acts.dropout = dropout;
@@ -114,7 +116,8 @@ TEST(GPTGradients, DropoutMasksAreDifferentiatedToo) {
 TEST(GPTGradients, BackwardAccumulatesIntoTheGradientBuffer) {
   const GPTModel model = tiny_model(NormPlacement::Pre, false);
   const std::vector<int32_t> tokens = {1, 2, 3, 4}, targets = {2, 3, 4, 5};
-  GPTActivations acts(model.config, 1, 4), dacts(model.config, 1, 4);
+  GPTActivations acts(model.config, 1, 4);
+  GPTBackwardScratch dacts(model.config, 1, 4);
   gpt_forward_loss(acts, tokens.data(), targets.data(), model, 1, 4);
   ParameterBuffer once(model.config), twice(model.config);
   gpt_backward(once, dacts, tokens.data(), targets.data(), acts, model);

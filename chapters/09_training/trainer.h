@@ -3,11 +3,12 @@
 // A step: forward with the loss (chapter 07), backward (chapter 08) into the
 // gradient buffer, clip the gradients' global norm, one AdamW update. The
 // Trainer owns the buffers a step needs (gradients, activations, dropout
-// masks), allocated once, so a step allocates nothing.
+// masks), allocated once: a step allocates no tensor-sized buffer.
 #pragma once
 
 #include "chapters/01_tokens/batches.h"
 #include "chapters/07_gpt/activations.h"
+#include "chapters/08_backward/gpt_backward.h"
 #include "chapters/09_training/adamw.h"
 #include "chapters/09_training/checkpoint.h"
 #include "common/random.h"
@@ -37,7 +38,7 @@ class Trainer {
  private:
   ParameterBuffer grads_;
   GPTActivations acts_;   // the forward pass's tensors
-  GPTActivations dacts_;  // their gradients (scratch for the backward pass)
+  GPTBackwardScratch dacts_;  // their gradients, while the backward pass runs
 };
 
 }  // namespace gpt
