@@ -10,6 +10,7 @@
 # generic x86-64-v3 CPU (no -march=native: the GPU host is another CPU),
 # copies them with their runfiles (reference cases, corpora), GoogleTest is
 # linked in statically, and Google Benchmark's shared library goes beside them.
+# cuBLAS is not copied: the GPU machine's CUDA toolkit (/usr/local/cuda) has it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -30,6 +31,8 @@ for target in $tests $benches; do
   cp "$path" "$out/bin/$name"
   if [ -d "$path.runfiles" ]; then
     cp -rL "$path.runfiles" "$out/bin/$name.runfiles"
+    # cuBLAS (~570 MB) comes from the GPU machine's own toolkit instead.
+    find "$out/bin/$name.runfiles" -type d -name '*@cuda*' -prune -exec rm -rf {} +
   fi
 done
 cp -P /usr/lib/x86_64-linux-gnu/libbenchmark.so* "$out/lib/"
@@ -39,7 +42,7 @@ cp -P /usr/lib/x86_64-linux-gnu/libbenchmark.so* "$out/lib/"
   echo '# Runs every GPU test and benchmark of the bundle; results go to results/.'
   echo 'set -u'
   echo 'here=$(cd "$(dirname "$0")" && pwd)'
-  echo 'export LD_LIBRARY_PATH="$here/lib:${LD_LIBRARY_PATH:-}"'
+  echo 'export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"  # cuBLAS from the toolkit'
   echo 'mkdir -p "$here/results"'
   echo 'gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)'
   echo 'echo "device: ${gpu:-unknown}; date: $(date -u +%Y-%m-%dT%H:%MZ)" | tee "$here/results/device.txt"'

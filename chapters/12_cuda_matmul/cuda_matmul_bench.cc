@@ -1,0 +1,166 @@
+// chapters/12_cuda_matmul/cuda_matmul_bench.cc — chapter 12: GFLOP/s of every matmul version and of cuBLAS.
+//
+//   bazel run //chapters/12_cuda_matmul:cuda_matmul_bench
+// Without a GPU it says so and exits 0. Benchmarks are named
+// matmul/SHAPE/VERSION (v1..v7, cublas) and linear_{forward,backward}/SHAPE/BACKEND.
+// Shapes, C = A·B with A (M, K), B (K, N):
+//   square    M = N = K = 4096
+//   seed_qkv  M = 2048 (B·T = 32·64), K = 256 → N = 768   (the seed model's q, k, v)
+//   seed_ff   M = 2048, K = 256 → N = 1024                (its feed-forward layer)
+//   gpt2_qkv  M = 8192 (8·1024), K = 768 → N = 2304       (GPT-2 small)
+//   gpt2_ff   M = 8192, K = 768 → N = 3072
+// Time: CUDA events around each call (GPU time only). GFLOP/s counts 2·M·N·K
+// floating-point operations per product (a multiply and an add per term);
+// a linear backward is two products, 4·M·N·K. "%cublas" is the version's
+// GFLOP/s as a percentage of cuBLAS's on the same shape, measured just before.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "chapters/11_cuda_basics/device_buffer.h"
+#include "chapters/12_cuda_matmul/linear.h"
+#include "chapters/12_cuda_matmul/matmul.h"
+#include "common/cuda/cuda_check.h"
+#include "common/cuda/gpu.h"
+
+namespace gpt {
+namespace {
+
+using cuda::DeviceBuffer;
+
+struct Shape {
+  const char* name;
+  int M, N, K;
+};
+const Shape kShapes[] = {{"square", 4096, 4096, 4096},
+                         {"seed_qkv", 2048, 768, 256},
+                         {"seed_ff", 2048, 1024, 256},
+                         {"gpt2_qkv", 8192, 2304, 768},
+                         {"gpt2_ff", 8192, 3072, 768}};
+
+std::vector<float> filled(size_t n, uint32_t seed) {  // uniform in [-1, 1), a hash of the index
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t h = static_cast<uint32_t>(i) * 2654435761u ^ seed * 2246822519u;
+    h ^= h >> 15;
+    h *= 2246822519u;
+    h ^= h >> 13;
+    v[i] = -1.0f + 2.0f * static_cast<float>(h >> 8) * (1.0f / 16777216.0f);
+  }
+  return v;
+}
+
+std::map<std::string, double> cublas_gflops;  // per shape, filled by the cuBLAS runs
+
+// lesson: time_gpu
+// Times op() with CUDA events; reports GFLOP/s for `flops` per call, and the
+// percentage of cuBLAS's GFLOP/s on `shape` when that is known.
+template <typename Op>
+void time_gpu(benchmark::State& state, double flops, const std::string& shape, bool is_cublas,
+              Op op) {
+  op();  // warm-up: loads the kernel, creates cuBLAS's handle
+  CUDA_CHECK(cudaDeviceSynchronize());
+  cudaEvent_t start, stop;
+  CUDA_CHECK(cudaEventCreate(&start));
+  CUDA_CHECK(cudaEventCreate(&stop));
+  double total = 0.0;
+  for (auto _ : state) {
+    CUDA_CHECK(cudaEventRecord(start));
+    op();
+    CUDA_CHECK(cudaEventRecord(stop));
+    CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0.0f;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    state.SetIterationTime(ms / 1e3);
+    total += ms / 1e3;
+  }
+  const double gflops = flops * state.iterations() / total / 1e9;
+  state.counters["GFLOP/s"] = gflops;
+  if (is_cublas) cublas_gflops[shape] = gflops;
+  if (cublas_gflops.count(shape)) state.counters["%cublas"] = 100.0 * gflops / cublas_gflops[shape];
+  CUDA_CHECK(cudaEventDestroy(start));
+  CUDA_CHECK(cudaEventDestroy(stop));
+}
+// end lesson
+
+// version 0: cuBLAS.
+void matmul_bench(benchmark::State& state, const Shape& s, int version) {
+  DeviceBuffer<float> A(filled(size_t(s.M) * s.K, 1)), B(filled(size_t(s.K) * s.N, 2));
+  DeviceBuffer<float> C(size_t(s.M) * s.N);
+  time_gpu(state, 2.0 * s.M * s.N * s.K, s.name, version == 0, [&] {
+    if (version == 0) {
+      cuda::matmul_cublas(C.data(), A.data(), B.data(), s.M, s.N, s.K);
+    } else {
+      cuda::matmul(C.data(), A.data(), B.data(), s.M, s.N, s.K, version);
+    }
+  });
+}
+
+// A linear layer (N, IC) → (N, OC): M = N rows, K = IC, N = OC.
+void linear_bench(benchmark::State& state, const Shape& s, bool backward,
+                  cuda::MatmulBackend backend) {
+  const int N = s.M, IC = s.K, OC = s.N;
+  DeviceBuffer<float> inp(filled(size_t(N) * IC, 3)), weight(filled(size_t(OC) * IC, 4));
+  DeviceBuffer<float> bias(filled(OC, 5)), out(filled(size_t(N) * OC, 6));
+  DeviceBuffer<float> dinp(size_t(N) * IC), dweight(size_t(OC) * IC), dbias(OC);
+  dinp.zero(), dweight.zero(), dbias.zero();
+  const std::string key = std::string(backward ? "linear_backward/" : "linear_forward/") + s.name;
+  time_gpu(state, (backward ? 4.0 : 2.0) * N * IC * OC, key,
+           backend == cuda::MatmulBackend::kCublas, [&] {
+             if (backward) {
+               cuda::linear_backward(dinp.data(), dweight.data(), dbias.data(), out.data(),
+                                     inp.data(), weight.data(), N, IC, OC, backend);
+             } else {
+               cuda::linear_forward(out.data(), inp.data(), weight.data(), bias.data(), N, IC,
+                                    OC, backend);
+             }
+           });
+}
+
+}  // namespace
+}  // namespace gpt
+
+int main(int argc, char** argv) {
+  const gpt::cuda::GpuStatus gpu = gpt::cuda::gpu_status();
+  if (!gpu.present) {
+    std::printf("No GPU, nothing to time: %s\n", gpu.reason.c_str());
+    return 0;
+  }
+  std::printf("GPU: %s\n", gpu.describe().c_str());
+  using gpt::cuda::MatmulBackend;
+  for (const gpt::Shape& shape : gpt::kShapes) {
+    // cuBLAS first: the versions after it report their percentage of it.
+    for (int version = 0; version <= gpt::cuda::kMatmulVersions; ++version) {
+      const std::string name = std::string("matmul/") + shape.name + "/" +
+                               (version == 0 ? "cublas" : "v" + std::to_string(version));
+      benchmark::RegisterBenchmark(name.c_str(), [shape, version](benchmark::State& state) {
+        gpt::matmul_bench(state, shape, version);
+      })->UseManualTime()->MinTime(0.2)->Unit(benchmark::kMillisecond);
+    }
+  }
+  for (const gpt::Shape& shape : gpt::kShapes) {
+    if (std::string(shape.name) == "square") continue;
+    for (const bool backward : {false, true}) {
+      for (const MatmulBackend backend : {MatmulBackend::kCublas, MatmulBackend::kOurs}) {
+        const std::string name = std::string(backward ? "linear_backward/" : "linear_forward/") +
+                                 shape.name +
+                                 (backend == MatmulBackend::kCublas ? "/cublas" : "/ours");
+        benchmark::RegisterBenchmark(name.c_str(),
+                                     [shape, backward, backend](benchmark::State& state) {
+                                       gpt::linear_bench(state, shape, backward, backend);
+                                     })
+            ->UseManualTime()
+            ->MinTime(0.2)
+            ->Unit(benchmark::kMillisecond);
+      }
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

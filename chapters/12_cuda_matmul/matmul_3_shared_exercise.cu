@@ -1,0 +1,38 @@
+// chapters/12_cuda_matmul/matmul_3_shared_exercise.cu — chapter 12 exercise: tile A and B in shared memory.
+//
+// Your version of matmul_3_shared.cu. Build and test it on a GPU with
+//   bazel test --define=exercise=12_cuda_matmul //chapters/12_cuda_matmul:cuda_matmul_test
+#include <cuda_runtime.h>
+
+#include "chapters/11_cuda_basics/launch.h"
+#include "chapters/12_cuda_matmul/matmul_kernels.h"
+#include "common/cuda/cuda_check.h"
+
+namespace gpt::cuda::matmul_internal {
+namespace {
+
+template <int TILE>
+__global__ void shared_kernel(float* C, const float* A, const float* B, int M, int N, int K) {
+  // TODO(you): compute C = A·B with TILE×TILE tiles of A and B staged in
+  // __shared__ arrays: for each k0 = 0, TILE, 2·TILE, ... every thread copies
+  // one element of each tile (0 outside the matrices), __syncthreads(), adds
+  // the TILE products of its row of As and column of Bs, __syncthreads().
+  // Thread (threadIdx.y, threadIdx.x) owns C[blockIdx.y·TILE + y, blockIdx.x·TILE + x].
+  const int m = blockIdx.y * TILE + threadIdx.y, n = blockIdx.x * TILE + threadIdx.x;
+  (void)A;
+  (void)B;
+  (void)K;
+  if (m < M && n < N) C[int64_t(m) * N + n] = 0.0f;
+}
+
+constexpr int kTile = 32;
+
+}  // namespace
+
+void matmul_shared(float* C, const float* A, const float* B, int M, int N, int K) {
+  const dim3 grid(grid_size(N, kTile), grid_size(M, kTile));
+  shared_kernel<kTile><<<grid, dim3(kTile, kTile)>>>(C, A, B, M, N, K);
+  CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace gpt::cuda::matmul_internal

@@ -1,0 +1,64 @@
+// chapters/12_cuda_matmul/tile_load.cuh — chapter 12: copying a tile to shared memory, four floats at a time.
+//
+// Device code only, for versions 6 and 7. One float4 load moves 16 bytes in
+// one instruction, where four float loads need four; the memory system serves
+// it in the same transaction. Its address must be a multiple of 16 bytes: the
+// matrix must start 16-byte aligned and its rows must be a multiple of 4
+// floats long (ld % 4 == 0), and the four floats must lie inside the matrix.
+// `vec` says the first two hold for the whole matrix (the launcher checks);
+// a float4 that crosses the right edge is loaded one float at a time instead,
+// so any size works and only edge tiles pay.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace gpt::cuda::matmul_internal {
+
+// lesson: load_tile
+// Copies the ROWS×COLS block at (r0, c0) of the row-major matrix `src` (rows
+// × cols, row stride ld) to shared memory, as dst[r][c] (row stride COLS) or,
+// with TRANSPOSE, as dst[c][r] (row stride ROWS). Elements outside the matrix
+// are stored as 0. Called by all THREADS threads of the block; c0 % 4 == 0.
+template <int ROWS, int COLS, int THREADS, bool TRANSPOSE>
+__device__ __forceinline__ void load_tile(float* dst, const float* src, int rows, int cols,
+                                          int ld, int r0, int c0, bool vec) {
+  constexpr int kVectors = ROWS * COLS / 4;
+  static_assert(COLS % 4 == 0 && kVectors % THREADS == 0, "whole float4s, equal shares");
+#pragma unroll
+  for (int it = 0; it < kVectors / THREADS; ++it) {
+    const int i = it * THREADS + threadIdx.x;
+    const int r = i / (COLS / 4), c = i % (COLS / 4) * 4;  // this float4's place in the tile
+    const int gr = r0 + r, gc = c0 + c;                    // and in the matrix
+    float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    if (gr < rows) {
+      const float* p = src + int64_t(gr) * ld + gc;
+      if (vec && gc + 3 < cols) {
+        v = *reinterpret_cast<const float4*>(p);
+      } else {  // the right edge, or unaligned rows: float by float
+        if (gc < cols) v.x = p[0];
+        if (gc + 1 < cols) v.y = p[1];
+        if (gc + 2 < cols) v.z = p[2];
+        if (gc + 3 < cols) v.w = p[3];
+      }
+    }
+    if (TRANSPOSE) {
+      dst[(c + 0) * ROWS + r] = v.x;
+      dst[(c + 1) * ROWS + r] = v.y;
+      dst[(c + 2) * ROWS + r] = v.z;
+      dst[(c + 3) * ROWS + r] = v.w;
+    } else {
+      *reinterpret_cast<float4*>(dst + r * COLS + c) = v;
+    }
+  }
+}
+// end lesson
+
+// float4 access to a row-major matrix is safe when it starts 16-byte aligned
+// and its row stride is a multiple of 4 floats.
+inline bool vector_ok(const void* p, int ld) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0 && ld % 4 == 0;
+}
+
+}  // namespace gpt::cuda::matmul_internal
