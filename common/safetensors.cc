@@ -1,9 +1,14 @@
 // common/safetensors.cc — the safetensors reader and writer (see the header).
 #include "common/safetensors.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -48,9 +53,16 @@ int64_t StoredTensor::numel() const {
 }
 
 Safetensors Safetensors::read(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) fail(path, "is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot be opened (does it exist?)");
   std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(path, "could not be read");
+  return parse(file, path);
+}
+
+Safetensors Safetensors::parse(const std::string& file, const std::string& path) {
   if (file.size() < 8) fail(path, "is " + std::to_string(file.size()) +
                                       " bytes long, shorter than the 8-byte header length");
   uint64_t header_len = 0;
@@ -126,7 +138,7 @@ Safetensors Safetensors::read(const std::string& path) {
   return result;
 }
 
-void Safetensors::write(const std::string& path) const {
+std::string Safetensors::serialize() const {
   nlohmann::json header = nlohmann::json::object();
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors_) {
@@ -136,26 +148,56 @@ void Safetensors::write(const std::string& path) const {
     offset += t.bytes.size();
   }
   if (!metadata.empty()) header["__metadata__"] = metadata;
-  std::string text = header.dump();
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const nlohmann::json::exception& e) {  // a name or value that is not UTF-8
+    throw SafetensorsError(std::string("cannot store a tensor name or metadata value: ") +
+                           e.what());
+  }
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
 
+  std::string out;
+  out.reserve(8 + text.size() + offset);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
+  out += text;
+  for (const auto& [name, t] : tensors_) out.append(t.bytes.begin(), t.bytes.end());
+  return out;
+}
+
+void Safetensors::write(const std::string& path) const {
+  const std::string bytes = serialize();
+  // A temporary file in the same directory, so that the rename is atomic.
   const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw SafetensorsError("cannot write '" + temporary + "'");
-    unsigned char length[8];
-    for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(text.size() >> (8 * i));
-    out.write(reinterpret_cast<const char*>(length), 8);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const auto& [name, t] : tensors_) {
-      out.write(reinterpret_cast<const char*>(t.bytes.data()),
-                static_cast<std::streamsize>(t.bytes.size()));
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw SafetensorsError("cannot write '" + temporary + "': " + std::strerror(errno));
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      throw SafetensorsError("writing '" + temporary + "' failed (" + why + "); '" + path +
+                             "' is unchanged");
     }
-    out.flush();
-    if (!out) throw SafetensorsError("writing '" + temporary + "' failed (disk full?)");
+    done += static_cast<size_t>(n);
+  }
+  // fsync before the rename: otherwise a power cut could leave the new name
+  // pointing at data that never reached the disk.
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(temporary.c_str());
+    throw SafetensorsError("writing '" + temporary + "' failed (" + why + "); '" + path +
+                           "' is unchanged");
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw SafetensorsError("cannot rename '" + temporary + "' to '" + path + "'");
+    const std::string why = std::strerror(errno);
+    ::unlink(temporary.c_str());
+    throw SafetensorsError("cannot rename '" + temporary + "' to '" + path + "': " + why);
   }
 }
 
@@ -165,7 +207,9 @@ void Safetensors::put_floats(const std::string& name, const std::vector<int64_t>
   t.dtype = DType::F32;
   t.shape = shape;
   t.bytes.resize(static_cast<size_t>(t.numel()) * sizeof(float));
-  std::memcpy(t.bytes.data(), data, t.bytes.size());  // x86-64 is little-endian
+  // (memcpy with a null pointer is undefined even for 0 bytes: an empty tensor's
+  // vectors may have no storage. The fuzzer found this.)
+  if (!t.bytes.empty()) std::memcpy(t.bytes.data(), data, t.bytes.size());  // little-endian
   tensors_[name] = std::move(t);
 }
 
@@ -175,7 +219,7 @@ void Safetensors::put_ints(const std::string& name, const std::vector<int64_t>& 
   t.dtype = DType::I32;
   t.shape = shape;
   t.bytes.resize(static_cast<size_t>(t.numel()) * sizeof(int32_t));
-  std::memcpy(t.bytes.data(), data, t.bytes.size());
+  if (!t.bytes.empty()) std::memcpy(t.bytes.data(), data, t.bytes.size());
   tensors_[name] = std::move(t);
 }
 
@@ -195,7 +239,7 @@ std::vector<float> Safetensors::floats(const std::string& name) const {
     throw SafetensorsError("tensor '" + name + "' is " + dtype_name(t.dtype) + ", not F32");
   }
   std::vector<float> values(static_cast<size_t>(t.numel()));
-  std::memcpy(values.data(), t.bytes.data(), t.bytes.size());
+  if (!values.empty()) std::memcpy(values.data(), t.bytes.data(), t.bytes.size());
   return values;
 }
 
@@ -203,7 +247,7 @@ std::vector<int32_t> Safetensors::ints(const std::string& name) const {
   const StoredTensor& t = get(name);
   std::vector<int32_t> values(static_cast<size_t>(t.numel()));
   if (t.dtype == DType::I32) {
-    std::memcpy(values.data(), t.bytes.data(), t.bytes.size());
+    if (!values.empty()) std::memcpy(values.data(), t.bytes.data(), t.bytes.size());
   } else if (t.dtype == DType::I64) {
     for (size_t i = 0; i < values.size(); ++i) {
       int64_t v;

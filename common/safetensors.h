@@ -10,7 +10,8 @@
 // offsets counted from the start of the raw bytes, plus an optional
 // "__metadata__" object of string → string (we keep configurations there).
 // This reader checks everything it is given and throws SafetensorsError with a
-// message naming the file and the problem; it never trusts an offset.
+// message naming the file and the problem; it never trusts an offset, a
+// length or a shape (tools/fuzz/ feeds it arbitrary bytes to make sure).
 #pragma once
 
 #include <cstdint>
@@ -43,8 +44,14 @@ class Safetensors {
  public:
   // Reads and validates a whole file. Throws SafetensorsError.
   static Safetensors read(const std::string& path);
-  // Writes atomically: a temporary file beside `path`, then a rename.
+  // The same for bytes already in memory; `name` is the file's name in messages.
+  static Safetensors parse(const std::string& bytes, const std::string& name);
+  // Writes atomically: a temporary file beside `path`, written, flushed and
+  // fsync'ed, then renamed over `path`. A crash or a full disk at any moment
+  // leaves either the old file or the new one, never half of one.
   void write(const std::string& path) const;
+  // The file's bytes, as write() stores them.
+  std::string serialize() const;
 
   void put_floats(const std::string& name, const std::vector<int64_t>& shape,
                   const float* data);

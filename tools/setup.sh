@@ -16,6 +16,10 @@ packages=(
   libcli11-dev         # command-line flags of the demos and programs
   python3-torch        # the PyTorch reference model (tests/)
   python3-numpy        # its tensor files
+  jupyter-nbconvert    # the notebooks (notebooks/), run headless by notebooks/run_all.sh
+  python3-ipykernel    # their Python kernel
+  python3-nbformat     # reading and writing .ipynb files
+  python3-matplotlib   # their figures
   r-cran-janeaustenr   # the default corpus: Jane Austen's six novels
   bible-kjv            # a second corpus: the King James Bible
 )

@@ -1,6 +1,6 @@
 // chapters/09_training/adamw_update_exercise.cc — EXERCISE: the AdamW update.
 //
-//   bazel test --config=exercise //chapters/09_training:training_test
+//   bazel test --define=exercise=09_training //chapters/09_training:training_test
 // The solution is adamw_update.cc.
 #include "chapters/09_training/adamw.h"
 

@@ -34,10 +34,16 @@ struct TrainingState {
   explicit TrainingState(const GPTConfig& config) : model(config), m(config), v(config) {}
 };
 
+// Throws SafetensorsError, leaving any file at `path` unchanged, if a
+// parameter or moment is NaN or infinite (naming it): a checkpoint never holds
+// what load_checkpoint would refuse.
 void save_checkpoint(const TrainingState& state, const std::string& path);
 
-// Throws SafetensorsError (or std::invalid_argument for a bad configuration)
-// with a message naming the file and what is wrong with it.
+// Throws SafetensorsError with a message naming the file and what is wrong
+// with it (a bad configuration included).
 TrainingState load_checkpoint(const std::string& path);
+
+// The same for a file already read; `path` names it in messages.
+TrainingState checkpoint_from_safetensors(const Safetensors& file, const std::string& path);
 
 }  // namespace gpt

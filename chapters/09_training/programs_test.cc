@@ -164,6 +164,16 @@ TEST_F(ProgramsTest, BadFlagsAreUsageErrorsNamingTheFlag) {
       {{"--save_interval", "-1"}, "--save_interval must be >= 0"},
       {{"--sample_tokens", "100001"}, "--sample_tokens must be in [0, 100000]"},
       {{"--data", ""}, "--data must name"},
+      {{"--data", "caf\xE9.txt"}, "--data: the path is not valid UTF-8"},
+      {{"--lr", "nan"}, "--lr must be positive, got nan"},
+      {{"--lr", "inf"}, "--lr must be positive, got inf"},
+      {{"--dropout", "nan"}, "--dropout must be in [0, 1), got nan"},
+      {{"--grad_clip", "inf"}, "--grad_clip must be >= 0, got inf"},
+      {{"--embed_size"}, "--embed_size: 1 required INT missing"},
+      {{"--batch_size", "1.5"}, "--batch_size"},
+      {{"--batch_size", "99999999999"}, "--batch_size"},  // beyond an int
+      {{"--seed", "-1"}, "--seed: Value -1 not in range"},
+      {{"--heads", "3", "--embed_size", "16"}, "heads (3) must divide embed_size (16)"},
   };
   for (const auto& [args, expected] : cases) {
     std::string joined;
@@ -368,6 +378,55 @@ TEST_F(ProgramsTest, MissingOrShortDataIsAUsageError) {
             std::string::npos);
 }
 
+TEST_F(ProgramsTest, BadCorporaAreUsageErrorsNamingTheFileAndTheProblem) {
+  const std::string empty = temp_path("empty.txt");
+  write_file(empty, "");
+  const std::string latin1 = temp_path("latin1.txt");
+  write_file(latin1, "na\xEFve\n");
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {empty, "corpus file '" + empty + "' is empty"},
+      {latin1, "corpus file '" + latin1 + "': invalid UTF-8 at byte 2"},
+      {dir ? dir : "/tmp", "is a directory, not a text file"},
+  };
+  for (const auto& [path, expected] : cases) {
+    const std::string message = usage_error([&] { prepare_training_data(path, 65, 1, 1); });
+    EXPECT_NE(message.find("--data " + path + ": "), std::string::npos) << message;
+    EXPECT_NE(message.find(expected), std::string::npos) << message;
+  }
+}
+
+TEST_F(ProgramsTest, AVocabularyAboveTheLimitIsRefused) {
+  auto text_of = [](int distinct) {
+    std::u32string chars;
+    for (int i = 0; i < distinct; ++i) chars.push_back(static_cast<char32_t>(0x4E00 + i));
+    return encode_utf8(chars + chars);
+  };
+  const std::string at_limit = temp_path("at_limit.txt");
+  write_file(at_limit, text_of(kMaxCorpusVocabulary));
+  EXPECT_EQ(prepare_training_data(at_limit, 65, 1, 1).tokenizer.vocab_size(), kMaxCorpusVocabulary);
+  const std::string over = temp_path("over_limit.txt");
+  write_file(over, text_of(kMaxCorpusVocabulary + 1));
+  EXPECT_NE(usage_error([&] { prepare_training_data(over, 65, 1, 1); })
+                .find("the text has 4097 distinct characters, more than a character model's "
+                      "limit of 4096 (kMaxCorpusVocabulary"),
+            std::string::npos);
+}
+
+TEST_F(ProgramsTest, AModelTooBigForTheMachineIsAUsageErrorNotAnOomKill) {
+  const TrainOptions o = parse_and_validate({});
+  EXPECT_EQ(usage_error([&] { require_memory(o.model_config(65), 32, 64); }), "");
+  // The seed's model: 4.8M parameters, 16 bytes each with gradients and moments.
+  EXPECT_GT(training_bytes(o.model_config(65), 32, 64), 4.8e6 * 16);
+  const TrainOptions huge = parse_and_validate({"--embed_size", "65536", "--heads", "1"});
+  EXPECT_NE(usage_error([&] { require_memory(huge.model_config(65), 32, 64); })
+                .find("needs about"),
+            std::string::npos);
+  // 4 * embed_size would overflow an int: the derived width stops at INT32_MAX.
+  const TrainOptions wide = parse_and_validate({"--embed_size", "1000000000", "--heads", "1"});
+  EXPECT_EQ(wide.derived_ff_dim(), INT32_MAX);
+}
+
 TEST_F(ProgramsTest, TheNamedCorpusAusten) {
   const TrainingData d = prepare_training_data("austen", 65, 1, 1);
   EXPECT_EQ(d.tokenizer.vocab_size(), 81);  // chapter 01's figure
@@ -376,6 +435,14 @@ TEST_F(ProgramsTest, TheNamedCorpusAusten) {
 }
 
 // ---------------------------------------------------------------- metrics
+
+TEST_F(ProgramsTest, UnigramBaselineIsTheEntropyOfTheTokenFrequencies) {
+  // Train text: ids 0 and 1 equally often; add-one smoothing over V = 2 keeps them equal.
+  const std::vector<int32_t> train = {0, 1, 0, 1}, val = {1, 0, 0};
+  EXPECT_NEAR(unigram_loss(train, val, 2), std::log(2.0), 1e-12);
+  // A token never seen in training still costs a finite amount: log((4 + 3) / 1).
+  EXPECT_NEAR(unigram_loss(train, {2}, 3), std::log(7.0), 1e-12);
+}
 
 TEST_F(ProgramsTest, MetricsLinesAreJson) {
   StepMetrics m;

@@ -3,7 +3,12 @@
 #
 # Tiny models on tiny data, a few steps each:
 #   - bad flags and bad inputs end with exit status 2 and a message naming the
-#     problem, never a crash;
+#     problem, never a crash: one check per kind of mistake (flags, corpora,
+#     prompts, checkpoints — missing, truncated, garbage, NaN);
+#   - Ctrl-C (SIGINT) mid-run saves a checkpoint and exits 130, SIGTERM 143;
+#     the interrupted run, resumed, equals an uninterrupted one bit for bit;
+#   - a loss that becomes NaN stops the run (exit 1) and leaves the last good
+#     checkpoint on disk;
 #   - a run stopped after 3 steps and resumed to 6 writes the same losses and
 #     the same checkpoint as a run of 6 steps (dropout and warmup on, so the
 #     random stream and the step counter both have to continue exactly);
@@ -46,15 +51,34 @@ grep -qF "ceil(train_tokens / (batch_size * block_size))" "$tmp/help.txt" ||
 
 expect_error 2 "--bogus" "$train" --bogus 1
 expect_error 2 "--batch_size" "$train" --batch_size abc
+expect_error 2 "--batch_size: 1 required INT missing" "$train" --batch_size
 expect_error 2 "--batch_size must be positive" "$train" --batch_size 0
+expect_error 2 "--embed_size must be positive, got -16" "$train" --embed_size -16
+expect_error 2 "--lr must be positive, got nan" "$train" --lr nan
+expect_error 2 "needs about" "$train" --data random --embed_size 65536 --num_layers 64 \
+  --heads 1 --vocab_size 11
 expect_error 2 "heads (3) must divide embed_size (16)" "$train" --embed_size 16 --heads 3
 expect_error 2 "--block_size (16) must not exceed --max_length (8)" \
   "$train" --block_size 16 --max_length 8
 expect_error 2 "--dropout must be in [0, 1)" "$train" --dropout 1
-expect_error 2 "$tmp/no_such_file.txt" "$train" --data "$tmp/no_such_file.txt"
+# ---- bad corpora
+expect_error 2 "cannot open corpus file '$tmp/no_such_file.txt'" \
+  "$train" --data "$tmp/no_such_file.txt"
+: > "$tmp/empty.txt"
+expect_error 2 "corpus file '$tmp/empty.txt' is empty" "$train" --data "$tmp/empty.txt"
+printf 'caf\xe9 au lait\n' > "$tmp/latin1.txt"
+expect_error 2 "invalid UTF-8 at byte 3" "$train" --data "$tmp/latin1.txt"
+expect_error 2 "is a directory, not a text file" "$train" --data "$tmp"
 printf 'a short text\n' > "$tmp/short.txt"
 expect_error 2 "fewer than one window" "$train" --data "$tmp/short.txt" --block_size 8
-expect_error 2 "--resume" "$train" --resume "$tmp/missing.safetensors"
+/usr/bin/python3 -c 'print("".join(chr(0x4E00 + i) for i in range(5000)) * 2)' > "$tmp/cjk.txt"  # and a newline
+expect_error 2 "5001 distinct characters, more than a character model's limit of 4096" \
+  "$train" --data "$tmp/cjk.txt"
+expect_error 2 "--data: the path is not valid UTF-8" "$train" --data "$tmp/$(printf 'x\xff')"
+
+# ---- bad checkpoints (the library tests try many more: checkpoint_test.cc)
+expect_error 2 "--resume: safetensors file '$tmp/missing.safetensors': cannot be opened" \
+  "$train" --resume "$tmp/missing.safetensors"
 echo "not a checkpoint" > "$tmp/bad.safetensors"
 expect_error 2 "bad.safetensors" "$train" --resume "$tmp/bad.safetensors"
 
@@ -70,7 +94,9 @@ grep -qF "at step 3" "$tmp/parts2.log" || fail "the resumed run did not start at
 # (This needs the parameter and activation buffers to start on 64-byte
 # boundaries — common/aligned_vector.h — or Eigen's vectorised sums would add
 # in an order that depends on where malloc put them.)
-/usr/bin/python3 -B - "$tmp/whole" "$tmp/parts" <<'EOF' ||
+cat > "$tmp/same_run.py" <<'EOF'
+# same_run.py WHOLE PARTS N: two runs wrote the same N losses and the same
+# checkpoint tensors, bit for bit.
 import json, struct, sys
 import numpy as np
 
@@ -86,17 +112,18 @@ def tensors(run):
     return {k: np.frombuffer(body[v["data_offsets"][0]:v["data_offsets"][1]], dtype="<f4")
             for k, v in header.items()}
 
-whole, parts = sys.argv[1], sys.argv[2]
+whole, parts, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 a, b = np.array(losses(whole)), np.array(losses(parts))
-assert len(a) == 6 and len(b) == 6, (a, b)
+assert len(a) == n and len(b) == n, (len(a), len(b), n)
 assert (a == b).all(), f"losses {a} vs {b}"
 ta, tb = tensors(whole), tensors(parts)
 assert ta.keys() == tb.keys()
 for name in ta:
     worst = np.abs(ta[name].astype(np.float64) - tb[name]).max()
     assert worst == 0, f"{name}: max difference {worst:.2e}"
-print(f"resumed run = uninterrupted run: losses {b}")
+print(f"resumed run = uninterrupted run: {n} losses, the last {b[-3:]}")
 EOF
+/usr/bin/python3 -B "$tmp/same_run.py" "$tmp/whole" "$tmp/parts" 6 ||
   fail "the resumed run differs from the uninterrupted run"
 [[ $(grep -c '"loss"' "$tmp/whole/metrics.jsonl") -eq 6 ]] || fail "expected 6 step lines"
 # Steps 2 and 4 evaluate, and so does the end (step 6).
@@ -110,6 +137,111 @@ for line in open(sys.argv[1]):
 ' "$tmp/whole/metrics.jsonl" || fail "metrics.jsonl is not JSON lines of the documented keys"
 expect_error 2 "--embed_size 32 contradicts the checkpoint" \
   "$train" --resume "$tmp/whole/checkpoint.safetensors" --embed_size 32
+
+# ---- damaged checkpoints, made from a good one
+ckpt="$tmp/whole/checkpoint.safetensors"
+size=$(stat -c %s "$ckpt")
+head -c $((size - 1)) "$ckpt" > "$tmp/cut_data.safetensors"
+expect_error 2 "outside the" "$train" --resume "$tmp/cut_data.safetensors"
+head -c 100 "$ckpt" > "$tmp/cut_header.safetensors"
+expect_error 2 "-byte header but only 92 bytes follow" \
+  "$generate" --checkpoint "$tmp/cut_header.safetensors"
+head -c 4000 /dev/urandom > "$tmp/garbage.safetensors"
+expect_error 2 "garbage.safetensors" "$generate" --checkpoint "$tmp/garbage.safetensors"
+/usr/bin/python3 -B - "$ckpt" "$tmp/nan.safetensors" <<'EOF'
+import json, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+(n,) = struct.unpack("<Q", data[:8])
+begin = json.loads(data[8:8 + n])["blocks.0.attn.proj.weight"]["data_offsets"][0]
+data[8 + n + begin + 4 * 3:8 + n + begin + 4 * 4] = struct.pack("<f", float("nan"))
+open(sys.argv[2], "wb").write(data)
+EOF
+expect_error 2 "tensor 'blocks.0.attn.proj.weight' holds NaN at element 3" \
+  "$generate" --checkpoint "$tmp/nan.safetensors"
+expect_error 2 "tensor 'blocks.0.attn.proj.weight' holds NaN at element 3" \
+  "$train" --resume "$tmp/nan.safetensors"
+expect_error 2 "--sample_prompt: character U+00E9" \
+  "$train" --resume "$ckpt" --max_steps 7 --sample_prompt "é"
+
+# ---- Ctrl-C mid-run: a checkpoint, exit 130, and a resumed run that equals an
+# uninterrupted one. The run is long (200000 steps) so the signal surely comes
+# mid-training, at whatever step k; then both runs go to step k + 5.
+sig_flags=("${tiny[@]}" --dropout 0.1 --warmup_steps 2 --eval_interval 50 --save_interval 0)
+# wait_for_steps DIR N: until DIR/metrics.jsonl holds N step lines (at most 60 s).
+wait_for_steps() {
+  for _ in $(seq 600); do
+    [[ $(grep -c '"loss"' "$1/metrics.jsonl" 2> /dev/null) -ge $2 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+checkpoint_step() {
+  /usr/bin/python3 -c '
+import json, struct, sys
+data = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", data[:8])
+print(json.loads(data[8:8 + n])["__metadata__"]["step"])' "$1"
+}
+# A script's background job ignores SIGINT unless job control is on (set -m),
+# and train leaves an ignored SIGINT ignored.
+set -m
+"$train" "${sig_flags[@]}" --max_steps 200000 --out "$tmp/interrupted" \
+  > "$tmp/interrupted.log" 2> "$tmp/interrupted_err.txt" &
+pid=$!
+set +m
+wait_for_steps "$tmp/interrupted" 3 || fail "the interrupted run wrote no steps"
+kill -INT "$pid"
+wait "$pid"
+status=$?
+[[ $status -eq 130 ]] || fail "train after SIGINT exited with $status, expected 130"
+grep -qF "train: interrupted (SIGINT) at step" "$tmp/interrupted_err.txt" ||
+  fail "no interruption message: $(cat "$tmp/interrupted_err.txt")"
+grep -qF -- "--resume $tmp/interrupted/checkpoint.safetensors" "$tmp/interrupted_err.txt" ||
+  fail "the interruption message does not say how to resume"
+k=$(checkpoint_step "$tmp/interrupted/checkpoint.safetensors")
+last=$(grep '"loss"' "$tmp/interrupted/metrics.jsonl" | tail -n 1 | sed -E 's/^\{"step":([0-9]+),.*/\1/')
+[[ "$k" == "$last" ]] || fail "interrupted: checkpoint at step $k, last metrics step $last"
+echo "SIGINT after step $k"
+"$train" --resume "$tmp/interrupted/checkpoint.safetensors" --max_steps $((k + 5)) \
+  --sample_tokens 0 > "$tmp/resumed.log" || fail "resuming the interrupted run exited with $?"
+"$train" "${sig_flags[@]}" --max_steps $((k + 5)) --out "$tmp/straight" > "$tmp/straight.log" ||
+  fail "the uninterrupted run exited with $?"
+/usr/bin/python3 -B "$tmp/same_run.py" "$tmp/straight" "$tmp/interrupted" $((k + 5)) ||
+  fail "interrupted + resumed differs from the uninterrupted run"
+
+# SIGTERM: the same, with exit status 143.
+"$train" "${sig_flags[@]}" --max_steps 200000 --out "$tmp/terminated" \
+  > /dev/null 2> "$tmp/terminated_err.txt" &
+pid=$!
+wait_for_steps "$tmp/terminated" 3 || fail "the terminated run wrote no steps"
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+[[ $status -eq 143 ]] || fail "train after SIGTERM exited with $status, expected 143"
+grep -qF "train: stopped (SIGTERM) at step" "$tmp/terminated_err.txt" ||
+  fail "no SIGTERM message: $(cat "$tmp/terminated_err.txt")"
+[[ $(checkpoint_step "$tmp/terminated/checkpoint.safetensors") -ge 3 ]] ||
+  fail "SIGTERM: no checkpoint of the steps taken"
+
+# ---- a loss that becomes NaN: exit 1, and the checkpoint on disk is the last
+# good one (saved every step here), not the diverged state.
+expect_error 1 "training diverged. The checkpoint of step 1 (" \
+  "$train" "${tiny[@]}" --lr 1e30 --save_interval 1 --max_steps 20 --out "$tmp/diverged"
+grep -qF "at step 2: training diverged" "$tmp/err.txt" || fail "diverged: $(cat "$tmp/err.txt")"
+/usr/bin/python3 -B - "$tmp/diverged" <<'EOF' || fail "the diverged run's checkpoint is not the last good one"
+import json, struct, sys
+import numpy as np
+run = sys.argv[1]
+lines = [json.loads(l) for l in open(run + "/metrics.jsonl") if '"loss"' in l]
+assert lines[-1]["loss"] is None and lines[-1]["step"] == 2, lines[-1]
+data = open(run + "/checkpoint.safetensors", "rb").read()
+(n,) = struct.unpack("<Q", data[:8])
+header = json.loads(data[8:8 + n])
+assert header.pop("__metadata__")["step"] == "1"
+for name, t in header.items():
+    a = np.frombuffer(data[8 + n + t["data_offsets"][0]:8 + n + t["data_offsets"][1]], "<f4")
+    assert np.isfinite(a).all(), name
+EOF
 
 # ---- relative paths under bazel run; a text file as data
 mkdir -p "$tmp/wd"

@@ -9,9 +9,11 @@
 //   checkpoint ─► at the end a sample of generated text (07).
 // Flags are parsed and checked in train_options.cc, the data prepared in
 // training_data.cc, the metrics written by metrics.cc; this file is the loop.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -39,6 +41,40 @@ namespace {
 constexpr uint64_t kEvalSalt = 0xE7A1BA7Cull;
 constexpr uint64_t kSampleSalt = 0x5A3B1Eull;
 constexpr int kDefaultPromptChars = 32;
+
+// Ctrl-C (SIGINT) and SIGTERM (`kill`, a job scheduler) stop a run without
+// losing it. The handler only records the signal (all a handler may safely
+// do); the loop looks after each step, saves a checkpoint and exits with
+// 128 + the signal's number — 130 for SIGINT, 143 for SIGTERM — the status a
+// shell reports for a program the signal stopped, so scripts can tell an
+// interrupted run from a finished one (0) or a failed one (1, 2). A second
+// signal stops the program at once: checkpoints are written atomically, so
+// even then the previous one survives.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void request_stop(int signal) {
+  if (g_stop_signal != 0) {
+    ::signal(signal, SIG_DFL);
+    ::raise(signal);
+    return;
+  }
+  g_stop_signal = signal;
+}
+
+// Signals ignored when the program started stay ignored: a script's
+// background job, which Ctrl-C at the terminal is not meant to stop.
+void handle_stop_signals(bool install) {
+  for (int signal : {SIGINT, SIGTERM}) {
+    struct sigaction current {};
+    sigaction(signal, nullptr, &current);
+    if (current.sa_handler == SIG_IGN) continue;
+    struct sigaction action {};
+    action.sa_handler = install ? request_stop : SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;  // a write to the terminal is not cut short
+    sigaction(signal, &action, nullptr);
+  }
+}
 
 // The mean loss over fixed batches, with the model as it is now.
 float mean_loss(Trainer& trainer, const GPTModel& model, const std::vector<Batch>& batches) {
@@ -76,6 +112,7 @@ int run(int argc, char** argv) {
                                             state ? state->vocabulary : "");
   require_one_block(data, o.block_size);
   const GPTConfig config = state ? state->model.config : o.model_config(data.tokenizer.vocab_size());
+  require_memory(config, o.batch_size, o.block_size);
   if (config.vocab_size != data.tokenizer.vocab_size()) {
     throw UsageError("--resume: the checkpoint's vocabulary has " +
                      std::to_string(data.tokenizer.vocab_size()) +
@@ -128,8 +165,9 @@ int run(int argc, char** argv) {
   const std::string checkpoint_path = (out_dir / "checkpoint.safetensors").string();
 
   std::printf("data    %s\n", data.description.c_str());
-  std::printf("tokens  train %s, validation %s\n", grouped(data.train.size()).c_str(),
-              grouped(data.val.size()).c_str());
+  std::printf("tokens  train %s, validation %s; a unigram model scores %.4f on validation\n",
+              grouped(data.train.size()).c_str(), grouped(data.val.size()).c_str(),
+              unigram_loss(data.train, data.val, data.tokenizer.vocab_size()));
   std::printf("model   V=%d C=%d L=%d H=%d F=%d P=%d dropout=%g: %s parameters\n",
               config.vocab_size, config.embed_size, config.num_layers, config.heads,
               config.ff_dim, config.max_length, config.dropout,
@@ -163,6 +201,17 @@ int run(int argc, char** argv) {
   }
   double train_seconds = 0;
   int64_t steps_this_run = 0;
+  // The step of the checkpoint at checkpoint_path, -1 for none (yet).
+  std::error_code same_error;
+  int last_saved = !o.resume.empty() &&
+                           std::filesystem::equivalent(o.resume, checkpoint_path, same_error)
+                       ? state->step
+                       : -1;
+  auto save = [&] {
+    save_checkpoint(*state, checkpoint_path);
+    last_saved = state->step;
+  };
+  handle_stop_signals(true);
   // lesson: loop
   while (state->step < total) {
     Timer step_timer;
@@ -183,12 +232,21 @@ int run(int argc, char** argv) {
     m.grad_norm = result.grad_norm;
     m.tokens_per_s = double(B) * T / seconds;
     metrics.write(step_json(m));
-    if (!std::isfinite(result.loss)) {
+    // A NaN or infinite loss, or gradient (then this step's update has made
+    // the weights NaN too): stop, and do not save this state.
+    if (!std::isfinite(result.loss) || !std::isfinite(result.grad_norm)) {
       printer.finish();
+      const bool loss_bad = !std::isfinite(result.loss);
+      const double bad = loss_bad ? result.loss : result.grad_norm;
+      const std::string kept =
+          last_saved >= 0 ? "The checkpoint of step " + std::to_string(last_saved) + " (" +
+                                checkpoint_path + ") is unchanged"
+                          : std::string("No checkpoint was written");
       std::fprintf(stderr,
-                   "train: the loss became %s at step %lld: training diverged. The last "
-                   "checkpoint is unchanged; try a smaller --lr or --grad_clip.\n",
-                   std::isnan(result.loss) ? "NaN" : "infinite", static_cast<long long>(step));
+                   "train: the %s became %s at step %lld: training diverged. %s; try a smaller "
+                   "--lr or --grad_clip.\n",
+                   loss_bad ? "loss" : "gradient norm", std::isnan(bad) ? "NaN" : "infinite",
+                   static_cast<long long>(step), kept.c_str());
       return 1;
     }
 
@@ -211,8 +269,18 @@ int run(int argc, char** argv) {
                     val_loss);
       printer.print_line(line);
     }
-    if (!last && o.save_interval > 0 && step % o.save_interval == 0) {
-      save_checkpoint(*state, checkpoint_path);
+    if (!last && o.save_interval > 0 && step % o.save_interval == 0) save();
+    if (g_stop_signal != 0) {
+      printer.finish();
+      if (last_saved != state->step) save();
+      const int signal = g_stop_signal;
+      std::fprintf(stderr,
+                   "train: %s at step %lld of %lld: saved %s. Continue with\n"
+                   "  train --resume %s\n",
+                   signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)",
+                   static_cast<long long>(step), static_cast<long long>(total),
+                   checkpoint_path.c_str(), checkpoint_path.c_str());
+      return 128 + signal;
     }
   }
   printer.finish();
@@ -224,7 +292,7 @@ int run(int argc, char** argv) {
   const float train_loss = mean_loss(trainer, state->model, train_batches);
   if (trains) {
     metrics.write(eval_json(state->step, val_loss));
-    save_checkpoint(*state, checkpoint_path);
+    save();
   }
   std::printf("final   step %d: train loss %.4f, validation loss %.4f (%d batches each)%s\n",
               state->step, train_loss, val_loss, o.eval_batches,
@@ -234,6 +302,12 @@ int run(int argc, char** argv) {
                         .c_str()
                   : "");
   if (trains) std::printf("saved   %s\n", checkpoint_path.c_str());
+  if (g_stop_signal != 0) {  // it came during the final evaluation: saved, now stop
+    std::fprintf(stderr, "train: %s after the last step; the checkpoint is saved\n",
+                 g_stop_signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)");
+    return 128 + g_stop_signal;
+  }
+  handle_stop_signals(false);  // the sample is saved nowhere: Ctrl-C just ends it
   if (o.sample_tokens > 0) {
     std::printf("sample  (%d characters after the prompt)\n%s", o.sample_tokens, prompt.c_str());
     std::fflush(stdout);

@@ -1,6 +1,8 @@
 // chapters/09_training/train_options.cc — parsing and checking the programs' flags.
 #include "chapters/09_training/train_options.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <climits>
 #include <cmath>
@@ -8,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <ostream>
+
+#include "chapters/01_tokens/utf8.h"
 
 namespace gpt {
 namespace {
@@ -59,7 +63,10 @@ void add_train_flags(CLI::App& app, TrainOptions& o) {
   app.add_option("--lr_schedule", o.lr_schedule,
                  "constant, or cosine (decays to lr/10 by the last step)")
       ->capture_default_str();
-  app.add_option("--seed", o.seed, "initialisation, batches, dropout")->capture_default_str();
+  // (CLI11 would read "-1" into the unsigned seed as 2^64 - 1.)
+  app.add_option("--seed", o.seed, "initialisation, batches, dropout")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--data", o.data,
                  "austen, kjv, a UTF-8 text file, or random (uniform random tokens)")
       ->capture_default_str();
@@ -196,6 +203,12 @@ void validate_train_options(const TrainOptions& o) {
   require(o.lr_schedule == "constant" || o.lr_schedule == "cosine",
           "--lr_schedule must be constant or cosine, got '" + o.lr_schedule + "'");
   require(!o.data.empty(), "--data must name a corpus (austen, kjv), a file, or random");
+  try {
+    decode_utf8(o.data);  // it is recorded in the checkpoint's (JSON) metadata
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("--data: the path is not valid UTF-8 (" + std::string(e.what()) +
+                     "); rename the file");
+  }
   if (o.data == "random") {
     positive("vocab_size", o.vocab_size);
     require(o.vocab_size <= 50000,
@@ -269,6 +282,31 @@ GPTConfig apply_checkpoint(TrainOptions& o, const GPTConfig& c,
   return c;
 }
 
+double training_bytes(const GPTConfig& c, int B, int T) {
+  const double V = c.vocab_size, C = c.embed_size, L = c.num_layers, F = c.ff_dim,
+               P = c.max_length, H = c.heads;
+  const double parameters = 2 * V * C + P * C + 2 * C + L * (4 * C * C + 2 * C * F + 9 * C + F);
+  // Per token and layer, at least: the residual stream, LayerNorms, q, k, v,
+  // the attention output and projection, the MLP's two widths, the dropout
+  // masks; and the attention weights (H rows of T); then the logits.
+  const double per_token = L * (20 * C + 3 * F + 2 * H * T) + 4 * C + 3 * V;
+  const double floats = 4 * parameters + 2 * double(B) * T * per_token;
+  return floats * sizeof(float);
+}
+
+void require_memory(const GPTConfig& config, int batch_size, int block_size) {
+  const double need = training_bytes(config, batch_size, block_size);
+  const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+  if (have > 0 && need > have) {
+    char text[200];
+    std::snprintf(text, sizeof text,
+                  "this model with --batch_size %d and --block_size %d needs about %.1f GB, "
+                  "more than this machine's %.1f GB of memory; choose a smaller model or batch",
+                  batch_size, block_size, need / 1e9, have / 1e9);
+    throw UsageError(text);
+  }
+}
+
 int64_t steps_per_epoch(int64_t train_tokens, int batch_size, int block_size) {
   const int64_t per_step = int64_t(batch_size) * block_size;
   return std::max<int64_t>(1, (train_tokens + per_step - 1) / per_step);
@@ -299,7 +337,9 @@ std::optional<GenerateOptions> parse_generate_options(int argc, const char* cons
       ->capture_default_str();
   app.add_option("--top_p", o.sampling.top_p, "sample among the likeliest adding up to p (1 = all)")
       ->capture_default_str();
-  app.add_option("--seed", o.seed, "sampling seed")->capture_default_str();
+  app.add_option("--seed", o.seed, "sampling seed")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   if (!run_parser(app, argc, argv, help_out)) return std::nullopt;
   require(!o.checkpoint.empty(), "--checkpoint must name a checkpoint file");
   o.checkpoint = resolve_user_path(o.checkpoint);

@@ -11,6 +11,7 @@
 // puts relative paths back where the user meant them.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <iosfwd>
 #include <map>
@@ -58,7 +59,9 @@ struct TrainOptions {
 
   std::set<std::string> given;  // the flags the user typed, without "--"
 
-  int derived_ff_dim() const { return ff_dim > 0 ? ff_dim : 4 * embed_size; }
+  int derived_ff_dim() const {  // 4·embed_size, capped where an int ends (validation refuses it)
+    return ff_dim > 0 ? ff_dim : static_cast<int>(std::min<int64_t>(4 * int64_t(embed_size), INT32_MAX));
+  }
   int derived_max_length() const { return max_length > 0 ? max_length : block_size; }
 
   // The model configuration these flags describe, for a vocabulary of vocab_size.
@@ -89,6 +92,14 @@ GPTConfig apply_checkpoint(TrainOptions& options, const GPTConfig& checkpoint_co
 // Steps in one epoch: enough windows of block_size tokens to cover the
 // training tokens once on average, ceil(train_tokens / (B · T)).
 int64_t steps_per_epoch(int64_t train_tokens, int batch_size, int block_size);
+// Throws UsageError when training this model on (batch_size, block_size)
+// batches would need more memory than the machine has: the parameters, their
+// gradients and AdamW's two moments, and (a lower estimate of) the activations
+// and their gradients. Better a clear message now than the kernel's OOM killer.
+void require_memory(const GPTConfig& config, int batch_size, int block_size);
+// The estimate, in bytes.
+double training_bytes(const GPTConfig& config, int batch_size, int block_size);
+
 // The run's length: max_steps if given, else epochs · steps_per_epoch.
 // Throws UsageError above 2^31 − 1 steps.
 int64_t total_steps(const TrainOptions& options, int64_t train_tokens);

@@ -1,6 +1,7 @@
 // chapters/09_training/training_data.cc — reading, tokenizing and splitting the data.
 #include "chapters/09_training/training_data.h"
 
+#include <cmath>
 #include <exception>
 
 #include "chapters/01_tokens/corpus.h"
@@ -16,9 +17,19 @@ namespace {
 // and drawing it does not move the training generator.
 constexpr uint64_t kRandomDataSalt = 0xDA7A5EEDull;
 
-CharTokenizer make_tokenizer(const std::string& vocabulary, const std::string& text) {
+CharTokenizer make_tokenizer(const std::string& data, const std::string& vocabulary,
+                             const std::string& text) {
   if (!vocabulary.empty()) return CharTokenizer(decode_utf8(vocabulary));
-  return CharTokenizer::from_text(text);
+  CharTokenizer tokenizer = CharTokenizer::from_text(text);
+  if (tokenizer.vocab_size() > kMaxCorpusVocabulary) {
+    throw UsageError("--data " + data + ": the text has " +
+                     std::to_string(tokenizer.vocab_size()) +
+                     " distinct characters, more than a character model's limit of " +
+                     std::to_string(kMaxCorpusVocabulary) +
+                     " (kMaxCorpusVocabulary in chapters/09_training/training_data.h); is it "
+                     "the text you meant?");
+  }
+  return tokenizer;
 }
 
 }  // namespace
@@ -64,7 +75,7 @@ TrainingData prepare_training_data(const std::string& data, int vocab_size,
   } catch (const std::exception& e) {
     throw UsageError(std::string("--data ") + data + ": " + e.what());
   }
-  CharTokenizer tokenizer = make_tokenizer(vocabulary, text);
+  CharTokenizer tokenizer = make_tokenizer(data, vocabulary, text);
   std::vector<int32_t> ids;
   try {
     ids = tokenizer.encode(text);
@@ -92,6 +103,16 @@ void require_one_block(const TrainingData& data, int block_size) {
                        "% of the text); use a longer text or a smaller --block_size");
     }
   }
+}
+
+double unigram_loss(const std::vector<int32_t>& train, const std::vector<int32_t>& val,
+                    int vocab_size) {
+  std::vector<double> counts(vocab_size, 1.0);  // add-one smoothing
+  for (int32_t id : train) counts[id] += 1.0;
+  const double total = double(train.size()) + vocab_size;
+  double loss = 0.0;
+  for (int32_t id : val) loss -= std::log(counts[id] / total);
+  return val.empty() ? 0.0 : loss / double(val.size());
 }
 
 }  // namespace gpt

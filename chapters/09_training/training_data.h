@@ -20,6 +20,15 @@ namespace gpt {
 
 inline constexpr double kValidationFraction = 0.1;  // the last tenth of the text
 
+// A corpus with more distinct characters than this is refused. Each character
+// is a row of the embedding table and of the output layer, and a model learns
+// a row only from the character's occurrences: thousands of rare characters
+// (a CJK text, a binary file that happens to be valid UTF-8) make a big model
+// that cannot learn most of its vocabulary. English prose needs about 80;
+// every alphabetic script with its accents and punctuation fits easily.
+// Raise it here if you mean it.
+inline constexpr int kMaxCorpusVocabulary = 4096;
+
 struct TrainingData {
   CharTokenizer tokenizer;
   std::vector<int32_t> train;  // (the first 90% of the ids)
@@ -31,7 +40,10 @@ struct TrainingData {
 // `vocabulary` the tokenizer is the corpus's characters; otherwise (resuming)
 // it is that vocabulary (UTF-8, in id order) and the text must use only its
 // characters. vocab_size, random_tokens and seed matter for "random" only.
-// Throws UsageError (train_options.h) naming the data and what is wrong.
+// Throws UsageError (train_options.h) naming the data and what is wrong: a
+// missing, empty or unreadable file, invalid UTF-8 (with the byte offset), a
+// vocabulary above kMaxCorpusVocabulary, a character outside the stored
+// vocabulary.
 TrainingData prepare_training_data(const std::string& data, int vocab_size,
                                    int64_t random_tokens, uint64_t seed,
                                    const std::string& vocabulary = "");
@@ -44,6 +56,13 @@ void require_one_block(const TrainingData& data, int block_size);
 // The made-up vocabulary of --data random: newline, then the printable ASCII
 // characters from the space on, then Latin-1 and beyond.
 std::u32string random_vocabulary(int vocab_size);
+
+// The baseline a model must beat: the validation loss (nats per token) of a
+// model that ignores context and predicts every token with its frequency in
+// the training text (add-one smoothed, so unseen tokens cost log of a small
+// probability rather than infinity).
+double unigram_loss(const std::vector<int32_t>& train, const std::vector<int32_t>& val,
+                    int vocab_size);
 
 // n ids uniform over [0, vocab_size), the same for the same seed.
 std::vector<int32_t> random_token_stream(int64_t n, int vocab_size, uint64_t seed);
