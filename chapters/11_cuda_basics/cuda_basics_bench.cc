@@ -39,6 +39,7 @@
 #include "chapters/08_backward/residual_backward.h"
 #include "chapters/09_training/adamw.h"
 #include "chapters/11_cuda_basics/device_buffer.h"
+#include "chapters/11_cuda_basics/event_timing.h"
 #include "chapters/11_cuda_basics/elementwise.h"
 #include "chapters/11_cuda_basics/embedding.h"
 #include "chapters/11_cuda_basics/layernorm.h"
@@ -100,33 +101,20 @@ std::vector<float> host(int version, size_t n) { return std::vector<float>(versi
 // for the CPU op. `bytes`: what one call must move, for the GB/s counter.
 template <typename Op>
 void time_op(benchmark::State& state, int version, double bytes, Op op) {
-  op();  // warm-up: the first launch also loads the kernels onto the GPU
-  CUDA_CHECK(cudaDeviceSynchronize());
-  cudaEvent_t start, stop;
-  CUDA_CHECK(cudaEventCreate(&start));
-  CUDA_CHECK(cudaEventCreate(&stop));
   double total = 0.0;
-  for (auto _ : state) {
-    double seconds = 0.0;
-    if (version == 0) {
+  if (version == 0) {  // the CPU op: an ordinary clock is right
+    for (auto _ : state) {
       const auto t0 = std::chrono::steady_clock::now();
       op();
-      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    } else {
-      CUDA_CHECK(cudaEventRecord(start));
-      op();
-      CUDA_CHECK(cudaEventRecord(stop));
-      CUDA_CHECK(cudaEventSynchronize(stop));  // wait until the GPU has passed `stop`
-      float ms = 0.0f;
-      CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-      seconds = ms / 1e3;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      state.SetIterationTime(seconds);
+      total += seconds;
     }
-    state.SetIterationTime(seconds);
-    total += seconds;
+  } else {  // a kernel: CUDA events (event_timing.h)
+    total = cuda::time_with_events(state, op);
   }
   state.counters["GB/s"] = bytes * state.iterations() / total / 1e9;
-  CUDA_CHECK(cudaEventDestroy(start));
-  CUDA_CHECK(cudaEventDestroy(stop));
 }
 // end lesson
 
@@ -391,12 +379,7 @@ const Op kOps[] = {
 }  // namespace gpt
 
 int main(int argc, char** argv) {
-  const gpt::cuda::GpuStatus gpu = gpt::cuda::gpu_status();
-  if (!gpu.present) {
-    std::printf("No GPU, nothing to time: %s\n", gpu.reason.c_str());
-    return 0;
-  }
-  std::printf("GPU: %s\n", gpu.describe().c_str());
+  if (!gpt::cuda::announce_gpu()) return 0;
   for (const gpt::Op& op : gpt::kOps) {
     for (const gpt::Size& size : gpt::kSizes) {
       for (int version = 0; version <= 2; ++version) {

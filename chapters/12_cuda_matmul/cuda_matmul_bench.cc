@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "chapters/11_cuda_basics/device_buffer.h"
+#include "chapters/11_cuda_basics/event_timing.h"
 #include "chapters/12_cuda_matmul/linear.h"
 #include "chapters/12_cuda_matmul/matmul.h"
 #include "common/cuda/cuda_check.h"
@@ -62,28 +63,11 @@ std::map<std::string, double> cublas_gflops;  // per shape, filled by the cuBLAS
 template <typename Op>
 void time_gpu(benchmark::State& state, double flops, const std::string& shape, bool is_cublas,
               Op op) {
-  op();  // warm-up: loads the kernel, creates cuBLAS's handle
-  CUDA_CHECK(cudaDeviceSynchronize());
-  cudaEvent_t start, stop;
-  CUDA_CHECK(cudaEventCreate(&start));
-  CUDA_CHECK(cudaEventCreate(&stop));
-  double total = 0.0;
-  for (auto _ : state) {
-    CUDA_CHECK(cudaEventRecord(start));
-    op();
-    CUDA_CHECK(cudaEventRecord(stop));
-    CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0.0f;
-    CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(ms / 1e3);
-    total += ms / 1e3;
-  }
+  const double total = cuda::time_with_events(state, op);  // chapter 11 (warms up cuBLAS too)
   const double gflops = flops * state.iterations() / total / 1e9;
   state.counters["GFLOP/s"] = gflops;
   if (is_cublas) cublas_gflops[shape] = gflops;
   if (cublas_gflops.count(shape)) state.counters["%cublas"] = 100.0 * gflops / cublas_gflops[shape];
-  CUDA_CHECK(cudaEventDestroy(start));
-  CUDA_CHECK(cudaEventDestroy(stop));
 }
 // end lesson
 
@@ -125,12 +109,7 @@ void linear_bench(benchmark::State& state, const Shape& s, bool backward,
 }  // namespace gpt
 
 int main(int argc, char** argv) {
-  const gpt::cuda::GpuStatus gpu = gpt::cuda::gpu_status();
-  if (!gpu.present) {
-    std::printf("No GPU, nothing to time: %s\n", gpu.reason.c_str());
-    return 0;
-  }
-  std::printf("GPU: %s\n", gpu.describe().c_str());
+  if (!gpt::cuda::announce_gpu()) return 0;
   using gpt::cuda::MatmulBackend;
   for (const gpt::Shape& shape : gpt::kShapes) {
     // cuBLAS first: the versions after it report their percentage of it.

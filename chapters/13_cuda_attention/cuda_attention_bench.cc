@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "chapters/11_cuda_basics/device_buffer.h"
+#include "chapters/11_cuda_basics/event_timing.h"
 #include "chapters/13_cuda_attention/attention.h"
 #include "chapters/13_cuda_attention/flash_attention.h"
 #include "common/cuda/cuda_check.h"
@@ -51,30 +52,6 @@ std::vector<float> filled(size_t n, uint32_t seed) {  // uniform in [-1, 1), a h
   return v;
 }
 
-// Times op() with CUDA events; returns the total GPU seconds of the timed calls.
-template <typename Op>
-double time_gpu(benchmark::State& state, Op op) {
-  op();  // warm-up
-  CUDA_CHECK(cudaDeviceSynchronize());
-  cudaEvent_t start, stop;
-  CUDA_CHECK(cudaEventCreate(&start));
-  CUDA_CHECK(cudaEventCreate(&stop));
-  double total = 0.0;
-  for (auto _ : state) {
-    CUDA_CHECK(cudaEventRecord(start));
-    op();
-    CUDA_CHECK(cudaEventRecord(stop));
-    CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0.0f;
-    CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(ms / 1e3);
-    total += ms / 1e3;
-  }
-  CUDA_CHECK(cudaEventDestroy(start));
-  CUDA_CHECK(cudaEventDestroy(stop));
-  return total;
-}
-
 void attention_bench(benchmark::State& state, const Model& m, int T, bool fused, bool backward) {
   const int N = m.N, hs = m.hs;
   const size_t n = size_t(N) * T * hs;
@@ -90,7 +67,7 @@ void attention_bench(benchmark::State& state, const Model& m, int T, bool fused,
     }
   };
   if (backward) forward();
-  const double seconds = time_gpu(state, [&] {
+  const double seconds = cuda::time_with_events(state, [&] {
     if (!backward) {
       forward();
     } else if (fused) {
@@ -112,12 +89,7 @@ void attention_bench(benchmark::State& state, const Model& m, int T, bool fused,
 }  // namespace gpt
 
 int main(int argc, char** argv) {
-  const gpt::cuda::GpuStatus gpu = gpt::cuda::gpu_status();
-  if (!gpu.present) {
-    std::printf("No GPU, nothing to time: %s\n", gpu.reason.c_str());
-    return 0;
-  }
-  std::printf("GPU: %s\n", gpu.describe().c_str());
+  if (!gpt::cuda::announce_gpu()) return 0;
   for (const bool backward : {false, true}) {
     for (const gpt::Model& model : gpt::kModels) {
       for (const int T : gpt::kLengths) {
