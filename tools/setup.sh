@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev   # JSON: safetensors headers, configs
   libcli11-dev         # command-line flags of the demos and programs
   python3-torch        # the PyTorch reference model (tests/)
+  libopenblas0-pthread # its BLAS: without it Debian's torch uses netlib's reference BLAS (~50x slower)
   python3-numpy        # its tensor files
   jupyter-nbconvert    # the notebooks (notebooks/), run headless by notebooks/run_all.sh
   python3-ipykernel    # their Python kernel

@@ -3,7 +3,7 @@
 // Autoregressive generation: run the model on the context, sample the token
 // after the last position, append it, repeat. The model accepts at most
 // max_length tokens, so the context is cropped to its last max_length tokens.
-// Each step recomputes the whole context; a KV cache (chapter 10, to come) avoids that.
+// Each step recomputes the whole context; chapter 10's KV cache (kv_generate.h) avoids that.
 #pragma once
 
 #include <cstdint>

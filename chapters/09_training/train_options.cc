@@ -93,6 +93,7 @@ void add_train_flags(CLI::App& app, TrainOptions& o) {
       ->capture_default_str();
   app.add_option("--sample_prompt", o.sample_prompt,
                  "prompt for that sample (default: the start of the validation text)");
+  app.add_option("--device", o.device, "where to train: cpu, or cuda where built (chapter 14)");
 }
 
 // Runs CLI11 and turns its failures into UsageError. Returns false for --help.
@@ -340,6 +341,7 @@ std::optional<GenerateOptions> parse_generate_options(int argc, const char* cons
   app.add_option("--seed", o.seed, "sampling seed")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--device", o.device, "where to run the model: cpu, or cuda where built");
   if (!run_parser(app, argc, argv, help_out)) return std::nullopt;
   require(!o.checkpoint.empty(), "--checkpoint must name a checkpoint file");
   o.checkpoint = resolve_user_path(o.checkpoint);

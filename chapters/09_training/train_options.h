@@ -56,6 +56,7 @@ struct TrainOptions {
   std::string resume;  // a checkpoint to continue from
   int sample_tokens = 200;
   std::string sample_prompt;  // empty: the first characters of the validation text
+  std::string device;         // --device: empty means the program's first (programs.h)
 
   std::set<std::string> given;  // the flags the user typed, without "--"
 
@@ -110,6 +111,7 @@ struct GenerateOptions {
   int max_new_tokens = 500;
   SamplingOptions sampling;
   uint64_t seed = 1337;
+  std::string device;  // --device: empty means the program's first (programs.h)
 };
 
 // As parse_train_options, for `generate`; also validates (UsageError).

@@ -1,0 +1,66 @@
+// chapters/09_training/device.h — what a faster implementation plugs into.
+//
+// The train and generate programs drive a model through two operations: a
+// training step (with evaluation beside it) and text generation. Chapter 09
+// implements both on the CPU in the plainest way (Trainer, chapter 07's
+// generate). Chapter 10 makes the CPU fast and chapter 14 moves the model to
+// the GPU: each provides a Device, and the programs take `--device NAME`.
+// Flags, checkpoints, metrics and progress stay the same on every device.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chapters/01_tokens/batches.h"
+#include "chapters/07_gpt/sampling.h"
+#include "chapters/09_training/checkpoint.h"
+#include "chapters/09_training/trainer.h"
+#include "common/random.h"
+
+namespace gpt {
+
+// Trains one TrainingState. An engine may keep its own copy of the state (a
+// GPU engine keeps parameters and moments in device memory): from the first
+// step() or evaluate() on, it owns the state's model, m and v, and sync()
+// writes them back. The program calls sync() before each checkpoint and
+// before generating. The batch (B, T) never exceeds the engine's size.
+class TrainingEngine {
+ public:
+  virtual ~TrainingEngine() = default;
+  // One optimizer step on `batch`; increments state.step. Dropout masks, when
+  // config.dropout > 0, are drawn from `rng`.
+  virtual StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
+                          const AdamWConfig& adamw, Rng& rng) = 0;
+  // The batch's mean loss with the model as it is: no dropout, no update.
+  virtual float evaluate(TrainingState& state, const Batch& batch) = 0;
+  // Makes state.model, state.m and state.v current. CPU engines: nothing to do.
+  virtual void sync(TrainingState& /*state*/) {}
+};
+
+// The same signature as chapter 07's generate().
+using GenerateFunction = std::function<std::vector<int32_t>(
+    const GPTModel& model, const std::vector<int32_t>& prompt, int max_new_tokens,
+    const SamplingOptions& options, Rng& rng, const std::function<void(int32_t)>& on_token)>;
+
+struct Device {
+  std::string description;  // printed by the programs: "CPU, chapter 09's Trainer"
+  // An engine for batches of up to (B, T). Throws (with a message for the
+  // user) when the device cannot be used, e.g. no GPU.
+  std::function<std::unique_ptr<TrainingEngine>(const GPTConfig& config, int B, int T)> engine;
+  GenerateFunction generate;
+};
+
+// `--device` names one of these; the first is the default.
+using Devices = std::vector<std::pair<std::string, Device>>;
+
+// The device `name` names (empty: the first). Throws UsageError listing the
+// names this program offers when there is no such device.
+const std::pair<std::string, Device>& choose_device(const Devices& devices, const std::string& name);
+
+// Chapter 09's device: Trainer and chapter 07's generate (full recompute).
+Device reference_cpu_device();
+
+}  // namespace gpt

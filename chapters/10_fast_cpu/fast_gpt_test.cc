@@ -1,0 +1,183 @@
+// chapters/10_fast_cpu/fast_gpt_test.cc — the fast model is the same model.
+//
+// Against PyTorch, through the reference cases of chapters 07–09: logits and
+// loss (07_gpt: pre/post-LN, learned/sinusoidal, tied + tanh, an awkward
+// shape), every parameter's gradient (08_backward) and 20 AdamW steps
+// (09_training), at the tolerances those chapters state, plus a little slack
+// where the fast path rounds differently (float LayerNorm, vectorized erf,
+// blocked sums): logits 2e-5 + 1e-4·|x|, gradients 1e-6 + 2e-4·|x|.
+// Against chapters 07–09's C++: with dropout, where PyTorch's masks differ.
+// And against itself: 1 thread and 2 give the same bits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "chapters/06_transformer_block/dropout.h"
+#include "chapters/07_gpt/gpt_forward.h"
+#include "chapters/07_gpt/init.h"
+#include "chapters/08_backward/gpt_backward.h"
+#include "chapters/09_training/trainer.h"
+#include "chapters/10_fast_cpu/fast_gpt.h"
+#include "chapters/10_fast_cpu/fast_trainer.h"
+#include "common/testing/reference.h"
+
+namespace gpt {
+namespace {
+
+using testing::config_int;
+using testing::load_reference;
+
+const Tolerance kLogitsTol{2e-5, 1e-4};
+const Tolerance kLossTol{1e-6, 2e-5};
+const Tolerance kGradTol{1e-6, 2e-4};
+
+class FastForward : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FastForward, LogitsAndLossMatchPyTorch) {
+  const Safetensors ref = load_reference("07_gpt", GetParam());
+  const GPTModel model = GPTModel::from_safetensors(ref);
+  const int B = config_int(ref, "B"), T = config_int(ref, "T");
+  for (int threads : {1, 2}) {
+    GPTActivations acts(model.config, B, T);
+    const float loss = fast_gpt_forward(acts, ref.ints("in.tokens").data(),
+                                        ref.ints("in.targets").data(), model, B, T, threads);
+    const size_t V = model.config.vocab_size;
+    EXPECT_MATCHES_REFERENCE(std::vector<float>(acts.logits, acts.logits + size_t(B) * T * V),
+                             ref, "out.logits", kLogitsTol);
+    EXPECT_MATCHES_REFERENCE(std::vector<float>{loss}, ref, "out.loss", kLossTol);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, FastForward,
+                         ::testing::Values("pre_learned", "pre_sinusoidal", "post_learned",
+                                           "post_sinusoidal", "tied_tanh", "awkward"));
+
+class FastBackward : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FastBackward, EveryGradientMatchesAutograd) {
+  const Safetensors ref = load_reference("08_backward", GetParam());
+  const GPTModel model = GPTModel::from_safetensors(ref);
+  const int B = config_int(ref, "B"), T = config_int(ref, "T");
+  const std::vector<int32_t> tokens = ref.ints("in.tokens"), targets = ref.ints("in.targets");
+  GPTActivations acts(model.config, B, T);
+  GPTBackwardScratch dacts(model.config, B, T);
+  fast_gpt_forward(acts, tokens.data(), targets.data(), model, B, T, 2);
+  ParameterBuffer grads(model.config);
+  fast_gpt_backward(grads, dacts, tokens.data(), targets.data(), acts, model, 2);
+  for (const ParameterSlot& slot : grads.layout().slots()) {
+    const float* g = grads.data() + slot.offset;
+    EXPECT_MATCHES_REFERENCE(std::vector<float>(g, g + slot.numel), ref, "grad." + slot.name,
+                             kGradTol);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, FastBackward,
+                         ::testing::Values("gpt_pre_learned", "gpt_post_sinusoidal",
+                                           "gpt_tied_tanh"));
+
+class FastTrajectory : public ::testing::TestWithParam<const char*> {};
+
+// Chapter 09's test, with FastTrainer: the losses and gradient norms of 20
+// steps within 1e-6 + 1e-4·|x| of PyTorch's.
+TEST_P(FastTrajectory, TwentyAdamWStepsMatchPyTorch) {
+  const Safetensors ref = load_reference("09_training", GetParam());
+  TrainingState state(GPTConfig::from_metadata(ref.metadata));
+  state.model.params.load_from(ref);
+  const int B = config_int(ref, "B"), T = config_int(ref, "T"), steps = config_int(ref, "steps");
+  const float lr = std::stof(ref.metadata.at("lr"));
+  const float clip = std::stof(ref.metadata.at("grad_clip"));
+  AdamWConfig adamw;
+  adamw.weight_decay = std::stof(ref.metadata.at("weight_decay"));
+  const std::vector<int32_t> tokens = ref.ints("in.tokens"), targets = ref.ints("in.targets");
+  FastTrainer trainer(state.model.config, B, T, 2);
+  Rng rng(0);
+  std::vector<float> losses, norms;
+  for (int s = 0; s < steps; ++s) {
+    Batch batch{B, T,
+                std::vector<int32_t>(tokens.begin() + s * B * T, tokens.begin() + (s + 1) * B * T),
+                std::vector<int32_t>(targets.begin() + s * B * T, targets.begin() + (s + 1) * B * T)};
+    const StepResult r = trainer.step(state, batch, lr, clip, adamw, rng);
+    losses.push_back(r.loss);
+    norms.push_back(static_cast<float>(r.grad_norm));
+  }
+  const Tolerance tol{1e-6, 1e-4};
+  EXPECT_MATCHES_REFERENCE(losses, ref, "out.losses", tol);
+  EXPECT_MATCHES_REFERENCE(norms, ref, "out.grad_norms", tol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, FastTrajectory,
+                         ::testing::Values("trajectory_pre", "trajectory_post_tied"));
+
+// A model with every option that the PyTorch cases leave out: dropout.
+GPTConfig dropout_config(NormPlacement norm) {
+  GPTConfig c;
+  c.vocab_size = 23, c.embed_size = 48, c.max_length = 19, c.num_layers = 2, c.heads = 4;
+  c.ff_dim = 100, c.norm = norm, c.dropout = 0.2f;
+  return c;
+}
+
+Batch random_batch(int B, int T, int V, Rng& rng) {
+  Batch batch{B, T, std::vector<int32_t>(B * T), std::vector<int32_t>(B * T)};
+  for (int32_t& t : batch.inputs) t = static_cast<int32_t>(rng.next_u64() % V);
+  for (int32_t& t : batch.targets) t = static_cast<int32_t>(rng.next_u64() % V);
+  return batch;
+}
+
+// Five steps with dropout: chapter 09's Trainer and FastTrainer draw the same
+// masks from the same generator, so their losses agree to rounding.
+TEST(FastTrainerWithDropout, FollowsChapter09sTrainer) {
+  for (NormPlacement norm : {NormPlacement::Pre, NormPlacement::Post}) {
+    const GPTConfig config = dropout_config(norm);
+    TrainingState ours(config), theirs(config);
+    Rng init(5);
+    init_gpt2(ours.model, init);
+    theirs.model.params = ours.model.params;
+    FastTrainer fast(config, 3, 19, 2);
+    Trainer plain(config, 3, 19);
+    Rng rng_fast(9), rng_plain(9), data(11);
+    double worst = 0;
+    for (int s = 0; s < 5; ++s) {
+      const Batch batch = random_batch(3, 19, config.vocab_size, data);
+      const float a = fast.step(ours, batch, 1e-3f, 1.0f, AdamWConfig{}, rng_fast).loss;
+      const float b = plain.step(theirs, batch, 1e-3f, 1.0f, AdamWConfig{}, rng_plain).loss;
+      worst = std::max(worst, double(std::abs(a - b)) / (1e-6 + 1e-4 * std::abs(b)));
+    }
+    EXPECT_LE(worst, 1.0) << "worst loss difference, in tolerances (1e-6 + 1e-4·|x|)";
+    EXPECT_EQ(rng_fast.state(), rng_plain.state()) << "the two drew different numbers";
+  }
+}
+
+// One thread and two compute the same numbers, bit for bit: rows go to
+// threads whole, and sums over rows go by columns (row_loops.h).
+TEST(FastTrainerThreads, OneAndTwoThreadsAgreeBitForBit) {
+  const GPTConfig config = dropout_config(NormPlacement::Pre);
+  TrainingState one(config), two(config);
+  Rng init(5);
+  init_gpt2(one.model, init);
+  two.model.params = one.model.params;
+  FastTrainer t1(config, 3, 19, 1), t2(config, 3, 19, 2);
+  Rng r1(9), r2(9), data(11);
+  for (int s = 0; s < 3; ++s) {
+    const Batch batch = random_batch(3, 19, config.vocab_size, data);
+    const StepResult a = t1.step(one, batch, 1e-3f, 1.0f, AdamWConfig{}, r1);
+    const StepResult b = t2.step(two, batch, 1e-3f, 1.0f, AdamWConfig{}, r2);
+    EXPECT_EQ(a.loss, b.loss) << "step " << s;
+  }
+  EXPECT_TRUE(std::equal(one.model.params.data(), one.model.params.data() + one.model.params.size(),
+                         two.model.params.data()));
+}
+
+TEST(FastForwardErrors, RejectsTooLongSequencesAndBadTargets) {
+  const GPTConfig config = dropout_config(NormPlacement::Pre);
+  GPTModel model(config);
+  GPTActivations acts(config, 1, 19);
+  std::vector<int32_t> tokens(20, 1), targets(20, 1);
+  EXPECT_THROW(fast_gpt_forward(acts, tokens.data(), targets.data(), model, 1, 20, 1),
+               std::invalid_argument);
+  targets[3] = config.vocab_size;
+  EXPECT_THROW(fast_gpt_forward(acts, tokens.data(), targets.data(), model, 1, 19, 1),
+               std::out_of_range);
+}
+
+}  // namespace
+}  // namespace gpt

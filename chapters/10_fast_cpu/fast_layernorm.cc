@@ -1,0 +1,57 @@
+// chapters/10_fast_cpu/fast_layernorm.cc — chapter 05's LayerNorm and chapter 08's
+// backward: rows on threads, the weight gradients by columns (row_loops.h).
+#include <cmath>
+
+#include "chapters/10_fast_cpu/fast_ops.h"
+#include "chapters/10_fast_cpu/row_loops.h"
+#include "common/eigen_maps.h"
+
+namespace gpt {
+
+using RowArray = Eigen::Map<Eigen::ArrayXf>;
+using ConstRowArray = Eigen::Map<const Eigen::ArrayXf>;
+
+// lesson: layernorm
+void fast_layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
+                            const float* weight, const float* bias, int N, int C, float eps,
+                            int threads) {
+  const ConstRowArray w(weight, C), b(bias, C);
+  parallel_rows(N, threads, [&](int n) {
+    const ConstRowArray x(inp + int64_t(n) * C, C);   // (C)
+    const float m = x.mean();
+    const float var = (x - m).square().mean();        // two passes: no cancellation
+    const float s = 1.0f / std::sqrt(var + eps);
+    RowArray(out + int64_t(n) * C, C) = (x - m) * s * w + b;
+    if (mean) mean[n] = m;
+    if (rstd) rstd[n] = s;
+  });
+}
+// end lesson
+
+void fast_layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                             const float* inp, const float* mean, const float* rstd,
+                             const float* weight, int N, int C, int threads) {
+  const ConstRowArray w(weight, C);
+  parallel_rows(N, threads, [&](int n) {
+    const ConstRowArray x(inp + int64_t(n) * C, C), dy(dout + int64_t(n) * C, C);
+    const float s = rstd[n];
+    // x̂ = (x − mean)·rstd; dx̂ = dy ⊙ w; dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂))
+    const auto xhat = (x - mean[n]) * s;
+    const auto dxhat = dy * w;
+    const float mean_dxhat = dxhat.mean();
+    const float mean_dxhat_xhat = (dxhat * xhat).mean();
+    RowArray(dinp + int64_t(n) * C, C) += s * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);
+  });
+  parallel_columns(C, threads, [&](int j0, int j1) {  // Σ_n over rows, by columns
+    for (int n = 0; n < N; ++n) {
+      const float* x = inp + int64_t(n) * C;
+      const float* dy = dout + int64_t(n) * C;
+      for (int j = j0; j < j1; ++j) {
+        dweight[j] += dy[j] * (x[j] - mean[n]) * rstd[n];
+        dbias[j] += dy[j];
+      }
+    }
+  });
+}
+
+}  // namespace gpt

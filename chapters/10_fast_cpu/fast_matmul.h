@@ -1,0 +1,42 @@
+// chapters/10_fast_cpu/fast_matmul.h — a matrix multiplication that runs near the CPU's peak.
+//
+// Chapter 04's linear layer asks Eigen for C = A · B and gets ~65% of what
+// the cores can do. Nine tenths of a GPT's arithmetic is matrix products, so
+// this chapter writes its own, in the way every fast BLAS does it:
+//
+//   1. a micro-kernel: an (MR × NR) tile of C held in registers while it walks
+//      down k, one vector load of B and MR broadcasts of A feeding MR × NR/16
+//      fused multiply-adds per step (fast_matmul_kernel.h);
+//   2. packing: the pieces of A and B the kernel reads are first copied into
+//      contiguous "panels" in exactly the order the kernel reads them, so it
+//      never strides through memory, and transposed operands cost nothing extra;
+//   3. cache blocking: KC × NC of B stays in L2 while MC × KC blocks of A pass by;
+//   4. threads: the two cores split the rows of C and share the packed B.
+//
+// Operands are described by views, so the GPT's products need no copies:
+// x · Wᵀ (forward), dY · W (input gradient), dYᵀ · X (weight gradient), and the
+// per-head attention products reading Q, K, V straight out of the fused qkv.
+#pragma once
+
+#include <cstdint>
+
+namespace gpt {
+
+// A (rows × cols) matrix inside a row-major buffer: element (i, j) is
+// data[i · stride + j], or data[j · stride + i] when `transposed`.
+struct MatrixView {
+  const float* data;
+  int64_t stride;
+  bool transposed = false;
+  float at(int64_t i, int64_t j) const {
+    return transposed ? data[j * stride + i] : data[i * stride + j];
+  }
+};
+
+// C (M, N) = A (M, K) · B (K, N), or C += A · B when `accumulate`. C is
+// row-major with row stride ldc. `threads` > 1 splits C's rows among that
+// many OpenMP threads; call with 1 from inside a parallel region.
+void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B, int M, int N,
+                 int K, bool accumulate, int threads);
+
+}  // namespace gpt

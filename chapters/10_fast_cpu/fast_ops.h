@@ -1,0 +1,70 @@
+// chapters/10_fast_cpu/fast_ops.h — chapters 04–08's ops again, fast.
+//
+// Same maths, same tensors, same += convention for gradients as chapters
+// 04–08; what changes is how the work meets the machine:
+//   - matrix products go through fast_matmul (packed, register-blocked, threaded);
+//   - ops that read and write the same rows are fused into one pass:
+//     bias + GELU, scale + causal mask + softmax, softmax + cross-entropy;
+//   - attention is per-head matrix products that read Q, K and V in place
+//     inside the fused (B, T, 3C) projection: no split or merge copies;
+//   - row-wise ops run their rows on `threads` OpenMP threads;
+//   - nothing allocates: every buffer is the caller's.
+// Row-wise results match chapters 05–08 to float rounding (the tests say how close).
+#pragma once
+
+#include <cstdint>
+
+#include "chapters/05_feedforward_layernorm/gelu.h"
+
+namespace gpt {
+
+// ---- linear (chapter 04): out = inp · Wᵀ + b ------------------------------
+void fast_linear_forward(float* out,          // (N, O)
+                         const float* inp,    // (N, I)
+                         const float* weight, // (O, I)
+                         const float* bias,   // (O) or nullptr
+                         int N, int I, int O, int threads);
+// dinp += dout · W (dinp may be nullptr: not needed); dweight += doutᵀ · inp;
+// dbias += Σ_n dout[n] (dbias may be nullptr).
+void fast_linear_backward(float* dinp, float* dweight, float* dbias,
+                          const float* dout,    // (N, O)
+                          const float* inp,     // (N, I)
+                          const float* weight,  // (O, I)
+                          int N, int I, int O, int threads);
+
+// ---- LayerNorm (chapter 05), in float, one row per task ----------------------
+void fast_layernorm_forward(float* out, float* mean, float* rstd,  // (N, C), (N), (N)
+                            const float* inp, const float* weight, const float* bias,
+                            int N, int C, float eps, int threads);
+void fast_layernorm_backward(float* dinp, float* dweight, float* dbias,  // accumulated
+                             const float* dout, const float* inp, const float* mean,
+                             const float* rstd, const float* weight, int N, int C, int threads);
+
+// ---- GELU (chapter 05), fused with the bias of the layer before it -----------
+// hidden[n, :] += bias; activated = gelu(hidden): one pass instead of two.
+void fast_bias_gelu_forward(float* activated, float* hidden,  // (N, F) each
+                            const float* bias,                // (F)
+                            int N, int F, GeluForm form, int threads);
+// dhidden = dactivated ⊙ gelu'(hidden)  (written, not accumulated: it is scratch)
+void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hidden,
+                        int64_t count, GeluForm form, int threads);
+
+// ---- causal self-attention (chapter 03–04) on the fused projection ----------
+// qkv (B, T, 3C) holds q | k | v; head h uses channels [h·hs, (h+1)·hs) of each.
+// weights (B, H, T, T): the softmax rows (kept for backward); out (B, T, C): heads merged.
+void fast_attention_forward(float* out, float* weights, const float* qkv,
+                            int B, int T, int C, int H, int threads);
+// dqkv (B, T, 3C) is written (not accumulated); dscratch (B, H, T, T) is scratch.
+void fast_attention_backward(float* dqkv, float* dscratch, const float* dout,
+                             const float* qkv, const float* weights,
+                             int B, int T, int C, int H, int threads);
+
+// ---- softmax + cross-entropy (chapter 07), fused ------------------------------
+// Returns the mean loss; probs (N, V) kept for backward; losses (N).
+float fast_cross_entropy_forward(float* losses, float* probs, const float* logits,
+                                 const int32_t* targets, int N, int V, int threads);
+// dlogits = (probs − onehot(targets)) / N   (written, not accumulated)
+void fast_cross_entropy_backward(float* dlogits, const float* probs, const int32_t* targets,
+                                 int N, int V, int threads);
+
+}  // namespace gpt

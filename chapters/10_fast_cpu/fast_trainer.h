@@ -1,0 +1,35 @@
+// chapters/10_fast_cpu/fast_trainer.h — chapter 09's training step on the fast forward and backward.
+#pragma once
+
+#include <vector>
+
+#include "chapters/07_gpt/activations.h"
+#include "chapters/08_backward/gpt_backward.h"
+#include "chapters/09_training/device.h"
+
+namespace gpt {
+
+// Trainer::step with fast_gpt_forward / fast_gpt_backward and a threaded
+// AdamW: the same random draws (dropout masks), the same clipping and update,
+// so a run's losses follow chapter 09's to float rounding.
+class FastTrainer : public TrainingEngine {
+ public:
+  // Buffers for batches of up to (B, T); threads <= 0: OpenMP's default
+  // (OMP_NUM_THREADS, else every core).
+  FastTrainer(const GPTConfig& config, int B, int T, int threads = 0);
+  StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
+                  const AdamWConfig& adamw, Rng& rng) override;
+  float evaluate(TrainingState& state, const Batch& batch) override;
+  float evaluate(const GPTModel& model, const Batch& batch);
+  const ParameterBuffer& grads() const { return grads_; }  // of the last step
+  int threads() const { return threads_; }
+
+ private:
+  int threads_;
+  ParameterBuffer grads_;
+  GPTActivations acts_;
+  GPTBackwardScratch dacts_;
+  std::vector<double> norm_parts_;  // the gradient norm's partial sums
+};
+
+}  // namespace gpt

@@ -1,0 +1,258 @@
+// chapters/10_fast_cpu/generation_test.cc — KV-cache generation against chapter 07's.
+//
+// The cache must change the speed and nothing else. Checked on small models
+// (pre-LN and post-LN, learned and sinusoidal positions, tied weights with
+// tanh GELU, and sizes that are no multiple of the vector width):
+//   - after every token, the logits equal a full recompute by chapter 07's
+//     gpt_forward over the same context: |cache − full| <= 1e-5 + 1e-4·|full|;
+//   - while prompt and new tokens fit in max_length, the text equals chapter
+//     07's generate() token for token, greedy and sampled (same Rng draws);
+//   - when the cache is full, the last max(1, P/2) tokens are re-encoded from
+//     position 0: the logits equal a full recompute of exactly that context;
+//   - 2 threads give the same bits as 1, and a prefill the same as appends.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iostream>
+#include <string>
+
+#include "chapters/07_gpt/activations.h"
+#include "chapters/07_gpt/generate.h"
+#include "chapters/07_gpt/gpt_forward.h"
+#include "chapters/07_gpt/init.h"
+#include "chapters/10_fast_cpu/kv_cache.h"
+#include "chapters/10_fast_cpu/kv_generate.h"
+#include "common/compare.h"
+
+namespace gpt {
+namespace {
+
+const Tolerance kLogitsTol{1e-5, 1e-4};
+
+struct Case {
+  const char* name;
+  GPTConfig config;
+};
+
+GPTConfig small(Positions positions, NormPlacement norm, GeluForm gelu, bool tied) {
+  GPTConfig c;
+  c.vocab_size = 20, c.embed_size = 32, c.max_length = 12;
+  c.num_layers = 2, c.heads = 4, c.ff_dim = 64;
+  c.positions = positions, c.norm = norm, c.gelu = gelu, c.tie_weights = tied;
+  return c;
+}
+
+GPTConfig awkward() {  // nothing a multiple of 16: the kernels' tails
+  GPTConfig c;
+  c.vocab_size = 13, c.embed_size = 24, c.max_length = 9;
+  c.num_layers = 3, c.heads = 3, c.ff_dim = 40;
+  return c;
+}
+
+const Case kCases[] = {
+    {"pre_learned", small(Positions::Learned, NormPlacement::Pre, GeluForm::Erf, false)},
+    {"pre_sinusoidal", small(Positions::Sinusoidal, NormPlacement::Pre, GeluForm::Erf, false)},
+    {"post_learned", small(Positions::Learned, NormPlacement::Post, GeluForm::Erf, false)},
+    {"post_sinusoidal", small(Positions::Sinusoidal, NormPlacement::Post, GeluForm::Erf, false)},
+    {"tied_tanh", small(Positions::Learned, NormPlacement::Pre, GeluForm::Tanh, true)},
+    {"awkward", awkward()},
+};
+
+// GPT-2's initialisation plus noise, so that biases and LayerNorm weights matter.
+GPTModel make_model(const GPTConfig& config, uint64_t seed) {
+  GPTModel model(config);
+  Rng rng(seed);
+  init_gpt2(model, rng);
+  for (size_t i = 0; i < model.params.size(); ++i) model.params.data()[i] += rng.normal(0, 0.1f);
+  return model;
+}
+
+std::vector<int32_t> random_tokens(int n, int V, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> t(n);
+  for (int32_t& x : t) x = static_cast<int32_t>(rng.below(V));
+  return t;
+}
+
+// Chapter 07's logits after the last of `context`: the full recompute.
+std::vector<float> full_logits(const GPTModel& model, const std::vector<int32_t>& context) {
+  const int T = static_cast<int>(context.size()), V = model.config.vocab_size;
+  GPTActivations acts(model.config, 1, T);
+  gpt_forward(acts, context.data(), model, 1, T);
+  return std::vector<float>(acts.logits + size_t(T - 1) * V, acts.logits + size_t(T) * V);
+}
+
+// Compares, and keeps the worst report of a sequence for printing.
+struct Worst {
+  CompareReport report;
+  std::string where;
+  void check(const float* actual, const std::vector<float>& expected, const std::string& at) {
+    const CompareReport r = compare(actual, expected.data(), {int64_t(expected.size())}, kLogitsTol);
+    EXPECT_TRUE(r.ok) << r.describe(at, kLogitsTol);
+    if (where.empty() || r.max_abs_error > report.max_abs_error) report = r, where = at;
+  }
+  void print(const std::string& name) const {
+    std::cout << "[ worst    ] " << name << ": " << report.describe(where, kLogitsTol) << std::endl;
+  }
+};
+
+class Generation : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Generation, LogitsMatchTheFullRecomputeAtEveryPosition) {
+  const GPTModel model = make_model(GetParam().config, 1);
+  const int P = model.config.max_length;
+  const std::vector<int32_t> tokens = random_tokens(P, model.config.vocab_size, 2);
+  KVCache cache(model, 1);
+  Worst worst;
+  const int prompt = 3;
+  const float* logits = cache.prefill(tokens.data(), prompt);
+  worst.check(logits, full_logits(model, {tokens.begin(), tokens.begin() + prompt}), "prefill");
+  for (int t = prompt; t < P; ++t) {
+    logits = cache.append(tokens[t]);
+    ASSERT_EQ(cache.length(), t + 1);
+    worst.check(logits, full_logits(model, {tokens.begin(), tokens.begin() + t + 1}),
+                "position " + std::to_string(t));
+  }
+  worst.print(GetParam().name);
+}
+
+TEST_P(Generation, TextEqualsChapter07WhileItFits) {
+  const GPTModel model = make_model(GetParam().config, 3);
+  const int P = model.config.max_length;
+  const std::vector<int32_t> prompt = random_tokens(2, model.config.vocab_size, 4);
+  SamplingOptions greedy, sampled, narrowed;
+  greedy.temperature = 0.0f;
+  narrowed.temperature = 0.8f, narrowed.top_k = 5, narrowed.top_p = 0.9f;
+  for (const SamplingOptions& options : {greedy, sampled, narrowed}) {
+    for (uint64_t seed : {5, 6, 7}) {
+      Rng ours_rng(seed), theirs_rng(seed);
+      std::vector<int32_t> seen;
+      const std::vector<int32_t> ours = generate_with_kv_cache(
+          model, prompt, P - 2, options, ours_rng, [&](int32_t id) { seen.push_back(id); }, 1);
+      const std::vector<int32_t> theirs = generate(model, prompt, P - 2, options, theirs_rng);
+      EXPECT_EQ(ours, theirs) << "temperature " << options.temperature << ", seed " << seed;
+      EXPECT_EQ(seen, std::vector<int32_t>(ours.begin() + 2, ours.end()));
+      EXPECT_EQ(ours_rng.state(), theirs_rng.state()) << "the same number of draws";
+    }
+  }
+}
+
+// The window the policy says the model sees after appending `next`.
+void slide(std::vector<int32_t>& window, int32_t next, int P) {
+  window.push_back(next);
+  if (static_cast<int>(window.size()) > P) {
+    window.erase(window.begin(), window.end() - tokens_kept_when_full(P));
+  }
+}
+
+TEST_P(Generation, AFullCacheKeepsTheLastHalfAndMatchesItsFullRecompute) {
+  const GPTModel model = make_model(GetParam().config, 8);
+  const int P = model.config.max_length;
+  const std::vector<int32_t> text = random_tokens(3 * P + 5, model.config.vocab_size, 9);
+  KVCache cache(model, 1);
+  std::vector<int32_t> tokens = {text[0]}, window = {text[0]};
+  cache.prefill(tokens.data(), 1);
+  Worst worst;
+  int rebuilds = 0;
+  for (size_t i = 1; i < text.size(); ++i) {
+    const bool full = cache.length() == P;
+    tokens.push_back(text[i]);
+    slide(window, text[i], P);
+    const float* logits = advance(cache, tokens);
+    rebuilds += full;
+    ASSERT_EQ(cache.length(), static_cast<int>(window.size())) << "after token " << i;
+    worst.check(logits, full_logits(model, window), "token " + std::to_string(i));
+  }
+  EXPECT_GE(rebuilds, 3);
+  EXPECT_EQ(tokens_kept_when_full(P), std::max(1, P / 2));
+  worst.print(GetParam().name);
+}
+
+// Chapter 07's generation loop with the same policy, by full recompute.
+std::vector<int32_t> generate_by_recompute(const GPTModel& model, std::vector<int32_t> tokens,
+                                           int n, const SamplingOptions& options, Rng& rng) {
+  const int P = model.config.max_length, V = model.config.vocab_size;
+  std::vector<int32_t> window(tokens.end() - std::min<int>(tokens.size(), P), tokens.end());
+  for (int i = 0; i < n; ++i) {
+    const std::vector<float> logits = full_logits(model, window);
+    const int32_t next = sample_next(logits.data(), V, options, rng);
+    tokens.push_back(next);
+    slide(window, next, P);
+  }
+  return tokens;
+}
+
+TEST_P(Generation, LongTextEqualsTheRecomputeWithTheSamePolicy) {
+  const GPTModel model = make_model(GetParam().config, 10);
+  const int P = model.config.max_length;
+  for (int prompt_length : {1, P + 3}) {  // a prompt longer than P is cropped to its last P
+    const std::vector<int32_t> prompt = random_tokens(prompt_length, model.config.vocab_size, 11);
+    Rng ours_rng(12), theirs_rng(12);
+    const std::vector<int32_t> ours =
+        generate_with_kv_cache(model, prompt, 3 * P, SamplingOptions{}, ours_rng, nullptr, 1);
+    const std::vector<int32_t> theirs =
+        generate_by_recompute(model, prompt, 3 * P, SamplingOptions{}, theirs_rng);
+    EXPECT_EQ(ours, theirs) << "prompt of " << prompt_length;
+    Rng first_rng(12);  // the first new token sees the same context as chapter 07's
+    EXPECT_EQ(generate(model, prompt, 1, SamplingOptions{}, first_rng).back(),
+              ours[prompt_length]);
+  }
+}
+
+TEST_P(Generation, TwoThreadsAndPrefillsGiveTheSameBits) {
+  const GPTModel model = make_model(GetParam().config, 13);
+  const int P = model.config.max_length, V = model.config.vocab_size;
+  const std::vector<int32_t> tokens = random_tokens(P, V, 14);
+  KVCache one(model, 1), two(model, 2);
+  for (int t = 0; t < P; ++t) {
+    const float* a = one.append(tokens[t]);
+    const float* b = two.append(tokens[t]);
+    for (int v = 0; v < V; ++v) ASSERT_EQ(a[v], b[v]) << "position " << t << ", token " << v;
+  }
+  KVCache at_once(model, 2);  // a prefill: the same bits as token-by-token appends
+  const float* c = at_once.prefill(tokens.data(), P);
+  const float* a = one.prefill(tokens.data(), 1);
+  for (int t = 1; t < P; ++t) a = one.append(tokens[t]);
+  for (int v = 0; v < V; ++v) ASSERT_EQ(a[v], c[v]) << "token " << v;
+  Rng rng1(15), rng2(15);
+  EXPECT_EQ(generate_with_kv_cache(model, {1}, 2 * P, SamplingOptions{}, rng1, nullptr, 1),
+            generate_with_kv_cache(model, {1}, 2 * P, SamplingOptions{}, rng2, nullptr, 2));
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Generation, ::testing::ValuesIn(kCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(GenerationPolicy, OnePositionAndOddLengths) {
+  EXPECT_EQ(tokens_kept_when_full(1), 1);
+  EXPECT_EQ(tokens_kept_when_full(7), 3);
+  EXPECT_EQ(tokens_kept_when_full(64), 32);
+  GPTConfig c = awkward();
+  c.max_length = 1;  // every token after the first rebuilds a one-token context
+  const GPTModel model = make_model(c, 16);
+  Rng ours_rng(17), theirs_rng(17);
+  EXPECT_EQ(generate_with_kv_cache(model, {2, 3}, 5, SamplingOptions{}, ours_rng, nullptr, 1),
+            generate(model, {2, 3}, 5, SamplingOptions{}, theirs_rng))
+      << "with P = 1 both see only the last token";
+}
+
+TEST(GenerationErrors, AreClear) {
+  const GPTModel model = make_model(awkward(), 18);
+  Rng rng(19);
+  EXPECT_THROW(generate_with_kv_cache(model, {}, 3, SamplingOptions{}, rng), std::invalid_argument);
+  EXPECT_THROW(generate_with_kv_cache(model, {1}, -1, SamplingOptions{}, rng),
+               std::invalid_argument);
+  EXPECT_THROW(generate_with_kv_cache(model, {13}, 3, SamplingOptions{}, rng), std::out_of_range);
+  SamplingOptions bad;
+  bad.top_p = 0.0f;
+  EXPECT_THROW(generate_with_kv_cache(model, {1}, 3, bad, rng), std::invalid_argument);
+  EXPECT_EQ(generate_with_kv_cache(model, {1, 2}, 0, SamplingOptions{}, rng),
+            (std::vector<int32_t>{1, 2}));
+  KVCache cache(model, 1);
+  EXPECT_THROW(cache.prefill(nullptr, 0), std::invalid_argument);
+  const std::vector<int32_t> full(model.config.max_length, 1);
+  cache.prefill(full.data(), static_cast<int>(full.size()));
+  EXPECT_THROW(cache.append(1), std::length_error);
+}
+
+}  // namespace
+}  // namespace gpt

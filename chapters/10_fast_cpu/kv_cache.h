@@ -1,0 +1,75 @@
+// chapters/10_fast_cpu/kv_cache.h — chapter 10: a GPT that reads one token at a time.
+//
+// Chapter 07's generate() runs the whole context through the model for every
+// new token, although only the new token's row of each layer is new: for a
+// context of T tokens it does T times the work it needs. A KV cache keeps
+// every layer's keys and values of the tokens seen so far, so a step pushes
+// ONE token through the model: its embedding, per layer a LayerNorm, the
+// QKV projection (whose k and v join the cache), attention of its query over
+// the cache (cached_attention.h), the output projection and the MLP, then the
+// final LayerNorm and lm_head. Each linear layer is then a matrix-vector
+// product (matvec.h), shared by OpenMP threads.
+//
+// A prefill (the prompt, or a context re-encoded after the cache filled up)
+// is the same computation for n tokens at once: the linear layers become
+// small matrix products that read each weight once for all n tokens, and
+// token i attends to cache rows 0..i. It gives the same bits as n appends.
+//
+// Everything a step touches is allocated once, here: the cache is
+// (L, 2, P, C) — per layer, K then V, one row per position — and scratch
+// tensors for up to P tokens. A step allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "chapters/07_gpt/model.h"
+#include "common/aligned_vector.h"
+
+namespace gpt {
+
+class KVCache {
+ public:
+  // A cache for `model`, which must outlive it. threads <= 0: all the OpenMP
+  // threads available (omp_get_max_threads(), i.e. OMP_NUM_THREADS or the cores).
+  explicit KVCache(const GPTModel& model, int threads = 0);
+
+  int length() const { return length_; }      // positions filled
+  int capacity() const { return capacity_; }  // max_length: P
+  int threads() const { return threads_; }
+
+  // Empties the cache and encodes tokens[0..n) at positions 0..n-1 (a
+  // "prefill"); returns the logits after the last one (V). 1 <= n <= P.
+  const float* prefill(const int32_t* tokens, int n);
+
+  // Encodes `token` at position length() < P; returns its logits (V), the
+  // scores of the token after it. The pointer stays valid until the next call.
+  const float* append(int32_t token);
+
+ private:
+  // Encodes tokens[0..n) at positions t0..t0+n-1 behind cache rows 0..t0-1.
+  const float* encode(const int32_t* tokens, int n, int t0);
+  void step(const int32_t* tokens, int n, int t0);  // run by every thread of the team
+  void block_step(int l, int n, int t0);            // one block, for every thread
+
+  const GPTModel& model_;
+  GPTWeights w_;
+  int capacity_, threads_;
+  int length_ = 0;
+  AlignedVector<float> cache_;   // (L, 2, P, C)
+  // Scratch for the n <= P tokens of a step (n = 1 when appending):
+  AlignedVector<float> x_;       // (n, C) the residual stream of the new tokens
+  AlignedVector<float> ln_;      // (n, C) a LayerNorm's output
+  AlignedVector<float> qkv_;     // (n, 3C)
+  AlignedVector<float> y_;       // (n, C) attention output, heads merged
+  AlignedVector<float> branch_;  // (n, C) a sub-layer's output, before the residual add
+  AlignedVector<float> hidden_;  // (n, F) the MLP's hidden layer
+  AlignedVector<float> scores_;  // (n, scores_stride()) attention scores, a row per token
+  // Rows start 64-byte aligned, as the first one does: Eigen's vectorised sums
+  // begin at the first aligned element, so an aligned start keeps a prefill's
+  // sums in the same order as an append's (the same bits).
+  int scores_stride() const { return (capacity_ + 15) / 16 * 16; }
+  AlignedVector<float> logits_;  // (V) after the last token only
+};
+
+}  // namespace gpt

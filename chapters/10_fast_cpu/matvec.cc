@@ -1,0 +1,122 @@
+// chapters/10_fast_cpu/matvec.cc — chapter 10: the few-token linear layer, vectorised by hand.
+#include "chapters/10_fast_cpu/matvec.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace gpt {
+
+std::pair<int, int> team_rows(int rows, int align) {
+  const int threads = omp_get_num_threads(), id = omp_get_thread_num();
+  const int blocks = (rows + align - 1) / align;
+  const int first = int(int64_t(blocks) * id / threads);
+  const int last = int(int64_t(blocks) * (id + 1) / threads);
+  return {std::min(rows, first * align), std::min(rows, last * align)};
+}
+
+#if defined(__AVX512F__)
+
+namespace {
+
+// lesson: matvec_kernel
+// R weight rows times N tokens: R·N accumulators of 16 lanes, one pass over
+// the C columns (the tail through a masked load), then each accumulator's 16
+// lanes are added up. out[i, r] is summed in the same order for any R and N.
+// (The unroll pragmas keep acc in registers: at -O2 GCC leaves such loops
+// rolled and the accumulators in memory, 3x slower.)
+template <int R, int N>
+void dot_block(float* out, int ldo, const float* inp, const float* W, const float* b, int C) {
+  __m512 acc[R][N];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) acc[r][i] = _mm512_setzero_ps();
+  }
+  for (int c = 0; c < C; c += 16) {
+    const __mmask16 m = C - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (C - c)) - 1);
+    __m512 x[N];
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) x[i] = _mm512_maskz_loadu_ps(m, inp + size_t(i) * C + c);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 w = _mm512_maskz_loadu_ps(m, W + size_t(r) * C + c);
+#pragma GCC unroll 4
+      for (int i = 0; i < N; ++i) acc[r][i] = _mm512_fmadd_ps(w, x[i], acc[r][i]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) {
+      out[size_t(i) * ldo + r] = _mm512_reduce_add_ps(acc[r][i]) + (b ? b[r] : 0.0f);
+    }
+  }
+}
+// end lesson
+
+// Rows [begin, end) for tokens [0, N): blocks of R rows by 4 tokens, the rest one by one.
+template <int R>
+int rows_by_blocks(float* out, const float* inp, const float* W, const float* b, int N, int C,
+                   int OC, int begin, int end) {
+  int r = begin;
+  for (; r + R <= end; r += R) {
+    const float* Wr = W + size_t(r) * C;
+    const float* br = b ? b + r : nullptr;
+    int i = 0;
+    for (; i + 4 <= N; i += 4) dot_block<R, 4>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C);
+    for (; i < N; ++i) dot_block<R, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C);
+  }
+  return r;
+}
+
+}  // namespace
+
+void linear_rows(float* out, const float* inp, const float* W, const float* b, int N, int C,
+                 int OC, int begin, int end) {
+  // One token: 8 rows at a time, 8 independent sums. Several: 4 rows × 4 tokens.
+  int r = N == 1 ? rows_by_blocks<8>(out, inp, W, b, N, C, OC, begin, end)
+                 : rows_by_blocks<4>(out, inp, W, b, N, C, OC, begin, end);
+  for (; r < end; ++r) {
+    for (int i = 0; i < N; ++i) {
+      dot_block<1, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, W + size_t(r) * C,
+                      b ? b + r : nullptr, C);
+    }
+  }
+}
+
+#else  // no AVX-512 (e.g. --config=portable): one output at a time, in plain C++.
+
+void linear_rows(float* out, const float* inp, const float* W, const float* b, int N, int C,
+                 int OC, int begin, int end) {
+  for (int i = 0; i < N; ++i) {
+    for (int r = begin; r < end; ++r) {
+      const float* row = W + size_t(r) * C;
+      const float* x = inp + size_t(i) * C;
+      float lanes[16] = {};  // 16 partial sums, as the AVX-512 kernel keeps them
+      for (int c = 0; c < C; ++c) lanes[c % 16] += row[c] * x[c];
+      float sum = 0.0f;
+      for (float s : lanes) sum += s;
+      out[size_t(i) * OC + r] = sum + (b ? b[r] : 0.0f);
+    }
+  }
+}
+
+#endif
+
+// lesson: team_linear
+void team_linear(float* out, const float* inp, const float* weight, const float* bias, int N,
+                 int C, int OC) {
+  const auto [begin, end] = team_rows(OC);  // this thread's output rows
+  linear_rows(out, inp, weight, bias, N, C, OC, begin, end);
+#pragma omp barrier
+}
+// end lesson
+
+}  // namespace gpt

@@ -1,0 +1,44 @@
+// chapters/10_fast_cpu/matvec.h — chapter 10: linear layers for a few tokens, shared by threads.
+//
+// With a KV cache each generation step pushes ONE token through the model:
+// every linear layer becomes a matrix-vector product. It does 2 FLOPs per
+// weight and reads each weight once, so its speed is the speed at which the
+// weights stream in from memory, not the speed of the FMA units. The weights
+// are stored (out, in) row-major, so output r is the dot product of the
+// contiguous row W[r, :] with x: we walk the rows in order, several at a time
+// (independent sums keep the FMA pipes busy), 16 floats per instruction.
+//
+// A prefill pushes N tokens at once: then each block of weight rows, once
+// loaded, is used for all N tokens (a matrix-matrix product), and each output
+// is still summed in exactly the same order as for one token.
+//
+// Threads split the OUTPUT rows: each thread streams its own part of W and
+// writes its own part of the outputs. Every output is summed in the same
+// order whatever the number of threads or tokens, so 1 and 2 threads, and a
+// prefill and token-by-token appends, give identical bits.
+#pragma once
+
+#include <utility>
+
+namespace gpt {
+
+// The rows [begin, end) of `rows` that the calling thread of the current
+// OpenMP team owns: contiguous blocks of `align` rows, split evenly. Outside a
+// parallel region (one thread): all of them.
+std::pair<int, int> team_rows(int rows, int align = 16);
+
+// out[i, r] = inp[i, :]·weight[r, :] + bias[r] for every token i < N and the
+// output rows r in [begin, end) only. `bias` may be nullptr.
+void linear_rows(float* out,           // (N, OC): only columns [begin, end) written
+                 const float* inp,     // (N, C)
+                 const float* weight,  // (OC, C) row-major: (out, in)
+                 const float* bias,    // (OC) or nullptr
+                 int N, int C, int OC, int begin, int end);
+
+// All OC outputs, the rows shared by the calling team (team_rows); ends with a
+// barrier, so `out` is complete for every thread on return. Call it from every
+// thread of the team, or outside any parallel region.
+void team_linear(float* out, const float* inp, const float* weight, const float* bias, int N,
+                 int C, int OC);
+
+}  // namespace gpt

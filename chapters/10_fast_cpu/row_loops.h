@@ -1,0 +1,55 @@
+// chapters/10_fast_cpu/row_loops.h — the two ways this chapter spreads work over threads.
+//
+// Row-wise ops (LayerNorm, GELU, softmax) hand whole rows to threads: rows are
+// independent, so any split gives the same answer. Sums down the rows (a
+// bias's or LayerNorm weight's gradient) hand whole COLUMNS to threads, each
+// adding its columns over all rows in order: no thread shares a sum, so the
+// result is the same for 1 thread or 2, bit for bit, and no locks are needed.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace gpt {
+
+// body(n) for n in [0, N), split among `threads` threads in contiguous ranges.
+template <typename Body>
+void parallel_rows(int N, int threads, const Body& body) {
+  if (threads <= 1 || omp_in_parallel()) {
+    for (int n = 0; n < N; ++n) body(n);
+    return;
+  }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int n = 0; n < N; ++n) body(n);
+}
+
+// body(j0, j1) for column ranges covering [0, C), one range per thread, each
+// a multiple of 16 columns (a cache line) so threads never share one.
+template <typename Body>
+void parallel_columns(int C, int threads, const Body& body) {
+  const int parts = std::max(1, std::min(threads, (C + 15) / 16));
+  if (parts == 1 || omp_in_parallel()) {
+    body(0, C);
+    return;
+  }
+  const int width = ((C + parts - 1) / parts + 15) / 16 * 16;
+#pragma omp parallel for num_threads(parts) schedule(static)
+  for (int p = 0; p < parts; ++p) {
+    const int j0 = std::min(C, p * width), j1 = std::min(C, j0 + width);
+    if (j0 < j1) body(j0, j1);
+  }
+}
+
+// sums[j] += Σ_n rows[n, j]   (rows: (N, C))
+inline void column_sums(float* sums, const float* rows, int N, int C, int threads) {
+  parallel_columns(C, threads, [&](int j0, int j1) {
+    for (int n = 0; n < N; ++n) {
+      const float* row = rows + int64_t(n) * C;
+      for (int j = j0; j < j1; ++j) sums[j] += row[j];
+    }
+  });
+}
+
+}  // namespace gpt

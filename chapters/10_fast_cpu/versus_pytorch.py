@@ -1,0 +1,338 @@
+#!/usr/bin/python3
+"""Chapter 10: our CPU GPT against PyTorch's, on this machine, in one run.
+
+  bazel run //chapters/10_fast_cpu:versus_pytorch                 # about 5 minutes
+  bazel run //chapters/10_fast_cpu:versus_pytorch -- --quick      # about 1 minute
+  bazel run //chapters/10_fast_cpu:versus_pytorch -- --scaling    # embed_size 128..768, 1 and 2 threads
+
+1. The machine's FMA peak (peak_flops), for 1 thread and all cores.
+2. PyTorch at its best: OpenBLAS reads OPENBLAS_NUM_THREADS and
+   OPENBLAS_CORETYPE when it loads, so one process per setting runs every mode
+   with torch.set_num_threads 1 and 2; the best setting per mode is chosen by
+   tokens/s, and the whole table is printed.
+3. Per mode (train, forward, generate), R rounds alternating ours and
+   PyTorch's (its chosen setting), so that a change in the machine's load
+   hits both sides alike; the medians, GFLOP/s, share of the measured peak,
+   and the ratio ours / PyTorch are printed and written, as markdown and JSON,
+   to --out (default: chapters/10_fast_cpu/results/ in the workspace).
+
+Our side is the `throughput` binary (one JSON line per run), PyTorch's is
+pytorch_throughput.py (the same fields). Both count FLOPs with model_flops.h's
+formulas, so their GFLOP/s compare directly.
+"""
+import argparse
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+MODES = ["train", "forward", "generate"]
+CORETYPES = ["unset", "Haswell", "SkylakeX", "Cooperlake", "Zen"]
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def clean_env(blas_threads=None, coretype="unset"):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")}
+    if blas_threads is not None:
+        env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
+    if coretype != "unset":
+        env["OPENBLAS_CORETYPE"] = coretype
+    # Both sides' OpenMP threads spin while they wait (spin_waiting.h); PyTorch's
+    # OpenMP pool gets the same setting as ours.
+    env["OMP_WAIT_POLICY"] = "active"
+    return env
+
+
+def json_lines(command, env):
+    """Runs command; returns the JSON objects it printed, one per line."""
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+    if done.returncode != 0:
+        sys.exit(f"versus_pytorch: {' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    lines = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        sys.exit(f"versus_pytorch: {' '.join(command)} printed no JSON:\n{done.stdout}{done.stderr}")
+    return lines
+
+
+def config_flags(args, embed_size=None, ff_dim=None):
+    return ["--embed_size", str(embed_size or args.embed_size), "--num_layers", str(args.num_layers),
+            "--heads", str(args.heads), "--ff_dim", str(ff_dim or args.ff_dim),
+            "--vocab_size", str(args.vocab_size), "--batch_size", str(args.batch_size),
+            "--block_size", str(args.block_size)]
+
+
+def timing_flags(seconds, steps, warmup, new_tokens):
+    return ["--seconds", str(seconds), "--steps", str(steps), "--warmup", str(warmup),
+            "--new_tokens", str(new_tokens)]
+
+
+def run_ours(args, mode, threads, seconds, steps, embed_size=None, ff_dim=None):
+    command = [args.ours, "--device", args.device, "--mode", mode, "--threads", str(threads)]
+    command += config_flags(args, embed_size, ff_dim)
+    command += timing_flags(seconds, steps, 3, args.new_tokens)
+    return json_lines(command, clean_env())[0]
+
+
+def run_pytorch(args, modes, torch_threads, blas_threads, coretype, seconds, steps, new_tokens,
+                warmup=3, embed_size=None, ff_dim=None):
+    command = ["/usr/bin/python3", "-B", args.pytorch, "--modes", ",".join(modes),
+               "--torch_threads", ",".join(str(t) for t in torch_threads)]
+    command += config_flags(args, embed_size, ff_dim)
+    command += timing_flags(seconds, steps, warmup, new_tokens)
+    return json_lines(command, clean_env(blas_threads, coretype))
+
+
+def measure_peak(args):
+    return json_lines([args.peak, "--json"], clean_env())[0]
+
+
+def setting_name(r):
+    return (f"torch threads {r['torch_threads']}, OPENBLAS_NUM_THREADS {r['openblas_threads']}, "
+            f"OPENBLAS_CORETYPE {r['openblas_coretype']}")
+
+
+def search_pytorch(args, modes):
+    """Every (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS, torch threads): the best per mode."""
+    # One process per setting: a thread pool that torch.set_num_threads(2) created
+    # keeps running (spinning, under OMP_WAIT_POLICY=active) after a switch back
+    # to 1, and would slow every later trial in the same process.
+    grid = list(itertools.product(args.coretypes.split(","), args.blas_threads.split(","),
+                                  [int(t) for t in args.torch_threads.split(",")]))
+    print(f"PyTorch settings search: {len(grid)} processes (OPENBLAS_CORETYPE x "
+          f"OPENBLAS_NUM_THREADS x torch threads), short trials ({args.search_seconds} s, "
+          f"generation of {args.search_new_tokens} tokens)", flush=True)
+    results = []
+    for coretype, blas, torch_n in grid:
+        for r in run_pytorch(args, modes, [torch_n], int(blas), coretype, args.search_seconds,
+                             1, args.search_new_tokens):
+            results.append(r)
+            print(f"  {r['mode']:8s} {r['tokens_per_s']:10.0f} tokens/s   {setting_name(r)}",
+                  flush=True)
+    best = {}
+    for mode in modes:
+        candidates = [r for r in results if r["mode"] == mode]
+        best[mode] = max(candidates, key=lambda r: r["tokens_per_s"])
+        print(f"chosen for {mode}: {setting_name(best[mode])} "
+              f"({best[mode]['tokens_per_s']:.0f} tokens/s in the search)", flush=True)
+    return results, best
+
+
+def summarise(runs):
+    return {
+        "tokens_per_s": statistics.median(r["tokens_per_s"] for r in runs),
+        "gflop_per_s": statistics.median(r["gflop_per_s"] for r in runs),
+        "ms_per_step": statistics.median(r["ms_per_step"] for r in runs),
+        "tokens_per_s_min": min(r["tokens_per_s"] for r in runs),
+        "tokens_per_s_max": max(r["tokens_per_s"] for r in runs),
+    }
+
+
+def compare(args, peak, modes, best):
+    """R rounds per mode, ours and PyTorch's alternating; their medians and ratio."""
+    rows = []
+    for mode in modes:
+        b = best[mode]
+        ours, theirs = [], []
+        for round_ in range(args.rounds):
+            ours.append(run_ours(args, mode, args.threads, args.seconds, args.steps))
+            theirs.append(run_pytorch(args, [mode], [b["torch_threads"]],
+                                      int(b["openblas_threads"]), b["openblas_coretype"],
+                                      args.seconds, args.steps, args.new_tokens)[0])
+            print(f"  {mode:8s} round {round_ + 1}/{args.rounds}: ours "
+                  f"{ours[-1]['tokens_per_s']:9.0f} tokens/s, PyTorch "
+                  f"{theirs[-1]['tokens_per_s']:9.0f} tokens/s", flush=True)
+        o, t = summarise(ours), summarise(theirs)
+        rows.append({
+            "mode": mode, "ours": o, "pytorch": t,
+            "ratio": o["tokens_per_s"] / t["tokens_per_s"],
+            "ours_peak_share": o["gflop_per_s"] / peak["peak_gflops_all"],
+            "pytorch_peak_share": t["gflop_per_s"] / peak["peak_gflops_all"],
+            "pytorch_setting": setting_name(b),
+            "ours_threads": ours[0]["threads"],
+            "ours_description": ours[0]["description"],
+            "config": ours[0]["config"],
+            "runs": {"ours": ours, "pytorch": theirs},
+        })
+    return rows
+
+
+def comparison_markdown(peak, rows, info):
+    out = [f"# Ours vs PyTorch on {info['cpu']} ({info['cores']} cores)", "",
+           f"Measured FMA peak: {peak['peak_gflops_1_thread']:.0f} GFLOP/s on 1 thread, "
+           f"{peak['peak_gflops_all']:.0f} GFLOP/s on {peak['threads_all']} "
+           f"(the % columns are of the latter). PyTorch {info['torch_version']}, BLAS: "
+           f"{info['blas']}. Medians of {info['rounds']} alternating rounds; "
+           f"FLOPs counted by model_flops.h's formulas on both sides.", "",
+           "| mode | ours tokens/s | PyTorch tokens/s | ours / PyTorch | ours GFLOP/s (% peak) "
+           "| PyTorch GFLOP/s (% peak) | ours ms/step | PyTorch ms/step | PyTorch setting |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        o, t = r["ours"], r["pytorch"]
+        out.append(f"| {r['mode']} | {o['tokens_per_s']:,.0f} | {t['tokens_per_s']:,.0f} | "
+                   f"{r['ratio']:.2f}x | {o['gflop_per_s']:.1f} ({100 * r['ours_peak_share']:.0f}%) | "
+                   f"{t['gflop_per_s']:.1f} ({100 * r['pytorch_peak_share']:.0f}%) | "
+                   f"{o['ms_per_step']:.1f} | {t['ms_per_step']:.1f} | {r['pytorch_setting']} |")
+    c = rows[0]["config"] if rows else {}
+    out += ["", f"Configuration: {json.dumps(c)}; generation: batch 1, "
+            f"{info['new_tokens']} new tokens after a 1-token prompt (ours: KV cache; PyTorch: "
+            "nanoGPT's generate, full recompute of the cropped context).",
+            f"Our device: {rows[0]['ours_description'] if rows else ''}, "
+            f"{rows[0]['ours_threads'] if rows else ''} threads.", ""]
+    return "\n".join(out)
+
+
+def search_markdown(results):
+    out = ["## PyTorch settings search", "",
+           "| mode | tokens/s | torch threads | OPENBLAS_NUM_THREADS | OPENBLAS_CORETYPE |",
+           "|---|---:|---:|---:|---|"]
+    for r in sorted(results, key=lambda r: (MODES.index(r["mode"]), -r["tokens_per_s"])):
+        out.append(f"| {r['mode']} | {r['tokens_per_s']:,.0f} | {r['torch_threads']} | "
+                   f"{r['openblas_threads']} | {r['openblas_coretype']} |")
+    return "\n".join(out) + "\n"
+
+
+def scaling(args, peak, info):
+    """Train and forward tokens/s for embed_size 128..768 (heads 8, ff 4C), 1 and 2 threads."""
+    rows = []
+    for C in [int(c) for c in args.scaling_sizes.split(",")]:
+        for mode in ["train", "forward"]:
+            for n in (1, 2):
+                ours = run_ours(args, mode, n, 0, args.scaling_steps, embed_size=C, ff_dim=4 * C)
+                # PyTorch's n cores, split its best way: OpenBLAS's threads and
+                # ATen's (torch.set_num_threads) together never exceed n.
+                splits = [(1, 1)] if n == 1 else [(1, n), (n, 1)]
+                tries = [run_pytorch(args, [mode], [torch_n], blas_n, args.scaling_coretype, 0,
+                                     args.scaling_steps, args.new_tokens, embed_size=C,
+                                     ff_dim=4 * C)[0]
+                         for torch_n, blas_n in splits]
+                theirs = max(tries, key=lambda r: r["tokens_per_s"])
+                row = {"embed_size": C, "mode": mode, "threads": n,
+                       "ours_tokens_per_s": ours["tokens_per_s"],
+                       "pytorch_tokens_per_s": theirs["tokens_per_s"],
+                       "ours_gflop_per_s": ours["gflop_per_s"],
+                       "pytorch_gflop_per_s": theirs["gflop_per_s"],
+                       "pytorch_setting": setting_name(theirs),
+                       "ratio": ours["tokens_per_s"] / theirs["tokens_per_s"]}
+                rows.append(row)
+                print(f"  C={C:4d} {mode:8s} threads {n}: ours {row['ours_tokens_per_s']:8.0f}, "
+                      f"PyTorch {row['pytorch_tokens_per_s']:8.0f} tokens/s, "
+                      f"ratio {row['ratio']:.2f}", flush=True)
+    md = [f"# Scaling on {info['cpu']}: tokens/s as embed_size grows", "",
+          f"L={args.num_layers}, heads {args.heads}, ff_dim 4C, B={args.batch_size}, "
+          f"T={args.block_size}, V={args.vocab_size}. PyTorch with n threads: the faster of "
+          f"(torch threads 1, OPENBLAS_NUM_THREADS n) and (torch threads n, OPENBLAS_NUM_THREADS 1) "
+          f"— never more threads than n — OPENBLAS_CORETYPE "
+          f"{args.scaling_coretype}. Peak: {peak['peak_gflops_1_thread']:.0f} GFLOP/s (1 thread), "
+          f"{peak['peak_gflops_all']:.0f} (all cores). One run of >= {args.scaling_steps} steps "
+          "per cell.", "",
+          "| C | mode | threads | ours tokens/s | PyTorch tokens/s | ours / PyTorch "
+          "| ours GFLOP/s | PyTorch GFLOP/s | PyTorch's split |",
+          "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        md.append(f"| {r['embed_size']} | {r['mode']} | {r['threads']} | "
+                  f"{r['ours_tokens_per_s']:,.0f} | {r['pytorch_tokens_per_s']:,.0f} | "
+                  f"{r['ratio']:.2f}x | {r['ours_gflop_per_s']:.1f} | "
+                  f"{r['pytorch_gflop_per_s']:.1f} | {r['pytorch_setting'].rsplit(',', 1)[0]} |")
+    return rows, "\n".join(md) + "\n"
+
+
+def out_dir(args):
+    if args.out:
+        base = os.environ.get("BUILD_WORKING_DIRECTORY", os.getcwd())
+        return os.path.join(base, args.out)
+    workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
+    if not workspace:
+        sys.exit("versus_pytorch: give --out DIR (not run by `bazel run`)")
+    return os.path.join(workspace, "chapters", "10_fast_cpu", "results")
+
+
+def write(directory, name, markdown, data):
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name + ".md"), "w") as f:
+        f.write(markdown)
+    with open(os.path.join(directory, name + ".json"), "w") as f:
+        json.dump(data, f, indent=1)
+    print(f"wrote {os.path.join(directory, name)}.md and .json")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--ours", required=True, help="the throughput binary")
+    p.add_argument("--pytorch", required=True, help="pytorch_throughput.py")
+    p.add_argument("--peak", required=True, help="the peak_flops binary")
+    p.add_argument("--out", default="", help="directory for the results (relative: to the "
+                   "directory bazel run was started from)")
+    p.add_argument("--quick", action="store_true",
+                   help="1 round, short trials, search OPENBLAS_CORETYPE unset and Zen only")
+    p.add_argument("--scaling", action="store_true", help="the embed_size / threads table instead")
+    p.add_argument("--device", default="fast")
+    p.add_argument("--modes", default=",".join(MODES))
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--seconds", type=float, default=3.0, help="per run, at least")
+    p.add_argument("--steps", type=int, default=2, help="per run, at least")
+    p.add_argument("--threads", type=int, default=0, help="ours; 0: all cores")
+    p.add_argument("--coretypes", default=",".join(CORETYPES))
+    p.add_argument("--blas_threads", default="1,2")
+    p.add_argument("--torch_threads", default="1,2")
+    p.add_argument("--search_seconds", type=float, default=2.0)
+    p.add_argument("--search_new_tokens", type=int, default=100)
+    p.add_argument("--scaling_sizes", default="128,256,512,768")
+    p.add_argument("--scaling_steps", type=int, default=3)
+    p.add_argument("--scaling_coretype", default="unset")
+    p.add_argument("--embed_size", type=int, default=256)
+    p.add_argument("--num_layers", type=int, default=6)
+    p.add_argument("--heads", type=int, default=8)
+    p.add_argument("--ff_dim", type=int, default=1024)
+    p.add_argument("--vocab_size", type=int, default=65)
+    p.add_argument("--batch_size", type=int, default=32)
+    p.add_argument("--block_size", type=int, default=64)
+    p.add_argument("--new_tokens", type=int, default=200)
+    args = p.parse_args()
+    if args.quick:
+        args.rounds, args.seconds, args.steps = 1, 1.0, 1
+        args.search_seconds, args.search_new_tokens = 0.0, 20
+        if args.coretypes == ",".join(CORETYPES):
+            args.coretypes = "unset,Zen"
+    modes = args.modes.split(",")
+    start = time.time()
+    peak = measure_peak(args)
+    print(f"FMA peak: {peak['peak_gflops_1_thread']:.1f} GFLOP/s (1 thread), "
+          f"{peak['peak_gflops_all']:.1f} GFLOP/s ({peak['threads_all']} threads)", flush=True)
+    info = {"cpu": cpu_name(), "cores": os.cpu_count(), "rounds": args.rounds,
+            "new_tokens": args.new_tokens}
+    directory = out_dir(args)
+    if args.scaling:
+        info["torch_version"] = "see pytorch runs"
+        rows, md = scaling(args, peak, info)
+        write(directory, "scaling", md, {"peak": peak, "info": info, "rows": rows})
+        print(md)
+    else:
+        results, best = search_pytorch(args, modes)
+        info["torch_version"] = results[0]["torch_version"]
+        info["blas"] = results[0]["blas"]
+        rows = compare(args, peak, modes, best)
+        md = comparison_markdown(peak, rows, info) + "\n" + search_markdown(results)
+        write(directory, "versus_pytorch", md,
+              {"peak": peak, "info": info, "rows": rows, "search": results})
+        print(comparison_markdown(peak, rows, info))
+    print(f"({time.time() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+// chapters/14_cuda_gpt/cuda_device.cc — chapter 14: CudaEngine and KV-cache generation as a Device.
+#include "chapters/14_cuda_gpt/cuda_device.h"
+
+#include <memory>
+#include <stdexcept>
+
+#include "chapters/14_cuda_gpt/cuda_engine.h"
+#include "chapters/14_cuda_gpt/kv_cache_generate.h"
+#include "common/cuda/gpu.h"
+
+namespace gpt {
+
+void require_cuda_device() {
+  const cuda::GpuStatus gpu = cuda::gpu_status();
+  if (!gpu.present) throw std::runtime_error("no CUDA device: " + gpu.reason);
+}
+
+// lesson: cuda_device
+Device cuda_device(const cuda::GpuOptions& options) {
+  Device device;
+  device.description = std::string("GPU, chapter 14's CudaEngine (matmuls: ") +
+                       (options.matmul == cuda::MatmulBackend::kCublas ? "cuBLAS" : "chapter 12") +
+                       ", attention: chapter 13) and KV-cache generation";
+  device.engine = [options](const GPTConfig& config, int B,
+                            int T) -> std::unique_ptr<TrainingEngine> {
+    require_cuda_device();
+    return std::make_unique<cuda::CudaEngine>(config, B, T, options);
+  };
+  device.generate = [options](const GPTModel& model, const std::vector<int32_t>& prompt, int n,
+                              const SamplingOptions& sampling, Rng& rng,
+                              const std::function<void(int32_t)>& on_token) {
+    require_cuda_device();
+    return cuda::generate(model, prompt, n, sampling, rng, on_token, options);
+  };
+  return device;
+}
+// end lesson
+
+}  // namespace gpt

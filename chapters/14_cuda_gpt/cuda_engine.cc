@@ -1,0 +1,113 @@
+// chapters/14_cuda_gpt/cuda_engine.cc — chapter 14: forward, backward, clip, update, on the GPU.
+#include "chapters/14_cuda_gpt/cuda_engine.h"
+
+#include <cmath>
+
+#include "chapters/06_transformer_block/dropout.h"
+#include "chapters/11_cuda_basics/elementwise.h"
+#include "chapters/14_cuda_gpt/gpt_kernels.h"
+#include "common/cuda/cuda_check.h"
+
+namespace gpt::cuda {
+
+CudaEngine::CudaEngine(const GPTConfig& config, int B, int T, const GpuOptions& options)
+    : config_(config),
+      options_(options),
+      model_(config),
+      grads_(model_.size()),
+      m_(model_.size()),
+      v_(model_.size()),
+      acts_(config, B, T),
+      scratch_(config, B, T) {}
+
+// lesson: take_ownership
+void CudaEngine::take_ownership(TrainingState& state) {
+  if (owner_ == &state) return;  // already on the device, and newer there
+  model_.upload(state.model);
+  CUDA_CHECK(cudaMemcpy(m_.data(), state.m.data(), m_.bytes(), cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaMemcpy(v_.data(), state.v.data(), v_.bytes(), cudaMemcpyHostToDevice));
+  owner_ = &state;
+}
+
+void CudaEngine::sync(TrainingState& state) {
+  if (owner_ != &state) return;  // never uploaded: the host copy is current
+  model_.download(state.model.params);
+  CUDA_CHECK(cudaMemcpy(state.m.data(), m_.data(), m_.bytes(), cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(state.v.data(), v_.data(), v_.bytes(), cudaMemcpyDeviceToHost));
+}
+// end lesson
+
+// lesson: draw_dropout_masks
+// The same Rng calls in the same order as Trainer::step: the embeddings'
+// mask, then each block's attention and MLP masks.
+void CudaEngine::draw_dropout_masks(int B, int T, Rng& rng) {
+  const int64_t NC = int64_t(B) * T * config_.embed_size;
+  mask_.resize(NC);
+  const auto draw_into = [&](float* device_mask) {
+    dropout_mask(mask_.data(), NC, config_.dropout, rng);  // chapter 06, on the host
+    CUDA_CHECK(cudaMemcpy(device_mask, mask_.data(), NC * sizeof(float), cudaMemcpyHostToDevice));
+  };
+  draw_into(acts_.embedding_dropout);
+  for (BlockActivations& block : acts_.blocks) {
+    draw_into(block.attn_dropout);
+    draw_into(block.mlp_dropout);
+  }
+}
+// end lesson
+
+// lesson: step
+StepResult CudaEngine::step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
+                            const AdamWConfig& adamw, Rng& rng) {
+  take_ownership(state);
+  acts_.carve(batch.B, batch.T);
+  acts_.dropout = config_.dropout;  // training mode
+  if (acts_.dropout > 0) draw_dropout_masks(batch.B, batch.T, rng);
+  const float loss = gpt_forward_loss(acts_, batch.inputs.data(), batch.targets.data(), model_,
+                                      batch.B, batch.T, options_);
+  grads_.zero();
+  gpt_backward(grads_.data(), scratch_, acts_, model_, options_);
+  const double norm = clip_grad_norm(grads_.data(), grads_.size(), grad_clip);
+  mark(options_, "clip");
+  state.step += 1;
+  adamw_step(model_.layout(), model_.params(), grads_.data(), m_.data(), v_.data(), state.step, lr,
+             adamw);
+  mark(options_, "adamw");
+  return {loss, norm};
+}
+// end lesson
+
+float CudaEngine::evaluate(TrainingState& state, const Batch& batch) {
+  take_ownership(state);
+  acts_.dropout = 0.0f;  // inference mode
+  return gpt_forward_loss(acts_, batch.inputs.data(), batch.targets.data(), model_, batch.B,
+                          batch.T, options_);
+}
+
+void CudaEngine::download_grads(ParameterBuffer& grads) const {
+  if (grads.size() != grads_.size()) {
+    throw std::invalid_argument("CudaEngine::download_grads: the buffers' sizes differ");
+  }
+  CUDA_CHECK(cudaMemcpy(grads.data(), grads_.data(), grads_.bytes(), cudaMemcpyDeviceToHost));
+}
+
+// lesson: clip_and_adamw
+double clip_grad_norm(float* grads, size_t n, float max_norm) {
+  const double norm = std::sqrt(sum_of_squares(grads, static_cast<int64_t>(n)));
+  if (max_norm > 0.0f) {
+    const double scale = max_norm / (norm + 1e-6);
+    if (scale < 1.0) scale_in_place(grads, static_cast<int64_t>(n), scale);
+  }
+  return norm;
+}
+
+void adamw_step(const ParameterLayout& layout, float* params, const float* grads, float* m,
+                float* v, int t, float lr, const AdamWConfig& config) {
+  for (const ParameterSlot& slot : layout.slots()) {
+    const size_t o = slot.offset;
+    cuda::adamw_update(params + o, grads + o, m + o, v + o, slot.numel, t, lr, config,
+                       decays(slot) ? config.weight_decay : 0.0f);  // chapter 11's kernel
+  }
+}
+// end lesson
+
+}  // namespace gpt::cuda

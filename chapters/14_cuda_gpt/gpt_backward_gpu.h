@@ -1,0 +1,20 @@
+// chapters/14_cuda_gpt/gpt_backward_gpu.h — chapter 14: the whole backward pass on the GPU.
+//
+// Chapter 08's gpt_backward, block_backward, multihead_attention_backward and
+// feedforward_backward, op for op, on device pointers, with chapter 08's
+// convention: every gradient is ADDED into `grads` (zero it for a fresh step).
+// Attention's backward is chapter 13's fused one when the forward used the
+// fused kernel (it saved the logsumexp), else the naive one (it saved the
+// weights).
+#pragma once
+
+#include "chapters/14_cuda_gpt/gpt_forward_gpu.h"
+
+namespace gpt::cuda {
+
+// `grads` is a DEVICE buffer with the parameters' layout; `acts` is what
+// gpt_forward_loss saved for this batch, with the same options.
+void gpt_backward(float* grads, GpuBackwardScratch& scratch, const GpuActivations& acts,
+                  const DeviceModel& model, const GpuOptions& options = {});
+
+}  // namespace gpt::cuda
