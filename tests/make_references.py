@@ -5,7 +5,8 @@
   /usr/bin/python3 tests/make_references.py --check   # regenerate in memory, compare
 
 --check fails when a committed file is missing, extra, or differs from what the
-reference model computes now by more than atol 1e-6 + rtol 1e-5 (integer
+reference model computes now by more than atol 1e-6 + rtol 1e-5 (looser after
+an optimizer trajectory: see tolerance()) (integer
 tensors, names, shapes and metadata must match exactly). CI runs it, so the
 committed references cannot drift from the reference model.
 """
@@ -27,6 +28,23 @@ from reference import safetensors_io  # noqa: E402
 CHAPTER_MODULES = sorted("cases." + os.path.basename(p)[:-3]
                          for p in glob.glob(os.path.join(HERE, "cases", "ch*.py")))
 ATOL, RTOL = 1e-6, 1e-5
+
+
+def tolerance(name, metadata):
+    """(atol, rtol) for a tensor: ATOL, RTOL, except after an optimizer trajectory.
+
+    Twenty AdamW steps (chapter 09's cases, out.final.*) amplify the last-bit
+    differences between BLAS libraries and CPUs (OpenBLAS picks its kernels by
+    CPU), so there the check allows what chapter 09's own test allows, 1e-5 +
+    1e-4·|x|. The key third of attn.qkv.bias has a true gradient of exactly 0
+    (softmax ignores a shared offset): Adam turns rounding noise into steps of
+    up to lr, so that tensor may drift by steps · lr (chapter 09's lesson).
+    """
+    if name.startswith("out.final."):
+        if name.endswith("attn.qkv.bias"):
+            return float(metadata["steps"]) * float(metadata["lr"]), 0.0
+        return 1e-5, 1e-4
+    return ATOL, RTOL
 
 
 def all_cases():
@@ -55,7 +73,8 @@ def differences(path, tensors, metadata):
                             f" now {new.shape}/{new.dtype}")
         elif new.dtype.kind == "f":
             error = np.abs(old[name].astype(np.float64) - new)
-            allowed = ATOL + RTOL * np.abs(new.astype(np.float64))
+            atol, rtol = tolerance(name, metadata)
+            allowed = atol + rtol * np.abs(new.astype(np.float64))
             if (error > allowed).any():
                 problems.append(f"{path}: {name} drifted, max abs error {error.max():.3g}")
         elif not np.array_equal(old[name], new):

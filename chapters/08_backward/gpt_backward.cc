@@ -13,7 +13,6 @@
 #include "chapters/08_backward/linear_backward.h"
 
 namespace gpt {
-namespace {
 
 // Gradient views of block l, mirroring view_weights (chapter 07).
 BlockGrads block_grads(ParameterBuffer& g, int l) {
@@ -25,8 +24,6 @@ BlockGrads block_grads(ParameterBuffer& g, int l) {
                     FeedForwardGrads{g[b + "mlp.fc.weight"], g[b + "mlp.fc.bias"],
                                      g[b + "mlp.proj.weight"], g[b + "mlp.proj.bias"]}};
 }
-
-}  // namespace
 
 GPTBackwardScratch::GPTBackwardScratch(const GPTConfig& config, int max_B, int max_T)
     : config_(config), max_B_(max_B), max_T_(max_T) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "chapters/07_gpt/activations.h"
+#include "chapters/08_backward/block_backward.h"
 #include "chapters/07_gpt/model.h"
 #include "common/aligned_vector.h"
 
@@ -34,6 +35,9 @@ struct GPTBackwardScratch {
   int max_B_, max_T_;
   AlignedVector<float> buffer_;
 };
+
+// Views of block l's gradients inside `grads`, field by field (block_backward.h).
+BlockGrads block_grads(ParameterBuffer& grads, int l);
 
 // Adds the gradient of the mean cross-entropy loss to `grads` (zero it first
 // for a fresh step). `acts` is what gpt_forward_loss saved for this batch

@@ -13,16 +13,6 @@
 namespace gpt {
 namespace {
 
-BlockGrads block_grads(ParameterBuffer& g, int l) {
-  const std::string b = "blocks." + std::to_string(l) + ".";
-  return BlockGrads{g[b + "ln1.weight"], g[b + "ln1.bias"],
-                    AttentionGrads{g[b + "attn.qkv.weight"], g[b + "attn.qkv.bias"],
-                                   g[b + "attn.proj.weight"], g[b + "attn.proj.bias"]},
-                    g[b + "ln2.weight"], g[b + "ln2.bias"],
-                    FeedForwardGrads{g[b + "mlp.fc.weight"], g[b + "mlp.fc.bias"],
-                                     g[b + "mlp.proj.weight"], g[b + "mlp.proj.bias"]}};
-}
-
 // The elementwise steps of the block's backward, on rows in parallel.
 void fill_zero(float* x, int N, int C, int threads) {
   parallel_rows(N, threads, [&](int n) { std::fill_n(x + int64_t(n) * C, C, 0.0f); });

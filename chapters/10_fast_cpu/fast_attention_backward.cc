@@ -1,0 +1,60 @@
+// chapters/10_fast_cpu/fast_attention_backward.cc — attention's backward pass, head by head.
+//
+// The same scratch and kernels as the forward (fast_attention.cc): for each
+// head, dv = Pᵀ·dy and dP = dy·vᵀ, the softmax's backward row by row, then
+// dq = dS·k and dk = dSᵀ·q. The transposed products read transposed copies
+// of P and dS, which are upper-triangular: rows_mix's `lower = false`.
+#include <algorithm>
+#include <cmath>
+
+#include "chapters/10_fast_cpu/fast_ops.h"
+#include "chapters/10_fast_cpu/head_products.h"
+#include "chapters/10_fast_cpu/head_scratch.h"
+#include "chapters/10_fast_cpu/row_loops.h"
+
+namespace gpt {
+
+void fast_attention_backward(float* dqkv, float* dscratch, const float* dout, const float* qkv,
+                             const float* weights, int B, int T, int C, int H, int threads) {
+  (void)dscratch;  // the per-thread head scratch holds dS
+  const int hs = C / H;
+  const float scale = 1.0f / std::sqrt(float(hs));
+  parallel_rows(B * H, threads, [&](int bh) {
+    const int b = bh / H, h = bh % H;
+    HeadScratch& s = head_scratch(T, hs);
+    const int64_t base = int64_t(b) * T * 3 * C + h * hs;
+    s.load(s.q, qkv + base, 3 * C);
+    s.load(s.k, qkv + base + C, 3 * C);
+    s.load(s.v, qkv + base + 2 * C, 3 * C);
+    s.load(s.dy, dout + int64_t(b) * T * C + h * hs, C);     // (T, hs) of (B, T, C)
+    const float* P = weights + int64_t(bh) * T * T;
+    std::fill_n(s.p, size_t(s.Tr) * s.Tc, 0.0f);
+    for (int i = 0; i < T; ++i) std::copy_n(P + int64_t(i) * T, i + 1, s.p + int64_t(i) * s.Tc);
+    // y = P·v:  dv = Pᵀ·dy,  dP = dy·vᵀ
+    s.transpose_square(s.st, s.p);
+    rows_mix(s.y, s.st, s.Tc, s.dy, T, s.dp, /*lower=*/false);
+    s.store(dqkv + base + 2 * C, 3 * C, s.y);
+    s.transpose_rows(s.kt, s.v);
+    row_dots(s.s, s.Tc, s.dy, s.kt, T, s.dp, s.Tc);
+    // P = softmax(scale · S) row by row:  dS = scale · P ⊙ (dP − Σ_j dP ⊙ P)
+    for (int i = 0; i < s.Tr; ++i) {
+      float* row = s.s + int64_t(i) * s.Tc;
+      if (i < T) {
+        Eigen::Map<Eigen::ArrayXf> dp(row, i + 1);
+        const Eigen::Map<const Eigen::ArrayXf> pi(s.p + int64_t(i) * s.Tc, i + 1);
+        dp = scale * pi * (dp - (dp * pi).sum());
+        std::fill(row + i + 1, row + s.Tc, 0.0f);
+      } else {
+        std::fill_n(row, s.Tc, 0.0f);
+      }
+    }
+    // S = q·kᵀ:  dq = dS·k,  dk = dSᵀ·q
+    rows_mix(s.y, s.s, s.Tc, s.k, T, s.dp, /*lower=*/true);
+    s.store(dqkv + base, 3 * C, s.y);
+    s.transpose_square(s.st, s.s);
+    rows_mix(s.y, s.st, s.Tc, s.q, T, s.dp, /*lower=*/false);
+    s.store(dqkv + base + C, 3 * C, s.y);
+  });
+}
+
+}  // namespace gpt

@@ -1,0 +1,82 @@
+// chapters/10_fast_cpu/head_scratch.h — one attention head's working space, and its softmax.
+//
+// fast_attention.cc (forward) and fast_attention_backward.cc share these: a
+// head's q, k, v (and dy) are copied out of the fused (B, T, 3C) projection
+// into contiguous scratch, rows padded to a multiple of 4, head channels to 16
+// and score columns to 64, with zeros around them, so that head_products.h's
+// kernels never need an edge case.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include <Eigen/Core>
+
+#include "chapters/10_fast_cpu/head_products.h"
+#include "common/aligned_vector.h"
+
+namespace gpt {
+
+
+// One head's scratch, per thread; grows once to the largest (T, hs) seen.
+struct HeadScratch {
+  int T, hs, Tr, dp, Tc;  // rows padded to 4, head channels to 16, columns to 64
+  float *q, *k, *v, *dy, *y, *kt, *s, *p, *st;
+  AlignedVector<float> buffer;
+
+  void shape(int T_, int hs_) {
+    T = T_, hs = hs_, Tr = round_up_to(T, 4), dp = round_up_to(hs, 16), Tc = round_up_to(T, 64);
+    const size_t rows = size_t(Tr) * dp, square = size_t(Tr) * Tc, cols = size_t(dp) * Tc;
+    const size_t need = 5 * rows + cols + 3 * square;
+    if (buffer.size() < need) buffer.resize(need);
+    float* at = buffer.data();
+    for (float** t : {&q, &k, &v, &dy, &y}) *t = at, at += rows;
+    kt = at, at += cols;
+    for (float** t : {&s, &p, &st}) *t = at, at += square;
+  }
+  // rows (T, hs) at row stride ld  ->  dst (Tr, dp), zeros around them
+  void load(float* dst, const float* src, int64_t ld) const {
+    for (int i = 0; i < Tr; ++i) {
+      float* row = dst + int64_t(i) * dp;
+      if (i < T) std::copy_n(src + i * ld, hs, row);
+      std::fill(row + (i < T ? hs : 0), row + dp, 0.0f);
+    }
+  }
+  // src (Tr, dp) -> its transpose (dp, Tc), zeros around it
+  void transpose_rows(float* dst, const float* src) const {
+    std::fill_n(dst, size_t(dp) * Tc, 0.0f);
+    for (int i = 0; i < T; ++i) {
+      for (int d = 0; d < hs; ++d) dst[int64_t(d) * Tc + i] = src[int64_t(i) * dp + d];
+    }
+  }
+  // a (Tr, Tc) square's transpose, over the first T rows and columns
+  void transpose_square(float* dst, const float* src) const {
+    std::fill_n(dst, size_t(Tr) * Tc, 0.0f);
+    for (int i = 0; i < T; ++i) {
+      for (int j = 0; j <= i; ++j) dst[int64_t(j) * Tc + i] = src[int64_t(i) * Tc + j];
+    }
+  }
+  // result rows (Tr, dp) -> dst (T, hs) at row stride ld
+  void store(float* dst, int64_t ld, const float* src) const {
+    for (int i = 0; i < T; ++i) std::copy_n(src + int64_t(i) * dp, hs, dst + i * ld);
+  }
+};
+
+inline HeadScratch& head_scratch(int T, int hs) {
+  static thread_local HeadScratch scratch;
+  scratch.shape(T, hs);
+  return scratch;
+}
+
+// Row i of the scores: scale, mask j > i, softmax; in place. Eigen's array
+// exp works on 16 floats at a time (a scalar std::exp per score made the
+// softmax the slowest part of attention). Columns past i become exact zeros.
+inline void scaled_causal_softmax(float* row, int i, int width, float scale) {
+  Eigen::Map<Eigen::ArrayXf> seen(row, i + 1);  // j <= i: the past and the present
+  const float max = seen.maxCoeff() * scale;
+  seen = (seen * scale - max).exp();
+  seen *= 1.0f / seen.sum();
+  std::fill(row + i + 1, row + width, 0.0f);  // the future: weight exactly 0
+}
+
+}  // namespace gpt
