@@ -14,9 +14,8 @@
 
 namespace gpt {
 
-void fast_attention_backward(float* dqkv, float* dscratch, const float* dout, const float* qkv,
+void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
                              const float* weights, int B, int T, int C, int H, int threads) {
-  (void)dscratch;  // the per-thread head scratch holds dS
   const int hs = C / H;
   const float scale = 1.0f / std::sqrt(float(hs));
   parallel_rows(B * H, threads, [&](int bh) {

@@ -40,8 +40,8 @@ void attention_backward(float* dx, const AttentionGrads& g, BlockActivations& d,
   fill_zero(d.attn.merged, N, c.C, threads);
   fast_linear_backward(d.attn.merged, g.proj_weight, g.proj_bias, dbranch, a.attn.merged,
                        p.proj_weight, N, c.C, c.C, threads);
-  fast_attention_backward(d.attn.qkv, d.attn.weights, d.attn.merged, a.attn.qkv, a.attn.weights,
-                          c.B, c.T, c.C, c.H, threads);
+  fast_attention_backward(d.attn.qkv, d.attn.merged, a.attn.qkv, a.attn.weights, c.B, c.T, c.C,
+                          c.H, threads);
   fast_linear_backward(dx, g.qkv_weight, g.qkv_bias, d.attn.qkv, x, p.qkv_weight, N, c.C,
                        3 * c.C, threads);
 }

@@ -54,10 +54,9 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
 // weights (B, H, T, T): the softmax rows (kept for backward); out (B, T, C): heads merged.
 void fast_attention_forward(float* out, float* weights, const float* qkv,
                             int B, int T, int C, int H, int threads);
-// dqkv (B, T, 3C) is written (not accumulated); dscratch (B, H, T, T) is scratch.
-void fast_attention_backward(float* dqkv, float* dscratch, const float* dout,
-                             const float* qkv, const float* weights,
-                             int B, int T, int C, int H, int threads);
+// dqkv (B, T, 3C) is written (not accumulated).
+void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
+                             const float* weights, int B, int T, int C, int H, int threads);
 
 // ---- softmax + cross-entropy (chapter 07), fused ------------------------------
 // Returns the mean loss; probs (N, V) kept for backward; losses (N).
