@@ -10,6 +10,15 @@
 
 namespace gpt {
 
+void draw_dropout_masks(GPTActivations& acts, int64_t NC, Rng& rng) {
+  if (acts.dropout <= 0) return;
+  dropout_mask(acts.embedding_dropout, NC, acts.dropout, rng);
+  for (BlockActivations& block : acts.blocks) {
+    dropout_mask(block.attn_dropout, NC, acts.dropout, rng);
+    dropout_mask(block.mlp_dropout, NC, acts.dropout, rng);
+  }
+}
+
 Trainer::Trainer(const GPTConfig& config, int B, int T)
     : grads_(config), acts_(config, B, T), dacts_(config, B, T) {}
 
@@ -20,13 +29,7 @@ StepResult Trainer::step(TrainingState& state, const Batch& batch, float lr, flo
   const int64_t NC = int64_t(batch.B) * batch.T * model.config.embed_size;
   acts_.carve(batch.B, batch.T);
   acts_.dropout = model.config.dropout;       // training mode: draw fresh masks
-  if (acts_.dropout > 0) {
-    dropout_mask(acts_.embedding_dropout, NC, acts_.dropout, rng);
-    for (BlockActivations& block : acts_.blocks) {
-      dropout_mask(block.attn_dropout, NC, acts_.dropout, rng);
-      dropout_mask(block.mlp_dropout, NC, acts_.dropout, rng);
-    }
-  }
+  draw_dropout_masks(acts_, NC, rng);
   const float loss = gpt_forward_loss(acts_, batch.inputs.data(), batch.targets.data(), model,
                                       batch.B, batch.T);
   std::fill_n(grads_.data(), grads_.size(), 0.0f);

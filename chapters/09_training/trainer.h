@@ -20,6 +20,12 @@ struct StepResult {
   double grad_norm;  // global gradient norm, before clipping
 };
 
+// With acts.dropout > 0, draws a fresh dropout mask for the embeddings and
+// each block's attention and MLP branches, in that order, from `rng`. Every
+// engine draws through this function, so they all consume the same random
+// numbers and a run's stream does not depend on the device.
+void draw_dropout_masks(GPTActivations& acts, int64_t NC, Rng& rng);
+
 class Trainer {
  public:
   // Buffers for batches of up to (B, T).

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <vector>
 
-#include "chapters/06_transformer_block/dropout.h"
 #include "chapters/09_training/adamw.h"
 #include "chapters/10_fast_cpu/fast_gpt.h"
 #include "chapters/10_fast_cpu/row_loops.h"
@@ -74,14 +73,8 @@ StepResult FastTrainer::step(TrainingState& state, const Batch& batch, float lr,
   const GPTModel& model = state.model;
   const int64_t NC = int64_t(batch.B) * batch.T * model.config.embed_size;
   acts_.carve(batch.B, batch.T);
-  acts_.dropout = model.config.dropout;  // the same draws, in the same order, as chapter 09
-  if (acts_.dropout > 0) {
-    dropout_mask(acts_.embedding_dropout, NC, acts_.dropout, rng);
-    for (BlockActivations& block : acts_.blocks) {
-      dropout_mask(block.attn_dropout, NC, acts_.dropout, rng);
-      dropout_mask(block.mlp_dropout, NC, acts_.dropout, rng);
-    }
-  }
+  acts_.dropout = model.config.dropout;
+  draw_dropout_masks(acts_, NC, rng);  // chapter 09's draws, in chapter 09's order
   const float loss = fast_gpt_forward(acts_, batch.inputs.data(), batch.targets.data(), model,
                                       batch.B, batch.T, threads_);
   std::fill_n(grads_.data(), grads_.size(), 0.0f);
