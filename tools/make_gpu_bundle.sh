@@ -3,13 +3,14 @@
 # that has the CUDA toolkit and driver but no Bazel and no Debian packages.
 #
 #   bash tools/make_gpu_bundle.sh            # writes gpu_bundle/ (git-ignored)
-#   # copy gpu_bundle/ to the GPU machine, then there:
-#   bash gpu_bundle/run_all.sh               # writes gpu_bundle/results/
+#   # copy gpu_bundle/ (or gpu_bundle.tar.xz, the same packed) to the GPU machine, then there:
+#   bash gpu_bundle/run_all.sh [RESULTS]     # writes gpu_bundle/results/ (or RESULTS)
 #
 # It builds every test tagged "gpu" and every binary tagged "gpu_run" (benchmarks, the device query) for a
 # generic x86-64-v3 CPU (no -march=native: the GPU host is another CPU),
-# copies them with their runfiles (reference cases, corpora), GoogleTest is
-# linked in statically, and Google Benchmark's shared library goes beside them.
+# strips them, merges their runfiles (reference cases, corpora) into one data/
+# tree, GoogleTest is linked in statically, and Google Benchmark's shared
+# library goes beside them.
 # cuBLAS is not copied: the GPU machine's CUDA toolkit (/usr/local/cuda) has it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,39 +24,87 @@ bazel build --config=portable $tests $benches
 
 out=gpu_bundle
 rm -rf "$out"
-mkdir -p "$out/bin" "$out/lib"
+mkdir -p "$out/bin" "$out/lib" "$out/data/gpt_from_scratch"
+# Binaries stripped in bin/; their data files (reference cases, corpora) merged
+# once into data/gpt_from_scratch/, the runfiles root every program starts in.
 for target in $tests $benches; do
   path=${target#//}
   path=bazel-bin/${path/://}
   name=$(basename "$path")
-  cp "$path" "$out/bin/$name"
-  if [ -d "$path.runfiles" ]; then
-    cp -rL "$path.runfiles" "$out/bin/$name.runfiles"
-    # cuBLAS (~570 MB) comes from the GPU machine's own toolkit instead.
-    find "$out/bin/$name.runfiles" -type d -name '*@cuda*' -prune -exec rm -rf {} +
+  strip -o "$out/bin/$name" "$path"
+  if [ -d "$path.runfiles/gpt_from_scratch" ]; then
+    (cd "$path.runfiles/gpt_from_scratch" &&
+      find -L . -type f ! -path './_solib*' ! -path "./${path#bazel-bin/}" \
+        -exec cp --parents -n {} "$OLDPWD/$out/data/gpt_from_scratch/" \;)
   fi
 done
-cp -P /usr/lib/x86_64-linux-gnu/libbenchmark.so* "$out/lib/"
+# Google Benchmark, OpenMP and the C++ library from here (the GPU machine may
+# lack the first and have older versions of the others); cuBLAS (~570 MB)
+# comes from the GPU machine's own toolkit.
+cp -P /usr/lib/x86_64-linux-gnu/libbenchmark.so* /usr/lib/x86_64-linux-gnu/libgomp.so.1* \
+  /usr/lib/x86_64-linux-gnu/libstdc++.so.6* "$out/lib/"
 
+cat >"$out/run_all.sh" <<'RUN'
+#!/bin/bash
+# Runs every GPU test, then every GPU benchmark, then the tests against the
+# untouched exercises (which must FAIL on a GPU). Each program's output goes to
+# RESULTS/<name>.txt (benchmarks also <name>.json); summary.txt says what passed.
+#   bash run_all.sh [RESULTS]        RESULTS defaults to results/ beside this script
+# GPU_BUNDLE_ONLY='name|name2' runs only those programs; GPU_BUNDLE_LIMIT_S
+# caps each program's seconds (default 300); GPU_BUNDLE_AFTER_EACH is a
+# command run after each program (to copy results out as they come, say).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+results=$(mkdir -p "${1:-$here/results}" && cd "${1:-$here/results}" && pwd)
+export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-active}  # chapter 10's engine; saves its restart
+export TEST_TMPDIR=${TEST_TMPDIR:-$(mktemp -d)}    # what `bazel test` gives a test
+limit=${GPU_BUNDLE_LIMIT_S:-300}                  # seconds per program at most
+gpu=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -n 1)
 {
-  echo '#!/bin/bash'
-  echo '# Runs every GPU test and benchmark of the bundle; results go to results/.'
-  echo 'set -u'
-  echo 'here=$(cd "$(dirname "$0")" && pwd)'
-  echo 'export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"  # cuBLAS from the toolkit'
-  echo 'mkdir -p "$here/results"'
-  echo 'gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)'
-  echo 'echo "device: ${gpu:-unknown}; date: $(date -u +%Y-%m-%dT%H:%MZ)" | tee "$here/results/device.txt"'
-  echo 'failed=0'
-  for target in $tests; do
-    name=$(basename "${target/://}")
-    echo "echo \"== test $name\"; (cd \"\$here/bin/$name.runfiles/gpt_from_scratch\" 2>/dev/null || cd \"\$here/bin\"; \"\$here/bin/$name\") 2>&1 | tee \"\$here/results/$name.txt\"; [ \${PIPESTATUS[0]} -eq 0 ] || failed=1"
-  done
-  for target in $benches; do
-    name=$(basename "${target/://}")
-    echo "echo \"== run $name\"; (cd \"\$here/bin/$name.runfiles/gpt_from_scratch\" 2>/dev/null || cd \"\$here/bin\"; \"\$here/bin/$name\" --benchmark_out=\"\$here/results/$name.json\" --benchmark_out_format=json) 2>&1 | tee \"\$here/results/$name.txt\""
-  done
-  echo 'exit $failed'
-} >"$out/run_all.sh"
+  echo "device: ${gpu:-unknown}"
+  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores"
+  echo "cuda: $(ls -d /usr/local/cuda/lib64/libcublas.so.* 2>/dev/null | head -n 1)"
+} | tee "$results/device.txt"
+failed=0
+run() {  # run KIND NAME [ARGS...]: KIND is test, bench or exercise
+  local kind=$1 name=$2; shift 2
+  [[ -z "${GPU_BUNDLE_ONLY:-}" || $name =~ ^($GPU_BUNDLE_ONLY)$ ]] || return 0
+  local start=$SECONDS
+  echo "== $kind $name"
+  (cd "$here/data/gpt_from_scratch" && timeout "$limit" "$here/bin/$name" "$@") >"$results/$name.txt" 2>&1
+  local rc=$?
+  tail -n 25 "$results/$name.txt"
+  local verdict=ok
+  case $kind in
+    test) [ $rc -eq 0 ] || { verdict="FAILED (exit $rc)"; failed=1; } ;;
+    bench) [ $rc -eq 0 ] || { verdict="FAILED (exit $rc)"; failed=1; } ;;
+    exercise) if [ $rc -eq 1 ] && grep -q '\[  FAILED  \]' "$results/$name.txt"; then
+                verdict="fails on the untouched exercise, as it must"
+              else verdict="DID NOT FAIL on the untouched exercise (exit $rc)"; failed=1; fi ;;
+  esac
+  echo "$kind $name: $verdict, $((SECONDS - start)) s" | tee -a "$results/summary.txt"
+  [ -z "${GPU_BUNDLE_AFTER_EACH:-}" ] || eval "$GPU_BUNDLE_AFTER_EACH"
+}
+RUN
+for target in $tests; do
+  echo "run test $(basename "${target/://}")" >>"$out/run_all.sh"
+done
+for target in $benches; do
+  name=$(basename "${target/://}")
+  case $name in
+    *_on_exercise) ;;
+    *_bench) echo "run bench $name --benchmark_out=\"\$results/$name.json\" --benchmark_out_format=json" >>"$out/run_all.sh" ;;
+    *) echo "run bench $name" >>"$out/run_all.sh" ;;
+  esac
+done
+for target in $benches; do
+  name=$(basename "${target/://}")
+  case $name in *_on_exercise) echo "run exercise $name" >>"$out/run_all.sh" ;; esac
+done
+echo 'exit $failed' >>"$out/run_all.sh"
 chmod +x "$out/run_all.sh"
-du -sh "$out"
+# One compressed file to carry (the tree is ~70 MB, mostly kernels' machine code).
+tar -cJf gpu_bundle.tar.xz "$out"
+du -sh "$out" gpu_bundle.tar.xz

@@ -1,6 +1,6 @@
 // chapters/12_cuda_matmul/bias.cu — chapter 12: a linear layer's bias, forward and backward.
 //
-// Version 7 adds the bias inside its epilogue; cuBLAS does not, so its linear
+// Versions 7 and 8 add the bias inside their epilogue; cuBLAS does not, so its linear
 // forward adds it afterwards (add_bias). The backward's dbias is a sum over
 // the N rows of dout, for every column: a reduction down columns.
 #include <cuda_runtime.h>

@@ -2,7 +2,8 @@
 //
 //   bazel run //chapters/12_cuda_matmul:cuda_matmul_bench
 // Without a GPU it says so and exits 0. Benchmarks are named
-// matmul/SHAPE/VERSION (v1..v7, cublas) and linear_{forward,backward}/SHAPE/BACKEND.
+// matmul/SHAPE/VERSION (v1..v8, cublas; v8_<tile shape> for each of version
+// 8's candidate tile shapes) and linear_{forward,backward}/SHAPE/BACKEND.
 // Shapes, C = A·B with A (M, K), B (K, N):
 //   square    M = N = K = 4096
 //   seed_qkv  M = 2048 (B·T = 32·64), K = 256 → N = 768   (the seed model's q, k, v)
@@ -25,6 +26,7 @@
 #include "chapters/11_cuda_basics/event_timing.h"
 #include "chapters/12_cuda_matmul/linear.h"
 #include "chapters/12_cuda_matmul/matmul.h"
+#include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/gpu.h"
 
@@ -71,13 +73,16 @@ void time_gpu(benchmark::State& state, double flops, const std::string& shape, b
 }
 // end lesson
 
-// version 0: cuBLAS.
+// version 0: cuBLAS; version -1 - i: version 8's candidate tile shape i.
 void matmul_bench(benchmark::State& state, const Shape& s, int version) {
   DeviceBuffer<float> A(filled(size_t(s.M) * s.K, 1)), B(filled(size_t(s.K) * s.N, 2));
   DeviceBuffer<float> C(size_t(s.M) * s.N);
   time_gpu(state, 2.0 * s.M * s.N * s.K, s.name, version == 0, [&] {
     if (version == 0) {
       cuda::matmul_cublas(C.data(), A.data(), B.data(), s.M, s.N, s.K);
+    } else if (version < 0) {
+      cuda::matmul_internal::matmul_double_buffer_candidate(-1 - version, C.data(), A.data(),
+                                                            B.data(), s.M, s.N, s.K);
     } else {
       cuda::matmul(C.data(), A.data(), B.data(), s.M, s.N, s.K, version);
     }
@@ -118,6 +123,13 @@ int main(int argc, char** argv) {
                                (version == 0 ? "cublas" : "v" + std::to_string(version));
       benchmark::RegisterBenchmark(name.c_str(), [shape, version](benchmark::State& state) {
         gpt::matmul_bench(state, shape, version);
+      })->UseManualTime()->MinTime(0.2)->Unit(benchmark::kMillisecond);
+    }
+    for (int i = 0; i < gpt::cuda::matmul_internal::double_buffer_candidates(); ++i) {
+      const std::string name = std::string("matmul/") + shape.name + "/v8_" +
+                               gpt::cuda::matmul_internal::double_buffer_candidate_name(i);
+      benchmark::RegisterBenchmark(name.c_str(), [shape, i](benchmark::State& state) {
+        gpt::matmul_bench(state, shape, -1 - i);
       })->UseManualTime()->MinTime(0.2)->Unit(benchmark::kMillisecond);
     }
   }

@@ -7,7 +7,7 @@
 //   backward  dinp += dout · W         (N, OC)(OC, IC): plain, accumulated
 //             dW   += doutᵀ · inp      (OC, N)(N, IC):  A transposed, accumulated
 //             db   += Σ_n dout[n, :]
-// MatmulBackend picks chapter 12's best kernel (version 7) or cuBLAS.
+// MatmulBackend picks chapter 12's best kernel (version 8) or cuBLAS.
 #pragma once
 
 namespace gpt::cuda {

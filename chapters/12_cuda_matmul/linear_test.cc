@@ -1,7 +1,7 @@
 // chapters/12_cuda_matmul/linear_test.cc — chapter 12: the GPU linear layer against chapters 04 and 08.
 //
 // Forward against chapter 04's linear_forward, backward against chapter 08's
-// linear_backward, for both backends (version 7 and cuBLAS). The backward
+// linear_backward, for both backends (version 8 and cuBLAS). The backward
 // ADDS: the gradients start from random values on both sides. Tolerance as in
 // matmul_test.cc: atol 1e-4, rtol 1e-4 (sums of up to N = 300 products).
 // Needs a GPU: without one, every test skips.

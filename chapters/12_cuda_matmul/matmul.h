@@ -1,4 +1,4 @@
-// chapters/12_cuda_matmul/matmul.h — chapter 12: C = A·B on the GPU, seven kernels from naive to warp-tiled.
+// chapters/12_cuda_matmul/matmul.h — chapter 12: C = A·B on the GPU, eight kernels from naive to double-buffered.
 //
 // Every matrix is row-major and lives in device memory:
 //   A (M, K), B (K, N), C (M, N),   C[m, n] = Σ_k A[m, k] · B[k, n].
@@ -10,15 +10,17 @@
 //   5  2D register tile  each thread computes an 8×8 block, 128×128 tiles per block
 //   6  vectorized        float4 loads, A stored transposed in shared memory
 //   7  warp tiling       each warp owns a 64×32 sub-tile; 16-deep K slices
+//   8  double buffering  the next K slice loads while this one is computed;
+//                        tile shapes tuned by the benchmark
 // Every version handles any M, N, K >= 1 (edges are bounds-checked); the
-// float4 loads of versions 6 and 7 fall back to scalar loads for a tile that
+// float4 loads of versions 6 to 8 fall back to scalar loads for a tile that
 // is cut by the edge or a matrix whose rows are not 16-byte aligned.
 // matmul_cublas is the reference: cuBLAS's fp32 SGEMM with TF32 off.
 #pragma once
 
 namespace gpt::cuda {
 
-constexpr int kMatmulVersions = 7;
+constexpr int kMatmulVersions = 8;
 
 // C = A · B. M, N >= 0, K >= 1 (M = 0 or N = 0: nothing to do). C must not
 // alias A or B. Asynchronous, like every kernel launch.
@@ -35,7 +37,7 @@ void matmul_cublas(float* C, const float* A, const float* B, int M, int N, int K
 // op(A) is (M, K): A itself (M, K) or, with trans_a, the transpose of a
 // stored (K, M). op(B) is (K, N): B itself (K, N) or, with trans_b, the
 // transpose of a stored (N, K) — the way PyTorch stores a linear layer's weight.
-// bias (N) or nullptr. Runs version 7, or cuBLAS with use_cublas.
+// bias (N) or nullptr. Runs version 8, or cuBLAS with use_cublas.
 struct Gemm {
   bool trans_a = false;
   bool trans_b = false;

@@ -11,12 +11,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "chapters/11_cuda_basics/device_buffer.h"
 #include "chapters/11_cuda_basics/gpu_compare.h"
 #include "chapters/12_cuda_matmul/matmul.h"
+#include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "common/eigen_maps.h"
 #include "common/testing/gpu.h"
 
@@ -76,7 +78,7 @@ TEST_P(Matmul, MatchesCpuAndCublas) {
 
 TEST_P(Matmul, UnalignedViews) {
   // A, B and C start one float into their buffers: no longer 16-byte aligned,
-  // so the float4 paths of versions 6 and 7 must fall back to floats.
+  // so the float4 paths of versions 6 to 8 must fall back to floats.
   const Shape s{67, 68, 36};
   const std::vector<float> A = random_floats(size_t(s.M) * s.K + 1, 3);
   const std::vector<float> B = random_floats(size_t(s.K) * s.N + 1, 4);
@@ -100,6 +102,36 @@ TEST_P(Matmul, IdentityGivesBackA) {
   DeviceBuffer<float> dA(A), dI(I), dC(poison(size_t(M) * K));
   cuda::matmul(dC.data(), dA.data(), dI.data(), M, K, K, version());
   EXPECT_EQ(dC.to_host(), A);
+}
+
+// Version 8 runs its default tile shape above; the benchmark times every
+// candidate shape, so each must be right too — on the awkward shapes and on
+// unaligned views (the float4 fallbacks).
+TEST(DoubleBufferCandidates, EachMatchesCpu) {
+  GPU_TEST_REQUIRE_GPU();
+  using namespace cuda::matmul_internal;
+  for (int i = 0; i < double_buffer_candidates(); ++i) {
+    const std::string name = std::string("matmul v8 candidate ") + double_buffer_candidate_name(i);
+    for (const Shape& s : kShapes) {
+      const std::vector<float> A = random_floats(size_t(s.M) * s.K + 1, 8);
+      const std::vector<float> B = random_floats(size_t(s.K) * s.N + 1, 9);
+      DeviceBuffer<float> dA(A), dB(B), dC(poison(size_t(s.M) * s.N + 1));
+      for (const int offset : {0, 1}) {
+        const std::vector<float> expected =
+            cpu_matmul(std::vector<float>(A.begin() + offset, A.begin() + offset + s.M * s.K),
+                       std::vector<float>(B.begin() + offset, B.begin() + offset + s.K * s.N),
+                       s.M, s.N, s.K);
+        matmul_double_buffer_candidate(i, dC.data() + offset, dA.data() + offset,
+                                       dB.data() + offset, s.M, s.N, s.K);
+        const std::vector<float> result = dC.to_host();
+        EXPECT_MATCHES_CPU(std::vector<float>(result.begin() + offset,
+                                              result.begin() + offset + s.M * s.N),
+                           expected, dims(s.M, s.N),
+                           name + " " + s.name() + (offset ? " unaligned" : ""), kMatmul);
+      }
+    }
+  }
+  EXPECT_THROW(double_buffer_candidate_name(double_buffer_candidates()), std::invalid_argument);
 }
 
 TEST(Cublas, MatchesCpu) {

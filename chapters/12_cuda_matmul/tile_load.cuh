@@ -1,6 +1,6 @@
 // chapters/12_cuda_matmul/tile_load.cuh — chapter 12: copying a tile to shared memory, four floats at a time.
 //
-// Device code only, for versions 6 and 7. One float4 load moves 16 bytes in
+// Device code only, for versions 6, 7 and 8. One float4 load moves 16 bytes in
 // one instruction, where four float loads need four; the memory system serves
 // it in the same transaction. Its address must be a multiple of 16 bytes: the
 // matrix must start 16-byte aligned and its rows must be a multiple of 4
@@ -16,6 +16,38 @@
 
 namespace gpt::cuda::matmul_internal {
 
+// The two halves of a copy, shared by load_tile below and by version 8's
+// TilePrefetch: reading one float4 of the matrix (zeros outside it), and
+// writing it to its place in the shared tile.
+__device__ __forceinline__ float4 read_float4(const float* src, int rows, int cols, int ld, int gr,
+                                              int gc, bool vec) {
+  float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  if (gr < rows) {
+    const float* p = src + int64_t(gr) * ld + gc;
+    if (vec && gc + 3 < cols) {
+      v = *reinterpret_cast<const float4*>(p);
+    } else {  // the right edge, or unaligned rows: float by float
+      if (gc < cols) v.x = p[0];
+      if (gc + 1 < cols) v.y = p[1];
+      if (gc + 2 < cols) v.z = p[2];
+      if (gc + 3 < cols) v.w = p[3];
+    }
+  }
+  return v;
+}
+
+template <int ROWS, int COLS, bool TRANSPOSE>
+__device__ __forceinline__ void write_float4(float* dst, int r, int c, float4 v) {
+  if (TRANSPOSE) {
+    dst[(c + 0) * ROWS + r] = v.x;
+    dst[(c + 1) * ROWS + r] = v.y;
+    dst[(c + 2) * ROWS + r] = v.z;
+    dst[(c + 3) * ROWS + r] = v.w;
+  } else {
+    *reinterpret_cast<float4*>(dst + r * COLS + c) = v;
+  }
+}
+
 // lesson: load_tile
 // Copies the ROWS×COLS block at (r0, c0) of the row-major matrix `src` (rows
 // × cols, row stride ld) to shared memory, as dst[r][c] (row stride COLS) or,
@@ -30,29 +62,40 @@ __device__ __forceinline__ void load_tile(float* dst, const float* src, int rows
   for (int it = 0; it < kVectors / THREADS; ++it) {
     const int i = it * THREADS + threadIdx.x;
     const int r = i / (COLS / 4), c = i % (COLS / 4) * 4;  // this float4's place in the tile
-    const int gr = r0 + r, gc = c0 + c;                    // and in the matrix
-    float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-    if (gr < rows) {
-      const float* p = src + int64_t(gr) * ld + gc;
-      if (vec && gc + 3 < cols) {
-        v = *reinterpret_cast<const float4*>(p);
-      } else {  // the right edge, or unaligned rows: float by float
-        if (gc < cols) v.x = p[0];
-        if (gc + 1 < cols) v.y = p[1];
-        if (gc + 2 < cols) v.z = p[2];
-        if (gc + 3 < cols) v.w = p[3];
-      }
-    }
-    if (TRANSPOSE) {
-      dst[(c + 0) * ROWS + r] = v.x;
-      dst[(c + 1) * ROWS + r] = v.y;
-      dst[(c + 2) * ROWS + r] = v.z;
-      dst[(c + 3) * ROWS + r] = v.w;
-    } else {
-      *reinterpret_cast<float4*>(dst + r * COLS + c) = v;
-    }
+    const float4 v = read_float4(src, rows, cols, ld, r0 + r, c0 + c, vec);  // and in the matrix
+    write_float4<ROWS, COLS, TRANSPOSE>(dst, r, c, v);
   }
 }
+// end lesson
+
+// lesson: tile_prefetch
+// load_tile cut in two, for version 8: fetch() reads this thread's share of
+// the tile into registers and returns at once — the loads are in flight, and
+// nothing waits for them until store() writes the registers to shared memory.
+// Whatever the thread does in between hides the loads' latency.
+template <int ROWS, int COLS, int THREADS, bool TRANSPOSE>
+struct TilePrefetch {
+  static constexpr int kVectors = ROWS * COLS / 4;
+  static_assert(COLS % 4 == 0 && kVectors % THREADS == 0, "whole float4s, equal shares");
+  float4 v[kVectors / THREADS];
+
+  __device__ __forceinline__ void fetch(const float* src, int rows, int cols, int ld, int r0,
+                                        int c0, bool vec) {
+#pragma unroll
+    for (int it = 0; it < kVectors / THREADS; ++it) {
+      const int i = it * THREADS + threadIdx.x;
+      v[it] = read_float4(src, rows, cols, ld, r0 + i / (COLS / 4), c0 + i % (COLS / 4) * 4, vec);
+    }
+  }
+
+  __device__ __forceinline__ void store(float* dst) const {
+#pragma unroll
+    for (int it = 0; it < kVectors / THREADS; ++it) {
+      const int i = it * THREADS + threadIdx.x;
+      write_float4<ROWS, COLS, TRANSPOSE>(dst, i / (COLS / 4), i % (COLS / 4) * 4, v[it]);
+    }
+  }
+};
 // end lesson
 
 // float4 access to a row-major matrix is safe when it starts 16-byte aligned

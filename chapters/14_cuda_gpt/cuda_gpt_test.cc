@@ -261,7 +261,7 @@ TEST(Checkpoint, WrittenFromTheGpuGivesTheSameLogitsOnTheCpu) {
   init_gpt2(state.model, init);
   cuda::CudaEngine engine(config, B, T);
   train(engine, state, 3, B, T);  // ends with sync(): the host state is the device's
-  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/gpu.safetensors";
+  const std::string path = ::testing::TempDir() + "gpu.safetensors";  // TEST_TMPDIR, else /tmp
   save_checkpoint(state, path);
   const TrainingState loaded = load_checkpoint(path);
   EXPECT_EQ(loaded.step, 3);

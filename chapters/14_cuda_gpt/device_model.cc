@@ -16,7 +16,15 @@ DeviceModel::DeviceModel(const GPTConfig& config)
       sinusoidal_(config.positions == Positions::Sinusoidal
                       ? size_t(config.max_length) * config.embed_size
                       : 0),
-      weights_(device_weights(config, params_.data(), sinusoidal_.data())) {}
+      weights_(device_weights(config, params_.data(), sinusoidal_.data())) {
+  // An unfinished exercise (device_views.cc) must fail a test, not crash it.
+  if (weights_.wte == nullptr || weights_.lm_head == nullptr ||
+      int(weights_.blocks.size()) != config.num_layers) {
+    throw std::logic_error(
+        "device_weights returned incomplete views: finish chapter 14's exercise, "
+        "device_views.cc (device_views_test checks it without a GPU)");
+  }
+}
 
 // lesson: upload
 void DeviceModel::upload(const GPTModel& model) {

@@ -1,6 +1,8 @@
 // chapters/14_cuda_gpt/gpt_backward_gpu.cc — chapter 14: chapter 08, read on the GPU.
 #include "chapters/14_cuda_gpt/gpt_backward_gpu.h"
 
+#include <stdexcept>
+
 #include <utility>
 
 #include "chapters/11_cuda_basics/elementwise.h"
@@ -16,6 +18,18 @@ namespace gpt::cuda {
 namespace {
 
 void zero(float* d, int64_t n) { CUDA_CHECK(cudaMemsetAsync(d, 0, n * sizeof(float))); }
+
+// The exercise's views of block l's gradients; an unfinished exercise must
+// fail a test cleanly, not crash it with null device pointers.
+BlockGrads checked_block_grads(const ParameterLayout& layout, float* grads, int l) {
+  const BlockGrads g = device_block_grads(layout, grads, l);
+  if (g.ln1_weight == nullptr || g.mlp.fc_weight == nullptr) {
+    throw std::logic_error(
+        "device_block_grads returned incomplete views: finish chapter 14's exercise, "
+        "device_views.cc");
+  }
+  return g;
+}
 
 void dropout_if_training(float* d, const float* mask, int64_t n, float dropout,
                          const GpuOptions& o) {
@@ -143,7 +157,7 @@ void gpt_backward(float* grads, GpuBackwardScratch& s, const GpuActivations& act
   for (int l = L - 1; l >= 0; --l) {
     const float* x_in = l > 0 ? acts.block_out[l - 1] : acts.embeddings;
     zero(dinp, int64_t(N) * C);
-    block_backward(dinp, device_block_grads(layout, grads, l), s.dblock, dout, x_in,
+    block_backward(dinp, checked_block_grads(layout, grads, l), s.dblock, dout, x_in,
                    acts.blocks[l], acts.lse[l], w.blocks[l], acts.block_config(), o);
     std::swap(dout, dinp);
   }

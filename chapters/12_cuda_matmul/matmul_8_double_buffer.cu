@@ -1,0 +1,242 @@
+// chapters/12_cuda_matmul/matmul_8_double_buffer.cu — chapter 12, version 8: double buffering, and tuned tile shapes.
+//
+// Version 7 stalls twice per K slice: every thread waits for its global loads
+// (hundreds of cycles) before it can copy them to shared memory, and the
+// whole block waits at two barriers. Version 8 keeps two copies of each tile
+// in shared memory and overlaps the next slice's loads with this slice's
+// arithmetic:
+//     fetch slice t+1 into registers   (TilePrefetch::fetch: loads in flight)
+//     multiply-add on slice t          (shared buffer t % 2)
+//     store slice t+1 to the other buffer, one barrier
+// One barrier per slice is enough: the buffer being written was last read in
+// the previous slice, and every thread has passed the barrier since.
+//
+// The tile shapes are template parameters, and which shape is fastest depends
+// on the GPU (registers per SM, shared memory, clock), so the chapter does
+// what libraries do: it compiles a few candidates (kShapes below), the
+// benchmark times them all (matmul/SHAPE/v8_<candidate>), and the default
+// is the one that won on the GPU the course was measured on (results/).
+// Every candidate computes the same product, checked by the tests.
+#include <cuda_runtime.h>
+
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "chapters/11_cuda_basics/launch.h"
+#include "chapters/12_cuda_matmul/matmul_kernels.h"
+#include "chapters/12_cuda_matmul/tile_load.cuh"
+#include "common/cuda/cuda_check.h"
+
+namespace gpt::cuda::matmul_internal {
+namespace {
+
+// lesson: double_buffer_shape
+// A block computes a BM×BN tile of C in K slices of BK; each warp a WM×WN
+// sub-tile, which its lanes cover with WMITER×WNITER blocks of 4×4 (as in
+// version 7: a lane's 4×4 blocks are one float4 of As and one of Bs per k).
+// MIN_BLOCKS asks the compiler to fit that many blocks on an SM (it then
+// keeps each thread within 65,536 / (MIN_BLOCKS · threads) registers).
+template <int BM_, int BN_, int BK_, int WM_, int WN_, int WNITER_, int MIN_BLOCKS_ = 1>
+struct TileShape {
+  static constexpr int BM = BM_, BN = BN_, BK = BK_, WM = WM_, WN = WN_, WNITER = WNITER_;
+  static constexpr int MIN_BLOCKS = MIN_BLOCKS_;
+  static constexpr int TM = 4, TN = 4;
+  static constexpr int WSUBN = WN / WNITER;                  // a warp sub-block's width
+  static constexpr int LANES_N = WSUBN / TN;                 // lanes across it
+  static constexpr int WSUBM = (kWarpSize / LANES_N) * TM;   // and its height
+  static constexpr int WMITER = WM / WSUBM;
+  static constexpr int kThreads = (BM / WM) * (BN / WN) * kWarpSize;
+  static constexpr int kSharedBytes = 2 * BK * (BM + BN) * 4;  // two buffers of As and Bs
+  static_assert(BM % WM == 0 && BN % WN == 0 && WN % WNITER == 0, "warps tile the block");
+  static_assert(WSUBN % TN == 0 && kWarpSize % LANES_N == 0 && WM % WSUBM == 0,
+                "lanes tile a warp's sub-block");
+};
+// end lesson
+
+// lesson: double_buffer_kernel
+template <typename S, bool TRANS_A, bool TRANS_B>
+__global__ void __launch_bounds__(S::kThreads, S::MIN_BLOCKS)
+    double_buffer_kernel(float* C, const float* A, const float* B, int M, int N, int K,
+                         bool accumulate, const float* bias, bool vec_a, bool vec_b, bool vec_c) {
+  constexpr int BM = S::BM, BN = S::BN, BK = S::BK, TM = S::TM, TN = S::TN;
+  extern __shared__ __align__(16) float shared[];  // As[2][BK][BM], then Bs[2][BK][BN]
+  float* const As = shared;
+  float* const Bs = shared + 2 * BK * BM;
+  // A's slice is (BM, BK) of a stored (M, K) — copied transposed — or, with
+  // TRANS_A, (BK, BM) of a stored (K, M); B's likewise.
+  using FetchA = std::conditional_t<TRANS_A, TilePrefetch<BK, BM, S::kThreads, false>,
+                                    TilePrefetch<BM, BK, S::kThreads, true>>;
+  using FetchB = std::conditional_t<TRANS_B, TilePrefetch<BN, BK, S::kThreads, true>,
+                                    TilePrefetch<BK, BN, S::kThreads, false>>;
+  FetchA next_a;
+  FetchB next_b;
+  const int bm = blockIdx.y * BM, bn = blockIdx.x * BN;
+  auto fetch = [&](int k0) {
+    if (TRANS_A) next_a.fetch(A, K, M, M, k0, bm, vec_a);
+    else next_a.fetch(A, M, K, K, bm, k0, vec_a);
+    if (TRANS_B) next_b.fetch(B, N, K, K, bn, k0, vec_b);
+    else next_b.fetch(B, K, N, N, k0, bn, vec_b);
+  };
+
+  const int warp = threadIdx.x / kWarpSize, lane = threadIdx.x % kWarpSize;
+  const int wm0 = warp / (BN / S::WN) * S::WM, wn0 = warp % (BN / S::WN) * S::WN;
+  const int lm0 = lane / S::LANES_N * TM, ln0 = lane % S::LANES_N * TN;
+  float acc[S::WMITER][S::WNITER][TM][TN] = {};
+  float a[S::WMITER][TM], b[S::WNITER][TN];
+
+  fetch(0);
+  next_a.store(As);
+  next_b.store(Bs);
+  __syncthreads();
+  const int slices = (K + BK - 1) / BK;
+  for (int t = 0; t < slices; ++t) {
+    const int cur = t % 2;
+    const bool more = t + 1 < slices;
+    if (more) fetch((t + 1) * BK);  // in flight during the arithmetic below
+    const float* as = As + cur * BK * BM;
+    const float* bs = Bs + cur * BK * BN;
+#pragma unroll
+    for (int k = 0; k < BK; ++k) {
+#pragma unroll
+      for (int wm = 0; wm < S::WMITER; ++wm) {
+        const float4 v = *reinterpret_cast<const float4*>(&as[k * BM + wm0 + wm * S::WSUBM + lm0]);
+        a[wm][0] = v.x, a[wm][1] = v.y, a[wm][2] = v.z, a[wm][3] = v.w;
+      }
+#pragma unroll
+      for (int wn = 0; wn < S::WNITER; ++wn) {
+        const float4 v = *reinterpret_cast<const float4*>(&bs[k * BN + wn0 + wn * S::WSUBN + ln0]);
+        b[wn][0] = v.x, b[wn][1] = v.y, b[wn][2] = v.z, b[wn][3] = v.w;
+      }
+#pragma unroll
+      for (int wm = 0; wm < S::WMITER; ++wm) {
+#pragma unroll
+        for (int wn = 0; wn < S::WNITER; ++wn) {
+#pragma unroll
+          for (int i = 0; i < TM; ++i) {
+#pragma unroll
+            for (int j = 0; j < TN; ++j) acc[wm][wn][i][j] += a[wm][i] * b[wn][j];
+          }
+        }
+      }
+    }
+    if (more) {  // the other buffer: nobody has read it since the last barrier
+      next_a.store(As + (1 - cur) * BK * BM);
+      next_b.store(Bs + (1 - cur) * BK * BN);
+    }
+    __syncthreads();
+  }
+  // end lesson
+  // Epilogue, as in version 7: a lane's 4 neighbouring columns as one float4.
+#pragma unroll
+  for (int wm = 0; wm < S::WMITER; ++wm) {
+#pragma unroll
+    for (int i = 0; i < TM; ++i) {
+      const int m = bm + wm0 + wm * S::WSUBM + lm0 + i;
+      if (m >= M) continue;
+#pragma unroll
+      for (int wn = 0; wn < S::WNITER; ++wn) {
+        const int n = bn + wn0 + wn * S::WSUBN + ln0;
+        float* c = C + int64_t(m) * N + n;
+        float v[TN];
+#pragma unroll
+        for (int j = 0; j < TN; ++j) {
+          v[j] = acc[wm][wn][i][j];
+          if (bias != nullptr && n + j < N) v[j] += bias[n + j];
+        }
+        if (vec_c && n + 3 < N) {
+          float4 out = make_float4(v[0], v[1], v[2], v[3]);
+          if (accumulate) {
+            const float4 old = *reinterpret_cast<const float4*>(c);
+            out.x += old.x, out.y += old.y, out.z += old.z, out.w += old.w;
+          }
+          *reinterpret_cast<float4*>(c) = out;
+        } else {
+#pragma unroll
+          for (int j = 0; j < TN; ++j) {
+            if (n + j < N) c[j] = accumulate ? c[j] + v[j] : v[j];
+          }
+        }
+      }
+    }
+  }
+}
+
+template <typename S, bool TRANS_A, bool TRANS_B>
+void launch(float* C, const float* A, const float* B, int M, int N, int K, bool accumulate,
+            const float* bias) {
+  auto kernel = double_buffer_kernel<S, TRANS_A, TRANS_B>;
+  static_assert(S::kSharedBytes <= 227 * 1024, "more shared memory than an SM has");
+  if (S::kSharedBytes > 48 * 1024) {  // beyond 48 KiB a kernel must ask for it
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    S::kSharedBytes));
+  }
+  const dim3 grid(grid_size(N, S::BN), grid_size(M, S::BM));
+  kernel<<<grid, S::kThreads, S::kSharedBytes>>>(C, A, B, M, N, K, accumulate, bias,
+                                                  vector_ok(A, TRANS_A ? M : K),
+                                                  vector_ok(B, TRANS_B ? K : N), vector_ok(C, N));
+  CUDA_CHECK(cudaGetLastError());
+}
+
+// lesson: double_buffer_candidates
+// The candidates: (BM, BN, BK, WM, WN, WNITER). Threads = 32 per warp tile;
+// a lane holds WM·WN/32 results: 64 (8 warps of 64×32) or 128 (64×64).
+using Shape0 = TileShape<128, 128, 16, 64, 32, 2>;     // version 7's tiles, double-buffered
+using Shape1 = TileShape<128, 128, 16, 64, 32, 2, 2>;  // the same in 128 registers: 2 blocks an SM
+using Shape2 = TileShape<128, 128, 8, 64, 32, 2>;      // thinner slices, fewer registers
+using Shape3 = TileShape<128, 128, 32, 64, 32, 2>;     // thicker slices: fewer barriers
+using Shape4 = TileShape<128, 128, 16, 64, 64, 4>;     // 4 warps of 64×64, 128 results a lane
+using Shape5 = TileShape<128, 256, 16, 64, 64, 4>;     // 8 warps of 64×64
+using Shape6 = TileShape<256, 128, 16, 64, 64, 4>;
+using Shape7 = TileShape<64, 128, 16, 32, 64, 4>;      // small blocks, for small products
+using Default = Shape1;  // fastest on the H100 at 4096² and at GPT-2's shapes (results/h100)
+// end lesson
+
+// BMxBNxBK_wWMxWN (+ "_2" for two blocks an SM), in the order above.
+const char* const kShapeNames[] = {"128x128x16_w64x32",   "128x128x16_w64x32_2",
+                                   "128x128x8_w64x32",    "128x128x32_w64x32",
+                                   "128x128x16_w64x64",   "128x256x16_w64x64",
+                                   "256x128x16_w64x64",   "64x128x16_w32x64"};
+
+}  // namespace
+
+int double_buffer_candidates() { return sizeof(kShapeNames) / sizeof(kShapeNames[0]); }
+
+const char* double_buffer_candidate_name(int i) {
+  if (i < 0 || i >= double_buffer_candidates()) {
+    throw std::invalid_argument("double_buffer_candidate_name: no candidate " + std::to_string(i));
+  }
+  return kShapeNames[i];
+}
+
+void matmul_double_buffer_candidate(int i, float* C, const float* A, const float* B, int M, int N,
+                                    int K) {
+  switch (i) {
+    case 0: return launch<Shape0, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 1: return launch<Shape1, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 2: return launch<Shape2, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 3: return launch<Shape3, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 4: return launch<Shape4, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 5: return launch<Shape5, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 6: return launch<Shape6, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 7: return launch<Shape7, false, false>(C, A, B, M, N, K, false, nullptr);
+    default:
+      throw std::invalid_argument("matmul_double_buffer_candidate: no candidate " +
+                                  std::to_string(i));
+  }
+}
+
+void matmul_double_buffer(float* C, const float* A, const float* B, int M, int N, int K,
+                          bool trans_a, bool trans_b, bool accumulate, const float* bias) {
+  if (!trans_a && !trans_b) {
+    launch<Default, false, false>(C, A, B, M, N, K, accumulate, bias);
+  } else if (!trans_a && trans_b) {
+    launch<Default, false, true>(C, A, B, M, N, K, accumulate, bias);
+  } else if (trans_a && !trans_b) {
+    launch<Default, true, false>(C, A, B, M, N, K, accumulate, bias);
+  } else {
+    throw std::invalid_argument("gemm: trans_a and trans_b together are not compiled");
+  }
+}
+
+}  // namespace gpt::cuda::matmul_internal
