@@ -11,11 +11,10 @@
 namespace gpt {
 namespace {
 
-constexpr int kMR = 8;  // rows of a C tile: 8 × 32 floats = 16 accumulator registers
 // lesson: blocking
 // Measured on this chapter's CPU (Zen 4: 32 KB L1 and 1 MB L2 per core):
 constexpr int kKC = 256;   // depth of a packed panel: a (256 × 32) B panel is 32 KB, L1-sized
-constexpr int kMC = 128;   // rows of A packed at a time: 128 × 256 floats = 128 KB, in L2
+constexpr int kMC = 128 / kMR * kMR;  // rows of A packed at a time (whole tiles): 128 KB, in L2
 constexpr int kNC = 1024;  // columns of B packed at a time: 256 × 1024 floats = 1 MB, L2/L3
 // end lesson
 
@@ -33,8 +32,8 @@ void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int k
   }
 }
 
-// Rows [p0, p0 + kc) and columns [j0, j0 + nc) of B, as panels of 32 columns
-// in which each step p holds one 32-float row, columns past N as zeros.
+// Rows [p0, p0 + kc) and columns [j0, j0 + nc) of B, as panels of NR columns
+// in which each step p holds one NR-float row, columns past N as zeros.
 void pack_B(float* Bp, const MatrixView& B, int N, int p0, int kc, int j0, int jr) {
   for (int p = 0; p < kc; ++p) {
     for (int c = 0; c < kNR; ++c) {

@@ -1,16 +1,20 @@
 // chapters/10_fast_cpu/fast_matmul_kernel.h — the innermost loop of fast_matmul.
 //
-// One (MR × 32) tile of C lives in 2·MR vector registers (16 floats each: an
-// AVX-512 zmm register) for the whole walk down k. Each step loads one row
-// of the packed B panel (two vectors), broadcasts MR values of the packed A
-// panel, and issues 2·MR fused multiply-adds: 64·MR flops for 2 vector loads.
-// With MR = 12 that is 24 accumulators, 2 B vectors and a broadcast: 27 of
-// the 32 registers, and the FMA unit never waits for memory.
+// One (MR × NR) tile of C lives in vector registers for the whole walk down
+// k. Each step loads one row of the packed B panel (NR/16 vectors of 16
+// floats), broadcasts MR values of the packed A panel, and issues MR·NR/16
+// fused multiply-adds of 16 lanes. With AVX-512 (32 zmm registers of 16
+// floats, -march=native here): MR = 8, NR = 32, 16 accumulators, 2 B
+// vectors and a broadcast — and the FMA units never wait for memory.
 //
-// The vectors are GCC's vector extensions, so the same code compiles to
-// AVX-512 (-march=native here) or to pairs of AVX2 registers elsewhere
-// (--config=portable), just slower. The BUILD file compiles this chapter's
-// matmul with -ffp-contract=fast so that `c += a * b` becomes one FMA.
+// The vectors are GCC's vector extensions. A vector type wider than the
+// machine's registers still compiles, but GCC keeps it in MEMORY: built for
+// AVX2 (--config=portable, 16 ymm registers of 8 floats) the AVX-512 code
+// ran 39× slower (110 instead of 4,249 tokens/s training). So without
+// AVX-512 a Vec16 is a pair of 8-float vectors, each one ymm register, and
+// the tile shrinks to MR = 6, NR = 16: 12 accumulators, 2 for B, 1 broadcast.
+// The BUILD file compiles this chapter's matmul with -ffp-contract=fast so
+// that `c += a * b` becomes one FMA.
 #pragma once
 
 #include <cstdint>
@@ -18,9 +22,26 @@
 
 namespace gpt {
 
-inline constexpr int kNR = 32;  // columns of a C tile: two 16-float vectors
-
-typedef float Vec16 __attribute__((vector_size(64), aligned(64)));
+// lesson: vector_width
+#if defined(__AVX512F__)
+typedef float Vec16 __attribute__((vector_size(64), aligned(64)));  // one zmm register
+inline constexpr int kMR = 8;   // rows of a C tile
+inline constexpr int kNR = 32;  // columns: two Vec16 — 16 of the 32 registers accumulate
+#else
+typedef float Vec8 __attribute__((vector_size(32), aligned(32)));   // one ymm register
+struct Vec16 {                                                      // two of them
+  Vec8 lo, hi;
+  Vec16& operator+=(const Vec16& o) {
+    lo += o.lo;
+    hi += o.hi;
+    return *this;
+  }
+};
+inline Vec16 operator*(float a, const Vec16& b) { return {a * b.lo, a * b.hi}; }
+inline constexpr int kMR = 6;   // 6 × 16 floats: 12 of the 16 registers accumulate
+inline constexpr int kNR = 16;
+#endif
+// end lesson
 
 // C's rows need not be 64-byte aligned: memcpy is how C++ says "unaligned load/store".
 inline Vec16 load_unaligned(const float* p) {
@@ -32,21 +53,26 @@ inline void store_unaligned(float* p, const Vec16& v) { std::memcpy(p, &v, sizeo
 
 // lesson: micro_kernel
 // C[0:m, 0:n] (+)= Ap · Bp over kc steps; Ap is a packed (kc, MR) panel,
-// Bp a packed (kc, 32) panel. m <= MR and n <= 32 (edge tiles).
+// Bp a packed (kc, NR) panel. m <= MR and n <= NR (edge tiles).
 template <int MR>
 inline void micro_kernel(int kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int m,
                          int n, bool accumulate) {
-  Vec16 c[MR][2];
+  constexpr int V = kNR / 16;  // Vec16s across a tile's row
+  Vec16 c[MR][V];
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) c[r][0] = c[r][1] = Vec16{};
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) c[r][v] = Vec16{};
+  }
   for (int p = 0; p < kc; ++p) {
-    const Vec16 b0 = *reinterpret_cast<const Vec16*>(Bp);       // B[p, 0:16]
-    const Vec16 b1 = *reinterpret_cast<const Vec16*>(Bp + 16);  // B[p, 16:32]
+    Vec16 b[V];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) b[v] = *reinterpret_cast<const Vec16*>(Bp + 16 * v);  // B[p, 16v:]
 #pragma GCC unroll 16  // unrolled, c[r] are registers; a loop would keep them in memory
     for (int r = 0; r < MR; ++r) {
-      const float a = Ap[r];                                     // A[r, p], broadcast
-      c[r][0] += a * b0;
-      c[r][1] += a * b1;
+      const float a = Ap[r];  // A[r, p], broadcast
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) c[r][v] += a * b[v];
     }
     Ap += MR;
     Bp += kNR;
@@ -56,12 +82,11 @@ inline void micro_kernel(int kc, const float* Ap, const float* Bp, float* C, int
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
       float* row = C + r * ldc;
-      if (accumulate) {
-        c[r][0] += load_unaligned(row);
-        c[r][1] += load_unaligned(row + 16);
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) {
+        if (accumulate) c[r][v] += load_unaligned(row + 16 * v);
+        store_unaligned(row + 16 * v, c[r][v]);
       }
-      store_unaligned(row, c[r][0]);
-      store_unaligned(row + 16, c[r][1]);
     }
     return;
   }
