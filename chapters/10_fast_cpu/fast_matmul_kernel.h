@@ -38,18 +38,34 @@ struct Vec16 {                                                      // two of th
   }
 };
 inline Vec16 operator*(float a, const Vec16& b) { return {a * b.lo, a * b.hi}; }
+inline Vec16 operator*(const Vec16& a, const Vec16& b) { return {a.lo * b.lo, a.hi * b.hi}; }
 inline constexpr int kMR = 6;   // 6 × 16 floats: 12 of the 16 registers accumulate
 inline constexpr int kNR = 16;
 #endif
 // end lesson
 
-// C's rows need not be 64-byte aligned: memcpy is how C++ says "unaligned load/store".
+// C's rows need not be 64-byte aligned: memcpy is how C++ says "unaligned
+// load/store". One memcpy per register: a 64-byte memcpy into the pair of
+// AVX2 vectors went through the stack in 16-byte pieces.
+#if defined(__AVX512F__)
 inline Vec16 load_unaligned(const float* p) {
   Vec16 v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 inline void store_unaligned(float* p, const Vec16& v) { std::memcpy(p, &v, sizeof v); }
+#else
+inline Vec16 load_unaligned(const float* p) {
+  Vec16 v;
+  std::memcpy(&v.lo, p, sizeof v.lo);
+  std::memcpy(&v.hi, p + 8, sizeof v.hi);
+  return v;
+}
+inline void store_unaligned(float* p, const Vec16& v) {
+  std::memcpy(p, &v.lo, sizeof v.lo);
+  std::memcpy(p + 8, &v.hi, sizeof v.hi);
+}
+#endif
 
 // lesson: micro_kernel
 // C[0:m, 0:n] (+)= Ap · Bp over kc steps; Ap is a packed (kc, MR) panel,

@@ -189,7 +189,7 @@ using Shape4 = TileShape<128, 128, 16, 64, 64, 4>;     // 4 warps of 64×64, 128
 using Shape5 = TileShape<128, 256, 16, 64, 64, 4>;     // 8 warps of 64×64
 using Shape6 = TileShape<256, 128, 16, 64, 64, 4>;
 using Shape7 = TileShape<64, 128, 16, 32, 64, 4>;      // small blocks, for small products
-using Default = Shape1;  // fastest on the H100 at 4096² and at GPT-2's shapes (results/h100)
+using Default = Shape1;  // fastest on the H100 at 4096³ and at GPT-2's shapes (results/h100)
 // end lesson
 
 // BMxBNxBK_wWMxWN (+ "_2" for two blocks an SM), in the order above.
