@@ -21,6 +21,9 @@ CompareReport compare(const float* actual, const float* expected,
     if (std::isnan(a) != std::isnan(e) || std::isinf(a) != std::isinf(e) ||
         (std::isinf(a) && a != e)) {
       ratio = std::numeric_limits<double>::infinity();
+      // A NaN or Inf where a number was expected is the worst error there
+      // is: the report must not say "max abs error 0" beside it.
+      r.max_abs_error = r.max_rel_error = std::numeric_limits<double>::infinity();
     } else if (std::isnan(a) || std::isinf(a)) {
       ratio = 0;  // both NaN, or the same infinity
     }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 namespace gpt {
 namespace {
@@ -44,6 +45,9 @@ TEST(Compare, NanInActualFails) {
   const CompareReport r = compare(actual, expected, {2}, kTol);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.worst_index, 1);
+  EXPECT_TRUE(std::isinf(r.max_abs_error)) << r.describe("nan", kTol);
+  EXPECT_NE(r.describe("nan", kTol).find("max abs error inf"), std::string::npos)
+      << r.describe("nan", kTol);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ for target in $tests $benches; do
   path=${target#//}
   path=bazel-bin/${path/://}
   name=$(basename "$path")
+  [ ! -e "$out/bin/$name" ] || { echo "two GPU programs are named $name: rename one" >&2; exit 1; }
   strip -o "$out/bin/$name" "$path"
   if [ -d "$path.runfiles/gpt_from_scratch" ]; then
     (cd "$path.runfiles/gpt_from_scratch" &&
@@ -53,9 +54,15 @@ cat >"$out/run_all.sh" <<'RUN'
 # GPU_BUNDLE_ONLY='name|name2' runs only those programs; GPU_BUNDLE_LIMIT_S
 # caps each program's seconds (default 300); GPU_BUNDLE_AFTER_EACH is a
 # command run after each program (to copy results out as they come, say).
+# summary.txt is appended to, one headed section per call, so that calls
+# with GPU_BUNDLE_ONLY can add to an earlier run's results.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 results=$(mkdir -p "${1:-$here/results}" && cd "${1:-$here/results}" && pwd)
+if [ -n "${GPU_BUNDLE_ONLY:-}" ]; then
+  [[ x =~ ^($GPU_BUNDLE_ONLY)$ ]]
+  [ $? -ne 2 ] || { echo "GPU_BUNDLE_ONLY is not a valid regular expression: $GPU_BUNDLE_ONLY" >&2; exit 2; }
+fi
 export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-active}  # chapter 10's engine; saves its restart
 export TEST_TMPDIR=${TEST_TMPDIR:-$(mktemp -d)}    # what `bazel test` gives a test
@@ -67,16 +74,23 @@ gpu=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/nu
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores"
   echo "cuda: $(ls -d /usr/local/cuda/lib64/libcublas.so.* 2>/dev/null | head -n 1)"
 } | tee "$results/device.txt"
+echo "== run_all.sh, $(date -u +%Y-%m-%dT%H:%MZ)${GPU_BUNDLE_ONLY:+, only $GPU_BUNDLE_ONLY}" >>"$results/summary.txt"
 failed=0
 run() {  # run KIND NAME [ARGS...]: KIND is test, bench or exercise
   local kind=$1 name=$2; shift 2
   [[ -z "${GPU_BUNDLE_ONLY:-}" || $name =~ ^($GPU_BUNDLE_ONLY)$ ]] || return 0
   local start=$SECONDS
   echo "== $kind $name"
-  (cd "$here/data/gpt_from_scratch" && timeout "$limit" "$here/bin/$name" "$@") >"$results/$name.txt" 2>&1
+  (cd "$here/data/gpt_from_scratch" && timeout -k 10 "$limit" "$here/bin/$name" "$@") >"$results/$name.txt" 2>&1
   local rc=$?
   tail -n 25 "$results/$name.txt"
   local verdict=ok
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    echo "$kind $name: TIMED OUT after $limit s (GPU_BUNDLE_LIMIT_S)" | tee -a "$results/summary.txt"
+    failed=1
+    [ -z "${GPU_BUNDLE_AFTER_EACH:-}" ] || eval "$GPU_BUNDLE_AFTER_EACH"
+    return 0
+  fi
   case $kind in
     test) [ $rc -eq 0 ] || { verdict="FAILED (exit $rc)"; failed=1; } ;;
     bench) [ $rc -eq 0 ] || { verdict="FAILED (exit $rc)"; failed=1; } ;;

@@ -12,9 +12,10 @@ namespace gpt {
 namespace {
 
 // lesson: blocking
-// Measured on this chapter's CPU (Zen 4: 32 KB L1 and 1 MB L2 per core):
-constexpr int kKC = 256;   // depth of a packed panel: a (256 × 32) B panel is 32 KB, L1-sized
-constexpr int kMC = 128 / kMR * kMR;  // rows of A packed at a time (whole tiles): 128 KB, in L2
+// Measured on this chapter's CPU (Zen 4: 32 KB L1 and 1 MB L2 per core; sizes
+// below for AVX-512's NR = 32 — with AVX2 a B panel is half as wide):
+constexpr int kKC = 256;   // depth of a packed panel: a (256 × NR) B panel is 32 KB, L1-sized
+constexpr int kMC = 128 / kMR * kMR;  // rows of A packed at a time, whole tiles: ~128 KB, in L2
 constexpr int kNC = 1024;  // columns of B packed at a time: 256 × 1024 floats = 1 MB, L2/L3
 // end lesson
 

@@ -167,9 +167,13 @@ void launch(float* C, const float* A, const float* B, int M, int N, int K, bool 
             const float* bias) {
   auto kernel = double_buffer_kernel<S, TRANS_A, TRANS_B>;
   static_assert(S::kSharedBytes <= 227 * 1024, "more shared memory than an SM has");
-  if (S::kSharedBytes > 48 * 1024) {  // beyond 48 KiB a kernel must ask for it
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    S::kSharedBytes));
+  if (S::kSharedBytes > 48 * 1024) {  // beyond 48 KiB a kernel must ask for it, once
+    static const bool asked = [&] {
+      CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                      S::kSharedBytes));
+      return true;
+    }();
+    (void)asked;
   }
   const dim3 grid(grid_size(N, S::BN), grid_size(M, S::BM));
   kernel<<<grid, S::kThreads, S::kSharedBytes>>>(C, A, B, M, N, K, accumulate, bias,

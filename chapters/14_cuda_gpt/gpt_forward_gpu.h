@@ -23,7 +23,7 @@
 namespace gpt::cuda {
 
 struct GpuOptions {
-  MatmulBackend matmul = MatmulBackend::kCublas;  // or chapter 12's version 7 (kOurs)
+  MatmulBackend matmul = MatmulBackend::kCublas;  // or chapter 12's version 8 (kOurs)
   bool flash = true;  // chapter 13's fused attention where it fits (hs 32 or 64), else naive
   OpProfile* profile = nullptr;  // when set, every op is timed (op_profile.h)
 };
