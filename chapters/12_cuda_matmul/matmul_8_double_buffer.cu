@@ -37,10 +37,12 @@ namespace {
 // version 7: a lane's 4×4 blocks are one float4 of As and one of Bs per k).
 // MIN_BLOCKS asks the compiler to fit that many blocks on an SM (it then
 // keeps each thread within 65,536 / (MIN_BLOCKS · threads) registers).
-template <int BM_, int BN_, int BK_, int WM_, int WN_, int WNITER_, int MIN_BLOCKS_ = 1>
+// GROUP > 1 hands tiles to blocks in groups of GROUP tile rows (see tile_of).
+template <int BM_, int BN_, int BK_, int WM_, int WN_, int WNITER_, int MIN_BLOCKS_ = 1,
+          int GROUP_ = 1>
 struct TileShape {
   static constexpr int BM = BM_, BN = BN_, BK = BK_, WM = WM_, WN = WN_, WNITER = WNITER_;
-  static constexpr int MIN_BLOCKS = MIN_BLOCKS_;
+  static constexpr int MIN_BLOCKS = MIN_BLOCKS_, GROUP = GROUP_;
   static constexpr int TM = 4, TN = 4;
   static constexpr int WSUBN = WN / WNITER;                  // a warp sub-block's width
   static constexpr int LANES_N = WSUBN / TN;                 // lanes across it
@@ -52,6 +54,27 @@ struct TileShape {
   static_assert(WSUBN % TN == 0 && kWarpSize % LANES_N == 0 && WM % WSUBM == 0,
                 "lanes tile a warp's sub-block");
 };
+// end lesson
+
+// lesson: tile_of
+// Which tile of C this block computes. Blocks start roughly in the order of
+// their index, x fastest: by default a wave of blocks covers a few whole
+// rows of tiles, which read a few rows of A but ALL of B — at 4096³ each
+// operand is 64 MiB, more than the H100's 50 MB L2, so B streams from HBM
+// again for every few rows. With GROUP > 1 consecutive blocks go down
+// GROUP tile rows before moving right, so a wave covers a squarer patch
+// of C and reads a strip of A and a strip of B that stay in L2.
+template <int GROUP>
+__device__ __forceinline__ int2 tile_of() {
+  if (GROUP <= 1) return make_int2(blockIdx.y, blockIdx.x);  // (row, column) of tiles
+  const int tiles_m = gridDim.y, tiles_n = gridDim.x;
+  const int id = blockIdx.y * tiles_n + blockIdx.x;      // the launch order
+  const int group = id / (GROUP * tiles_n);              // GROUP tile rows per group
+  const int first = group * GROUP;
+  const int rows = min(GROUP, tiles_m - first);          // the last group may be short
+  const int in_group = id - group * GROUP * tiles_n;
+  return make_int2(first + in_group % rows, in_group / rows);
+}
 // end lesson
 
 // lesson: double_buffer_kernel
@@ -71,7 +94,8 @@ __global__ void __launch_bounds__(S::kThreads, S::MIN_BLOCKS)
                                     TilePrefetch<BK, BN, S::kThreads, false>>;
   FetchA next_a;
   FetchB next_b;
-  const int bm = blockIdx.y * BM, bn = blockIdx.x * BN;
+  const int2 tile = tile_of<S::GROUP>();
+  const int bm = tile.x * BM, bn = tile.y * BN;
   auto fetch = [&](int k0) {
     if (TRANS_A) next_a.fetch(A, K, M, M, k0, bm, vec_a);
     else next_a.fetch(A, M, K, K, bm, k0, vec_a);
@@ -193,14 +217,19 @@ using Shape4 = TileShape<128, 128, 16, 64, 64, 4>;     // 4 warps of 64×64, 128
 using Shape5 = TileShape<128, 256, 16, 64, 64, 4>;     // 8 warps of 64×64
 using Shape6 = TileShape<256, 128, 16, 64, 64, 4>;
 using Shape7 = TileShape<64, 128, 16, 32, 64, 4>;      // small blocks, for small products
+using Shape8 = TileShape<128, 128, 8, 64, 32, 2, 2, 8>;   // Shape2 in 2 blocks an SM, tiles in
+                                                          // groups of 8 rows
+using Shape9 = TileShape<128, 128, 16, 64, 32, 2, 1, 8>;  // Shape0, tiles in groups of 8 rows
 using Default = Shape1;  // fastest on the H100 at 4096³ and at GPT-2's shapes (results/h100)
 // end lesson
 
-// BMxBNxBK_wWMxWN (+ "_2" for two blocks an SM), in the order above.
-const char* const kShapeNames[] = {"128x128x16_w64x32",   "128x128x16_w64x32_2",
-                                   "128x128x8_w64x32",    "128x128x32_w64x32",
-                                   "128x128x16_w64x64",   "128x256x16_w64x64",
-                                   "256x128x16_w64x64",   "64x128x16_w32x64"};
+// BMxBNxBK_wWMxWN (+ "_2" for two blocks an SM, "_gG" for groups of G tile
+// rows), in the order above. Shapes 8 and 9 were added after the H100 run.
+const char* const kShapeNames[] = {"128x128x16_w64x32",     "128x128x16_w64x32_2",
+                                   "128x128x8_w64x32",      "128x128x32_w64x32",
+                                   "128x128x16_w64x64",     "128x256x16_w64x64",
+                                   "256x128x16_w64x64",     "64x128x16_w32x64",
+                                   "128x128x8_w64x32_2_g8", "128x128x16_w64x32_g8"};
 
 }  // namespace
 
@@ -224,6 +253,8 @@ void matmul_double_buffer_candidate(int i, float* C, const float* A, const float
     case 5: return launch<Shape5, false, false>(C, A, B, M, N, K, false, nullptr);
     case 6: return launch<Shape6, false, false>(C, A, B, M, N, K, false, nullptr);
     case 7: return launch<Shape7, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 8: return launch<Shape8, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 9: return launch<Shape9, false, false>(C, A, B, M, N, K, false, nullptr);
     default:
       throw std::invalid_argument("matmul_double_buffer_candidate: no candidate " +
                                   std::to_string(i));
