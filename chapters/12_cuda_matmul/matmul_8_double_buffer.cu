@@ -26,6 +26,7 @@
 #include "chapters/11_cuda_basics/launch.h"
 #include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "chapters/12_cuda_matmul/tile_load.cuh"
+#include "chapters/12_cuda_matmul/write_c.cuh"
 #include "common/cuda/cuda_check.h"
 
 namespace gpt::cuda::matmul_internal {
@@ -160,27 +161,8 @@ __global__ void __launch_bounds__(S::kThreads, S::MIN_BLOCKS)
       if (m >= M) continue;
 #pragma unroll
       for (int wn = 0; wn < S::WNITER; ++wn) {
-        const int n = bn + wn0 + wn * S::WSUBN + ln0;
-        float* c = C + int64_t(m) * N + n;
-        float v[TN];
-#pragma unroll
-        for (int j = 0; j < TN; ++j) {
-          v[j] = acc[wm][wn][i][j];
-          if (bias != nullptr && n + j < N) v[j] += bias[n + j];
-        }
-        if (vec_c && n + 3 < N) {
-          float4 out = make_float4(v[0], v[1], v[2], v[3]);
-          if (accumulate) {
-            const float4 old = *reinterpret_cast<const float4*>(c);
-            out.x += old.x, out.y += old.y, out.z += old.z, out.w += old.w;
-          }
-          *reinterpret_cast<float4*>(c) = out;
-        } else {
-#pragma unroll
-          for (int j = 0; j < TN; ++j) {
-            if (n + j < N) c[j] = accumulate ? c[j] + v[j] : v[j];
-          }
-        }
+        write_c4(C, N, m, bn + wn0 + wn * S::WSUBN + ln0, acc[wm][wn][i], accumulate, bias,
+                 vec_c);  // write_c.cuh
       }
     }
   }
