@@ -86,6 +86,31 @@ def chapter_test(name, srcs, library, deps = [], data = [], size = "small", **kw
         size = size,
     )
 
+def gpu_fails_on_exercise(name, binary):
+    """A CUDA chapter's `name`: passes only if `binary` (its GPU tests built
+    against the untouched exercise) reports failed tests.
+
+    The binary's tests need a GPU; on a machine without one they would skip
+    and prove nothing. So this check runs the binary only under
+    --config=emulated (tools/cuda_emulator), where the GPU tests really run,
+    and says it stands aside otherwise (the GPU bundle's run_all.sh makes the
+    same check on a real GPU). Tagged "gpu_exercise": CI's emulated runs
+    select it with the "gpu" tests. It stands aside in the chapter's exercise
+    mode too, like chapter_test's check.
+    """
+    on_emulator = {"//tools:cuda_emulated": ["$(rootpath %s)" % binary]}
+    on_emulator["//conditions:default"] = ["--needs-emulator"]
+    stand_aside = {setting: ["--exercise-mode"] for setting in _exercise_settings()}
+    stand_aside["//conditions:default"] = []
+    native.sh_test(
+        name = name,
+        srcs = ["//tools:expect_test_failure.sh"],
+        args = select(stand_aside) + select(on_emulator),
+        data = [binary],
+        size = "medium",
+        tags = ["gpu_exercise"],
+    )
+
 def lesson_test(name = "lesson_test", extra_sources = []):
     """Checks that every code block the chapter's README quotes matches the source."""
     native.sh_test(

@@ -3,6 +3,11 @@
 Bazel 4 has no CUDA rules of its own. This file adds the smallest thing that
 works: one nvcc action per .cu file producing a position-independent object,
 wrapped in an ordinary cc_library so that C++ targets depend on it as usual.
+
+Under --config=emulated (//tools:cuda_emulated) the same .cu files are
+instead translated to C++ (tools/cuda_emulator/translate.py), compiled by the
+host compiler with tools/cuda_emulator/emulator.h force-included, and linked
+against the CPU emulator's runtime: GPU tests then run, slowly, on any machine.
 """
 
 NVCC = "/usr/local/cuda/bin/nvcc"
@@ -57,15 +62,55 @@ cuda_objects = rule(
     },
 )
 
+def _cuda_emulated_sources_impl(ctx):
+    sources = []
+    for src in ctx.files.srcs:
+        stem = src.basename[:-len(src.extension) - 1]
+        out = ctx.actions.declare_file("_emulated/%s/%s.cc" % (ctx.label.name, stem))
+        ctx.actions.run(
+            executable = "/usr/bin/python3",
+            arguments = [ctx.file._translate.path, src.path, out.path],
+            inputs = [src, ctx.file._translate],
+            outputs = [out],
+            mnemonic = "CudaEmulatorTranslate",
+            progress_message = "Translating CUDA %s for the CPU emulator" % src.short_path,
+        )
+        sources.append(out)
+    return [DefaultInfo(files = depset(sources))]
+
+# Each .cu file as a .cc file for the emulator: launches become calls, dynamic
+# shared arrays become pointers (tools/cuda_emulator/translate.py).
+cuda_emulated_sources = rule(
+    implementation = _cuda_emulated_sources_impl,
+    attrs = {
+        "srcs": attr.label_list(allow_files = [".cu"]),
+        "_translate": attr.label(
+            default = "//tools/cuda_emulator:translate.py",
+            allow_single_file = True,
+        ),
+    },
+)
+
+# How the host compiler reads translated .cu files: with the emulator's
+# definitions of __global__, threadIdx, __syncthreads, ... in front of them.
+# (#pragma unroll is nvcc's; g++ would warn about every one.)
+EMULATOR_COPTS = [
+    "-include",
+    "tools/cuda_emulator/emulator.h",
+    "-Wno-unknown-pragmas",
+]
+
+EMULATOR_DEPS = ["//tools/cuda_emulator:runtime"]
+
 def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
-    """A cc_library whose .cu sources are compiled by nvcc.
+    """A cc_library whose .cu sources are compiled by nvcc (or, emulated, by the host compiler).
 
     Args:
       name: the library's name.
       srcs: .cu files.
       hdrs: headers, usable from both .cu and .cc files.
       deps: cc_library dependencies (their headers are visible to nvcc).
-      copts: extra nvcc flags.
+      copts: extra nvcc flags (not used by the emulator).
       **kwargs: passed to the cc_library (visibility, testonly, ...).
     """
     cuda_objects(
@@ -76,11 +121,50 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
         copts = copts,
         testonly = kwargs.get("testonly", False),
     )
+    cuda_emulated_sources(
+        name = name + "_emulated",
+        srcs = srcs,
+        testonly = kwargs.get("testonly", False),
+        tags = ["manual"],  # built only under --config=emulated, through the library
+    )
     native.cc_library(
         name = name,
-        srcs = [":" + name + "_nvcc"],
+        srcs = select({
+            "//tools:cuda_emulated": [":" + name + "_emulated"],
+            "//conditions:default": [":" + name + "_nvcc"],
+        }),
         hdrs = hdrs,
-        deps = deps + ["@cuda//:cudart"],
+        copts = select({
+            "//tools:cuda_emulated": EMULATOR_COPTS,
+            "//conditions:default": [],
+        }),
+        deps = deps + ["//tools:cudart"],
+        alwayslink = True,
+        linkstatic = True,
+        **kwargs
+    )
+
+def cuda_emulated_library(name, srcs, hdrs = [], deps = [], **kwargs):
+    """A cuda_library that is always compiled for the CPU emulator (its own tests).
+
+    Args:
+      name: the library's name.
+      srcs: .cu files.
+      hdrs: headers.
+      deps: cc_library dependencies.
+      **kwargs: passed to the cc_library (visibility, testonly, ...).
+    """
+    cuda_emulated_sources(
+        name = name + "_emulated",
+        srcs = srcs,
+        testonly = kwargs.get("testonly", False),
+    )
+    native.cc_library(
+        name = name,
+        srcs = [":" + name + "_emulated"],
+        hdrs = hdrs,
+        copts = EMULATOR_COPTS,
+        deps = deps + EMULATOR_DEPS,
         alwayslink = True,
         linkstatic = True,
         **kwargs

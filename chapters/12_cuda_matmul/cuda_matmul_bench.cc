@@ -3,7 +3,10 @@
 //   bazel run //chapters/12_cuda_matmul:cuda_matmul_bench
 // Without a GPU it says so and exits 0. Benchmarks are named
 // matmul/SHAPE/VERSION (v1..v8, cublas; v8_<tile shape> for each of version
-// 8's candidate tile shapes) and linear_{forward,backward}/SHAPE/BACKEND.
+// 8's candidate tile shapes), linear_{forward,backward}/SHAPE/BACKEND, and
+// dweight/SHAPE/{cublas,ours,ours_splitS}: the weight gradient's product
+// alone, version 8 splitting K as it chooses (split_k.h; the counter
+// "splits" says into how many layers) and into S = 1 (none), 2, 4, ... layers.
 // Shapes, C = A·B with A (M, K), B (K, N):
 //   square    M = N = K = 4096
 //   seed_qkv  M = 2048 (B·T = 32·64), K = 256 → N = 768   (the seed model's q, k, v)
@@ -110,6 +113,31 @@ void linear_bench(benchmark::State& state, const Shape& s, bool backward,
            });
 }
 
+// The weight gradient dW (OC, IC) += doutᵀ · inp: gemm's transposed-A
+// product, K = N rows. variant -1: cuBLAS, 0: version 8 as gemm runs it
+// (kAutoSplit), S > 0: version 8 in S layers.
+void dweight_bench(benchmark::State& state, const Shape& s, int variant) {
+  const int N = s.M, IC = s.K, OC = s.N;
+  DeviceBuffer<float> dout(filled(size_t(N) * OC, 7)), inp(filled(size_t(N) * IC, 8));
+  DeviceBuffer<float> dweight(size_t(OC) * IC);
+  dweight.zero();
+  const std::string key = std::string("dweight/") + s.name;
+  cuda::Gemm options;
+  options.trans_a = true;
+  options.accumulate = true;
+  time_gpu(state, 2.0 * N * IC * OC, key, variant < 0, [&] {
+    if (variant < 0) {
+      cuda::gemm(dweight.data(), dout.data(), inp.data(), OC, IC, N, options, true);
+    } else {
+      cuda::matmul_internal::matmul_double_buffer(dweight.data(), dout.data(), inp.data(), OC, IC,
+                                                  N, true, false, true, nullptr, variant);
+    }
+  });
+  if (variant == 0) {
+    state.counters["splits"] = cuda::matmul_internal::double_buffer_split(OC, IC, N).splits;
+  }
+}
+
 }  // namespace
 }  // namespace gpt
 
@@ -148,6 +176,18 @@ int main(int argc, char** argv) {
             ->MinTime(0.2)
             ->Unit(benchmark::kMillisecond);
       }
+    }
+  }
+  for (const gpt::Shape& shape : gpt::kShapes) {
+    if (std::string(shape.name) == "square") continue;
+    for (const int variant : {-1, 0, 1, 2, 4, 8, 16, 32}) {
+      const std::string name = std::string("dweight/") + shape.name +
+                               (variant < 0    ? "/cublas"
+                                : variant == 0 ? "/ours"
+                                               : "/ours_split" + std::to_string(variant));
+      benchmark::RegisterBenchmark(name.c_str(), [shape, variant](benchmark::State& state) {
+        gpt::dweight_bench(state, shape, variant);
+      })->UseManualTime()->MinTime(0.2)->Unit(benchmark::kMillisecond);
     }
   }
   benchmark::Initialize(&argc, argv);

@@ -3,7 +3,7 @@
 // Forward against chapter 04's linear_forward, backward against chapter 08's
 // linear_backward, for both backends (version 8 and cuBLAS). The backward
 // ADDS: the gradients start from random values on both sides. Tolerance as in
-// matmul_test.cc: atol 1e-4, rtol 1e-4 (sums of up to N = 300 products).
+// matmul_test.cc: atol 1e-4, rtol 1e-4 (sums of up to N = 1500 products).
 // Needs a GPU: without one, every test skips.
 #include <gtest/gtest.h>
 
@@ -32,8 +32,10 @@ struct Size {
   int N, IC, OC;
 };
 // N not a multiple of a tile, IC odd (unaligned rows: float fallback), OC
-// not a multiple of 4; a 1×1×1 layer; the seed model's qkv shape cut short.
-const Size kSizes[] = {{67, 65, 33}, {1, 1, 1}, {300, 256, 771}, {130, 64, 48}};
+// not a multiple of 4; a 1×1×1 layer; the seed model's qkv shape cut short;
+// a small layer over many rows, whose weight gradient (one tile, K = 1500)
+// version 8 splits along K (split_k.h).
+const Size kSizes[] = {{67, 65, 33}, {1, 1, 1}, {300, 256, 771}, {130, 64, 48}, {1500, 40, 24}};
 
 class Linear : public ::testing::TestWithParam<MatmulBackend> {
  protected:

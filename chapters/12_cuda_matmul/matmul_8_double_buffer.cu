@@ -39,11 +39,13 @@ namespace {
 // MIN_BLOCKS asks the compiler to fit that many blocks on an SM (it then
 // keeps each thread within 65,536 / (MIN_BLOCKS · threads) registers).
 // GROUP > 1 hands tiles to blocks in groups of GROUP tile rows (see tile_of).
+// DOWN: the transposed copies hand out float4s down the columns (tile_load.cuh).
 template <int BM_, int BN_, int BK_, int WM_, int WN_, int WNITER_, int MIN_BLOCKS_ = 1,
-          int GROUP_ = 1>
+          int GROUP_ = 1, bool DOWN_ = false>
 struct TileShape {
   static constexpr int BM = BM_, BN = BN_, BK = BK_, WM = WM_, WN = WN_, WNITER = WNITER_;
   static constexpr int MIN_BLOCKS = MIN_BLOCKS_, GROUP = GROUP_;
+  static constexpr bool DOWN = DOWN_;
   static constexpr int TM = 4, TN = 4;
   static constexpr int WSUBN = WN / WNITER;                  // a warp sub-block's width
   static constexpr int LANES_N = WSUBN / TN;                 // lanes across it
@@ -79,10 +81,11 @@ __device__ __forceinline__ int2 tile_of() {
 // end lesson
 
 // lesson: double_buffer_kernel
-template <typename S, bool TRANS_A, bool TRANS_B>
+template <typename S, bool TRANS_A, bool TRANS_B, bool SPLIT_K>
 __global__ void __launch_bounds__(S::kThreads, S::MIN_BLOCKS)
     double_buffer_kernel(float* C, const float* A, const float* B, int M, int N, int K,
-                         bool accumulate, const float* bias, bool vec_a, bool vec_b, bool vec_c) {
+                         int k_chunk, bool accumulate, const float* bias, bool vec_a, bool vec_b,
+                         bool vec_c) {
   constexpr int BM = S::BM, BN = S::BN, BK = S::BK, TM = S::TM, TN = S::TN;
   extern __shared__ __align__(16) float shared[];  // As[2][BK][BM], then Bs[2][BK][BN]
   float* const As = shared;
@@ -90,18 +93,28 @@ __global__ void __launch_bounds__(S::kThreads, S::MIN_BLOCKS)
   // A's slice is (BM, BK) of a stored (M, K) — copied transposed — or, with
   // TRANS_A, (BK, BM) of a stored (K, M); B's likewise.
   using FetchA = std::conditional_t<TRANS_A, TilePrefetch<BK, BM, S::kThreads, false>,
-                                    TilePrefetch<BM, BK, S::kThreads, true>>;
-  using FetchB = std::conditional_t<TRANS_B, TilePrefetch<BN, BK, S::kThreads, true>,
+                                    TilePrefetch<BM, BK, S::kThreads, true, S::DOWN>>;
+  using FetchB = std::conditional_t<TRANS_B, TilePrefetch<BN, BK, S::kThreads, true, S::DOWN>,
                                     TilePrefetch<BK, BN, S::kThreads, false>>;
   FetchA next_a;
   FetchB next_b;
   const int2 tile = tile_of<S::GROUP>();
   const int bm = tile.x * BM, bn = tile.y * BN;
+  // Split-K (section 12): layer z of the grid sums K from z·k_chunk, k_len
+  // deep, into its own (M, N) slab of C. (A template switch: unsplit, the
+  // compiler sees k_len = K and spends no registers on any of this.)
+  const int k_begin = SPLIT_K ? blockIdx.z * k_chunk : 0;
+  const int k_len = SPLIT_K ? min(k_chunk, K - k_begin) : K;
+  if (SPLIT_K) {
+    A += TRANS_A ? int64_t(k_begin) * M : k_begin;  // the row strides stay K, M, N, K
+    B += TRANS_B ? k_begin : int64_t(k_begin) * N;
+    C += int64_t(blockIdx.z) * M * N;
+  }
   auto fetch = [&](int k0) {
-    if (TRANS_A) next_a.fetch(A, K, M, M, k0, bm, vec_a);
-    else next_a.fetch(A, M, K, K, bm, k0, vec_a);
-    if (TRANS_B) next_b.fetch(B, N, K, K, bn, k0, vec_b);
-    else next_b.fetch(B, K, N, N, k0, bn, vec_b);
+    if (TRANS_A) next_a.fetch(A, k_len, M, M, k0, bm, vec_a);
+    else next_a.fetch(A, M, k_len, K, bm, k0, vec_a);
+    if (TRANS_B) next_b.fetch(B, N, k_len, K, bn, k0, vec_b);
+    else next_b.fetch(B, k_len, N, N, k0, bn, vec_b);
   };
 
   const int warp = threadIdx.x / kWarpSize, lane = threadIdx.x % kWarpSize;
@@ -114,7 +127,7 @@ __global__ void __launch_bounds__(S::kThreads, S::MIN_BLOCKS)
   next_a.store(As);
   next_b.store(Bs);
   __syncthreads();
-  const int slices = (K + BK - 1) / BK;
+  const int slices = (k_len + BK - 1) / BK;
   for (int t = 0; t < slices; ++t) {
     const int cur = t % 2;
     const bool more = t + 1 < slices;
@@ -168,12 +181,19 @@ __global__ void __launch_bounds__(S::kThreads, S::MIN_BLOCKS)
   }
 }
 
-template <typename S, bool TRANS_A, bool TRANS_B>
-void launch(float* C, const float* A, const float* B, int M, int N, int K, bool accumulate,
-            const float* bias) {
-  auto kernel = double_buffer_kernel<S, TRANS_A, TRANS_B>;
+template <typename S>
+KSplit split_for(int M, int N, int K) {
+  const int64_t tiles = int64_t(grid_size(N, S::BN)) * grid_size(M, S::BM);
+  return choose_k_split(tiles, int64_t(S::MIN_BLOCKS) * multiprocessor_count(), K, S::BK);
+}
+
+// The kernel, after asking (once) for its shared memory where it needs more
+// than the 48 KiB a kernel gets without asking.
+template <typename S, bool TRANS_A, bool TRANS_B, bool SPLIT_K>
+auto kernel_ready() {
+  auto kernel = double_buffer_kernel<S, TRANS_A, TRANS_B, SPLIT_K>;
   static_assert(S::kSharedBytes <= 227 * 1024, "more shared memory than an SM has");
-  if (S::kSharedBytes > 48 * 1024) {  // beyond 48 KiB a kernel must ask for it, once
+  if (S::kSharedBytes > 48 * 1024) {
     static const bool asked = [&] {
       CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                       S::kSharedBytes));
@@ -181,11 +201,33 @@ void launch(float* C, const float* A, const float* B, int M, int N, int K, bool 
     }();
     (void)asked;
   }
-  const dim3 grid(grid_size(N, S::BN), grid_size(M, S::BM));
-  kernel<<<grid, S::kThreads, S::kSharedBytes>>>(C, A, B, M, N, K, accumulate, bias,
-                                                  vector_ok(A, TRANS_A ? M : K),
-                                                  vector_ok(B, TRANS_B ? K : N), vector_ok(C, N));
+  return kernel;
+}
+
+// splits: kAutoSplit (split_for decides) or how many layers to try for (1: none).
+template <typename S, bool TRANS_A, bool TRANS_B, bool ALLOW_SPLIT = false>
+void launch(float* C, const float* A, const float* B, int M, int N, int K, bool accumulate,
+            const float* bias, int splits = 1) {
+  const bool vec_a = vector_ok(A, TRANS_A ? M : K), vec_b = vector_ok(B, TRANS_B ? K : N);
+  // lesson: split_k_launch
+  const KSplit split = !ALLOW_SPLIT        ? KSplit{1, K}
+                       : splits == kAutoSplit ? split_for<S>(M, N, K)
+                                              : k_split_of(splits, K, S::BK);
+  const dim3 grid(grid_size(N, S::BN), grid_size(M, S::BM), split.splits);
+  if (split.splits == 1) {
+    auto kernel = kernel_ready<S, TRANS_A, TRANS_B, false>();
+    kernel<<<grid, S::kThreads, S::kSharedBytes>>>(C, A, B, M, N, K, K, accumulate, bias, vec_a,
+                                                    vec_b, vector_ok(C, N));
+    CUDA_CHECK(cudaGetLastError());
+    return;
+  }
+  float* partials = split_k_workspace(size_t(split.splits) * M * N);  // (splits, M, N)
+  auto kernel = kernel_ready<S, TRANS_A, TRANS_B, ALLOW_SPLIT>();
+  kernel<<<grid, S::kThreads, S::kSharedBytes>>>(partials, A, B, M, N, K, split.chunk, false,
+                                                  nullptr, vec_a, vec_b, vector_ok(partials, N));
   CUDA_CHECK(cudaGetLastError());
+  sum_partials(C, partials, split.splits, M, N, accumulate, bias);  // split_k.cu
+  // end lesson
 }
 
 // lesson: double_buffer_candidates
@@ -202,16 +244,20 @@ using Shape7 = TileShape<64, 128, 16, 32, 64, 4>;      // small blocks, for smal
 using Shape8 = TileShape<128, 128, 8, 64, 32, 2, 2, 8>;   // Shape2 in 2 blocks an SM, tiles in
                                                           // groups of 8 rows
 using Shape9 = TileShape<128, 128, 16, 64, 32, 2, 1, 8>;  // Shape0, tiles in groups of 8 rows
+using Shape10 = TileShape<128, 128, 16, 64, 32, 2, 2, 1, true>;  // Shape1, copies down columns
+using Shape11 = TileShape<128, 128, 8, 64, 32, 2, 2, 1, true>;   // Shape2 in 2 blocks, down
 using Default = Shape1;  // fastest on the H100 at 4096³ and at GPT-2's shapes (results/h100)
 // end lesson
 
 // BMxBNxBK_wWMxWN (+ "_2" for two blocks an SM, "_gG" for groups of G tile
-// rows), in the order above. Shapes 8 and 9 were added after the H100 run.
+// rows, "_d" for copies down the columns), in the order above. Shapes 8 to 11 were added
+// after the H100 run.
 const char* const kShapeNames[] = {"128x128x16_w64x32",     "128x128x16_w64x32_2",
                                    "128x128x8_w64x32",      "128x128x32_w64x32",
                                    "128x128x16_w64x64",     "128x256x16_w64x64",
                                    "256x128x16_w64x64",     "64x128x16_w32x64",
-                                   "128x128x8_w64x32_2_g8", "128x128x16_w64x32_g8"};
+                                   "128x128x8_w64x32_2_g8", "128x128x16_w64x32_g8",
+                                   "128x128x16_w64x32_2_d",  "128x128x8_w64x32_2_d"};
 
 }  // namespace
 
@@ -237,20 +283,25 @@ void matmul_double_buffer_candidate(int i, float* C, const float* A, const float
     case 7: return launch<Shape7, false, false>(C, A, B, M, N, K, false, nullptr);
     case 8: return launch<Shape8, false, false>(C, A, B, M, N, K, false, nullptr);
     case 9: return launch<Shape9, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 10: return launch<Shape10, false, false>(C, A, B, M, N, K, false, nullptr);
+    case 11: return launch<Shape11, false, false>(C, A, B, M, N, K, false, nullptr);
     default:
       throw std::invalid_argument("matmul_double_buffer_candidate: no candidate " +
                                   std::to_string(i));
   }
 }
 
+KSplit double_buffer_split(int M, int N, int K) { return split_for<Default>(M, N, K); }
+
 void matmul_double_buffer(float* C, const float* A, const float* B, int M, int N, int K,
-                          bool trans_a, bool trans_b, bool accumulate, const float* bias) {
+                          bool trans_a, bool trans_b, bool accumulate, const float* bias,
+                          int splits) {
   if (!trans_a && !trans_b) {
-    launch<Default, false, false>(C, A, B, M, N, K, accumulate, bias);
+    launch<Default, false, false, true>(C, A, B, M, N, K, accumulate, bias, splits);
   } else if (!trans_a && trans_b) {
-    launch<Default, false, true>(C, A, B, M, N, K, accumulate, bias);
+    launch<Default, false, true, true>(C, A, B, M, N, K, accumulate, bias, splits);
   } else if (trans_a && !trans_b) {
-    launch<Default, true, false>(C, A, B, M, N, K, accumulate, bias);
+    launch<Default, true, false, true>(C, A, B, M, N, K, accumulate, bias, splits);
   } else {
     throw std::invalid_argument("gemm: trans_a and trans_b together are not compiled");
   }

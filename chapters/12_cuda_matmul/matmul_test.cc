@@ -13,6 +13,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chapters/11_cuda_basics/device_buffer.h"
@@ -133,6 +134,54 @@ TEST(DoubleBufferCandidates, EachMatchesCpu) {
     }
   }
   EXPECT_THROW(double_buffer_candidate_name(double_buffer_candidates()), std::invalid_argument);
+}
+
+// gemm splits K where a product has too few tiles for the GPU (split_k.h):
+// a 70×33 product is one tile, so K = 1500 is shared by several layers of
+// blocks, whose partial tiles sum_partials adds with the bias and C's old
+// value. Each transpose, with and without those two.
+TEST(SplitK, GemmMatchesCpu) {
+  GPU_TEST_REQUIRE_GPU();
+  const int M = 70, N = 33, K = 1500;
+  ASSERT_GT(cuda::matmul_internal::double_buffer_split(M, N, K).splits, 1) << "no split to test";
+  const std::vector<float> A = random_floats(size_t(M) * K, 10);  // (M, K) or, transposed, (K, M)
+  const std::vector<float> B = random_floats(size_t(K) * N, 11);  // (K, N) or (N, K)
+  const std::vector<float> bias = random_floats(N, 12);
+  const std::vector<float> old = random_floats(size_t(M) * N, 13);
+  DeviceBuffer<float> dA(A), dB(B), dbias(bias);
+  for (const auto& [trans_a, trans_b] : {std::pair{false, false}, {false, true}, {true, false}}) {
+    for (const bool extras : {false, true}) {
+      RowMatrix opA = trans_a ? RowMatrix(ConstMatrixMap(A.data(), K, M).transpose())
+                              : RowMatrix(ConstMatrixMap(A.data(), M, K));
+      RowMatrix opB = trans_b ? RowMatrix(ConstMatrixMap(B.data(), N, K).transpose())
+                              : RowMatrix(ConstMatrixMap(B.data(), K, N));
+      RowMatrix expected = opA * opB;  // (M, N)
+      if (extras) {
+        expected.rowwise() += ConstMatrixMap(bias.data(), 1, N).row(0);
+        expected += ConstMatrixMap(old.data(), M, N);
+      }
+      DeviceBuffer<float> dC(extras ? old : poison(size_t(M) * N));
+      cuda::Gemm options;
+      options.trans_a = trans_a;
+      options.trans_b = trans_b;
+      options.accumulate = extras;
+      options.bias = extras ? dbias.data() : nullptr;
+      cuda::gemm(dC.data(), dA.data(), dB.data(), M, N, K, options);
+      const std::string label = std::string("gemm split-K ") + (trans_a ? "T" : "N") +
+                                (trans_b ? "T" : "N") + (extras ? " +bias +C" : "");
+      EXPECT_MATCHES_CPU(dC.to_host(), std::vector<float>(expected.data(), expected.data() + M * N),
+                         dims(M, N), label, kMatmul);
+    }
+  }
+  // The layer counts the benchmark forces, down to one 16-deep slice a layer.
+  const std::vector<float> expected = cpu_matmul(A, B, M, N, K);
+  for (const int splits : {1, 2, 7, 94}) {
+    DeviceBuffer<float> dC(poison(size_t(M) * N));
+    cuda::matmul_internal::matmul_double_buffer(dC.data(), dA.data(), dB.data(), M, N, K, false,
+                                                false, false, nullptr, splits);
+    EXPECT_MATCHES_CPU(dC.to_host(), expected, dims(M, N),
+                       "matmul v8 in " + std::to_string(splits) + " layers", kMatmul);
+  }
 }
 
 TEST(Cublas, MatchesCpu) {

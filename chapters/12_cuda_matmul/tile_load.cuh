@@ -73,26 +73,44 @@ __device__ __forceinline__ void load_tile(float* dst, const float* src, int rows
 // the tile into registers and returns at once — the loads are in flight, and
 // nothing waits for them until store() writes the registers to shared memory.
 // Whatever the thread does in between hides the loads' latency.
-template <int ROWS, int COLS, int THREADS, bool TRANSPOSE>
+//
+// DOWN changes which float4 each thread takes. Across (the default, as in
+// load_tile): neighbouring threads take neighbouring float4s of a row, so a
+// warp reads whole rows — coalesced. But a transposed store then has the
+// lanes of a warp write 8 rows × 4 columns of the tile into only 8 banks of
+// shared memory (a row of As is 128 floats, a multiple of the 32 banks): a
+// 4-way conflict, four times the store time. DOWN: neighbouring threads take
+// the same float4 column of neighbouring rows, so the transposed store
+// writes 32 neighbouring floats, free of conflicts, and a warp's global read
+// takes 16 bytes from each of 32 rows (the other warps of the block read the
+// rest of those rows' 32-byte sectors at the same time).
+template <int ROWS, int COLS, int THREADS, bool TRANSPOSE, bool DOWN = false>
 struct TilePrefetch {
   static constexpr int kVectors = ROWS * COLS / 4;
   static_assert(COLS % 4 == 0 && kVectors % THREADS == 0, "whole float4s, equal shares");
+  static_assert(!DOWN || ROWS % 32 == 0, "DOWN: a warp's 32 lanes in one column");
   float4 v[kVectors / THREADS];
+
+  // (row, column) in the tile of this thread's it-th float4.
+  __device__ __forceinline__ static int2 place(int it) {
+    const int i = it * THREADS + threadIdx.x;
+    return DOWN ? make_int2(i % ROWS, i / ROWS * 4) : make_int2(i / (COLS / 4), i % (COLS / 4) * 4);
+  }
 
   __device__ __forceinline__ void fetch(const float* src, int rows, int cols, int ld, int r0,
                                         int c0, bool vec) {
 #pragma unroll
     for (int it = 0; it < kVectors / THREADS; ++it) {
-      const int i = it * THREADS + threadIdx.x;
-      v[it] = read_float4(src, rows, cols, ld, r0 + i / (COLS / 4), c0 + i % (COLS / 4) * 4, vec);
+      const int2 p = place(it);
+      v[it] = read_float4(src, rows, cols, ld, r0 + p.x, c0 + p.y, vec);
     }
   }
 
   __device__ __forceinline__ void store(float* dst) const {
 #pragma unroll
     for (int it = 0; it < kVectors / THREADS; ++it) {
-      const int i = it * THREADS + threadIdx.x;
-      write_float4<ROWS, COLS, TRANSPOSE>(dst, i / (COLS / 4), i % (COLS / 4) * 4, v[it]);
+      const int2 p = place(it);
+      write_float4<ROWS, COLS, TRANSPOSE>(dst, p.x, p.y, v[it]);
     }
   }
 };
