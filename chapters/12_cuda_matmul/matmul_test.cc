@@ -20,6 +20,7 @@
 #include "chapters/11_cuda_basics/gpu_compare.h"
 #include "chapters/12_cuda_matmul/matmul.h"
 #include "chapters/12_cuda_matmul/matmul_kernels.h"
+#include "common/cuda/cuda_check.h"
 #include "common/eigen_maps.h"
 #include "common/testing/gpu.h"
 
@@ -142,8 +143,16 @@ TEST(DoubleBufferCandidates, EachMatchesCpu) {
 // value. Each transpose, with and without those two.
 TEST(SplitK, GemmMatchesCpu) {
   GPU_TEST_REQUIRE_GPU();
+  using namespace cuda::matmul_internal;
   const int M = 70, N = 33, K = 1500;
-  ASSERT_GT(cuda::matmul_internal::double_buffer_split(M, N, K).splits, 1) << "no split to test";
+  const int splits = double_buffer_split(M, N, K).splits;
+  ASSERT_GT(splits, 1) << "no split to test";
+  // The scratch buffer outlives each product: NaN it first, so that a partial
+  // tile left unwritten cannot borrow the previous product's.
+  const auto poison_partials = [&](int layers) {
+    const size_t n = size_t(layers) * M * N;
+    CUDA_CHECK(cudaMemset(split_k_workspace(n), 0xff, n * sizeof(float)));
+  };
   const std::vector<float> A = random_floats(size_t(M) * K, 10);  // (M, K) or, transposed, (K, M)
   const std::vector<float> B = random_floats(size_t(K) * N, 11);  // (K, N) or (N, K)
   const std::vector<float> bias = random_floats(N, 12);
@@ -166,6 +175,7 @@ TEST(SplitK, GemmMatchesCpu) {
       options.trans_b = trans_b;
       options.accumulate = extras;
       options.bias = extras ? dbias.data() : nullptr;
+      poison_partials(splits);
       cuda::gemm(dC.data(), dA.data(), dB.data(), M, N, K, options);
       const std::string label = std::string("gemm split-K ") + (trans_a ? "T" : "N") +
                                 (trans_b ? "T" : "N") + (extras ? " +bias +C" : "");
@@ -175,12 +185,13 @@ TEST(SplitK, GemmMatchesCpu) {
   }
   // The layer counts the benchmark forces, down to one 16-deep slice a layer.
   const std::vector<float> expected = cpu_matmul(A, B, M, N, K);
-  for (const int splits : {1, 2, 7, 94}) {
+  for (const int layers : {1, 2, 7, 94}) {
     DeviceBuffer<float> dC(poison(size_t(M) * N));
-    cuda::matmul_internal::matmul_double_buffer(dC.data(), dA.data(), dB.data(), M, N, K, false,
-                                                false, false, nullptr, splits);
+    poison_partials(layers);
+    matmul_double_buffer(dC.data(), dA.data(), dB.data(), M, N, K, false, false, false, nullptr,
+                         layers);
     EXPECT_MATCHES_CPU(dC.to_host(), expected, dims(M, N),
-                       "matmul v8 in " + std::to_string(splits) + " layers", kMatmul);
+                       "matmul v8 in " + std::to_string(layers) + " layers", kMatmul);
   }
 }
 

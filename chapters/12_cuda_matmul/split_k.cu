@@ -43,12 +43,13 @@ void sum_partials(float* C, const float* partials, int splits, int M, int N, boo
 // One scratch buffer for the whole program, grown when a product needs more.
 // Kernels on the default stream run in order, so the next product cannot
 // overwrite it before sum_partials has read it; cudaFree waits for the GPU.
+// (One buffer: not for products launched from several host threads at once.)
 float* split_k_workspace(size_t floats) {
   static float* buffer = nullptr;
   static size_t capacity = 0;
   if (floats > capacity) {
     if (buffer != nullptr) CUDA_CHECK(cudaFree(buffer));
-    buffer = nullptr;
+    buffer = nullptr, capacity = 0;  // if cudaMalloc throws, the next call tries again
     CUDA_CHECK(cudaMalloc(&buffer, floats * sizeof(float)));
     capacity = floats;
   }

@@ -27,6 +27,7 @@ constexpr int kMinSlicesPerSplit = 16;
 // K in about `wanted` layers of whole slices of BK, none of them empty.
 inline KSplit k_split_of(int64_t wanted, int K, int BK) {
   const int slices = (K + BK - 1) / BK;
+  wanted = std::min<int64_t>(wanted, 65535);  // a grid's z dimension holds at most 65,535
   if (wanted < 2 || slices < 2) return {1, K};
   const int per_layer = int((slices + wanted - 1) / wanted);  // slices per layer
   return {(slices + per_layer - 1) / per_layer, per_layer * BK};

@@ -76,14 +76,15 @@ __device__ __forceinline__ void load_tile(float* dst, const float* src, int rows
 //
 // DOWN changes which float4 each thread takes. Across (the default, as in
 // load_tile): neighbouring threads take neighbouring float4s of a row, so a
-// warp reads whole rows — coalesced. But a transposed store then has the
-// lanes of a warp write 8 rows × 4 columns of the tile into only 8 banks of
-// shared memory (a row of As is 128 floats, a multiple of the 32 banks): a
-// 4-way conflict, four times the store time. DOWN: neighbouring threads take
-// the same float4 column of neighbouring rows, so the transposed store
-// writes 32 neighbouring floats, free of conflicts, and a warp's global read
-// takes 16 bytes from each of 32 rows (the other warps of the block read the
-// rest of those rows' 32-byte sectors at the same time).
+// warp reads whole rows — coalesced. But a transposed store of a 16-wide
+// slice then has the lanes of a warp write 8 rows × 4 float4 columns of the
+// tile into only 8 banks of shared memory (a row of As is 128 floats, a
+// multiple of the 32 banks): a 4-way conflict (2-way for an 8-wide slice).
+// DOWN: neighbouring threads take the same float4 column of neighbouring
+// rows, so the transposed store writes 32 neighbouring floats, free of
+// conflicts, and a warp's global read takes 16 bytes from each of 32 rows
+// (another warp of the block reads the other half of those 32-byte sectors
+// at the same time).
 template <int ROWS, int COLS, int THREADS, bool TRANSPOSE, bool DOWN = false>
 struct TilePrefetch {
   static constexpr int kVectors = ROWS * COLS / 4;
