@@ -115,7 +115,8 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa,
     std::fill(sum.begin(), sum.end(), 0.0);
     if (read_ab) {
       for (int l = 0; l < k; ++l) {
-        b_column[l] = tb ? B[static_cast<size_t>(l) * ldb + j] : B[static_cast<size_t>(j) * ldb + l];
+        b_column[l] = tb ? B[static_cast<size_t>(l) * ldb + j]   // B is (n, k): row j
+                         : B[static_cast<size_t>(j) * ldb + l];  // B is (k, n): column j
       }
       if (!ta) {
         for (int l = 0; l < k; ++l) {
@@ -124,7 +125,9 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa,
           for (int i = 0; i < m; ++i) sum[i] += static_cast<double>(a_l[i]) * b_lj;
         }
       } else {
-        for (int i = 0; i < m; ++i) sum[i] = dot(A + static_cast<size_t>(i) * lda, b_column.data(), k);
+        for (int i = 0; i < m; ++i) {
+          sum[i] = dot(A + static_cast<size_t>(i) * lda, b_column.data(), k);
+        }
       }
     }
     float* c = C + static_cast<size_t>(j) * ldc;

@@ -4,9 +4,13 @@
 // (launches become calls) and then compiled by the host C++ compiler with
 // this header force-included (-include). It gives g++ what nvcc would:
 //   - the qualifiers: __global__, __device__ and __host__ mean nothing here;
-//     __shared__ becomes `static`, which is exactly right because the
-//     emulator runs ONE block at a time: a function-static array is then that
-//     block's shared memory;
+//     translate.py turns each `__shared__` declaration into a `static` one,
+//     which is exactly right because the emulator runs ONE block at a time: a
+//     function-static array is then that block's shared memory. After it, on
+//     the same line, GPT_EMU_SHARED(name) refills the array with NaN bytes for
+//     each block and counts it against the block's shared memory;
+//   - __launch_bounds__(N, ...) means nothing, but translate.py checks N at
+//     the start of the kernel's body (gpt_emu::check_launch_bounds);
 //   - the built-in variables threadIdx, blockIdx, blockDim and gridDim, which
 //     the scheduler (scheduler.cc) sets before it resumes each emulated thread;
 //   - the barriers and warp operations (__syncthreads, __syncwarp, the
@@ -40,7 +44,10 @@
 #define __global__
 #define __device__
 #define __host__
-#define __shared__ static  // one block at a time: a static array is the block's shared memory
+// translate.py rewrites every __shared__ of a .cu file; one it did not see (in
+// a header, say) would quietly lose the NaN refill, so it stops the build.
+#define __shared__ \
+  _Pragma("GCC error \"gpt_emu: __shared__ in a header: translate.py rewrites only .cu files\"")
 #define __constant__ static
 #define __launch_bounds__(...)
 
@@ -87,9 +94,12 @@ T shuffle_from(unsigned mask, T var, int src, int width, Site site) {
   std::memcpy(&bits, &var, sizeof(T));
   const uint64_t* values = warp_exchange(mask, bits, site);
   const int lane = lane_id();
-  if (width <= 0 || width > 32 || (width & (width - 1)) != 0) fail("shuffle width must be a power of two <= 32", site);
+  if (width <= 0 || width > 32 || (width & (width - 1)) != 0) {
+    fail("shuffle width must be a power of two <= 32", site);
+  }
   const int segment = lane & ~(width - 1);
-  if (src < segment || src >= segment + width) return var;  // outside this lane's segment: own value
+  // A source outside this lane's segment: the lane's own value.
+  if (src < segment || src >= segment + width) return var;
   if (!(mask >> src & 1u)) fail("a shuffle reads a lane that is not in its mask", site);
   T out;
   std::memcpy(&out, &values[src], sizeof(T));
@@ -124,6 +134,32 @@ extern void* dynamic_shared_memory;
 template <typename T>
 T* dynamic_shared() {
   return static_cast<T*>(dynamic_shared_memory);
+}
+
+// A static __shared__ variable's record: the block that last refilled it and
+// the launch that last counted it (one per variable, beside it).
+struct StaticShared {
+  unsigned long long block = 0;
+  unsigned long long launch = 0;
+};
+// Counts the blocks run, over all launches: the block that runs now.
+extern unsigned long long current_block;
+// The first thread of a block to pass the declaration of a static __shared__
+// variable: refills it with NaN bytes, and in a new launch adds its size to
+// the block's static shared memory, stopping the program if static and
+// dynamic shared memory together are more than a GPU allows.
+void static_shared_reached(void* variable, size_t bytes, StaticShared* seen, Site site);
+inline void static_shared(void* variable, size_t bytes, StaticShared* seen, Site site) {
+  if (seen->block != current_block) static_shared_reached(variable, bytes, seen, site);
+}
+
+// __launch_bounds__(max_threads, ...): translate.py calls this first thing in
+// the kernel's body. A larger block stops the program (a GPU refuses the launch).
+[[noreturn]] void launch_bounds_exceeded(long long max_threads, Site site);
+inline void check_launch_bounds(long long max_threads, Site site) {
+  if (static_cast<long long>(blockDim.x) * blockDim.y * blockDim.z > max_threads) {
+    launch_bounds_exceeded(max_threads, site);
+  }
 }
 
 template <typename... P>
@@ -173,6 +209,20 @@ class Launch {
   void (*kernel_)(P...);
   LaunchConfig config_;
 };
+
+}  // namespace gpt_emu
+
+// After `static T name[...];` (a __shared__ declaration, translate.py):
+// refills `name` once per block, as the first thread that passes it. (The
+// casts let a `volatile __shared__` variable through too.)
+#define GPT_EMU_SHARED(name)                                                                 \
+  do {                                                                                       \
+    static ::gpt_emu::StaticShared gpt_emu_seen;                                             \
+    ::gpt_emu::static_shared(const_cast<void*>(static_cast<const volatile void*>(&(name))), \
+                             sizeof(name), &gpt_emu_seen, {__FILE__, __LINE__});            \
+  } while (0)
+
+namespace gpt_emu {
 
 template <typename... P>
 Launch<P...> launch(void (*kernel)(P...), const char* name, const char* file, int line, dim3 grid,
@@ -286,7 +336,9 @@ inline float __fsqrt_rn(float x) { return std::sqrt(x); }
 inline float __fmaf_rn(float x, float y, float z) { return std::fma(x, y, z); }
 inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
 // The standard normal CDF Φ(x), accurate in both tails (erfc, not 1 + erf).
-inline float normcdff(float x) { return static_cast<float>(0.5 * std::erfc(-x * 0.70710678118654752)); }
+inline float normcdff(float x) {
+  return static_cast<float>(0.5 * std::erfc(-x * 0.70710678118654752));
+}
 inline double normcdf(double x) { return 0.5 * std::erfc(-x * 0.70710678118654752); }
 // Bit casts (math_constants.h spells CUDART_INF_F, CUDART_NAN_F, ... with them).
 inline float __int_as_float(int x) { float f; std::memcpy(&f, &x, 4); return f; }

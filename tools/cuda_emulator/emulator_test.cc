@@ -2,8 +2,9 @@
 //
 // The course's GPU tests trust the emulator to run kernels as a GPU would;
 // these tests are why: barriers make every thread wait, a missing barrier
-// gives wrong results (deterministically), warp shuffles read the right
-// lanes, launch errors reach cudaGetLastError, device memory is checked,
+// gives wrong results (deterministically, in one thread order or the other),
+// shared memory nobody wrote holds NaN in every block, warp shuffles read the
+// right lanes, launch errors reach cudaGetLastError, device memory is checked,
 // a barrier that cannot complete stops the program with the kernel named,
 // and cublasSgemm means what cuBLAS means.
 #include <cublas_v2.h>
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
@@ -42,6 +44,30 @@ class Device {
   size_t size_;
 };
 
+// GPT_EMU_ORDER for one scope: the scheduler reads it at every launch.
+class ThreadOrder {
+ public:
+  explicit ThreadOrder(const char* order) {
+    const char* old = std::getenv("GPT_EMU_ORDER");
+    had_ = old != nullptr;
+    if (had_) saved_ = old;
+    setenv("GPT_EMU_ORDER", order, 1);
+  }
+  ~ThreadOrder() {
+    if (had_) {
+      setenv("GPT_EMU_ORDER", saved_.c_str(), 1);
+    } else {
+      unsetenv("GPT_EMU_ORDER");
+    }
+  }
+
+ private:
+  bool had_ = false;
+  std::string saved_;
+};
+
+constexpr const char* kOrders[] = {"forward", "reverse"};
+
 std::vector<float> iota(int n) {
   std::vector<float> v(n);
   for (int i = 0; i < n; ++i) v[i] = static_cast<float>(i + 1);
@@ -70,22 +96,87 @@ TEST(Barrier, EveryThreadWritesBeforeAnyReads) {
 
 TEST(Barrier, AMissingBarrierGivesWrongResults) {
   const int blocks = 2, n = 128;
-  Device<float> in(iota(blocks * n)), out{std::vector<float>(blocks * n)};
-  ASSERT_EQ(reverse_blocks_without_barrier(out.get(), in.get(), blocks, n), cudaSuccess);
-  const std::vector<float> got = out.host();
-  int wrong = 0;
-  for (int b = 0; b < blocks; ++b) {
-    for (int i = 0; i < n; ++i) wrong += got[b * n + i] != b * n + (n - 1 - i) + 1;
+  for (const char* order : kOrders) {
+    ThreadOrder scoped(order);
+    Device<float> in(iota(blocks * n)), out{std::vector<float>(blocks * n)};
+    ASSERT_EQ(reverse_blocks_without_barrier(out.get(), in.get(), blocks, n), cudaSuccess);
+    const std::vector<float> got = out.host();
+    int wrong = 0;
+    for (int b = 0; b < blocks; ++b) {
+      for (int i = 0; i < n; ++i) wrong += got[b * n + i] != b * n + (n - 1 - i) + 1;
+    }
+    EXPECT_GT(wrong, 0) << order << ": the first thread to run read the right value";
   }
-  EXPECT_GT(wrong, 0) << "thread 0 ran ahead of the others and still read the right value";
+}
+
+// A reader that runs before its writer reads NaN, one that runs after reads
+// the right value: each order misses one of these missing barriers and
+// catches the other, which is why CI runs both (.ci/run).
+TEST(Barrier, EachOrderCatchesAMissingBarrierTheOtherMisses) {
+  const int blocks = 2, threads = 64;
+  Device<float> in(iota(blocks * threads));
+  for (const char* order : kOrders) {
+    ThreadOrder scoped(order);
+    const bool reverse = std::string(order) == "reverse";
+    Device<float> copies{std::vector<float>(blocks * threads)}, sums{std::vector<float>(blocks)};
+    ASSERT_EQ(broadcast_without_barrier(copies.get(), in.get(), blocks, threads), cudaSuccess);
+    ASSERT_EQ(gather_without_barrier(sums.get(), in.get(), blocks, threads), cudaSuccess);
+    const std::vector<float> copied = copies.host(), summed = sums.host();
+    int wrong_copies = 0, wrong_sums = 0;
+    for (int b = 0; b < blocks; ++b) {
+      for (int t = 0; t < threads; ++t) wrong_copies += copied[b * threads + t] != b + 1;
+      float sum = 0;
+      for (int t = 0; t < threads; ++t) sum += b * threads + t + 1;
+      wrong_sums += summed[b] != sum;
+    }
+    if (reverse) {  // thread 0 last: the others read `value` before it is written
+      EXPECT_GT(wrong_copies, 0) << order;
+      EXPECT_EQ(wrong_sums, 0) << order;
+    } else {  // thread 0 first: it sums `values` before the others write them
+      EXPECT_EQ(wrong_copies, 0) << order;
+      EXPECT_GT(wrong_sums, 0) << order;
+    }
+  }
+}
+
+TEST(StaticShared, WhatNobodyWroteIsNaNInEveryBlockOfEveryLaunch) {
+  const int blocks = 3, threads = 32;
+  for (const char* order : kOrders) {
+    ThreadOrder scoped(order);
+    for (int launch = 0; launch < 2; ++launch) {
+      Device<float> out{std::vector<float>(blocks * threads)};
+      ASSERT_EQ(first_block_writes(out.get(), blocks, threads), cudaSuccess);
+      const std::vector<float> got = out.host();
+      for (int i = 0; i < threads; ++i) ASSERT_EQ(got[i], 1.0f) << order << " " << i;
+      for (int i = threads; i < blocks * threads; ++i) {
+        ASSERT_TRUE(std::isnan(got[i]))
+            << order << ", launch " << launch << ": block " << i / threads << " read " << got[i]
+            << " from shared memory it never wrote";
+      }
+    }
+  }
+}
+
+TEST(StaticSharedDeathTest, StaticAndDynamicTogetherAtMost48KiBUnlessAllowed) {
+  Device<float> out{std::vector<float>(32)};
+  ASSERT_EQ(static_and_dynamic(out.get(), 8 * 1024), cudaSuccess) << "40 + 8 KiB";
+  EXPECT_EQ(out.host()[0], 3.0f);
+  EXPECT_DEATH(static_and_dynamic(out.get(), 8 * 1024 + 4),
+               "40960 bytes of static __shared__ memory .* and 8196 bytes of dynamic shared "
+               "memory: more than the 49152 bytes a block may have.*static_and_dynamic_kernel");
+  ASSERT_EQ(allow_static_and_dynamic(64 * 1024), cudaSuccess);
+  EXPECT_EQ(static_and_dynamic(out.get(), 64 * 1024), cudaSuccess);
+  EXPECT_EQ(out.host()[31], 3.0f);
 }
 
 TEST(DynamicShared, WorksUpTo48KiBAndBeyondOnlyWhenAllowed) {
   const int blocks = 2, n = 512;
   Device<float> in(iota(blocks * n)), out{std::vector<float>(blocks * n)};
-  ASSERT_EQ(reverse_blocks_dynamic(out.get(), in.get(), blocks, n, n * sizeof(float)), cudaSuccess);
+  ASSERT_EQ(reverse_blocks_dynamic(out.get(), in.get(), blocks, n, n * sizeof(float)),
+            cudaSuccess);
   EXPECT_EQ(out.host()[0], n);
-  EXPECT_EQ(reverse_blocks_dynamic(out.get(), in.get(), blocks, n, 64 * 1024), cudaErrorInvalidValue);
+  EXPECT_EQ(reverse_blocks_dynamic(out.get(), in.get(), blocks, n, 64 * 1024),
+            cudaErrorInvalidValue);
   EXPECT_EQ(cudaGetLastError(), cudaSuccess) << "cudaGetLastError resets the error";
   ASSERT_EQ(allow_dynamic_shared(64 * 1024), cudaSuccess);
   EXPECT_EQ(reverse_blocks_dynamic(out.get(), in.get(), blocks, n, 64 * 1024), cudaSuccess);
@@ -142,6 +233,20 @@ TEST(Launch, BadConfigurationsAreLaunchErrors) {
   EXPECT_EQ(launch_with(out.get(), dim3(1), dim3(1024)), cudaSuccess);
 }
 
+TEST(LaunchDeathTest, MoreThreadsThanLaunchBoundsStopTheProgram) {
+  Device<float> out{std::vector<float>(128)};
+  EXPECT_EQ(launch_bounded(out.get(), 64), cudaSuccess);
+  EXPECT_DEATH(launch_bounded(out.get(), 65),
+               "a block of 65 threads, more than the kernel's __launch_bounds__ \\(64\\).*"
+               "bounded_kernel");
+}
+
+TEST(LaunchDeathTest, AnUnknownThreadOrderStopsTheProgram) {
+  Device<float> out{std::vector<float>(1)};
+  ThreadOrder scoped("sideways");
+  EXPECT_DEATH(launch_with(out.get(), dim3(1), dim3(1)), "GPT_EMU_ORDER is \"sideways\"");
+}
+
 TEST(Launch, AHostPointerArgumentIsAnError) {
   float host = 0;
   EXPECT_EQ(launch_with(&host, dim3(1), dim3(1)), cudaErrorInvalidValue);
@@ -167,7 +272,8 @@ TEST(Memory, CopiesMustStayInsideAnAllocation) {
 
 TEST(BarrierDeathTest, ABarrierSomeThreadsNeverReachStopsTheProgram) {
   Device<float> out{std::vector<float>(64)};
-  EXPECT_DEATH(divergent_barrier(out.get()), "divergent_kernel.*block \\(0, 0, 0\\).*can never finish");
+  EXPECT_DEATH(divergent_barrier(out.get()),
+               "divergent_kernel.*block \\(., 0, 0\\).*can never finish");
   EXPECT_DEATH(two_barriers(out.get()), "two different __syncthreads");
 }
 
@@ -216,8 +322,10 @@ TEST(Cublas, SgemmIsColumnMajorWithLeadingDimensions) {
         const std::vector<float> want =
             reference_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         Device<float> dA(A), dB(B), dC(C);
-        ASSERT_EQ(cublasSgemm(handle, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
-                              m, n, k, &alpha, dA.get(), lda, dB.get(), ldb, &beta, dC.get(), ldc),
+        const cublasOperation_t op_a = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+        const cublasOperation_t op_b = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+        ASSERT_EQ(cublasSgemm(handle, op_a, op_b, m, n, k, &alpha, dA.get(), lda, dB.get(), ldb,
+                              &beta, dC.get(), ldc),
                   CUBLAS_STATUS_SUCCESS);
         const std::vector<float> got = dC.host();
         for (int j = 0; j < n; ++j) {

@@ -26,6 +26,41 @@ __global__ void reverse_no_barrier_kernel(float* out, const float* in, int n) {
   out[base + t] = tile[n - 1 - t];  // the missing __syncthreads
 }
 
+__global__ void broadcast_no_barrier_kernel(float* out, const float* in) {
+  __shared__ float value;
+  if (threadIdx.x == 0) value = in[blockIdx.x];
+  out[blockIdx.x * blockDim.x + threadIdx.x] = value;  // the missing __syncthreads
+}
+
+__global__ void gather_no_barrier_kernel(float* out, const float* in) {
+  __shared__ float values[kMaxThreads];
+  values[threadIdx.x] = in[blockIdx.x * blockDim.x + threadIdx.x];
+  if (threadIdx.x != 0) return;  // the missing __syncthreads
+  float sum = 0.0f;
+  for (unsigned i = 0; i < blockDim.x; ++i) sum += values[i];
+  out[blockIdx.x] = sum;
+}
+
+__global__ void first_block_writes_kernel(float* out) {
+  __shared__ float tile[kMaxThreads];
+  if (blockIdx.x == 0) tile[threadIdx.x] = 1.0f;
+  __syncthreads();
+  out[blockIdx.x * blockDim.x + threadIdx.x] = tile[threadIdx.x];
+}
+
+constexpr int kStaticFloats = 10 * 1024;  // 40 KiB
+
+__global__ void static_and_dynamic_kernel(float* out) {
+  __shared__ float fixed[kStaticFloats];
+  extern __shared__ float more[];
+  fixed[threadIdx.x] = 1.0f;
+  more[threadIdx.x] = 2.0f;
+  __syncthreads();
+  out[threadIdx.x] = fixed[threadIdx.x] + more[threadIdx.x];
+}
+
+__global__ void __launch_bounds__(64) bounded_kernel(float* out) { out[threadIdx.x] = 1.0f; }
+
 __global__ void reverse_dynamic_kernel(float* out, const float* in, int n) {
   extern __shared__ __align__(16) float tile_dynamic[];  // (n)
   const int t = threadIdx.x, base = blockIdx.x * n;
@@ -89,6 +124,36 @@ cudaError_t reverse_blocks(float* out, const float* in, int blocks, int n) {
 
 cudaError_t reverse_blocks_without_barrier(float* out, const float* in, int blocks, int n) {
   reverse_no_barrier_kernel<<<blocks, n>>>(out, in, n);
+  return cudaGetLastError();
+}
+
+cudaError_t broadcast_without_barrier(float* out, const float* in, int blocks, int threads) {
+  broadcast_no_barrier_kernel<<<blocks, threads>>>(out, in);
+  return cudaGetLastError();
+}
+
+cudaError_t gather_without_barrier(float* out, const float* in, int blocks, int threads) {
+  gather_no_barrier_kernel<<<blocks, threads>>>(out, in);
+  return cudaGetLastError();
+}
+
+cudaError_t first_block_writes(float* out, int blocks, int threads) {
+  first_block_writes_kernel<<<blocks, threads>>>(out);
+  return cudaGetLastError();
+}
+
+cudaError_t static_and_dynamic(float* out, size_t dynamic_bytes) {
+  static_and_dynamic_kernel<<<1, 32, dynamic_bytes>>>(out);
+  return cudaGetLastError();
+}
+
+cudaError_t allow_static_and_dynamic(int bytes) {
+  return cudaFuncSetAttribute(static_and_dynamic_kernel,
+                              cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+}
+
+cudaError_t launch_bounded(float* out, int threads) {
+  bounded_kernel<<<1, threads>>>(out);
   return cudaGetLastError();
 }
 

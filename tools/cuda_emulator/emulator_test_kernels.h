@@ -12,8 +12,27 @@ namespace gpt_emu::testing {
 // out[b·n + i] = in[b·n + n − 1 − i] for blocks of n threads, through shared
 // memory with a barrier between the writes and the reads.
 cudaError_t reverse_blocks(float* out, const float* in, int blocks, int n);
-// The same without the barrier: thread 0 reads before the last thread wrote.
+// The same without the barrier: whichever thread runs first reads what
+// another has not written yet (NaN), in either order (GPT_EMU_ORDER).
 cudaError_t reverse_blocks_without_barrier(float* out, const float* in, int blocks, int n);
+// Thread 0 writes in[b] to a __shared__ float, every thread of block b copies
+// it to out, without a barrier: wrong only where thread 0 runs last.
+cudaError_t broadcast_without_barrier(float* out, const float* in, int blocks, int threads);
+// Every thread writes its in[] to a __shared__ array, thread 0 sums it into
+// out[b], without a barrier: wrong only where thread 0 runs first.
+cudaError_t gather_without_barrier(float* out, const float* in, int blocks, int threads);
+// Block 0 fills a __shared__ array with ones, and every block copies the
+// array to out: the other blocks copy what nobody wrote in them (NaN).
+cudaError_t first_block_writes(float* out, int blocks, int threads);
+
+// A kernel with 40 KiB of static shared memory and `dynamic_bytes` of
+// dynamic: 32 threads write out[i] = 3 through both.
+cudaError_t static_and_dynamic(float* out, size_t dynamic_bytes);
+// Lets it ask for up to `bytes` of dynamic shared memory (cudaFuncSetAttribute).
+cudaError_t allow_static_and_dynamic(int bytes);
+
+// A kernel declared __launch_bounds__(64), launched with `threads` threads.
+cudaError_t launch_bounded(float* out, int threads);
 // The same through dynamic shared memory (`extern __shared__`), with `shared_bytes` asked.
 cudaError_t reverse_blocks_dynamic(float* out, const float* in, int blocks, int n,
                                    size_t shared_bytes);

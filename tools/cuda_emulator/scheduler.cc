@@ -8,10 +8,16 @@
 //   - warp operations (shuffles, __syncwarp): the same, for the lanes named
 //     in the mask; each lane deposits its value, and after the last arrival
 //     every lane reads what it asked for (warp_exchange).
-// The order is fixed (thread 0 first, then 1, ...), so a run is deterministic,
-// and a missing barrier shows: thread 0 runs ahead and reads what nobody has
-// written yet. A barrier that cannot complete (some threads returned, or wait
-// at another barrier) stops the program with the kernel and block named.
+// The order is fixed, so a run is deterministic: whenever a thread stops, the
+// next to run is the lowest-numbered thread that can (thread 0, then 1, ...;
+// after every barrier thread 0 again), and the blocks run in order of their
+// index. With GPT_EMU_ORDER=reverse both orders are reversed (the last thread
+// first, the last block first). A missing barrier then shows whenever a
+// reader runs before its writer: thread 0 reading what others write is caught
+// in the default order, every thread reading what thread 0 writes in the
+// reverse one, so CI runs both (.ci/run). A barrier that cannot complete (some
+// threads returned, or wait at another barrier) stops the program with the
+// kernel and block named.
 //
 // Threads run on Fibers (fiber.h). A fiber runs threads one after another
 // until one of them waits: a kernel without barriers runs a whole block on
@@ -41,6 +47,7 @@ dim3 gridDim;
 namespace gpt_emu {
 
 void* dynamic_shared_memory = nullptr;
+unsigned long long current_block = 0;
 
 namespace {
 
@@ -69,6 +76,7 @@ struct Warp {
 struct Worker {
   std::unique_ptr<Fiber> fiber;
   int thread = -1;  // the emulated thread it runs, -1 when idle
+  int rank = 0;     // its place in the order: the lowest rank that can run runs next
 };
 
 // What runs now: one launch, one block.
@@ -79,11 +87,21 @@ struct State {
   void (*body)(void*) = nullptr;
   void* context = nullptr;
 
-  int threads = 0;      // per block
-  int next_thread = 0;  // the first thread of the block not started yet
+  const void* kernel = nullptr;  // its address, for cudaFuncSetAttribute's limits
+  bool reverse = false;          // GPT_EMU_ORDER=reverse: the last thread and block first
+  unsigned long long launch = 0;  // counts launches; the one running now
+  size_t static_shared = 0;       // bytes of the __shared__ arrays this launch has reached
+
+  int threads = 0;    // per block
+  int next_rank = 0;  // the first rank of the block not started yet
   int finished = 0;
-  std::vector<Worker*> ready;  // released from a barrier, in the order they waited
-  size_t ready_head = 0;       // ready[ready_head] runs next
+  // The threads released from a barrier or warp operation, waiting to go on:
+  // bit r of ready_bits is set when the thread of rank r is, and
+  // by_rank[r] is its worker. No bit is set in a word before ready_word.
+  std::vector<uint64_t> ready_bits;
+  std::vector<Worker*> by_rank;
+  int ready_count = 0;
+  size_t ready_word = 0;
 
   int arrived = 0;  // at the block's barrier
   Site barrier_site{};
@@ -111,28 +129,57 @@ inline State& state() { return *the_state; }
 
 bool in_launch() { return the_state != nullptr && the_state->running; }
 
+// The thread at `rank` in this launch's order (and, the same way, the rank of a thread).
+int thread_at(int rank) {
+  const State& s = state();
+  return s.reverse ? s.threads - 1 - rank : rank;
+}
+
 void set_thread_index(int t) {
   threadIdx.x = static_cast<unsigned>(t) % blockDim.x;
   threadIdx.y = static_cast<unsigned>(t) / blockDim.x % blockDim.y;
   threadIdx.z = static_cast<unsigned>(t) / (blockDim.x * blockDim.y);
 }
 
-// Continues whatever can run, on a fiber whose thread cannot go on (it waits
-// at a barrier, or it has none): a thread released from a barrier, else a
-// thread not started yet, else — the block is done, or stuck — the launch.
-// Returns when some fiber switches back to `self`.
+// Continues whatever runs next, on a fiber whose thread cannot go on (it waits
+// at a barrier, has just released one, or has none): the lowest-ranked thread
+// released from a barrier (which may be `self`'s own), else the next thread
+// not started yet, else — the block is done, or stuck — the launch. Returns
+// when some fiber switches back to `self`.
 void switch_away(Worker* self);
 
+// Makes `w` (which waited at a barrier or warp operation) ready to go on.
+void release(Worker* w) {
+  State& s = state();
+  const size_t word = static_cast<size_t>(w->rank) / 64;
+  s.ready_bits[word] |= 1ull << (w->rank % 64);
+  s.by_rank[w->rank] = w;
+  ++s.ready_count;
+  s.ready_word = std::min(s.ready_word, word);
+}
+
+// The released thread of the lowest rank, which goes on next (ready_count > 0).
+Worker* take_ready() {
+  State& s = state();
+  while (s.ready_bits[s.ready_word] == 0) ++s.ready_word;
+  uint64_t& bits = s.ready_bits[s.ready_word];
+  const int rank = static_cast<int>(s.ready_word * 64) + __builtin_ctzll(bits);
+  bits &= bits - 1;
+  --s.ready_count;
+  return s.by_rank[rank];
+}
+
 // Every fiber runs this: it takes the block's threads that have not started,
-// one after another, and switches away when there are none left.
+// one after another, while no released thread (all of which rank lower) waits
+// to go on, and otherwise switches away.
 void worker_main() {
   State& s = state();
   Worker* const self = s.current;
   for (;;) {
-    while (s.next_thread < s.threads) {
-      const int t = s.next_thread++;
-      self->thread = t;
-      set_thread_index(t);
+    while (s.ready_count == 0 && s.next_rank < s.threads) {
+      self->rank = s.next_rank++;
+      self->thread = thread_at(self->rank);
+      set_thread_index(self->thread);
       s.body(s.context);
       ++s.finished;
     }
@@ -157,21 +204,22 @@ Worker* idle_worker() {
 void switch_away(Worker* self) {
   State& s = state();
   Fiber* next = &s.launcher;
-  if (s.ready_head < s.ready.size()) {
-    Worker* w = s.ready[s.ready_head++];
-    if (s.ready_head == s.ready.size()) s.ready.clear(), s.ready_head = 0;
+  if (s.ready_count > 0) {
+    Worker* w = take_ready();
     s.current = w;
     set_thread_index(w->thread);
     next = w->fiber.get();
-  } else if (s.next_thread < s.threads) {
+  } else if (s.next_rank < s.threads) {
     Worker* w = idle_worker();
     s.current = w;
     next = w->fiber.get();
   }
-  self->fiber->switch_to(*next);
+  self->fiber->switch_to(*next);  // returns at once if `next` is `self`'s own
 }
 
-std::string describe(Site site) { return std::string(site.file) + ":" + std::to_string(site.line); }
+std::string describe(Site site) {
+  return std::string(site.file) + ":" + std::to_string(site.line);
+}
 
 std::string where_running() {
   const State& s = state();
@@ -210,12 +258,14 @@ std::string where_running() {
 
 void run_block() {
   State& s = state();
-  s.next_thread = 0;
+  s.next_rank = 0;
   s.finished = 0;
   s.arrived = 0;
   s.at_barrier.clear();
-  s.ready.clear();
-  s.ready_head = 0;
+  s.ready_bits.assign((s.threads + 63) / 64, 0);
+  s.by_rank.resize(s.threads);
+  s.ready_count = 0;
+  s.ready_word = 0;
   s.warps_used = (s.threads + 31) / 32;
   if (static_cast<int>(s.warps.size()) < s.warps_used) s.warps.resize(s.warps_used);
   for (int w = 0; w < s.warps_used; ++w) {
@@ -246,7 +296,8 @@ bool check_config(const LaunchConfig& c, const void* kernel) {
   }
   if (g.x == 0 || g.y == 0 || g.z == 0 || g.x > 2147483647u || g.y > 65535 || g.z > 65535) {
     std::snprintf(why, sizeof why,
-                  "a grid of (%u, %u, %u) blocks: each at least 1, at most (2^31 - 1, 65535, 65535)",
+                  "a grid of (%u, %u, %u) blocks: each at least 1, at most (2^31 - 1, 65535, "
+                  "65535)",
                   g.x, g.y, g.z);
     launch_error(c, cudaErrorInvalidConfiguration, why);
     return false;
@@ -263,6 +314,18 @@ bool check_config(const LaunchConfig& c, const void* kernel) {
   return true;
 }
 
+// GPT_EMU_ORDER: unset, empty or "forward" runs thread 0 (and block 0)
+// first; "reverse" runs the last first. Read at every launch, so a test can
+// change it between launches.
+bool reverse_order(Site site) {
+  const char* order = std::getenv("GPT_EMU_ORDER");
+  if (order == nullptr || *order == '\0' || std::strcmp(order, "forward") == 0) return false;
+  if (std::strcmp(order, "reverse") == 0) return true;
+  const std::string message = std::string("GPT_EMU_ORDER is \"") + order +
+                              "\": it must be forward (the default) or reverse";
+  fail(message.c_str(), site);
+}
+
 }  // namespace
 
 void launch_error(const LaunchConfig& c, cudaError_t error, const char* why) {
@@ -273,13 +336,18 @@ void launch_error(const LaunchConfig& c, cudaError_t error, const char* why) {
 
 void run_grid(const LaunchConfig& config, const void* kernel, void (*body)(void*), void* context) {
   announce();
-  if (inside_kernel) fail("a kernel launch from inside a kernel (not emulated)", {config.file, config.line});
+  const Site site{config.file, config.line};
+  if (inside_kernel) fail("a kernel launch from inside a kernel (not emulated)", site);
   State& s = launch_state();
   std::lock_guard<std::mutex> lock(s.launch_mutex);
   if (!check_config(config, kernel)) return;
   inside_kernel = true;
   s.running = true;
   s.config = &config;
+  s.kernel = kernel;
+  s.reverse = reverse_order(site);
+  ++s.launch;
+  s.static_shared = 0;
   s.body = body;
   s.context = context;
   gridDim = config.grid;
@@ -287,18 +355,21 @@ void run_grid(const LaunchConfig& config, const void* kernel, void (*body)(void*
   s.threads = static_cast<int>(config.block.x * config.block.y * config.block.z);
   // Dynamic shared memory, exactly as large as asked (so that ASan sees an
   // overrun), refilled with NaN bytes for every block: a block that reads
-  // what it never wrote reads NaN, as it would read garbage on a GPU.
+  // what it never wrote reads NaN, as it would read garbage on a GPU. (The
+  // static __shared__ arrays are refilled by their first thread of each
+  // block: static_shared_reached.)
   void* shared = nullptr;
   if (config.shared_bytes > 0) shared = ::operator new(config.shared_bytes, std::align_val_t(128));
   dynamic_shared_memory = shared;
-  for (unsigned z = 0; z < config.grid.z; ++z) {
-    for (unsigned y = 0; y < config.grid.y; ++y) {
-      for (unsigned x = 0; x < config.grid.x; ++x) {
-        blockIdx = make_uint3(x, y, z);
-        if (shared != nullptr) std::memset(shared, 0xff, config.shared_bytes);
-        run_block();
-      }
-    }
+  const unsigned long long blocks = 1ull * config.grid.x * config.grid.y * config.grid.z;
+  for (unsigned long long i = 0; i < blocks; ++i) {
+    const unsigned long long b = s.reverse ? blocks - 1 - i : i;  // x fastest, then y, then z
+    blockIdx = make_uint3(static_cast<unsigned>(b % config.grid.x),
+                          static_cast<unsigned>(b / config.grid.x % config.grid.y),
+                          static_cast<unsigned>(b / config.grid.x / config.grid.y));
+    ++current_block;
+    if (shared != nullptr) std::memset(shared, 0xff, config.shared_bytes);
+    run_block();
   }
   if (shared != nullptr) ::operator delete(shared, std::align_val_t(128));
   dynamic_shared_memory = nullptr;
@@ -307,26 +378,59 @@ void run_grid(const LaunchConfig& config, const void* kernel, void (*body)(void*
   s.config = nullptr;
 }
 
+void static_shared_reached(void* array, size_t bytes, StaticShared* seen, Site site) {
+  if (!in_launch()) fail("a __shared__ variable outside a kernel", site);
+  State& s = state();
+  seen->block = current_block;
+  std::memset(array, 0xff, bytes);  // NaN floats, -1 ints: never a plausible value
+  if (seen->launch == s.launch) return;
+  // First reached in this launch: count it against the block's shared memory.
+  seen->launch = s.launch;
+  s.static_shared += bytes;
+  const size_t limit = max_block_shared(s.kernel);
+  if (s.static_shared > kDefaultDynamicShared || s.static_shared + s.config->shared_bytes > limit) {
+    char message[384];
+    std::snprintf(message, sizeof message,
+                  "%zu bytes of static __shared__ memory (the arrays reached so far) and %zu bytes "
+                  "of dynamic shared memory: more than the %zu bytes a block may have (static "
+                  "alone at most 48 KiB; both together 48 KiB, or 227 KiB after "
+                  "cudaFuncSetAttribute); a GPU would not launch this kernel",
+                  s.static_shared, s.config->shared_bytes, limit);
+    fail(message, site);
+  }
+}
+
+void launch_bounds_exceeded(long long max_threads, Site site) {
+  char message[256];
+  std::snprintf(message, sizeof message,
+                "a block of %u threads, more than the kernel's __launch_bounds__ (%lld): a GPU "
+                "would not launch it",
+                blockDim.x * blockDim.y * blockDim.z, max_threads);
+  fail(message, site);
+}
+
 void syncthreads(Site site) {
   if (!in_launch()) fail("__syncthreads outside a kernel", site);
   State& s = state();
   if (s.arrived == 0) {
     s.barrier_site = site;
   } else if (s.barrier_site.line != site.line ||
-             (s.barrier_site.file != site.file && std::strcmp(s.barrier_site.file, site.file) != 0)) {
+             (s.barrier_site.file != site.file &&
+              std::strcmp(s.barrier_site.file, site.file) != 0)) {
     const std::string message = "threads wait at two different __syncthreads at once (" +
                                 describe(s.barrier_site) + " and " + describe(site) +
                                 "): a barrier in divergent code";
     fail(message.c_str(), site);
   }
-  if (++s.arrived == s.threads) {  // the last one: everyone goes on, this one first
-    s.arrived = 0;
-    s.ready.insert(s.ready.end(), s.at_barrier.begin(), s.at_barrier.end());
-    s.at_barrier.clear();
-    return;
-  }
   Worker* self = s.current;
-  s.at_barrier.push_back(self);
+  if (++s.arrived == s.threads) {  // the last one: everyone goes on, in order of rank
+    s.arrived = 0;
+    for (Worker* w : s.at_barrier) release(w);
+    s.at_barrier.clear();
+    release(self);
+  } else {
+    s.at_barrier.push_back(self);
+  }
   switch_away(self);
 }
 
@@ -354,11 +458,14 @@ const uint64_t* warp_exchange(unsigned mask, uint64_t value, Site site) {
   if (warp.arrived == mask) {  // the last lane: the exchange is complete
     warp.arrived = 0;
     ++warp.generation;
-    s.ready.insert(s.ready.end(), warp.waiting.begin(), warp.waiting.end());
+    for (Worker* w : warp.waiting) release(w);
     warp.waiting.clear();
-    return values;
+    release(self);
+  } else {
+    warp.waiting.push_back(self);
   }
-  warp.waiting.push_back(self);
+  // Every lane reads `values` as soon as it runs again, before it can switch
+  // away: they are still this generation's.
   switch_away(self);
   return values;
 }
