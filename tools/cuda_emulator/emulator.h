@@ -281,42 +281,39 @@ T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = warpSize,
 // ---------------------------------------------------------------------------
 // Atomics. One OS thread runs every emulated thread, and a thread is only
 // ever switched out at a barrier, so a read-modify-write is indivisible.
+namespace gpt_emu {
+// Every atomic is a read, a new value from the old, a write; returns the old.
+template <typename T, typename NewValue>
+inline T atomic_update(T* address, NewValue new_value) {
+  static_assert(std::is_arithmetic<T>::value, "atomics take numbers");
+  const T old = *address;
+  *address = new_value(old);
+  return old;
+}
+}  // namespace gpt_emu
 template <typename T>
 inline T atomicAdd(T* address, T value) {
-  static_assert(std::is_arithmetic<T>::value, "atomicAdd takes numbers");
-  const T old = *address;
-  *address = old + value;
-  return old;
+  return gpt_emu::atomic_update(address, [&](T old) { return old + value; });
 }
 template <typename T>
 inline T atomicSub(T* address, T value) {
-  const T old = *address;
-  *address = old - value;
-  return old;
+  return gpt_emu::atomic_update(address, [&](T old) { return old - value; });
 }
 template <typename T>
 inline T atomicMax(T* address, T value) {
-  const T old = *address;
-  *address = old < value ? value : old;
-  return old;
+  return gpt_emu::atomic_update(address, [&](T old) { return old < value ? value : old; });
 }
 template <typename T>
 inline T atomicMin(T* address, T value) {
-  const T old = *address;
-  *address = value < old ? value : old;
-  return old;
+  return gpt_emu::atomic_update(address, [&](T old) { return value < old ? value : old; });
 }
 template <typename T>
 inline T atomicExch(T* address, T value) {
-  const T old = *address;
-  *address = value;
-  return old;
+  return gpt_emu::atomic_update(address, [&](T) { return value; });
 }
 template <typename T>
 inline T atomicCAS(T* address, T compare, T value) {
-  const T old = *address;
-  if (old == compare) *address = value;
-  return old;
+  return gpt_emu::atomic_update(address, [&](T old) { return old == compare ? value : old; });
 }
 
 // ---------------------------------------------------------------------------
