@@ -7,6 +7,7 @@
 // Needs a GPU: without one, every test skips.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,13 @@
 #include "chapters/11_cuda_basics/gpu_compare.h"
 #include "chapters/12_cuda_matmul/linear.h"
 #include "common/testing/gpu.h"
+
+// GoogleTest names a failing backend by this, not by a dump of its bytes.
+namespace gpt::cuda {
+void PrintTo(MatmulBackend backend, std::ostream* os) {
+  *os << (backend == MatmulBackend::kCublas ? "cublas" : "ours");
+}
+}  // namespace gpt::cuda
 
 namespace gpt {
 namespace {
@@ -113,3 +121,4 @@ TEST_P(Linear, BackwardWithoutDinpOrBias) {
 
 }  // namespace
 }  // namespace gpt
+

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,8 @@ struct Case {
   int B, T;
   GpuOptions options;
 };
+// GoogleTest names a failing case by this, not by a dump of its bytes.
+void PrintTo(const Case& k, std::ostream* os) { *os << k.name; }
 
 GPTConfig small(int C, int H, NormPlacement norm, Positions positions, GeluForm gelu, bool tied) {
   GPTConfig c;
