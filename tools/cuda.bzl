@@ -4,13 +4,39 @@ Bazel 4 has no CUDA rules of its own. This file adds the smallest thing that
 works: one nvcc action per .cu file producing a position-independent object,
 wrapped in an ordinary cc_library so that C++ targets depend on it as usual.
 
-Under --config=emulated (//tools:cuda_emulated) the same .cu files are
-instead translated to C++ (tools/cuda_emulator/translate.py), compiled by the
-host compiler with tools/cuda_emulator/emulator.h force-included, and linked
-against the CPU emulator's runtime: GPU tests then run, slowly, on any machine.
+On the CPU emulator the same .cu files are instead translated to C++
+(tools/cuda_emulator/translate.py), compiled by the host compiler with
+tools/cuda_emulator/emulator.h force-included, and linked against the
+emulator's runtime: GPU tests then run, slowly, on any machine.
+
+Which of the two: --config=nvcc or --config=emulated (.bazelrc) say so;
+without either, the machine decides (tools/local_cuda.bzl): nvcc where there
+are both the CUDA toolkit and a GPU, the emulator everywhere else, so that
+`bazel test //...` checks every kernel on every machine.
 """
 
-NVCC = "/usr/local/cuda/bin/nvcc"
+load("@cuda//:defs.bzl", "CUDA_HOME", "CUDA_TOOLKIT", "GPU_PRESENT")
+
+NVCC = CUDA_HOME + "/bin/nvcc"
+
+# How CUDA builds when no --define=cuda=... is given.
+CUDA_DEFAULT = "nvcc" if CUDA_TOOLKIT and GPU_PRESENT else "emulated"
+
+def cuda_select(emulated, nvcc):
+    """select() between what the emulator build and the nvcc build use.
+
+    Args:
+      emulated: the value under the CPU emulator.
+      nvcc: the value under nvcc.
+
+    Returns:
+      A select() on --define=cuda=emulated|nvcc, defaulting to CUDA_DEFAULT.
+    """
+    return select({
+        "//tools:cuda_defined_emulated": emulated,
+        "//tools:cuda_defined_nvcc": nvcc,
+        "//conditions:default": emulated if CUDA_DEFAULT == "emulated" else nvcc,
+    })
 
 # Ampere (A100) and Hopper (H100, H200) machine code, plus PTX for newer GPUs.
 CUDA_ARCH_FLAGS = [
@@ -95,6 +121,7 @@ cuda_emulated_sources = rule(
 # definitions of __global__, threadIdx, __syncthreads, ... in front of them.
 # (#pragma unroll is nvcc's; g++ would warn about every one.)
 EMULATOR_COPTS = [
+    "-DGPT_CUDA_EMULATED=1",  # common/cuda/gpu.cu: GpuStatus::emulated
     "-include",
     "tools/cuda_emulator/emulator.h",
     "-Wno-unknown-pragmas",
@@ -103,7 +130,7 @@ EMULATOR_COPTS = [
 EMULATOR_DEPS = ["//tools/cuda_emulator:runtime"]
 
 def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
-    """A cc_library whose .cu sources are compiled by nvcc (or, emulated, by the host compiler).
+    """A cc_library whose .cu sources are compiled by nvcc or, for the emulator, by the host compiler.
 
     Args:
       name: the library's name.
@@ -120,24 +147,22 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
         deps = deps + ["@cuda//:headers"],
         copts = copts,
         testonly = kwargs.get("testonly", False),
+        tags = ["manual"],  # built only through the library, when it compiles with nvcc
     )
     cuda_emulated_sources(
         name = name + "_emulated",
         srcs = srcs,
         testonly = kwargs.get("testonly", False),
-        tags = ["manual"],  # built only under --config=emulated, through the library
+        tags = ["manual"],  # built only through the library, when it runs on the emulator
     )
     native.cc_library(
         name = name,
-        srcs = select({
-            "//tools:cuda_emulated": [":" + name + "_emulated"],
-            "//conditions:default": [":" + name + "_nvcc"],
-        }),
+        srcs = cuda_select(
+            emulated = [":" + name + "_emulated"],
+            nvcc = [":" + name + "_nvcc"],
+        ),
         hdrs = hdrs,
-        copts = select({
-            "//tools:cuda_emulated": EMULATOR_COPTS,
-            "//conditions:default": [],
-        }),
+        copts = cuda_select(emulated = EMULATOR_COPTS, nvcc = []),
         deps = deps + ["//tools:cudart"],
         alwayslink = True,
         linkstatic = True,

@@ -2,20 +2,23 @@
 # Runs a GoogleTest binary built against a chapter's exercise stubs and passes
 # only if GoogleTest itself reports failed tests (a crash does not count: the
 # stubs must fail by wrong answers, cleanly). Proves the chapter's tests can fail.
-# For CUDA chapters (gpu_fails_on_exercise in tools/chapter.bzl) it runs only
-# under the CPU emulator, where the GPU tests do run.
+# For CUDA chapters (gpu_fails_on_exercise in tools/chapter.bzl) the binary's
+# GPU tests run on a GPU or on the CPU emulator; where they could run on
+# neither they fail saying "needs a GPU", and failures of that kind prove
+# nothing about the stubs, so this check fails too, saying why.
 binary="$1"
 if [ "$binary" = "--exercise-mode" ]; then
   echo "Exercise mode: this check (that the untouched stubs fail) stands aside."
   exit 0
 fi
-if [ "$binary" = "--needs-emulator" ]; then
-  echo "Stands aside: these GPU tests run (and must fail) only on a GPU or under"
-  echo "--config=emulated (tools/cuda_emulator); without either they would skip."
-  exit 0
-fi
 output=$("$binary" 2>&1)
 status=$?
+if grep -q 'GPU test needs a GPU' <<<"$output"; then
+  grep -m1 'GPU test needs a GPU' <<<"$output"
+  echo "ERROR: these GPU tests could not run here, so they prove nothing about the stubs."
+  echo "Run them on a GPU, or on the CPU emulator: add --config=emulated."
+  exit 1
+fi
 failed=$(grep -c '^\[  FAILED  \] [A-Za-z]' <<<"$output")
 if [ "$status" -ne 0 ] && [ "$failed" -gt 0 ]; then
   echo "As it should: the untouched exercise fails $failed test(s)."

@@ -6,7 +6,8 @@
 #   # copy gpu_bundle/ (or gpu_bundle.tar.xz, the same packed) to the GPU machine, then there:
 #   bash gpu_bundle/run_all.sh [RESULTS]     # writes gpu_bundle/results/ (or RESULTS)
 #
-# It builds every test tagged "gpu" and every binary tagged "gpu_run" (benchmarks, the device query) for a
+# It builds, with nvcc (--config=nvcc: this machine may have no GPU), every test
+# tagged "gpu" and every binary tagged "gpu_run" (benchmarks, the device query) for a
 # generic x86-64-v3 CPU (no -march=native: the GPU host is another CPU),
 # strips them, merges their runfiles (reference cases, corpora) into one data/
 # tree, GoogleTest is linked in statically, and Google Benchmark's shared
@@ -20,7 +21,7 @@ tests=$(bazel query 'attr(tags, "\bgpu\b", tests(//...))' 2>/dev/null)
 benches=$(bazel query 'attr(tags, "\bgpu_run\b", kind(cc_binary, //...))' 2>/dev/null || true)
 echo "GPU tests:      " $tests
 echo "GPU binaries:   " $benches
-bazel build --config=portable $tests $benches
+bazel build --config=portable --config=nvcc $tests $benches
 
 out=gpu_bundle
 rm -rf "$out"

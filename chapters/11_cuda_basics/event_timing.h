@@ -47,11 +47,15 @@ double time_with_events(benchmark::State& state, Op op) {
 
 // Prints which GPU the benchmarks run on and returns true, or prints why there
 // is none ("No GPU, nothing to time: ...") and returns false: a benchmark
-// binary then exits 0, since having no GPU is a fact, not a failure.
+// binary then exits 0, since having no GPU is a fact, not a failure. The CPU
+// emulator counts as none: its timings would mean nothing.
 inline bool announce_gpu() {
   const GpuStatus gpu = gpu_status();
-  if (!gpu.present) {
-    std::printf("No GPU, nothing to time: %s\n", gpu.reason.c_str());
+  if (!gpu.present || gpu.emulated) {
+    std::printf("No GPU, nothing to time: %s\n",
+                gpu.present ? "this build runs CUDA on the CPU emulator (--config=nvcc builds "
+                              "for a GPU)"
+                            : gpu.reason.c_str());
     return false;
   }
   std::printf("GPU: %s\n", gpu.describe().c_str());

@@ -1,6 +1,8 @@
 // chapters/14_cuda_gpt/cuda_device.cc — chapter 14: CudaEngine and KV-cache generation as a Device.
 #include "chapters/14_cuda_gpt/cuda_device.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -13,6 +15,16 @@ namespace gpt {
 void require_cuda_device() {
   const cuda::GpuStatus gpu = cuda::gpu_status();
   if (!gpu.present) throw std::runtime_error("no CUDA device: " + gpu.reason);
+  // The emulator checks kernels' results, one emulated thread at a time: a
+  // training run there would take days. Tests of the programs opt in.
+  const char* allow = std::getenv("GPT_ALLOW_EMULATOR");
+  if (gpu.emulated && (allow == nullptr || std::strcmp(allow, "1") != 0)) {
+    throw std::runtime_error(
+        "no CUDA device: this build runs CUDA on the CPU emulator (no GPU or no CUDA toolkit "
+        "was found when Bazel configured it), which checks results thousands of times slower "
+        "than a GPU. Use --device cpu, or build with --config=nvcc on a machine with a GPU "
+        "(GPT_ALLOW_EMULATOR=1 runs on the emulator anyway)");
+  }
 }
 
 // lesson: cuda_device

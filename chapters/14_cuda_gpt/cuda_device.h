@@ -3,7 +3,8 @@
 // Chapter 09's train and generate take `--device NAME` (device.h). This is
 // the "cuda" device: CudaEngine for training, the KV-cache generator for
 // generation. Both throw "no CUDA device: <the runtime's reason>" on a
-// machine without a GPU; the programs report it and exit with an error.
+// machine without a GPU, and on the CPU emulator too unless GPT_ALLOW_EMULATOR=1
+// (it is far too slow for training); the programs report it and exit with an error.
 #pragma once
 
 #include "chapters/09_training/device.h"
@@ -13,7 +14,8 @@ namespace gpt {
 
 Device cuda_device(const cuda::GpuOptions& options = {});
 
-// Throws std::runtime_error("no CUDA device: ...") unless a GPU is present.
+// Throws std::runtime_error("no CUDA device: ...") unless a GPU is present (or
+// the emulator's, with GPT_ALLOW_EMULATOR=1 in the environment).
 void require_cuda_device();
 
 }  // namespace gpt

@@ -2,10 +2,12 @@
 //
 // Runs on every machine. Without a GPU, asking the "cuda" device for an
 // engine or for generated text is an error that says so, with the runtime's
-// reason; nothing crashes. With a GPU these tests skip (cuda_gpt_test checks
-// the device there).
+// reason, and so it is on the CPU emulator unless GPT_ALLOW_EMULATOR=1;
+// nothing crashes. With a GPU these tests skip (cuda_gpt_test checks the
+// device there).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +24,11 @@ GPTConfig tiny_config() {
   return c;
 }
 
+bool real_gpu() {
+  const cuda::GpuStatus gpu = cuda::gpu_status();
+  return gpu.present && !gpu.emulated;
+}
+
 // The message of the exception `f` throws ("" if it throws none).
 template <typename F>
 std::string error_of(F f) {
@@ -34,7 +41,7 @@ std::string error_of(F f) {
 }
 
 TEST(CudaDevice, WithoutAGpuTheEngineIsAClearError) {
-  if (cuda::gpu_status().present) GTEST_SKIP() << "a GPU is present: cuda_gpt_test checks it";
+  if (real_gpu()) GTEST_SKIP() << "a GPU is present: cuda_gpt_test checks it";
   const Device device = cuda_device();
   const std::string error = error_of([&] { device.engine(tiny_config(), 2, 8); });
   std::cout << "[ message  ] " << error << std::endl;
@@ -44,13 +51,26 @@ TEST(CudaDevice, WithoutAGpuTheEngineIsAClearError) {
 }
 
 TEST(CudaDevice, WithoutAGpuGenerationIsAClearError) {
-  if (cuda::gpu_status().present) GTEST_SKIP() << "a GPU is present: cuda_gpt_test checks it";
+  if (real_gpu()) GTEST_SKIP() << "a GPU is present: cuda_gpt_test checks it";
   const Device device = cuda_device();
   const GPTModel model(tiny_config());
   Rng rng(1);
   const std::string error =
       error_of([&] { device.generate(model, {1, 2}, 3, SamplingOptions{}, rng, nullptr); });
   EXPECT_EQ(error.rfind("no CUDA device: ", 0), 0u) << error;
+}
+
+TEST(CudaDevice, OnTheEmulatorRefusesUnlessAllowed) {
+  if (!cuda::gpu_status().emulated) GTEST_SKIP() << "CUDA is not emulated in this build";
+  const Device device = cuda_device();
+  unsetenv("GPT_ALLOW_EMULATOR");
+  const std::string refused = error_of([&] { device.engine(tiny_config(), 2, 8); });
+  EXPECT_NE(refused.find("CPU emulator"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("GPT_ALLOW_EMULATOR=1"), std::string::npos) << refused;
+  setenv("GPT_ALLOW_EMULATOR", "1", 1);
+  const std::string allowed = error_of([&] { device.engine(tiny_config(), 2, 8); });
+  unsetenv("GPT_ALLOW_EMULATOR");
+  EXPECT_EQ(allowed, "");
 }
 
 TEST(CudaDevice, DescribesItsMatmulsAndAttention) {

@@ -7,6 +7,8 @@
 #     exits 1, both saying "no CUDA device: " and the runtime's reason;
 #   - with one, the same commands train and generate, and a checkpoint
 #     trained on the GPU continues on the CPU;
+#   - on the CPU emulator (CUDA emulated, the build without a GPU), the error,
+#     then with GPT_ALLOW_EMULATOR=1 the GPU's run;
 #   - the default device is cpu, and an unknown device names the choices.
 # Arguments: the train binary, the generate binary.
 set -uo pipefail
@@ -33,14 +35,10 @@ status=$?
 [[ $status -eq 2 ]] || fail "train --device tpu exited with $status, expected 2"
 grep -qF "offers cpu, cuda" "$tmp/err.txt" || fail "train --device tpu: $(cat "$tmp/err.txt")"
 
-# ---- --device cuda: a run with a GPU, a clear error without one
-"$train" "${tiny[@]}" --device cuda --out "$tmp/gpu" > "$tmp/gpu.txt" 2> "$tmp/err.txt"
-status=$?
-if [[ $status -eq 0 ]]; then
-  echo "a GPU is present: train --device cuda ran"
+# A GPU run: train on the device, then greedy generation (within the context:
+# 2 + 5 <= 8 tokens) gives the same text on both devices from that checkpoint.
+check_gpu_run() {
   grep -q "^device  cuda: GPU" "$tmp/gpu.txt" || fail "train --device cuda: $(cat "$tmp/gpu.txt")"
-  # Greedy, and within the context (2 + 5 <= 8 tokens): the same text on both devices,
-  # from a checkpoint trained on the GPU.
   for device in cpu cuda; do
     "$generate" --device $device --checkpoint "$tmp/gpu/checkpoint.safetensors" --prompt '!"' \
       --max_new_tokens 5 --temperature 0 > "$tmp/$device.gen" 2> "$tmp/err.txt" ||
@@ -48,6 +46,14 @@ if [[ $status -eq 0 ]]; then
   done
   cmp -s "$tmp/cpu.gen" "$tmp/cuda.gen" ||
     fail "greedy generation differs: cpu '$(cat "$tmp/cpu.gen")', cuda '$(cat "$tmp/cuda.gen")'"
+}
+
+# ---- --device cuda: a run with a GPU, a clear error without one
+"$train" "${tiny[@]}" --device cuda --out "$tmp/gpu" > "$tmp/gpu.txt" 2> "$tmp/err.txt"
+status=$?
+if [[ $status -eq 0 ]]; then
+  echo "a GPU is present: train --device cuda ran"
+  check_gpu_run
 else
   echo "no GPU: checking the errors"
   [[ $status -eq 2 ]] || fail "train --device cuda exited with $status, expected 2"
@@ -59,6 +65,15 @@ else
   [[ $status -eq 1 ]] || fail "generate --device cuda exited with $status, expected 1"
   grep -qF "no CUDA device: " "$tmp/err.txt" ||
     fail "generate --device cuda: stderr lacks 'no CUDA device': $(cat "$tmp/err.txt")"
+  # On the CPU emulator (no GPU here) the programs refuse, and run when allowed.
+  if grep -qF "CPU emulator" "$tmp/err.txt"; then
+    echo "CUDA is emulated: the same run with GPT_ALLOW_EMULATOR=1"
+    export GPT_ALLOW_EMULATOR=1
+    "$train" "${tiny[@]}" --device cuda --out "$tmp/gpu" > "$tmp/gpu.txt" 2> "$tmp/err.txt" ||
+      fail "GPT_ALLOW_EMULATOR=1 train --device cuda exited with $?: $(cat "$tmp/err.txt")"
+    check_gpu_run
+    unset GPT_ALLOW_EMULATOR
+  fi
 fi
 
 if [[ $failures -gt 0 ]]; then

@@ -12,6 +12,10 @@ int main() {
     return 0;
   }
   std::printf("GPU 0: %s\n", gpu.describe().c_str());
+  if (gpu.emulated) {
+    std::printf("This build runs CUDA on the CPU emulator (tools/cuda_emulator): no GPU or no "
+                "CUDA toolkit was found when Bazel configured it.\n");
+  }
   std::printf("smoke kernel: %s\n", gpt::cuda::run_smoke_kernel() ? "ok" : "WRONG RESULT");
   return 0;
 }

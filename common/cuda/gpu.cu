@@ -31,6 +31,9 @@ GpuStatus gpu_status() {
   s.minor = prop.minor;
   s.memory_gib = static_cast<double>(prop.totalGlobalMem) / (1ull << 30);
   s.multiprocessors = prop.multiProcessorCount;
+#ifdef GPT_CUDA_EMULATED
+  s.emulated = true;
+#endif
   return s;
 }
 
