@@ -20,6 +20,7 @@ each setting of those needs a fresh process: versus_pytorch.py starts one per
 setting. The FLOP count is model_flops.h's (see flops_per_token below).
 """
 import argparse
+import ctypes
 import json
 import os
 import statistics
@@ -55,6 +56,22 @@ def blas_library():
     except OSError:
         return "unknown"
     return ", ".join(sorted(os.path.basename(n) for n in names)) or "none found"
+
+
+def openblas_core():
+    """The core type whose kernels OpenBLAS runs, as OpenBLAS reports it (after the first
+    matrix product): OPENBLAS_CORETYPE's, or the one it picked itself when that is unset
+    or a name it does not accept ("Core not found")."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "libopenblas" in line})
+    except OSError:
+        return "unknown"
+    if not paths:
+        return "not OpenBLAS"
+    corename = ctypes.CDLL(paths[0]).openblas_get_corename
+    corename.restype = ctypes.c_char_p
+    return corename().decode()
 
 
 @torch.no_grad()
@@ -143,6 +160,7 @@ def measure(args, config, mode, torch_threads):
         "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "unset"),
         "blas": blas_library(),
+        "openblas_core": openblas_core(),
         "torch_version": torch.__version__,
     }
 

@@ -9,7 +9,10 @@
 2. PyTorch at its best: OpenBLAS reads OPENBLAS_NUM_THREADS and
    OPENBLAS_CORETYPE when it loads, so one process per setting runs every mode
    with torch.set_num_threads 1 and 2; the best setting per mode is chosen by
-   tokens/s, and the whole table is printed.
+   tokens/s, and the whole table is printed. Core types whose kernels need
+   instructions this CPU lacks (CORETYPE_NEEDS against /proc/cpuinfo's flags)
+   are skipped, a setting whose process fails anyway is recorded as failed, and
+   only settings that ran are candidates.
 3. Per mode (train, forward, generate), R rounds alternating ours and
    PyTorch's (its chosen setting), so that a change in the machine's load
    hits both sides alike; the medians, GFLOP/s, share of the measured peak,
@@ -25,6 +28,7 @@ import itertools
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -32,6 +36,59 @@ import time
 
 MODES = ["train", "forward", "generate"]
 CORETYPES = ["unset", "Haswell", "SkylakeX", "Cooperlake", "Zen"]
+
+# OPENBLAS_CORETYPE -> the /proc/cpuinfo flags its kernels need.
+#
+# OPENBLAS_CORETYPE makes OpenBLAS run one core type's kernels whatever the CPU
+# is; kernels with an instruction the CPU lacks kill the process with SIGILL
+# (SkylakeX's AVX-512 on an AVX2-only AMD EPYC). The names are those Debian 12's
+# OpenBLAS (libopenblas0-pthread 0.3.21, built DYNAMIC_ARCH=1 DYNAMIC_OLDER=1)
+# knows on x86-64: driver/others/dynamic.c's corename[] list. The flags are the
+# extensions whose instructions `objdump -d` finds in that library's functions
+# for each core type (sgemm_kernel_HASWELL, ...), and for SkylakeX and
+# Cooperlake also what their kernels were compiled for (-march=skylake-avx512,
+# -march=cooperlake: the compiler may use any of it). SSE and SSE2 are part of
+# x86-64; /proc/cpuinfo calls SSE3 "pni". (On an Intel Xeon with AVX-512, which
+# has neither 3DNow! nor FMA4, Opteron, Opteron_SSE3 and Bulldozer to Excavator
+# do die of SIGILL; every other core type runs.)
+CORETYPE_NEEDS = {
+    # 32-bit cores: on x86-64 OpenBLAS runs Prescott's kernels for them.
+    "Katmai": "pni",
+    "Coppermine": "pni",
+    "Northwood": "pni",
+    "Banias": "pni",
+    "Athlon": "pni",
+    "Prescott": "pni",
+    "Core2": "pni ssse3",
+    "Atom": "pni ssse3",
+    "Nano": "pni ssse3",
+    "Penryn": "pni ssse3 sse4_1",
+    "Dunnington": "pni ssse3 sse4_1",
+    "Nehalem": "pni ssse3 sse4_1",
+    # femms, a 3DNow! instruction: no Intel CPU has it, nor AMD's since Bulldozer.
+    "Opteron": "pni 3dnow",
+    "Opteron_SSE3": "pni 3dnow",
+    "Barcelona": "pni",
+    "Bobcat": "pni ssse3",
+    "Sandybridge": "pni avx",
+    # FMA4 (vfmaddps with four operands): AMD's Bulldozer family only.
+    "Bulldozer": "pni avx fma4",
+    "Piledriver": "pni avx fma fma4",
+    "Steamroller": "pni avx fma fma4",
+    "Excavator": "pni avx fma fma4",
+    "Haswell": "pni avx avx2 fma",
+    "Zen": "pni avx avx2 fma",
+    "SkylakeX": "pni avx avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl",
+    # 0.3.21 lists Cooperlake but does not accept it as OPENBLAS_CORETYPE: it
+    # prints "Core not found: Cooperlake" and picks the newest core type the CPU
+    # supports (the search table's "OpenBLAS's core" column says which). Later
+    # versions accept it.
+    "Cooperlake": "pni avx avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl "
+                  "avx512_vnni avx512_bf16",
+    # Not in 0.3.21 at all (newer OpenBLAS: -march=sapphirerapids, AMX kernels).
+    "SapphireRapids": "pni avx avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl "
+                      "avx512_vnni avx512_bf16 avx512_fp16 amx_tile amx_bf16",
+}
 
 
 def cpu_name():
@@ -43,6 +100,22 @@ def cpu_name():
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def cpu_flags(cpuinfo):
+    """The flags that every processor in a file in /proc/cpuinfo's format lists."""
+    with open(cpuinfo) as f:
+        per_processor = [set(line.split(":", 1)[1].split()) for line in f
+                         if line.startswith("flags")]
+    return set.intersection(*per_processor) if per_processor else set()
+
+
+def missing_flags(coretype, flags):
+    """The flags OPENBLAS_CORETYPE=coretype needs that are not in flags ("unset": none,
+    OpenBLAS then picks kernels this CPU runs)."""
+    if coretype == "unset":
+        return []
+    return sorted(set(CORETYPE_NEEDS[coretype].split()) - flags)
 
 
 def clean_env(blas_threads=None, coretype="unset"):
@@ -58,15 +131,30 @@ def clean_env(blas_threads=None, coretype="unset"):
     return env
 
 
+class RunFailed(Exception):
+    """A measured program exited with an error or was killed by a signal, or printed no JSON."""
+
+    def __init__(self, command, returncode, status, output):
+        super().__init__(f"{' '.join(command)}: {status}\n{output}")
+        self.returncode, self.status, self.output = returncode, status, output
+
+
+def exit_status(returncode):
+    """A subprocess returncode in words: -N means killed by signal N."""
+    if returncode < 0:
+        return f"killed by signal {-returncode} ({signal.strsignal(-returncode)})"
+    return f"exit status {returncode}"
+
+
 def json_lines(command, env):
-    """Runs command; returns the JSON objects it printed, one per line."""
+    """Runs command; returns the JSON objects it printed, one per line, or raises RunFailed."""
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True)
     if done.returncode != 0:
-        sys.exit(f"versus_pytorch: {' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+        raise RunFailed(command, done.returncode, exit_status(done.returncode), done.stderr)
     lines = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
     if not lines:
-        sys.exit(f"versus_pytorch: {' '.join(command)} printed no JSON:\n{done.stdout}{done.stderr}")
+        raise RunFailed(command, 0, "printed no JSON", done.stdout + done.stderr)
     return lines
 
 
@@ -107,30 +195,55 @@ def setting_name(r):
             f"OPENBLAS_CORETYPE {r['openblas_coretype']}")
 
 
-def search_pytorch(args, modes):
-    """Every (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS, torch threads): the best per mode."""
+def search_pytorch(args, modes, flags):
+    """Every (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS, torch threads) this CPU can run:
+    the best per mode, and the settings skipped and failed."""
+    # A core type whose kernels need an instruction the CPU lacks would die of
+    # SIGILL: it is skipped, saying which flags are missing.
+    coretypes, skipped = [], []
+    for coretype in args.coretypes.split(","):
+        missing = missing_flags(coretype, flags)
+        if missing:
+            skipped.append({"openblas_coretype": coretype, "missing_flags": missing})
+            print(f"skipped OPENBLAS_CORETYPE {coretype}: its kernels need {' '.join(missing)}, "
+                  f"which {args.cpuinfo} does not list", flush=True)
+        else:
+            coretypes.append(coretype)
     # One process per setting: a thread pool that torch.set_num_threads(2) created
     # keeps running (spinning, under OMP_WAIT_POLICY=active) after a switch back
     # to 1, and would slow every later trial in the same process.
-    grid = list(itertools.product(args.coretypes.split(","), args.blas_threads.split(","),
+    grid = list(itertools.product(coretypes, args.blas_threads.split(","),
                                   [int(t) for t in args.torch_threads.split(",")]))
     print(f"PyTorch settings search: {len(grid)} processes (OPENBLAS_CORETYPE x "
           f"OPENBLAS_NUM_THREADS x torch threads), short trials ({args.search_seconds} s, "
           f"generation of {args.search_new_tokens} tokens)", flush=True)
-    results = []
+    results, failed = [], []
     for coretype, blas, torch_n in grid:
-        for r in run_pytorch(args, modes, [torch_n], int(blas), coretype, args.search_seconds,
-                             1, args.search_new_tokens):
+        try:
+            trials = run_pytorch(args, modes, [torch_n], int(blas), coretype, args.search_seconds,
+                                 1, args.search_new_tokens)
+        except RunFailed as failure:
+            # Whatever it printed before it failed is left out too: only
+            # settings that ran are candidates for the best.
+            failed.append({"torch_threads": torch_n, "openblas_threads": blas,
+                           "openblas_coretype": coretype, "returncode": failure.returncode,
+                           "status": failure.status, "output_tail": failure.output[-2000:]})
+            print(f"  failed   {setting_name(failed[-1])}: {failure.status}", flush=True)
+            continue
+        for r in trials:
             results.append(r)
-            print(f"  {r['mode']:8s} {r['tokens_per_s']:10.0f} tokens/s   {setting_name(r)}",
-                  flush=True)
+            print(f"  {r['mode']:8s} {r['tokens_per_s']:10.0f} tokens/s   {setting_name(r)} "
+                  f"(OpenBLAS's core: {r['openblas_core']})", flush=True)
     best = {}
     for mode in modes:
         candidates = [r for r in results if r["mode"] == mode]
+        if not candidates:
+            sys.exit(f"versus_pytorch: no PyTorch setting ran ({len(skipped)} skipped, "
+                     f"{len(failed)} failed): nothing to compare")
         best[mode] = max(candidates, key=lambda r: r["tokens_per_s"])
         print(f"chosen for {mode}: {setting_name(best[mode])} "
               f"({best[mode]['tokens_per_s']:.0f} tokens/s in the search)", flush=True)
-    return results, best
+    return results, best, skipped, failed
 
 
 def summarise(runs):
@@ -197,13 +310,21 @@ def comparison_markdown(peak, rows, info):
     return "\n".join(out)
 
 
-def search_markdown(results):
+def search_markdown(results, skipped, failed):
     out = ["## PyTorch settings search", "",
-           "| mode | tokens/s | torch threads | OPENBLAS_NUM_THREADS | OPENBLAS_CORETYPE |",
-           "|---|---:|---:|---:|---|"]
+           "| mode | tokens/s | torch threads | OPENBLAS_NUM_THREADS | OPENBLAS_CORETYPE "
+           "| OpenBLAS's core |",
+           "|---|---:|---:|---:|---|---|"]
     for r in sorted(results, key=lambda r: (MODES.index(r["mode"]), -r["tokens_per_s"])):
         out.append(f"| {r['mode']} | {r['tokens_per_s']:,.0f} | {r['torch_threads']} | "
-                   f"{r['openblas_threads']} | {r['openblas_coretype']} |")
+                   f"{r['openblas_threads']} | {r['openblas_coretype']} | {r['openblas_core']} |")
+    if skipped:
+        out += ["", "Skipped (their kernels need instructions this CPU lacks): " +
+                "; ".join(f"{s['openblas_coretype']} (no {', '.join(s['missing_flags'])})"
+                          for s in skipped) + "."]
+    if failed:
+        out += ["", "Failed (left out of the choice): " +
+                "; ".join(f"{setting_name(f)}: {f['status']}" for f in failed) + "."]
     return "\n".join(out) + "\n"
 
 
@@ -252,10 +373,15 @@ def scaling(args, peak, info):
     return rows, "\n".join(md) + "\n"
 
 
+def user_path(path):
+    """A path from the command line: a relative one is relative to the directory
+    `bazel run` was started from."""
+    return os.path.join(os.environ.get("BUILD_WORKING_DIRECTORY", os.getcwd()), path)
+
+
 def out_dir(args):
     if args.out:
-        base = os.environ.get("BUILD_WORKING_DIRECTORY", os.getcwd())
-        return os.path.join(base, args.out)
+        return user_path(args.out)
     workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
     if not workspace:
         sys.exit("versus_pytorch: give --out DIR (not run by `bazel run`)")
@@ -287,7 +413,12 @@ def main():
     p.add_argument("--seconds", type=float, default=3.0, help="per run, at least")
     p.add_argument("--steps", type=int, default=2, help="per run, at least")
     p.add_argument("--threads", type=int, default=0, help="ours; 0: all cores")
-    p.add_argument("--coretypes", default=",".join(CORETYPES))
+    p.add_argument("--coretypes", default=",".join(CORETYPES),
+                   help="OPENBLAS_CORETYPE values to search (unset: OpenBLAS picks)")
+    p.add_argument("--cpuinfo", default="/proc/cpuinfo",
+                   help="where the CPU's flags are read from, a file in /proc/cpuinfo's "
+                   "format: another file pretends to be another CPU (relative: to the "
+                   "directory bazel run was started from)")
     p.add_argument("--blas_threads", default="1,2")
     p.add_argument("--torch_threads", default="1,2")
     p.add_argument("--search_seconds", type=float, default=2.0)
@@ -309,13 +440,23 @@ def main():
         args.search_seconds, args.search_new_tokens = 0.0, 20
         if args.coretypes == ",".join(CORETYPES):
             args.coretypes = "unset,Zen"
+    for coretype in args.coretypes.split(",") + [args.scaling_coretype]:
+        if coretype != "unset" and coretype not in CORETYPE_NEEDS:
+            p.error(f"unknown OPENBLAS_CORETYPE {coretype!r}: unset or one of "
+                    f"{', '.join(CORETYPE_NEEDS)}")
+    args.cpuinfo = user_path(args.cpuinfo)
+    flags = cpu_flags(args.cpuinfo)
+    if args.scaling and missing_flags(args.scaling_coretype, flags):
+        p.error(f"--scaling_coretype {args.scaling_coretype} needs "
+                f"{' '.join(missing_flags(args.scaling_coretype, flags))}, which "
+                f"{args.cpuinfo} does not list")
     modes = args.modes.split(",")
     start = time.time()
     peak = measure_peak(args)
     print(f"FMA peak: {peak['peak_gflops_1_thread']:.1f} GFLOP/s (1 thread), "
           f"{peak['peak_gflops_all']:.1f} GFLOP/s ({peak['threads_all']} threads)", flush=True)
     info = {"cpu": cpu_name(), "cores": os.cpu_count(), "rounds": args.rounds,
-            "new_tokens": args.new_tokens}
+            "new_tokens": args.new_tokens, "cpu_flags_from": args.cpuinfo}
     directory = out_dir(args)
     if args.scaling:
         info["torch_version"] = "see pytorch runs"
@@ -323,16 +464,21 @@ def main():
         write(directory, "scaling", md, {"peak": peak, "info": info, "rows": rows})
         print(md)
     else:
-        results, best = search_pytorch(args, modes)
+        results, best, skipped, failed = search_pytorch(args, modes, flags)
         info["torch_version"] = results[0]["torch_version"]
         info["blas"] = results[0]["blas"]
         rows = compare(args, peak, modes, best)
-        md = comparison_markdown(peak, rows, info) + "\n" + search_markdown(results)
+        md = (comparison_markdown(peak, rows, info) + "\n" +
+              search_markdown(results, skipped, failed))
         write(directory, "versus_pytorch", md,
-              {"peak": peak, "info": info, "rows": rows, "search": results})
+              {"peak": peak, "info": info, "rows": rows, "search": results,
+               "search_skipped": skipped, "search_failed": failed})
         print(comparison_markdown(peak, rows, info))
     print(f"({time.time() - start:.0f} s)")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RunFailed as failure:
+        sys.exit(f"versus_pytorch: {failure}")
