@@ -1,0 +1,94 @@
+#!/bin/bash
+# chapters/10_fast_cpu/busy_machine_bench.sh — chapter 10's engine on a machine that is not idle.
+#
+#   bazel run //chapters/10_fast_cpu:busy_machine_bench [-- --quick] [-- --out FILE]
+#
+# A learner's machine is seldom idle: a browser, an editor, a build. This
+# benchmark times chapter 10's training step and its batch-1 generation
+# (throughput, seed configuration) on an idle machine, then again beside a CPU
+# hog (one process that never sleeps, as busy as one core), and prints the
+# share of the idle speed each keeps. It does so for two ways of waiting at
+# OpenMP's barriers:
+#   bounded   what train, generate and throughput use (spin_waiting.h): spin
+#             a short while, then sleep, so a descheduled thread's core can
+#             be used by the thread that waits for it;
+#   active    OMP_WAIT_POLICY=active: spin until the other thread arrives.
+# Idle, the two should be level; beside the hog, active can collapse.
+# Prints a table, and writes it with the machine's description to FILE
+# (default: the chapter's results/busy_machine_avx2.md or _avx512.md, by this
+# CPU's instruction set; nowhere with --quick).
+# Arguments (from the BUILD file): the throughput binary.
+set -uo pipefail
+throughput="$PWD/$1"
+shift
+quick=0
+out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --out) out="$2"; shift ;;
+    *) echo "busy_machine_bench: unknown argument $1 (--quick, --out FILE)" >&2; exit 2 ;;
+  esac
+  shift
+done
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+isa=AVX2
+grep -qw avx512f /proc/cpuinfo && isa=AVX-512
+if [ -z "$out" ] && [ "$quick" -eq 0 ] && [ -n "${BUILD_WORKSPACE_DIRECTORY:-}" ]; then
+  out="$BUILD_WORKSPACE_DIRECTORY/chapters/10_fast_cpu/results/busy_machine_$(tr -d -- '-' <<<"${isa,,}").md"
+fi
+
+seconds=10 train_steps=8 gen_tokens=200
+[ "$quick" -eq 1 ] && seconds=2 train_steps=2 gen_tokens=50
+
+hog_pid=""
+stop_hog() {
+  [ -n "$hog_pid" ] && kill "$hog_pid" 2>/dev/null && wait "$hog_pid" 2>/dev/null
+  hog_pid=""
+}
+trap stop_hog EXIT
+start_hog() {
+  bash -c 'while :; do :; done' &
+  hog_pid=$!
+  sleep 0.5  # let the scheduler settle it on a core
+}
+
+# measure POLICY MODE: tokens/s of one throughput run (POLICY: bounded or active).
+measure() {
+  local policy=$1 mode=$2 env=()
+  [ "$policy" = active ] && env=(OMP_WAIT_POLICY=active)
+  local args=(--mode "$mode" --seconds "$seconds" --warmup 1)
+  if [ "$mode" = train ]; then args+=(--steps "$train_steps"); else args+=(--steps 3 --new_tokens "$gen_tokens"); fi
+  env "${env[@]}" "$throughput" "${args[@]}" |
+    /usr/bin/python3 -c 'import json, sys; print("%.0f" % json.loads(sys.stdin.readline())["tokens_per_s"])'
+}
+
+header="$cpu, $(nproc) cores, $isa; seed configuration (B=32, T=64, C=256, L=6, H=8); $(date -u +%Y-%m-%d)"
+echo "$header"
+table="| mode | waiting | idle tokens/s | beside a CPU hog | kept |
+|---|---|---:|---:|---:|"
+for mode in train generate; do
+  for policy in bounded active; do
+    idle=$(measure "$policy" "$mode")
+    start_hog
+    busy=$(measure "$policy" "$mode")
+    stop_hog
+    kept=$(/usr/bin/python3 -c "print('%.0f%%' % (100.0 * $busy / $idle))")
+    row="| $mode | $policy | $idle | $busy | $kept |"
+    echo "$row"
+    table+=$'\n'"$row"
+  done
+done
+if [ -n "$out" ]; then
+  mkdir -p "$(dirname "$out")"
+  {
+    echo "# Chapter 10 beside a CPU hog"
+    echo
+    echo "$header. \`bazel run //chapters/10_fast_cpu:busy_machine_bench\`: throughput's tokens/s,"
+    echo "idle and with one busy process beside it; bounded = the programs' waiting (spin_waiting.h),"
+    echo "active = OMP_WAIT_POLICY=active."
+    echo
+    echo "$table"
+  } >"$out"
+  echo "wrote $out"
+fi
