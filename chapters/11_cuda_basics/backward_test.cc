@@ -4,7 +4,8 @@
 // Chapter 08's convention is part of what is tested: gradient buffers start
 // with random values on both sides, and the kernels must ADD to them.
 // Tolerances in gpu_compare.h: elementwise (atol 1e-6, rtol 1e-5), reductions
-// (atol 1e-5, rtol 1e-4). Needs a GPU: without one, every test skips.
+// (atol 1e-5, rtol 1e-4). Runs on the GPU, or on the CPU emulator where the
+// build is emulated (the default without a GPU); see common/testing/gpu.h.
 #include <gtest/gtest.h>
 
 #include <vector>

@@ -2,8 +2,9 @@
 // CPU op.
 //
 //   bazel run //chapters/11_cuda_basics:cuda_basics_bench
-// Without a GPU it says so and exits 0. Benchmarks are named op/size/version:
-// version "cpu" is the op of chapters 02-09 (one core), v1 and v2 the kernels.
+// Without a GPU (on the CPU emulator too) it says so and exits 0. Benchmarks
+// are named op/size/version: version "cpu" is the op of chapters 02-09 (one
+// core), v1 and v2 the kernels.
 // Sizes: "seed" is the course's model (B=32, T=64, C=256, V=65, H=8 heads);
 // "gpt2" is GPT-2 small (B=8, T=1024, C=768, V=50257, H=12).
 //

@@ -1,5 +1,5 @@
 // chapters/11_cuda_basics/device_buffer_test.cc — DeviceBuffer on a GPU: copies, moves, zero.
-// Needs a GPU (what can be checked without one is in launch_test.cc).
+// Runs on the GPU or the CPU emulator (what needs no device is in launch_test.cc).
 #include "chapters/11_cuda_basics/device_buffer.h"
 
 #include <gtest/gtest.h>

@@ -4,7 +4,8 @@
 // elementwise ops (atol 1e-6, rtol 1e-5), reductions (atol 1e-5, rtol 1e-4).
 // Sizes are deliberately awkward: B=3, T=37, C=52, V=67 (T not a multiple of
 // a warp or a block, C not a multiple of 32, element counts not multiples of 4).
-// Needs a GPU: without one, every test skips and says why.
+// Runs on the GPU, or on the CPU emulator where the build is emulated (the
+// default without a GPU); see common/testing/gpu.h.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,7 +1,7 @@
 // chapters/12_cuda_matmul/cuda_matmul_bench.cc — chapter 12: GFLOP/s of every matmul version and of cuBLAS.
 //
 //   bazel run //chapters/12_cuda_matmul:cuda_matmul_bench
-// Without a GPU it says so and exits 0. Benchmarks are named
+// Without a GPU (on the CPU emulator too) it says so and exits 0. Benchmarks are named
 // matmul/SHAPE/VERSION (v1..v8, cublas; v8_<tile shape> for each of version
 // 8's candidate tile shapes), linear_{forward,backward}/SHAPE/BACKEND, and
 // dweight/SHAPE/{cublas,ours,ours_splitS}: the weight gradient's product

@@ -4,7 +4,8 @@
 // linear_backward, for both backends (version 8 and cuBLAS). The backward
 // ADDS: the gradients start from random values on both sides. Tolerance as in
 // matmul_test.cc: atol 1e-4, rtol 1e-4 (sums of up to N = 1500 products).
-// Needs a GPU: without one, every test skips.
+// Runs on the GPU, or on the CPU emulator where the build is emulated (the
+// default without a GPU); see common/testing/gpu.h.
 #include <gtest/gtest.h>
 
 #include <ostream>

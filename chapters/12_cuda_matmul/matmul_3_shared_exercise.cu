@@ -1,6 +1,7 @@
 // chapters/12_cuda_matmul/matmul_3_shared_exercise.cu — chapter 12 exercise: tile A and B in shared memory.
 //
-// Your version of matmul_3_shared.cu. Build and test it on a GPU with
+// Your version of matmul_3_shared.cu. Build and test it (on a GPU, or without
+// one on the CPU emulator) with
 //   bazel test --define=exercise=12_cuda_matmul //chapters/12_cuda_matmul:cuda_matmul_test
 #include <cuda_runtime.h>
 

@@ -7,7 +7,8 @@
 // size ~1 carries rounding errors of ~1e-6 · sqrt(K) whatever its value.
 // Shapes are awkward on purpose: not multiples of any tile (32, 64, 128),
 // of a warp, or of 4 (the float4 paths), plus a 1×1×1 product and an exact
-// multiple of every tile. Needs a GPU: without one, every test skips.
+// multiple of every tile. Runs on the GPU, or on the CPU emulator where the
+// build is emulated (the default without a GPU); see common/testing/gpu.h.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -11,7 +11,8 @@
 // also fold 1/√hs into q before the dot product).
 // T = 1, 7, 64, 100, 1024 (a single position, less than a tile, exactly one
 // tile, tiles cut by the end, many tiles) and hs = 32, 64.
-// Needs a GPU: without one, every test skips and says why.
+// Runs on the GPU, or on the CPU emulator where the build is emulated (the
+// default without a GPU); see common/testing/gpu.h.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // chapters/13_cuda_attention/cuda_attention_bench.cc — chapter 13: naive against fused attention, time and memory.
 //
 //   bazel run //chapters/13_cuda_attention:cuda_attention_bench
-// Without a GPU it says so and exits 0. Benchmarks are named
+// Without a GPU (on the CPU emulator too) it says so and exits 0. Benchmarks are named
 // attention_{forward,backward}/{naive,fused}/MODEL/T:
 //   seed  N = B·H = 32·8 = 256 sequences, hs = 32 (the course's model)
 //   gpt2  N = 8·12 = 96 sequences, hs = 64 (GPT-2 small)

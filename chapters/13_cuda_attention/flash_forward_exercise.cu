@@ -1,6 +1,7 @@
 // chapters/13_cuda_attention/flash_forward_exercise.cu — chapter 13 exercise: the fused forward kernel.
 //
-// Your version of flash_forward.cu. Build and test it on a GPU with
+// Your version of flash_forward.cu. Build and test it (on a GPU, or without one
+// on the CPU emulator) with
 //   bazel test --define=exercise=13_cuda_attention //chapters/13_cuda_attention:cuda_attention_test
 #include <cuda_runtime.h>
 

@@ -3,7 +3,7 @@
 // Runs on every machine. Without a GPU, asking the "cuda" device for an
 // engine or for generated text is an error that says so, with the runtime's
 // reason, and so it is on the CPU emulator unless GPT_ALLOW_EMULATOR=1;
-// nothing crashes. With a GPU these tests skip (cuda_gpt_test checks the
+// nothing crashes. With a GPU the error tests skip (cuda_gpt_test checks the
 // device there).
 #include <gtest/gtest.h>
 

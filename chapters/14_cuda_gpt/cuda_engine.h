@@ -23,7 +23,7 @@ namespace gpt::cuda {
 
 class CudaEngine : public TrainingEngine {
  public:
-  // Device buffers for batches of up to (B, T). Needs a GPU.
+  // Device buffers for batches of up to (B, T). Needs a device: a GPU, or the CPU emulator's.
   CudaEngine(const GPTConfig& config, int B, int T, const GpuOptions& options = {});
 
   StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,

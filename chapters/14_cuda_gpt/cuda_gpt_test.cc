@@ -15,7 +15,8 @@
 //   * KV-cache generation gives the full recompute's logits within 1e-4 and
 //     its greedy tokens inside the context window, and follows the
 //     context-full policy (kv_cache_generate.h) beyond it.
-// Needs a GPU: without one, every test skips and says why.
+// Runs on the GPU, or on the CPU emulator where the build is emulated (the
+// default without a GPU); see common/testing/gpu.h.
 #include <gtest/gtest.h>
 
 #include <algorithm>

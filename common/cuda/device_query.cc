@@ -1,4 +1,4 @@
-// common/cuda/device_query.cc — prints the GPU this machine has, if any.
+// common/cuda/device_query.cc — prints the GPU this build runs on (or the CPU emulator), if any.
 //   bazel run //common/cuda:device_query
 // Exits 0 either way: having no GPU is a fact to report, not an error.
 #include <cstdio>

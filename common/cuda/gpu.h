@@ -25,7 +25,8 @@ struct GpuStatus {
 GpuStatus gpu_status();
 
 // Runs a tiny kernel (adds 1 to a few numbers) and checks the result: proof
-// that this binary's machine code runs on the device. Requires a GPU.
+// that this binary's code runs on the device. Requires a device: a GPU, or
+// the emulator's.
 bool run_smoke_kernel();
 
 }  // namespace gpt::cuda

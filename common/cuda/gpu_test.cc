@@ -1,4 +1,4 @@
-// common/cuda/gpu_test.cc — the CUDA build works, and so does the GPU if present.
+// common/cuda/gpu_test.cc — the CUDA build works, and so does its device (a GPU or the emulator).
 #include <gtest/gtest.h>
 
 #include "common/cuda/cuda_check.h"
