@@ -1,6 +1,6 @@
 // common/testing/gpu.h — a GPU test runs on a GPU or on the CPU emulator, or fails saying why.
 //
-// Bazel builds CUDA for the CPU emulator wherever there is no GPU
+// Bazel builds CUDA for the CPU emulator wherever it finds no GPU or no toolkit
 // (tools/cuda.bzl), so a GPU test normally finds a device: a real one or the
 // emulator's. Only an nvcc build on a machine without a GPU (--config=nvcc)
 // finds none; its GPU tests then fail with the runtime's reason instead of
