@@ -3,7 +3,8 @@
 // Under --config=emulated every .cu file is first rewritten by translate.py
 // (launches become calls) and then compiled by the host C++ compiler with
 // this header force-included (-include). It gives g++ what nvcc would:
-//   - the qualifiers: __global__, __device__ and __host__ mean nothing here;
+//   - the qualifiers: __global__, __device__ and __host__ mean nothing here,
+//     __forceinline__ and __align__ are the host compiler's attributes;
 //     translate.py turns each `__shared__` declaration into a `static` one,
 //     which is exactly right because the emulator runs ONE block at a time: a
 //     function-static array is then that block's shared memory. After it, on
@@ -17,8 +18,8 @@
 //     shuffles), which switch to the next emulated thread until all have arrived;
 //   - atomics and the device math functions the course uses;
 //   - gpt_emu::launch, what `kernel<<<grid, block, shared>>>(args)` becomes.
-// The real cuda_runtime.h comes first, so dim3, float4, make_float4 and every
-// runtime function are the toolkit's own declarations.
+// The emulator's own cuda_runtime.h (include/, not the toolkit's) comes
+// first, with dim3, float4, make_float4 and the runtime functions.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -33,17 +34,13 @@
 #include <utility>
 
 // ---------------------------------------------------------------------------
-// Qualifiers. nvcc-only meanings are dropped; the rest keep the toolkit's
-// host definitions (__forceinline__, __align__, __noinline__).
-#undef __global__
-#undef __device__
-#undef __host__
-#undef __shared__
-#undef __constant__
-#undef __launch_bounds__
+// Qualifiers. nvcc-only meanings are dropped; inlining and alignment are asked
+// of the host compiler.
 #define __global__
 #define __device__
 #define __host__
+#define __forceinline__ inline __attribute__((always_inline))
+#define __align__(n) __attribute__((aligned(n)))
 // translate.py rewrites every __shared__ of a .cu file; one it did not see (in
 // a header, say) would quietly lose the NaN refill, so it stops the build.
 #define __shared__ \
@@ -231,13 +228,6 @@ Launch<P...> launch(void (*kernel)(P...), const char* name, const char* file, in
 }
 
 }  // namespace gpt_emu
-
-// cuda_runtime.h declares these C++ forms for nvcc only (__CUDACC__); the
-// kernel is then a host function, and its address is what the runtime keys on.
-template <typename T>
-inline cudaError_t cudaFuncSetAttribute(T* kernel, cudaFuncAttribute attr, int value) {
-  return ::cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel), attr, value);
-}
 
 // ---------------------------------------------------------------------------
 // Barriers and warp operations.

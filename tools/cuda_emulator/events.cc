@@ -10,7 +10,7 @@
 
 #include "tools/cuda_emulator/runtime_state.h"
 
-// cudaEvent_t points to this (driver_types.h declares it, the driver defines it).
+// cudaEvent_t points to this (include/cuda_runtime_api.h declares it, as the toolkit does).
 struct CUevent_st {
   std::chrono::steady_clock::time_point time;
   bool recorded = false;
