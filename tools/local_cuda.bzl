@@ -38,7 +38,7 @@ genrule(
 [cc_library(
     name = name,
     hdrs = [":no_toolkit"],
-) for name in ["headers", "cudart", "cublas", "cublas_headers"]]
+) for name in ["headers", "cudart", "cublas"]]
 
 exports_files(["defs.bzl"])
 """

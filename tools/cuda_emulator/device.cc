@@ -50,7 +50,7 @@ size_t max_block_shared(const void* kernel) {
 void announce() {
   static const bool once = [] {
     std::fprintf(stderr,
-                 "gpt_emu: CUDA runs on the CPU emulator (tools/cuda_emulator, --config=emulated), "
+                 "gpt_emu: CUDA runs on the CPU emulator (tools/cuda_emulator), "
                  "not on a GPU: results are checked, timings mean nothing\n");
     return true;
   }();

@@ -1,6 +1,6 @@
 // tools/cuda_emulator/emulator.h — CUDA device code as plain C++, for the CPU emulator.
 //
-// Under --config=emulated every .cu file is first rewritten by translate.py
+// When CUDA is emulated (tools/cuda.bzl) every .cu file is first rewritten by translate.py
 // (launches become calls) and then compiled by the host C++ compiler with
 // this header force-included (-include). It gives g++ what nvcc would:
 //   - the qualifiers: __global__, __device__ and __host__ mean nothing here,
