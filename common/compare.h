@@ -14,6 +14,13 @@
 
 namespace gpt {
 
+// float32's unit roundoff, u = 2^-24 ≈ 6.0e-8: one correctly rounded float
+// operation (+, −, ×, ÷, sqrt, a conversion from double) is off by at most
+// u·|result|, so a bound derived from the arithmetic reads "k·u·|x|" or
+// "k·u·Σ|terms|" whatever the instruction set, the FMA contractions or the
+// order of the adds.
+constexpr double kFloatRoundoff = 0x1p-24;
+
 struct Tolerance {
   double atol;  // absolute slack, for elements near zero
   double rtol;  // relative error allowed

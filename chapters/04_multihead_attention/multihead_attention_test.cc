@@ -4,9 +4,10 @@
 // Each case in tests/references/04_multihead_attention/ holds the input, the
 // parameters of tests/reference/attention.py's MultiHeadAttention (or of one
 // nn.Linear) and every intermediate tensor PyTorch computed
-// (tests/cases/ch04_multihead_attention.py). Tolerance, for every tensor: an
-// element passes when |ours - torch| <= 1e-6 + 1e-5 * |torch|. split_heads and
-// merge_heads only move numbers, so their results must be exact.
+// (tests/cases/ch04_multihead_attention.py, in float64, rounded once).
+// Tolerance, for every tensor: an element passes when
+// |ours - torch| <= 1e-6 + 1e-5 * |torch|. split_heads and merge_heads only
+// move numbers, so their results must be exact.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,6 +28,12 @@ namespace {
 using testing::config_int;
 using testing::load_reference;
 
+// Float32 against the exact answer (u = 2^-24): the projections are dot
+// products of C <= 32 terms x·w with |x| ~ 1 and |w| <= 1/√C, so Σ|x·w| ~ √C
+// and a projection, however its adds are ordered, is off by ~√C·u·√C = 2e-6
+// at the very worst and ~√C·u ≈ 3e-7 with roundings that fall either way,
+// even where it cancels to near 0 (atol 1e-6); attention on top adds chapter
+// 03's few u relative (rtol 1e-5 = 170u).
 const Tolerance kTol{1e-6, 1e-5};
 const Tolerance kExact{0, 0};
 

@@ -2,22 +2,47 @@
 //
 // The trajectory test replays tests/cases/ch09_training.py: the same initial
 // parameters and 20 batches, AdamW (betas 0.9/0.95, eps 1e-8, decay on
-// matrices only), gradient clipping, dropout 0. Every step's loss and gradient
-// norm must agree with PyTorch's within 1e-6 + 1e-4·|torch|.
+// matrices only), gradient clipping, dropout 0. The reference trains in
+// float64 and rounds once: it is the exact trajectory, and what separates us
+// from it is our own float32 rounding, carried through 20 steps.
 //
-// The parameters after the 20th update agree within 1e-5 + 1e-4·|torch|: Adam
-// divides each gradient by its own running magnitude, so where a gradient is
-// tiny, float rounding differences between two correct implementations become
-// visible in the update (the absolute slack is lr · 1e-3). One slice is
-// special: the key bias. Adding b to every key adds q·b to all of a query's
-// scores, which softmax ignores, so its true gradient is exactly 0 and what
-// autograd or we compute is rounding noise, ~1e-10. Adam turns noise into
-// steps of ±lr (m̂/√v̂ ≈ sign(g)), in directions that differ between the two
-// implementations. We check that slice only for its bound: 20 steps move
-// it by at most 20·lr.
+// Every step's loss and gradient norm must agree within 1e-6 + 1e-4·|x|.
+// A loss is a mean over the batch of a log-sum-exp over V logits, a norm a
+// sum of squares of every gradient: both average away elementwise rounding.
+// Our gradients are off by ~60u of their tensor's size (chapter 08's test:
+// at most 3.5e-6 of the RMS), and the weights they are computed at drift by
+// about as much per step; measured, the worst of 20 steps is 4.3e-6
+// relative. rtol 1e-4 is 20 times that.
+//
+// The parameters after step 20 are compared tensor by tensor, in norm:
+// |ours − exact| <= 1e-4 · |exact − initial|, relative to how far the exact
+// run moved them. An Adam step is a ratio of running averages of gradients
+// that are ~ε = 3.5e-6 of their size off, so it is ~2ε off, and 20 steps
+// (each also taken from slightly different weights) a few times 1e-5 at
+// most. A wrong update changes every element's steps: measured, leaving out
+// the weight decay puts the ratio at 2.7e-3 or more, leaving out v's bias
+// correction at 0.94.
+// Not element by element: Adam divides each gradient by its own running
+// magnitude √v̂, so where a gradient is tiny, its rounding error becomes a
+// visible part of the step. A token whose first two occurrences nearly
+// cancel (a gradient of 8e-7 summed from terms of 1e-3) takes a first step
+// whose size depends on its gradient through eps/(√v̂ + eps)², ~160 times its
+// rounding error: that element of wte ends 5e-6 to 1.7e-5 away from the
+// exact run, depending on the build's instruction set, more than an elementwise
+// 1e-5 + 1e-4·|x| allows. In the norm it weighs what it is, one of 2080.
+//
+// One slice is special: the key bias. Adding b to every key adds q·b to all
+// of a query's scores, which softmax ignores, so its true gradient is exactly
+// 0: the exact run's gradient is ~1e-19, far below eps, and it barely moves
+// (~1e-12). Ours is float32 rounding noise, and Adam turns noise that passes
+// eps into steps of up to lr (m̂/√v̂ ≈ sign(g)). We check that slice against
+// its bound: |m̂/√v̂| <= A_t (adam_step_bound), so 20 steps move it by at most
+// lr · Σ_t A_t.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -38,7 +63,44 @@ using testing::config_int;
 using testing::load_reference;
 
 const Tolerance kTrajectoryTol{1e-6, 1e-4};
-const Tolerance kFinalParamsTol{1e-5, 1e-4};
+const double kFinalParamsTol = 1e-4;  // of |exact − initial|, per tensor, in norm
+
+// The most one AdamW step can move a parameter, in units of lr, at step t:
+// m̂/√v̂ = c1·Σ_k β1^k g_k / √(c2·Σ_k β2^k g_k²) with c1 = (1 − β1)/(1 − β1^t),
+// c2 = (1 − β2)/(1 − β2^t), and by Cauchy–Schwarz
+// |Σ_k β1^k g_k| <= √(Σ_k (β1²/β2)^k) · √(Σ_k β2^k g_k²)   (k < t), so
+// |m̂/√v̂| <= c1/√c2 · √(Σ_k (β1²/β2)^k) = 1 at t = 1, ~1.04 at t = 20.
+double adam_step_bound(const AdamWConfig& c, int t) {
+  double sum = 0;
+  for (int k = 0; k < t; ++k) sum += std::pow(double(c.beta1) * c.beta1 / c.beta2, k);
+  const double c1 = (1 - c.beta1) / (1 - std::pow(double(c.beta1), t));
+  const double c2 = (1 - c.beta2) / (1 - std::pow(double(c.beta2), t));
+  return c1 / std::sqrt(c2) * std::sqrt(sum);
+}
+
+// |ours − exact| against |exact − initial| over one tensor, with its worst element.
+::testing::AssertionResult moved_like_the_exact_run(const std::string& name,
+                                                    const std::vector<float>& ours,
+                                                    const std::vector<float>& exact,
+                                                    const std::vector<float>& initial) {
+  double error2 = 0, moved2 = 0, worst = -1;
+  size_t w = 0;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    const double e = double(ours[i]) - exact[i], m = double(exact[i]) - initial[i];
+    error2 += e * e, moved2 += m * m;
+    if (std::abs(e) > worst) worst = std::abs(e), w = i;
+  }
+  const double ratio = moved2 > 0 ? std::sqrt(error2 / moved2) : (error2 > 0 ? INFINITY : 0.0);
+  char line[400];
+  std::snprintf(line, sizeof line,
+                "%s: %s, |ours - exact| = %.3g of |exact - initial| = %.3g (allowed %.0e); "
+                "worst element [%zu]: ours %.9g, exact %.9g, initial %.9g",
+                name.c_str(), ratio <= kFinalParamsTol ? "ok" : "MISMATCH", ratio,
+                std::sqrt(moved2), kFinalParamsTol, w, ours[w], exact[w], initial[w]);
+  std::cout << "[ final    ] " << line << std::endl;
+  if (ratio <= kFinalParamsTol) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << line;
+}
 
 class Trajectory : public ::testing::TestWithParam<const char*> {};
 
@@ -67,19 +129,25 @@ TEST_P(Trajectory, TwentyAdamWStepsMatchPyTorch) {
   EXPECT_MATCHES_REFERENCE(losses, ref, "out.losses", kTrajectoryTol);
   EXPECT_MATCHES_REFERENCE(norms, ref, "out.grad_norms", kTrajectoryTol);
   const size_t C = state.model.config.embed_size;
+  double key_bias_bound = 0;  // in parameter units, plus the rounding of the updates
+  for (int t = 1; t <= steps; ++t) key_bias_bound += lr * adam_step_bound(adamw, t);
+  key_bias_bound *= 1 + 1e-5;
   for (const ParameterSlot& slot : state.model.params.layout().slots()) {
     const float* p = state.model.params.data() + slot.offset;
     std::vector<float> ours(p, p + slot.numel);
-    const std::string name = "out.final." + slot.name;
+    const std::vector<float> initial = ref.floats(slot.name), exact = ref.floats("out.final." + slot.name);
     if (slot.name.find("attn.qkv.bias") != std::string::npos) {
       // [q | k | v]: compare q and v; the key third only moves within its bound.
-      const std::vector<float> initial = ref.floats(slot.name), theirs = ref.floats(name);
+      double moved = 0;
       for (size_t i = C; i < 2 * C; ++i) {
-        EXPECT_LE(std::abs(ours[i] - initial[i]), steps * lr * 1.001f) << slot.name << "[" << i << "]";
-        ours[i] = theirs[i];
+        moved = std::max(moved, double(std::abs(ours[i] - initial[i])));
+        EXPECT_LE(std::abs(ours[i] - initial[i]), key_bias_bound) << slot.name << "[" << i << "]";
+        ours[i] = exact[i];
       }
+      std::printf("[ key bias ] %s: the key third moved by at most %.3g (exact run: ~0; bound %.3g)\n",
+                  slot.name.c_str(), moved, key_bias_bound);
     }
-    EXPECT_MATCHES_REFERENCE(ours, ref, name, kFinalParamsTol);
+    EXPECT_TRUE(moved_like_the_exact_run(slot.name, ours, exact, initial));
   }
 }
 
@@ -189,6 +257,9 @@ TEST(AdamW, FirstStepMovesEachWeightByLrTimesItsSign) {
   float m[3] = {}, v[3] = {};
   AdamWConfig c;
   adamw_update(p, g, m, v, 3, 1, 0.1f, c, 0.0f);
+  // Exactly: g / (|g| + eps) is 1 − eps/|g|, so p moves by lr·(1 − 3e-8) and
+  // lr·(1 − 1e-5); the float arithmetic adds ~8 roundings of values <= 2:
+  // ~1e-6 at most.
   EXPECT_NEAR(p[0], 0.9f, 1e-6);
   EXPECT_NEAR(p[1], -1.9f, 1e-5);
   EXPECT_FLOAT_EQ(p[2], 0.5f);  // no gradient, no decay: no move
@@ -210,8 +281,10 @@ TEST(AdamW, DecaysMatricesButNotBiasesOrLayerNorms) {
 TEST(GradClip, ScalesToMaxNormOnlyWhenAbove) {
   float g[2] = {3.0f, 4.0f};  // norm 5
   EXPECT_DOUBLE_EQ(clip_grad_norm(g, 2, 1.0f), 5.0);
+  // The scale is max_norm / (norm + 1e-6) (PyTorch's): the norm after is
+  // 1 − 2e-7, plus a few roundings (u = 6e-8) of the scale and the products.
   EXPECT_NEAR(global_norm(g, 2), 1.0, 1e-6);
-  EXPECT_NEAR(g[0] / g[1], 0.75, 1e-6);  // direction kept
+  EXPECT_NEAR(g[0] / g[1], 0.75, 1e-6);  // direction kept: both scaled alike, 3u
   float h[2] = {0.3f, 0.4f};
   clip_grad_norm(h, 2, 1.0f);
   EXPECT_FLOAT_EQ(h[0], 0.3f);  // below the limit: untouched
@@ -223,7 +296,7 @@ TEST(LrSchedule, WarmsUpThenFollowsACosineToTheMinimum) {
   EXPECT_FLOAT_EQ(s.at(0), 0.1f);
   EXPECT_FLOAT_EQ(s.at(9), 1.0f);
   EXPECT_FLOAT_EQ(s.at(10), 1.0f);
-  EXPECT_NEAR(s.at(60), 0.55f, 1e-6);  // halfway: the mean of max and min
+  EXPECT_NEAR(s.at(60), 0.55f, 1e-6);  // halfway: the mean of max and min, a few u
   EXPECT_FLOAT_EQ(s.at(110), 0.1f);
   LrSchedule constant;
   constant.max_lr = 3e-4f;

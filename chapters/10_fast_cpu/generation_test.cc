@@ -27,6 +27,10 @@
 namespace gpt {
 namespace {
 
+// The cache and the full recompute add the same terms in other orders (a
+// row at a time against a whole matrix product): each logit is a few u =
+// 2^-24 relative plus ~1e-7 absolute off the exact one on either side, over
+// ~30 ops: ~1e-6 at most (measured 7.8e-7 on AVX-512, AVX2 and at -O1).
 const Tolerance kLogitsTol{1e-5, 1e-4};
 
 struct Case {

@@ -1,6 +1,7 @@
 """Chapter 02: token embeddings, learned positions, sinusoidal positions."""
 import torch
 
+from cases import f32, with_precision
 from reference.config import GPTConfig
 from reference.embeddings import Embeddings, sinusoidal_table
 
@@ -9,20 +10,21 @@ CHAPTER = "02_embeddings"
 
 def _case(config, B, T, seed):
     torch.manual_seed(seed)
-    embeddings = Embeddings(config).eval()
-    with torch.no_grad():                     # nn.Embedding starts as N(0, 1): fine here
+    embeddings = Embeddings(config).eval()    # float32 draws: nn.Embedding starts as N(0, 1)
+    with torch.no_grad():
         tokens = torch.randint(0, config.vocab_size, (B, T))
+        embeddings.double()                   # the same numbers, computed on in float64
         out = embeddings(tokens)                                       # (B, T, C)
-    tensors = {
-        "in.tokens": tokens.numpy(),                                   # (B, T) int64
-        "wte.weight": embeddings.wte.weight.detach().numpy(),          # (V, C)
-        "out.token_embedding": embeddings.wte(tokens).detach().numpy(),  # (B, T, C)
-        "out.position_table": embeddings.position_table().detach().numpy(),  # (P, C)
-        "out.embeddings": out.numpy(),                                 # (B, T, C)
-    }
-    if embeddings.wpe is not None:
-        tensors["wpe.weight"] = embeddings.wpe.weight.detach().numpy()  # (P, C)
-    metadata = dict(config.metadata(), B=B, T=T)
+        tensors = {
+            "in.tokens": tokens.numpy(),                               # (B, T) int64
+            "wte.weight": f32(embeddings.wte.weight),                  # (V, C)
+            "out.token_embedding": f32(embeddings.wte(tokens)),        # (B, T, C)
+            "out.position_table": f32(embeddings.position_table()),    # (P, C)
+            "out.embeddings": f32(out),                                # (B, T, C)
+        }
+        if embeddings.wpe is not None:
+            tensors["wpe.weight"] = f32(embeddings.wpe.weight)         # (P, C)
+    metadata = with_precision(dict(config.metadata(), B=B, T=T))
     return tensors, metadata
 
 

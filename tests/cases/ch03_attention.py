@@ -1,21 +1,23 @@
 """Chapter 03: causal scaled dot-product attention, one head per sequence."""
 import torch
 
+from cases import f32, with_precision
 from reference.attention import causal_attention
 
 CHAPTER = "03_attention"
 
 
 def _case(q, k, v):
+    """q, k, v: float32 (N, T, hs); the attention is computed in float64."""
     with torch.no_grad():
-        out, weights = causal_attention(q, k, v)                       # (N, T, hs), (N, T, T)
+        out, weights = causal_attention(q.double(), k.double(), v.double())  # (N, T, hs), (N, T, T)
     N, T, hs = q.shape
     tensors = {
         "in.q": q.numpy(), "in.k": k.numpy(), "in.v": v.numpy(),       # (N, T, hs) each
-        "out.weights": weights.numpy(),                                # (N, T, T)
-        "out.out": out.numpy(),                                        # (N, T, hs)
+        "out.weights": f32(weights),                                   # (N, T, T)
+        "out.out": f32(out),                                           # (N, T, hs)
     }
-    return tensors, dict(N=N, T=T, hs=hs)
+    return tensors, with_precision(dict(N=N, T=T, hs=hs))
 
 
 def _random(N, T, hs, seed):

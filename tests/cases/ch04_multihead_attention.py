@@ -2,6 +2,7 @@
 import torch
 from torch import nn
 
+from cases import f32, with_precision
 from reference.attention import MultiHeadAttention
 from reference.config import GPTConfig
 
@@ -13,12 +14,11 @@ def _linear(N, IC, OC, bias, seed):
     linear = nn.Linear(IC, OC, bias=bias)                       # U(-1/sqrt(IC), 1/sqrt(IC))
     x = torch.randn(N, IC)
     with torch.no_grad():
-        out = linear(x)                                         # (N, OC)
-    tensors = {"in.x": x.numpy(), "linear.weight": linear.weight.detach().numpy(),
-               "out.out": out.numpy()}
+        out = linear.double()(x.double())                       # (N, OC), in float64
+    tensors = {"in.x": x.numpy(), "linear.weight": f32(linear.weight), "out.out": f32(out)}
     if bias:
-        tensors["linear.bias"] = linear.bias.detach().numpy()
-    return tensors, dict(N=N, IC=IC, OC=OC, bias=bias)
+        tensors["linear.bias"] = f32(linear.bias)
+    return tensors, with_precision(dict(N=N, IC=IC, OC=OC, bias=bias))
 
 
 def _attention(B, T, C, H, seed):
@@ -30,21 +30,21 @@ def _attention(B, T, C, H, seed):
     attn.qkv.register_forward_hook(lambda m, inp, out: seen.update(qkv=out))
     attn.proj.register_forward_hook(lambda m, inp, out: seen.update(merged=inp[0]))
     with torch.no_grad():
-        out = attn(x)                                           # (B, T, C)
+        out = attn.double()(x.double())                         # (B, T, C), in float64
     hs = C // H
     # The layout split_heads must produce: (B, T, C) thirds -> (B, H, T, hs).
     q, k, v = (t.reshape(B, T, H, hs).transpose(1, 2).contiguous()
                for t in seen["qkv"].split(C, dim=2))
     tensors = {
         "in.x": x.numpy(),                                      # (B, T, C)
-        **{name: p.detach().numpy() for name, p in attn.named_parameters()},
-        "out.qkv": seen["qkv"].numpy(),                         # (B, T, 3C)
-        "out.q": q.numpy(), "out.k": k.numpy(), "out.v": v.numpy(),  # (B, H, T, hs)
-        "out.weights": attn.last_weights.numpy(),               # (B, H, T, T)
-        "out.merged": seen["merged"].numpy(),                   # (B, T, C)
-        "out.out": out.numpy(),                                 # (B, T, C)
+        **{name: f32(p) for name, p in attn.named_parameters()},
+        "out.qkv": f32(seen["qkv"]),                            # (B, T, 3C)
+        "out.q": f32(q), "out.k": f32(k), "out.v": f32(v),      # (B, H, T, hs)
+        "out.weights": f32(attn.last_weights),                  # (B, H, T, T)
+        "out.merged": f32(seen["merged"]),                      # (B, T, C)
+        "out.out": f32(out),                                    # (B, T, C)
     }
-    return tensors, dict(config.metadata(), B=B, T=T)
+    return tensors, with_precision(dict(config.metadata(), B=B, T=T))
 
 
 def cases():

@@ -1,8 +1,8 @@
 """Chapter 05: GELU (both forms), LayerNorm, and the feed-forward network."""
-import numpy as np
 import torch
 from torch import nn
 
+from cases import f32, with_precision
 from reference.config import GPTConfig
 from reference.feedforward import FeedForward
 
@@ -15,38 +15,36 @@ def _gelu_case(seed):
         torch.linspace(-10.0, 10.0, 401),                        # the whole curve, ±10 included
         torch.tensor([0.0, 1e-7, -1e-7, 1e-3, -1e-3, 1e-20, -1e-20]),  # near 0: GELU(x) ≈ x/2
         3.0 * torch.randn(64),
-    ])                                                           # (N,)
+    ])                                                           # (N,), float32
     with torch.no_grad():
         tensors = {
             "in.x": x.numpy(),
-            "out.erf": nn.GELU(approximate="none")(x).numpy(),
-            "out.tanh": nn.GELU(approximate="tanh")(x).numpy(),
+            "out.erf": f32(nn.GELU(approximate="none")(x.double())),
+            "out.tanh": f32(nn.GELU(approximate="tanh")(x.double())),
         }
-    return tensors, {"N": x.numel()}
+    return tensors, with_precision({"N": x.numel()})
 
 
-def _layernorm_case(x, eps, seed, float64=False):
+def _layernorm_case(x, eps, seed):
     """x (N, C); weight and bias random (PyTorch would start them at 1 and 0)."""
     torch.manual_seed(seed)
     N, C = x.shape
     weight, bias = torch.randn(C), torch.randn(C)
-    if float64:
-        # The exact answer for these float32 inputs, rounded once to float32.
+    with torch.no_grad():
         out, mean, rstd = torch.native_layer_norm(x.double(), [C], weight.double(),
                                                   bias.double(), eps)
-    else:
-        out, mean, rstd = torch.native_layer_norm(x, [C], weight, bias, eps)
-        same = nn.functional.layer_norm(x, [C], weight, bias, eps)  # what nn.LayerNorm calls
-        assert torch.equal(out, same)
+        # What nn.LayerNorm calls computes the same.
+        assert torch.equal(out, nn.functional.layer_norm(x.double(), [C], weight.double(),
+                                                         bias.double(), eps))
     tensors = {
         "in.x": x.numpy(),                                       # (N, C)
         "weight": weight.numpy(),                                # (C)
         "bias": bias.numpy(),                                    # (C)
-        "out.out": out.float().numpy(),                          # (N, C)
-        "out.mean": mean.float().reshape(N).numpy(),             # (N)
-        "out.rstd": rstd.float().reshape(N).numpy(),             # (N): 1 / sqrt(var + eps)
+        "out.out": f32(out),                                     # (N, C)
+        "out.mean": f32(mean.reshape(N)),                        # (N)
+        "out.rstd": f32(rstd.reshape(N)),                        # (N): 1 / sqrt(var + eps)
     }
-    return tensors, {"N": N, "C": C, "eps": eps, "precision": "float64" if float64 else "float32"}
+    return tensors, with_precision({"N": N, "C": C, "eps": eps})
 
 
 def _feedforward_case(config, B, T, seed):
@@ -54,15 +52,16 @@ def _feedforward_case(config, B, T, seed):
     ff = FeedForward(config).eval()                              # nn.Linear's default init
     with torch.no_grad():
         x = torch.randn(B, T, config.embed_size)                 # (B, T, C)
-        hidden = ff.fc(x)                                        # (B, T, F)
+        ff.double()
+        hidden = ff.fc(x.double())                               # (B, T, F)
         activated = ff.gelu(hidden)                              # (B, T, F)
-        out = ff(x)                                              # (B, T, C)
+        out = ff(x.double())                                     # (B, T, C)
         assert torch.equal(out, ff.proj(activated))
-    tensors = {"in.x": x.numpy(), "out.hidden": hidden.numpy(),
-               "out.activated": activated.numpy(), "out.out": out.numpy()}
+    tensors = {"in.x": x.numpy(), "out.hidden": f32(hidden),
+               "out.activated": f32(activated), "out.out": f32(out)}
     for name, p in ff.named_parameters():                        # fc.weight (F, C), fc.bias,
-        tensors[name] = p.detach().numpy()                       # proj.weight (C, F), proj.bias
-    return tensors, dict(config.metadata(), B=B, T=T)
+        tensors[name] = f32(p)                                   # proj.weight (C, F), proj.bias
+    return tensors, with_precision(dict(config.metadata(), B=B, T=T))
 
 
 def cases():
@@ -75,10 +74,10 @@ def cases():
         "gelu": _gelu_case(seed=11),
         "layernorm": _layernorm_case(typical, eps=1e-5, seed=12),
         "layernorm_awkward": _layernorm_case(awkward, eps=1e-3, seed=13),
-        # Far from zero, PyTorch's own float32 LayerNorm is off by ~1e-3 (its
-        # float mean cannot hold 1000 ± 0.1 precisely enough), so this case's
-        # expected values are computed in float64 from the same float32 inputs.
-        "layernorm_large_mean": _layernorm_case(far_from_zero, eps=1e-5, seed=14, float64=True),
+        # Far from zero, a float32 LayerNorm (PyTorch's own too) is off by ~1e-3:
+        # its float mean cannot hold 1000 ± 0.1 precisely enough. The float64
+        # reference is exact here as everywhere.
+        "layernorm_large_mean": _layernorm_case(far_from_zero, eps=1e-5, seed=14),
         "feedforward_erf": _feedforward_case(
             GPTConfig(embed_size=32, ff_dim=64, heads=4, gelu="erf"), B=2, T=8, seed=15),
         # Odd sizes, F not 4C, and GPT-2's tanh approximation.

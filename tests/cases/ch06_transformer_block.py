@@ -1,6 +1,7 @@
 """Chapter 06: one transformer block, pre-LN and post-LN, with every intermediate tensor."""
 import torch
 
+from cases import f32, with_precision
 from reference.block import Block
 from reference.config import GPTConfig
 
@@ -42,14 +43,15 @@ def _case(config, B, T, seed):
             ln.weight.copy_(1.0 + 0.5 * torch.randn_like(ln.weight))
             ln.bias.copy_(0.5 * torch.randn_like(ln.bias))
         x = torch.randn(B, T, config.embed_size)                 # (B, T, C)
-        steps = _steps(block, x)
-        assert torch.equal(block(x), steps["out"]), "the step-by-step recomputation drifted"
+        block.double()                                           # float32 draws, float64 sums
+        steps = _steps(block, x.double())
+        assert torch.equal(block(x.double()), steps["out"]), "the step-by-step recomputation drifted"
     tensors = {"in.x": x.numpy()}
     for name, p in block.named_parameters():                     # ln1.weight, attn.qkv.weight, ...
-        tensors[name] = p.detach().numpy()
+        tensors[name] = f32(p)
     for name, t in steps.items():
-        tensors["out." + name] = t.numpy()
-    return tensors, dict(config.metadata(), B=B, T=T)
+        tensors["out." + name] = f32(t)
+    return tensors, with_precision(dict(config.metadata(), B=B, T=T))
 
 
 def cases():

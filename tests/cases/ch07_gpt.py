@@ -1,6 +1,7 @@
 """Chapter 07: the whole GPT's logits and loss, in every arrangement the course offers."""
 import torch
 
+from cases import f32, with_precision
 from reference.config import GPTConfig
 from reference.gpt import GPT
 
@@ -17,16 +18,18 @@ def _case(config, B, T, seed):
             p.add_(0.02 * torch.randn_like(p))
         tokens = torch.randint(0, config.vocab_size, (B, T))
         targets = torch.randint(0, config.vocab_size, (B, T))
+        model.double()                     # the float32 parameters, computed on in float64
+        assert not config.tie_weights or model.lm_head.weight is model.embeddings.wte.weight
         logits, loss = model(tokens, targets)
-    tensors = {name: p.detach().numpy() for name, p in model.named_tensors().items()}
+    tensors = {name: f32(p) for name, p in model.named_tensors().items()}
     tensors.update({
         "in.tokens": tokens.numpy(),       # (B, T)
         "in.targets": targets.numpy(),     # (B, T)
-        "out.logits": logits.numpy(),      # (B, T, V)
-        "out.loss": loss.reshape(1).numpy(),
+        "out.logits": f32(logits),         # (B, T, V)
+        "out.loss": f32(loss.reshape(1)),
     })
-    metadata = dict(config.metadata(), B=B, T=T,
-                    num_parameters=sum(p.numel() for p in model.parameters()))
+    metadata = with_precision(dict(config.metadata(), B=B, T=T,
+                                   num_parameters=sum(p.numel() for p in model.parameters())))
     return tensors, metadata
 
 

@@ -8,12 +8,15 @@ random upstream gradient `in.dout`, and stores what the C++ backward reads:
   <param>      the parameters, named as in the reference model;
   grad.<name>  PyTorch's gradient of sum(dout * forward(...)) with respect to
                an input (grad.inp) or a parameter (grad.qkv.weight).
+Inputs, parameters and dout are float32 draws; the op, its saved activations
+and autograd run in float64 on those values (tests/cases/__init__.py).
 """
 import math
 
 import torch
 from torch.nn import functional as F
 
+from cases import f32, with_precision
 from reference.attention import MultiHeadAttention, causal_attention
 from reference.block import Block
 from reference.config import GPTConfig
@@ -23,20 +26,22 @@ from reference.feedforward import FeedForward
 CHAPTER = "08_backward"
 
 
-def _np(t):
-    return t.detach().contiguous().numpy()
-
-
 def _params(module, prefix=""):
-    return {prefix + name: _np(p) for name, p in module.named_parameters()}
+    return {prefix + name: f32(p) for name, p in module.named_parameters()}
 
 
 def _grads(module, prefix=""):
-    return {"grad." + prefix + name: _np(p.grad) for name, p in module.named_parameters()}
+    return {"grad." + prefix + name: f32(p.grad) for name, p in module.named_parameters()}
 
 
-def _leaf(*shape, scale=1.0, shift=0.0):
-    return (torch.randn(*shape) * scale + shift).requires_grad_()
+def _draw(*shape, scale=1.0, shift=0.0):
+    """A float32 input, drawn (and scaled, in float32) as a float32 model would."""
+    return torch.randn(*shape) * scale + shift
+
+
+def _leaf(x):
+    """The float32 tensor x as a float64 leaf that autograd differentiates."""
+    return x.double().requires_grad_()
 
 
 # --- chapter 02: embeddings ---------------------------------------------------
@@ -47,10 +52,10 @@ def _embedding(config, B, T, seed):
     tokens = torch.randint(0, config.vocab_size, (B, T))
     tokens[-1, :2] = tokens[0, 0]          # the same id at several places: gradients add up
     dout = torch.randn(B, T, config.embed_size)
-    embeddings(tokens).backward(dout)
-    tensors = {"in.tokens": tokens.numpy(), "in.dout": _np(dout),
+    embeddings.double()(tokens).backward(dout.double())
+    tensors = {"in.tokens": tokens.numpy(), "in.dout": f32(dout),
                **_params(embeddings), **_grads(embeddings)}
-    return tensors, dict(config.metadata(), B=B, T=T)
+    return tensors, with_precision(dict(config.metadata(), B=B, T=T))
 
 
 # --- chapters 03-04: linear, softmax, attention, heads --------------------------
@@ -58,36 +63,36 @@ def _embedding(config, B, T, seed):
 def _linear(N, IC, OC, bias, seed):
     torch.manual_seed(seed)
     linear = torch.nn.Linear(IC, OC, bias=bias)
-    inp = _leaf(N, IC)
+    inp = _leaf(_draw(N, IC))
     dout = torch.randn(N, OC)
-    linear(inp).backward(dout)
-    tensors = {"in.inp": _np(inp), "in.dout": _np(dout), "grad.inp": _np(inp.grad),
+    linear.double()(inp).backward(dout.double())
+    tensors = {"in.inp": f32(inp), "in.dout": f32(dout), "grad.inp": f32(inp.grad),
                **_params(linear), **_grads(linear)}
-    return tensors, dict(N=N, IC=IC, OC=OC, bias=bias)
+    return tensors, with_precision(dict(N=N, IC=IC, OC=OC, bias=bias))
 
 
 def _causal_softmax(N, T, seed):
     torch.manual_seed(seed)
-    scores = _leaf(N, T, T, scale=2.0)
+    scores = _leaf(_draw(N, T, T, scale=2.0))
     future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
     weights = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
     dweights = torch.randn(N, T, T)        # above the diagonal too: it must be ignored
-    weights.backward(dweights)
-    tensors = {"in.weights": _np(weights), "in.dweights": _np(dweights),
-               "grad.scores": _np(scores.grad)}
-    return tensors, dict(N=N, T=T)
+    weights.backward(dweights.double())
+    tensors = {"in.weights": f32(weights), "in.dweights": f32(dweights),
+               "grad.scores": f32(scores.grad)}
+    return tensors, with_precision(dict(N=N, T=T))
 
 
 def _attention(N, T, hs, seed):
     torch.manual_seed(seed)
-    q, k, v = (_leaf(N, T, hs) for _ in range(3))
+    q, k, v = (_leaf(_draw(N, T, hs)) for _ in range(3))
     out, weights = causal_attention(q, k, v)
     dout = torch.randn(N, T, hs)
-    out.backward(dout)
-    tensors = {"in.q": _np(q), "in.k": _np(k), "in.v": _np(v), "in.weights": _np(weights),
-               "in.dout": _np(dout),
-               "grad.q": _np(q.grad), "grad.k": _np(k.grad), "grad.v": _np(v.grad)}
-    return tensors, dict(N=N, T=T, hs=hs)
+    out.backward(dout.double())
+    tensors = {"in.q": f32(q), "in.k": f32(k), "in.v": f32(v), "in.weights": f32(weights),
+               "in.dout": f32(dout),
+               "grad.q": f32(q.grad), "grad.k": f32(k.grad), "grad.v": f32(v.grad)}
+    return tensors, with_precision(dict(N=N, T=T, hs=hs))
 
 
 def _split(qkv, B, T, C, H):
@@ -101,15 +106,15 @@ def _merge(heads, B, T, C):
 
 def _heads(B, T, C, H, seed):
     torch.manual_seed(seed)
-    qkv = _leaf(B, T, 3 * C)
+    qkv = _leaf(_draw(B, T, 3 * C))
     dq, dk, dv = (torch.randn(B, H, T, C // H) for _ in range(3))
-    torch.autograd.backward(_split(qkv, B, T, C, H), [dq, dk, dv])
-    heads = _leaf(B, H, T, C // H)
+    torch.autograd.backward(_split(qkv, B, T, C, H), [dq.double(), dk.double(), dv.double()])
+    heads = _leaf(_draw(B, H, T, C // H))
     dmerged = torch.randn(B, T, C)
-    _merge(heads, B, T, C).backward(dmerged)
-    tensors = {"in.dq": _np(dq), "in.dk": _np(dk), "in.dv": _np(dv), "grad.qkv": _np(qkv.grad),
-               "in.dmerged": _np(dmerged), "grad.heads": _np(heads.grad)}
-    return tensors, dict(B=B, T=T, embed_size=C, heads=H)
+    _merge(heads, B, T, C).backward(dmerged.double())
+    tensors = {"in.dq": f32(dq), "in.dk": f32(dk), "in.dv": f32(dv), "grad.qkv": f32(qkv.grad),
+               "in.dmerged": f32(dmerged), "grad.heads": f32(heads.grad)}
+    return tensors, with_precision(dict(B=B, T=T, embed_size=C, heads=H))
 
 
 def _attention_activations(attn, x, B, T, C, H, prefix):
@@ -118,7 +123,7 @@ def _attention_activations(attn, x, B, T, C, H, prefix):
     q, k, v = _split(qkv, B, T, C, H)
     y, weights = causal_attention(q, k, v)
     merged = _merge(y, B, T, C)
-    return {prefix + name: _np(t) for name, t in
+    return {prefix + name: f32(t) for name, t in
             dict(qkv=qkv, q=q, k=k, v=v, weights=weights, y=y, merged=merged).items()}
 
 
@@ -126,28 +131,27 @@ def _multihead_attention(config, B, T, seed):
     torch.manual_seed(seed)
     attn = MultiHeadAttention(config)
     C, H = config.embed_size, config.heads
-    inp = _leaf(B, T, C)
+    inp = _leaf(_draw(B, T, C))
     dout = torch.randn(B, T, C)
-    attn(inp).backward(dout)
+    attn.double()(inp).backward(dout.double())
     with torch.no_grad():
         acts = _attention_activations(attn, inp, B, T, C, H, "in.")
-    tensors = {"in.inp": _np(inp), "in.dout": _np(dout), "grad.inp": _np(inp.grad),
+    tensors = {"in.inp": f32(inp), "in.dout": f32(dout), "grad.inp": f32(inp.grad),
                **acts, **_params(attn), **_grads(attn)}
-    return tensors, dict(config.metadata(), B=B, T=T)
+    return tensors, with_precision(dict(config.metadata(), B=B, T=T))
 
 
 # --- chapter 05: GELU, LayerNorm, feed-forward ---------------------------------
 
 def _gelu(shape, form, seed):
-    """In float64, rounded once: PyTorch's float32 tanh-form kernel loses digits in
-    the far negative tail (1.4% at x = -4.5), where 1 - tanh^2 cancels."""
+    """(PyTorch's float32 tanh-form kernel would lose digits in the far negative
+    tail, 1.4% at x = -4.5, where 1 - tanh^2 cancels: float64 does not.)"""
     torch.manual_seed(seed)
-    inp = _leaf(*shape, scale=3.0)         # into both tails, where the forms differ most
+    inp = _leaf(_draw(*shape, scale=3.0))  # into both tails, where the forms differ most
     dout = torch.randn(*shape)
-    inp64 = inp.detach().double().requires_grad_()
-    F.gelu(inp64, approximate="none" if form == "erf" else "tanh").backward(dout.double())
-    tensors = {"in.inp": _np(inp), "in.dout": _np(dout), "grad.inp": _np(inp64.grad.float())}
-    return tensors, dict(gelu=form)
+    F.gelu(inp, approximate="none" if form == "erf" else "tanh").backward(dout.double())
+    tensors = {"in.inp": f32(inp), "in.dout": f32(dout), "grad.inp": f32(inp.grad)}
+    return tensors, with_precision(dict(gelu=form))
 
 
 def _layernorm(N, C, seed, shift=0.0):
@@ -156,40 +160,41 @@ def _layernorm(N, C, seed, shift=0.0):
     with torch.no_grad():                  # not the 1 and 0 it starts with
         layernorm.weight.normal_(1.0, 0.5)
         layernorm.bias.normal_(0.0, 0.5)
-    inp = _leaf(N, C, scale=2.0, shift=shift)
+    inp = _leaf(_draw(N, C, scale=2.0, shift=shift))
     dout = torch.randn(N, C)
-    layernorm(inp).backward(dout)
+    layernorm.double()(inp).backward(dout.double())
     with torch.no_grad():
         _, mean, rstd = torch.native_layer_norm(inp, (C,), layernorm.weight, layernorm.bias, 1e-5)
-    tensors = {"in.inp": _np(inp), "in.dout": _np(dout), "grad.inp": _np(inp.grad),
-               "in.mean": _np(mean.view(N)), "in.rstd": _np(rstd.view(N)),
+    tensors = {"in.inp": f32(inp), "in.dout": f32(dout), "grad.inp": f32(inp.grad),
+               "in.mean": f32(mean.view(N)), "in.rstd": f32(rstd.view(N)),
                **_params(layernorm), **_grads(layernorm)}
-    return tensors, dict(N=N, C=C, eps=1e-5)
+    return tensors, with_precision(dict(N=N, C=C, eps=1e-5))
 
 
 def _feedforward(config, N, seed):
     torch.manual_seed(seed)
     mlp = FeedForward(config)
-    inp = _leaf(N, config.embed_size)
+    inp = _leaf(_draw(N, config.embed_size))
     dout = torch.randn(N, config.embed_size)
-    mlp(inp).backward(dout)
+    mlp.double()(inp).backward(dout.double())
     with torch.no_grad():
         hidden = mlp.fc(inp)
         activated = mlp.gelu(hidden)
-    tensors = {"in.inp": _np(inp), "in.dout": _np(dout), "grad.inp": _np(inp.grad),
-               "in.hidden": _np(hidden), "in.activated": _np(activated),
+    tensors = {"in.inp": f32(inp), "in.dout": f32(dout), "grad.inp": f32(inp.grad),
+               "in.hidden": f32(hidden), "in.activated": f32(activated),
                **_params(mlp), **_grads(mlp)}
-    return tensors, dict(config.metadata(), N=N)
+    return tensors, with_precision(dict(config.metadata(), N=N))
 
 
 # --- chapter 06: residual, block ------------------------------------------------
 
 def _residual(shape, seed):
     torch.manual_seed(seed)
-    a, b = _leaf(*shape), _leaf(*shape)
+    a, b = _leaf(_draw(*shape)), _leaf(_draw(*shape))
     dout = torch.randn(*shape)
-    (a + b).backward(dout)
-    return {"in.dout": _np(dout), "grad.a": _np(a.grad), "grad.b": _np(b.grad)}, {}
+    (a + b).backward(dout.double())
+    return ({"in.dout": f32(dout), "grad.a": f32(a.grad), "grad.b": f32(b.grad)},
+            with_precision({}))
 
 
 def _layernorm_saved(ln, x):
@@ -228,7 +233,7 @@ def _block_activations(block, x, B, T, C, H):
                         residual1=residual1, ln2=ln2, ln2_mean=ln2_mean, ln2_rstd=ln2_rstd,
                         mlp_hidden=mlp_hidden, mlp_activated=mlp_activated, mlp_out=mlp_out,
                         residual2=residual2).items():
-        acts["in." + name] = _np(t)
+        acts["in." + name] = f32(t)
     return acts
 
 
@@ -240,30 +245,30 @@ def _block(config, B, T, seed):
             ln.weight.normal_(1.0, 0.3)
             ln.bias.normal_(0.0, 0.3)
     C, H = config.embed_size, config.heads
-    inp = _leaf(B, T, C)
+    inp = _leaf(_draw(B, T, C))
     dout = torch.randn(B, T, C)
-    out = block(inp)
-    out.backward(dout)
+    out = block.double()(inp)
+    out.backward(dout.double())
     with torch.no_grad():
         acts = _block_activations(block, inp, B, T, C, H)
-        assert torch.allclose(torch.from_numpy(acts["in.residual2" if block.pre_norm
-                                                    else "in.ln2"]), out, atol=1e-6)
-    tensors = {"in.inp": _np(inp), "in.dout": _np(dout), "grad.inp": _np(inp.grad),
+        assert torch.equal(torch.from_numpy(acts["in.residual2" if block.pre_norm
+                                                 else "in.ln2"]), out.float())
+    tensors = {"in.inp": f32(inp), "in.dout": f32(dout), "grad.inp": f32(inp.grad),
                **acts, **_params(block), **_grads(block)}
-    return tensors, dict(config.metadata(), B=B, T=T)
+    return tensors, with_precision(dict(config.metadata(), B=B, T=T))
 
 
 # --- chapter 07: cross-entropy ---------------------------------------------------
 
 def _cross_entropy(N, V, dloss, seed):
     torch.manual_seed(seed)
-    logits = _leaf(N, V, scale=2.0)
+    logits = _leaf(_draw(N, V, scale=2.0))
     targets = torch.randint(0, V, (N,))
     loss = F.cross_entropy(logits, targets)   # the mean over the N positions
-    loss.backward(torch.tensor(dloss))
-    tensors = {"in.logits": _np(logits), "in.probs": _np(torch.softmax(logits, dim=-1)),
-               "in.targets": targets.numpy(), "grad.logits": _np(logits.grad)}
-    return tensors, dict(N=N, V=V, dloss=dloss, loss=f"{loss.item():.9g}")
+    loss.backward(torch.tensor(dloss, dtype=torch.float64))
+    tensors = {"in.logits": f32(logits), "in.probs": f32(torch.softmax(logits, dim=-1)),
+               "in.targets": targets.numpy(), "grad.logits": f32(logits.grad)}
+    return tensors, with_precision(dict(N=N, V=V, dloss=dloss, loss=f"{f32(loss).item():.9g}"))
 
 
 def cases():

@@ -1,6 +1,7 @@
 """Chapter 08: gradients of the whole model's loss with respect to every parameter."""
 import torch
 
+from cases import f32, with_precision
 from reference.config import GPTConfig
 from reference.gpt import GPT
 
@@ -15,15 +16,17 @@ def _case(config, B, T, seed):
             p.add_(0.02 * torch.randn_like(p))
     tokens = torch.randint(0, config.vocab_size, (B, T))
     targets = torch.randint(0, config.vocab_size, (B, T))
+    model.double()                            # float32 parameters, float64 arithmetic
+    assert not config.tie_weights or model.lm_head.weight is model.embeddings.wte.weight
     _, loss = model(tokens, targets)
     loss.backward()
     tensors = {}
     for name, p in model.named_tensors().items():
-        tensors[name] = p.detach().numpy()
-        tensors["grad." + name] = p.grad.numpy()
+        tensors[name] = f32(p)
+        tensors["grad." + name] = f32(p.grad)
     tensors.update({"in.tokens": tokens.numpy(), "in.targets": targets.numpy(),
-                    "out.loss": loss.detach().reshape(1).numpy()})
-    return tensors, dict(config.metadata(), B=B, T=T)
+                    "out.loss": f32(loss.reshape(1))})
+    return tensors, with_precision(dict(config.metadata(), B=B, T=T))
 
 
 def cases():

@@ -1,6 +1,17 @@
-"""Chapter 09: a 20-step AdamW training trajectory, with gradient clipping."""
+"""Chapter 09: a 20-step AdamW training trajectory, with gradient clipping.
+
+The initial parameters are GPT-2's float32 initialisation; the 20 steps
+(forward, backward, clipping, AdamW, its moments included) run in float64 from
+them, and the losses, gradient norms and final parameters are rounded once to
+float32. A float32 trajectory would depend on the machine: Adam divides each
+gradient by its own running magnitude, so where a gradient is tiny, the last
+bits in which two CPUs' sums differ become visible in the step, and 20 steps
+carry them on. In float64 those differences stay ~1e-16, far below what
+rounding to float32 can show.
+"""
 import torch
 
+from cases import f32, with_precision
 from reference.config import GPTConfig
 from reference.gpt import GPT
 
@@ -11,7 +22,9 @@ STEPS = 20
 def _trajectory(config, B, T, seed, lr, weight_decay, grad_clip):
     torch.manual_seed(seed)
     model = GPT(config).train()
-    initial = {name: p.detach().clone().numpy() for name, p in model.named_tensors().items()}
+    initial = {name: f32(p) for name, p in model.named_tensors().items()}  # float32 draws
+    model.double()                       # ...trained in float64 (AdamW's moments follow)
+    assert not config.tie_weights or model.lm_head.weight is model.embeddings.wte.weight
     # GPT-2's grouping: matrices (and embedding tables) decay, biases and LayerNorms do not.
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -32,13 +45,14 @@ def _trajectory(config, B, T, seed, lr, weight_decay, grad_clip):
     tensors.update({
         "in.tokens": tokens.numpy(),                                   # (STEPS, B, T)
         "in.targets": targets.numpy(),                                 # (STEPS, B, T)
-        "out.losses": torch.tensor(losses, dtype=torch.float32).numpy(),     # (STEPS)
-        "out.grad_norms": torch.tensor(norms, dtype=torch.float32).numpy(),  # (STEPS)
+        "out.losses": f32(torch.tensor(losses, dtype=torch.float64)),     # (STEPS)
+        "out.grad_norms": f32(torch.tensor(norms, dtype=torch.float64)),  # (STEPS)
     })
     for name, p in model.named_tensors().items():
-        tensors["out.final." + name] = p.detach().numpy()
-    metadata = dict(config.metadata(), B=B, T=T, steps=STEPS, lr=lr, weight_decay=weight_decay,
-                    grad_clip=grad_clip, beta1=0.9, beta2=0.95, eps=1e-8)
+        tensors["out.final." + name] = f32(p)
+    metadata = with_precision(dict(config.metadata(), B=B, T=T, steps=STEPS, lr=lr,
+                                   weight_decay=weight_decay, grad_clip=grad_clip,
+                                   beta1=0.9, beta2=0.95, eps=1e-8))
     return tensors, metadata
 
 
