@@ -115,7 +115,7 @@ def lesson_test(name = "lesson_test", extra_sources = []):
         srcs = ["//tools:lesson_quotes_test.sh"],
         args = [native.package_name()],
         data = ["README.md", "//tools:lesson_quotes.py"] + extra_sources + native.glob(
-            ["*.h", "*.cc", "*.cu", "*.cuh", "*.py", "BUILD"],
+            ["*.h", "*.cc", "*.cu", "*.cuh", "*.py", "BUILD", "results/**/*.md"],
         ),
         size = "small",
     )

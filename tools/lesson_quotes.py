@@ -14,6 +14,13 @@ and the README quotes it with a marker line followed by a fenced block:
     ...the same code, indentation removed...
     ```
 
+Measurements are quoted the same way: a results file's first Markdown table,
+copied into the lesson after a marker line, must stay identical to it:
+
+    <!-- table: results/busy_machine_avx512.md -->
+    | mode | ... |
+    |---|...|
+
   tools/lesson_quotes.py --check chapters/01_tokens   # fails on any difference
   tools/lesson_quotes.py --fix chapters/01_tokens     # rewrites the README's blocks
 """
@@ -25,6 +32,7 @@ import sys
 import textwrap
 
 QUOTE = re.compile(r"^<!-- quote: (\S+) (\S+) -->\s*$")
+TABLE = re.compile(r"^<!-- table: (\S+) -->\s*$")
 START = re.compile(r"^\s*(?://|#) lesson: (\S+)\s*$")
 END = re.compile(r"^\s*(?://|#) end lesson\s*$")
 
@@ -48,6 +56,30 @@ def regions(path):
     if name:
         raise ValueError(f"{path}: lesson '{name}' is not closed")
     return found
+
+
+def first_table(path):
+    """The first run of lines starting with '|' in a Markdown file."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
+    if start is None:
+        raise ValueError(f"{path}: has no Markdown table")
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "".join(lines[start:end])
+
+
+def tables(readme_lines):
+    """Yields (results file, first line of the quoted table, line after it)."""
+    for i, line in enumerate(readme_lines):
+        m = TABLE.match(line)
+        if m:
+            end = i + 1
+            while end < len(readme_lines) and readme_lines[end].startswith("|"):
+                end += 1
+            yield m.group(1), i + 1, end
 
 
 def quotes(readme_lines):
@@ -98,6 +130,19 @@ def process(chapter_dir, fix):
                             f"from the source:\n{diff}")
     if count == 0:
         problems.append(f"{readme}: quotes no code; a lesson shows the code it teaches")
+    for file, body_start, body_end in tables(lines):
+        source = os.path.join(chapter_dir, file)
+        if not os.path.exists(source):
+            problems.append(f"{readme}:{body_start}: quotes a table of {file}, which does not exist")
+            continue
+        want = first_table(source)
+        have = "".join(lines[body_start:body_end])
+        if want != have:
+            replacements.append((body_start, body_end, want))
+            diff = "".join(difflib.unified_diff(
+                have.splitlines(True), want.splitlines(True),
+                f"README.md (table of {file})", file))
+            problems.append(f"{readme}:{body_start}: the table quoted from {file} differs:\n{diff}")
     if fix and replacements:
         for start, end, text in sorted(replacements, reverse=True):
             lines[start:end] = text.splitlines(True)

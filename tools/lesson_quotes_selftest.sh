@@ -19,4 +19,16 @@ if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
 fi
 /usr/bin/python3 tools/lesson_quotes.py --fix "$dir" && /usr/bin/python3 tools/lesson_quotes.py --check "$dir" ||
   { echo "FAIL: --fix did not repair the quote"; exit 1; }
+# A quoted results table: the same check and repair.
+mkdir -p "$dir/results"
+printf '# Run\n\n| mode | tokens/s |\n|---|---:|\n| train | 100 |\n\nmore\n' >"$dir/results/run.md"
+printf '\nMeasured:\n\n<!-- table: results/run.md -->\n| mode | tokens/s |\n|---|---:|\n| train | 100 |\n\nDone.\n' >>"$dir/README.md"
+/usr/bin/python3 tools/lesson_quotes.py --check "$dir" || { echo "FAIL: faithful table rejected"; exit 1; }
+sed -i 's/| train | 100 |/| train | 120 |/' "$dir/results/run.md"
+if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
+  echo "FAIL: stale table accepted"; exit 1
+fi
+/usr/bin/python3 tools/lesson_quotes.py --fix "$dir" && /usr/bin/python3 tools/lesson_quotes.py --check "$dir" ||
+  { echo "FAIL: --fix did not repair the table"; exit 1; }
+grep -q '| train | 120 |' "$dir/README.md" || { echo "FAIL: --fix wrote the wrong table"; exit 1; }
 echo "lesson quote checker: ok"

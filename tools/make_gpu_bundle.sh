@@ -65,7 +65,7 @@ if [ -n "${GPU_BUNDLE_ONLY:-}" ]; then
   [ $? -ne 2 ] || { echo "GPU_BUNDLE_ONLY is not a valid regular expression: $GPU_BUNDLE_ONLY" >&2; exit 2; }
 fi
 export LD_LIBRARY_PATH="$here/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-active}  # chapter 10's engine; saves its restart
+export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-3000000}  # chapter 10's engine (spin_waiting.h); saves its restart
 export TEST_TMPDIR=${TEST_TMPDIR:-$(mktemp -d)}    # what `bazel test` gives a test
 limit=${GPU_BUNDLE_LIMIT_S:-300}                  # seconds per program at most
 gpu=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -n 1)

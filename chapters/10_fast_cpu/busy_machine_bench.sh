@@ -7,13 +7,14 @@
 # benchmark times chapter 10's training step and its batch-1 generation
 # (throughput, seed configuration) on an idle machine, then again beside a CPU
 # hog (one process that never sleeps, as busy as one core), and prints the
-# share of the idle speed each keeps. It does so for two ways of waiting at
-# OpenMP's barriers:
-#   bounded   what train, generate and throughput use (spin_waiting.h): spin
-#             a short while, then sleep, so a descheduled thread's core can
-#             be used by the thread that waits for it;
-#   active    OMP_WAIT_POLICY=active: spin until the other thread arrives.
-# Idle, the two should be level; beside the hog, active can collapse.
+# share of the idle speed each keeps. Three ways to run:
+#   adaptive  what train and generate do: spin a while at a barrier, then
+#             sleep (spin_waiting.h), and run only as many threads as other
+#             processes leave cores free (free_cores.h);
+#   fixed     the same waiting, but every core's thread, always (--threads);
+#   spinning  every core's thread, spinning until the others arrive
+#             (OMP_WAIT_POLICY=active, --threads).
+# Idle, the three should be level; beside the hog, the last two lose more.
 # Prints a table, and writes it with the machine's description to FILE
 # (default: the chapter's results/busy_machine_avx2.md or _avx512.md, by this
 # CPU's instruction set; nowhere with --quick).
@@ -31,6 +32,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 isa=AVX2
 grep -qw avx512f /proc/cpuinfo && isa=AVX-512
@@ -38,8 +41,10 @@ if [ -z "$out" ] && [ "$quick" -eq 0 ] && [ -n "${BUILD_WORKSPACE_DIRECTORY:-}" 
   out="$BUILD_WORKSPACE_DIRECTORY/chapters/10_fast_cpu/results/busy_machine_$(tr -d -- '-' <<<"${isa,,}").md"
 fi
 
-seconds=10 train_steps=8 gen_tokens=200
-[ "$quick" -eq 1 ] && seconds=2 train_steps=2 gen_tokens=50
+# Each cell is the median of `rounds` runs, idle and busy runs taking turns:
+# a shared or virtual machine drifts by 10% or so from one minute to the next.
+seconds=8 train_steps=8 gen_tokens=200 rounds=3
+[ "$quick" -eq 1 ] && seconds=2 train_steps=2 gen_tokens=50 rounds=1
 
 hog_pid=""
 stop_hog() {
@@ -53,11 +58,12 @@ start_hog() {
   sleep 0.5  # let the scheduler settle it on a core
 }
 
-# measure POLICY MODE: tokens/s of one throughput run (POLICY: bounded or active).
+# measure WAY MODE: tokens/s of one throughput run (WAY: adaptive, fixed or spinning).
 measure() {
-  local policy=$1 mode=$2 env=()
-  [ "$policy" = active ] && env=(OMP_WAIT_POLICY=active)
+  local way=$1 mode=$2 env=()
   local args=(--mode "$mode" --seconds "$seconds" --warmup 1)
+  [ "$way" = adaptive ] || args+=(--threads "$(nproc)")
+  [ "$way" = spinning ] && env=(OMP_WAIT_POLICY=active)
   if [ "$mode" = train ]; then args+=(--steps "$train_steps"); else args+=(--steps 3 --new_tokens "$gen_tokens"); fi
   env "${env[@]}" "$throughput" "${args[@]}" |
     /usr/bin/python3 -c 'import json, sys; print("%.0f" % json.loads(sys.stdin.readline())["tokens_per_s"])'
@@ -65,16 +71,20 @@ measure() {
 
 header="$cpu, $(nproc) cores, $isa; seed configuration (B=32, T=64, C=256, L=6, H=8); $(date -u +%Y-%m-%d)"
 echo "$header"
-table="| mode | waiting | idle tokens/s | beside a CPU hog | kept |
+table="| mode | threads and waiting | idle tokens/s | beside a CPU hog | kept |
 |---|---|---:|---:|---:|"
 for mode in train generate; do
-  for policy in bounded active; do
-    idle=$(measure "$policy" "$mode")
-    start_hog
-    busy=$(measure "$policy" "$mode")
-    stop_hog
+  for way in adaptive fixed spinning; do
+    idles=() busies=()
+    for ((r = 0; r < rounds; r++)); do
+      idles+=("$(measure "$way" "$mode")")
+      start_hog
+      busies+=("$(measure "$way" "$mode")")
+      stop_hog
+    done
+    idle=$(median "${idles[@]}") busy=$(median "${busies[@]}")
     kept=$(/usr/bin/python3 -c "print('%.0f%%' % (100.0 * $busy / $idle))")
-    row="| $mode | $policy | $idle | $busy | $kept |"
+    row="| $mode | $way | $idle | $busy | $kept |"
     echo "$row"
     table+=$'\n'"$row"
   done
@@ -84,9 +94,10 @@ if [ -n "$out" ]; then
   {
     echo "# Chapter 10 beside a CPU hog"
     echo
-    echo "$header. \`bazel run //chapters/10_fast_cpu:busy_machine_bench\`: throughput's tokens/s,"
-    echo "idle and with one busy process beside it; bounded = the programs' waiting (spin_waiting.h),"
-    echo "active = OMP_WAIT_POLICY=active."
+    echo "$header. \`bazel run //chapters/10_fast_cpu:busy_machine_bench\`: throughput's tokens/s"
+    echo "(medians of $rounds runs), idle and with one busy process beside it. adaptive: the programs (spin, then sleep;"
+    echo "threads for the free cores); fixed: every core's thread; spinning: every core's thread"
+    echo "and OMP_WAIT_POLICY=active."
     echo
     echo "$table"
   } >"$out"

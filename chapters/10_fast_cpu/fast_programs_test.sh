@@ -2,7 +2,7 @@
 # chapters/10_fast_cpu/fast_programs_test.sh — train and generate on chapter 10's device, end to end.
 #
 # A tiny model on random tokens: train runs on the fast engine (it says so),
-# restarts itself once for OMP_WAIT_POLICY (spin_waiting.h) without losing its
+# restarts itself once for GOMP_SPINCOUNT (spin_waiting.h) without losing its
 # flags, writes a checkpoint that generate (KV cache) continues from, and an
 # unknown --device is a usage error (exit 2) that lists the devices.
 set -u

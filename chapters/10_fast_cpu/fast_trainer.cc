@@ -9,6 +9,7 @@
 
 #include "chapters/09_training/adamw.h"
 #include "chapters/10_fast_cpu/fast_gpt.h"
+#include "chapters/10_fast_cpu/free_cores.h"
 #include "chapters/10_fast_cpu/row_loops.h"
 
 namespace gpt {
@@ -61,30 +62,34 @@ void threaded_adamw_step(ParameterBuffer& params, const ParameterBuffer& grads, 
 
 }  // namespace
 
-FastTrainer::FastTrainer(const GPTConfig& config, int B, int T, int threads)
+FastTrainer::FastTrainer(const GPTConfig& config, int B, int T, int threads, bool adapt)
     : threads_(threads > 0 ? threads : omp_get_max_threads()),
+      adapt_(adapt),
       grads_(config),
       acts_(config, B, T),
       dacts_(config, B, T) {}
+
+int FastTrainer::threads_now() { return adapt_ ? free_core_threads(threads_) : threads_; }
 
 // lesson: step
 StepResult FastTrainer::step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                              const AdamWConfig& adamw, Rng& rng) {
   const GPTModel& model = state.model;
+  const int threads = threads_now();  // the same bits for any count: free_cores.h
   const int64_t NC = int64_t(batch.B) * batch.T * model.config.embed_size;
   acts_.carve(batch.B, batch.T);
   acts_.dropout = model.config.dropout;
   draw_dropout_masks(acts_, NC, rng);  // chapter 09's draws, in chapter 09's order
   const float loss = fast_gpt_forward(acts_, batch.inputs.data(), batch.targets.data(), model,
-                                      batch.B, batch.T, threads_);
+                                      batch.B, batch.T, threads);
   std::fill_n(grads_.data(), grads_.size(), 0.0f);
   fast_gpt_backward(grads_, dacts_, batch.inputs.data(), batch.targets.data(), acts_, model,
-                    threads_);
+                    threads);
   const double norm = threaded_clip_grad_norm(grads_.data(), grads_.size(), grad_clip, norm_parts_,
-                                              threads_);
+                                              threads);
   state.step += 1;
   threaded_adamw_step(state.model.params, grads_, state.m, state.v, state.step, lr, adamw,
-                      threads_);
+                      threads);
   return {loss, norm};
 }
 // end lesson
@@ -96,7 +101,7 @@ float FastTrainer::evaluate(TrainingState& state, const Batch& batch) {
 float FastTrainer::evaluate(const GPTModel& model, const Batch& batch) {
   acts_.dropout = 0.0f;
   return fast_gpt_forward(acts_, batch.inputs.data(), batch.targets.data(), model, batch.B,
-                          batch.T, threads_);
+                          batch.T, threads_now());
 }
 
 }  // namespace gpt

@@ -15,17 +15,21 @@ namespace gpt {
 class FastTrainer : public TrainingEngine {
  public:
   // Buffers for batches of up to (B, T); threads <= 0: OpenMP's default
-  // (OMP_NUM_THREADS, else every core).
-  FastTrainer(const GPTConfig& config, int B, int T, int threads = 0);
+  // (OMP_NUM_THREADS, else every core). adapt: before each step, run only as
+  // many of them as other processes leave cores free (free_cores.h).
+  FastTrainer(const GPTConfig& config, int B, int T, int threads = 0, bool adapt = false);
   StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                   const AdamWConfig& adamw, Rng& rng) override;
   float evaluate(TrainingState& state, const Batch& batch) override;
   float evaluate(const GPTModel& model, const Batch& batch);
   const ParameterBuffer& grads() const { return grads_; }  // of the last step
-  int threads() const { return threads_; }
+  int threads() const { return threads_; }  // at most
 
  private:
+  int threads_now();  // threads_, or fewer on a busy machine when adapting
+
   int threads_;
+  bool adapt_;
   ParameterBuffer grads_;
   GPTActivations acts_;
   GPTBackwardScratch dacts_;

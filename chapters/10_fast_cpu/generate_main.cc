@@ -4,7 +4,7 @@
 #include "chapters/10_fast_cpu/spin_waiting.h"
 
 int main(int argc, char** argv) {
-  gpt::ensure_spin_waiting(argv);
+  gpt::ensure_bounded_spinning(argv);
   return gpt::generate_program(argc, argv, {{"cpu", gpt::fast_cpu_device()},
                                             {"cpu-reference", gpt::reference_cpu_device()}});
 }

@@ -11,15 +11,17 @@
 #include "chapters/05_feedforward_layernorm/gelu.h"
 #include "chapters/05_feedforward_layernorm/layernorm.h"
 #include "chapters/10_fast_cpu/cached_attention.h"
+#include "chapters/10_fast_cpu/free_cores.h"
 #include "chapters/10_fast_cpu/matvec.h"
 
 namespace gpt {
 
-KVCache::KVCache(const GPTModel& model, int threads)
+KVCache::KVCache(const GPTModel& model, int threads, bool adapt)
     : model_(model),
       w_(model.weights()),
       capacity_(model.config.max_length),
-      threads_(threads > 0 ? threads : omp_get_max_threads()) {
+      threads_(threads > 0 ? threads : omp_get_max_threads()),
+      adapt_(adapt) {
   const GPTConfig& c = model.config;
   c.validate();
   const size_t P = capacity_, C = c.embed_size;
@@ -55,10 +57,11 @@ const float* KVCache::encode(const int32_t* tokens, int n, int t0) {
                               " is outside the vocabulary [0, " + std::to_string(V) + ")");
     }
   }
-  if (threads_ == 1) {
+  const int threads = adapt_ ? free_core_threads(threads_) : threads_;  // same bits for any
+  if (threads == 1) {
     step(tokens, n, t0);  // no parallel region: the team is this thread alone
   } else {
-#pragma omp parallel num_threads(threads_)
+#pragma omp parallel num_threads(threads)
     step(tokens, n, t0);
   }
   length_ = t0 + n;

@@ -32,11 +32,13 @@ class KVCache {
  public:
   // A cache for `model`, which must outlive it. threads <= 0: all the OpenMP
   // threads available (omp_get_max_threads(), i.e. OMP_NUM_THREADS or the cores).
-  explicit KVCache(const GPTModel& model, int threads = 0);
+  // adapt: each token runs only as many of them as other processes leave
+  // cores free (free_cores.h).
+  explicit KVCache(const GPTModel& model, int threads = 0, bool adapt = false);
 
   int length() const { return length_; }      // positions filled
   int capacity() const { return capacity_; }  // max_length: P
-  int threads() const { return threads_; }
+  int threads() const { return threads_; }  // at most
 
   // Empties the cache and encodes tokens[0..n) at positions 0..n-1 (a
   // "prefill"); returns the logits after the last one (V). 1 <= n <= P.
@@ -55,6 +57,7 @@ class KVCache {
   const GPTModel& model_;
   GPTWeights w_;
   int capacity_, threads_;
+  bool adapt_;
   int length_ = 0;
   AlignedVector<float> cache_;   // (L, 2, P, C)
   // Scratch for the n <= P tokens of a step (n = 1 when appending):

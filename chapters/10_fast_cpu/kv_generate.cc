@@ -21,13 +21,13 @@ std::vector<int32_t> generate_with_kv_cache(const GPTModel& model,
                                             const std::vector<int32_t>& prompt,
                                             int max_new_tokens, const SamplingOptions& options,
                                             Rng& rng, const std::function<void(int32_t)>& on_token,
-                                            int threads) {
+                                            int threads, bool adapt) {
   if (prompt.empty()) throw std::invalid_argument("generation needs a prompt of at least one token");
   if (max_new_tokens < 0) throw std::invalid_argument("max_new_tokens must be >= 0");
   options.validate();
   std::vector<int32_t> tokens = prompt;
   if (max_new_tokens == 0) return tokens;
-  KVCache cache(model, threads);
+  KVCache cache(model, threads, adapt);
   const int V = model.config.vocab_size;
   const int T = std::min<int>(static_cast<int>(prompt.size()), cache.capacity());  // crop
   const float* logits = cache.prefill(prompt.data() + prompt.size() - T, T);        // (V)

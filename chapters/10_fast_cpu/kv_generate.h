@@ -37,12 +37,13 @@ int tokens_kept_when_full(int max_length);
 const float* advance(KVCache& cache, const std::vector<int32_t>& tokens);
 
 // Chapter 07's generate(), with a KV cache. threads <= 0: all available
-// OpenMP threads (OMP_NUM_THREADS, or the cores).
+// OpenMP threads (OMP_NUM_THREADS, or the cores); adapt: per token, only as
+// many of them as other processes leave cores free (free_cores.h).
 std::vector<int32_t> generate_with_kv_cache(const GPTModel& model,
                                             const std::vector<int32_t>& prompt,
                                             int max_new_tokens, const SamplingOptions& options,
                                             Rng& rng,
                                             const std::function<void(int32_t)>& on_token = nullptr,
-                                            int threads = 0);
+                                            int threads = 0, bool adapt = false);
 
 }  // namespace gpt

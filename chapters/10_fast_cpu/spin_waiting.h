@@ -1,18 +1,27 @@
-// chapters/10_fast_cpu/spin_waiting.h — keeping OpenMP's threads awake between parallel regions.
+// chapters/10_fast_cpu/spin_waiting.h — how long OpenMP's threads spin before they sleep.
 //
 // A fast step opens hundreds of short parallel regions and barriers (every
 // matrix product, every row-wise op), and generating one token crosses about
-// sixty barriers. By default GNU OpenMP lets a waiting thread spin only
-// briefly and then sleep in the kernel; waking it again costs tens of
-// microseconds, paid at every region and barrier. OMP_WAIT_POLICY=active
-// keeps waiting threads spinning: with no more threads than cores (this
-// chapter's rule) nothing else wanted those cores anyway. Measured on the
-// seed model with 2 threads: one training step 715 → 517 ms, one generated
-// token (KV cache) 0.88 → 0.32 ms.
+// sixty barriers. A thread that arrives early waits: it can spin (poll a
+// flag, ready the moment the others arrive) or sleep in the kernel (free its
+// core, but pay tens of microseconds to wake). GNU OpenMP spins for a number
+// of polls, GOMP_SPINCOUNT, then sleeps: 300,000 polls by default, which
+// OMP_WAIT_POLICY=active raises to 30 billion (minutes: spin for good) and
+// OMP_WAIT_POLICY=passive lowers to 0.
 //
-// OpenMP reads the setting once, before main() runs. So a program that wants
-// it and was not given it restarts itself once with the variable set; an
-// OMP_WAIT_POLICY given by the user is left as it is.
+// Neither extreme suits a learner's machine. Sleeping at once cost a third
+// of batch-1 generation's speed on an idle 2-core Xeon; spinning for good
+// took, beside one busy process, 60-75% of the speed, since a spinning
+// thread holds a core the others need (busy_machine_bench measures both).
+// The programs spin for 3,000,000 polls, then sleep: a poll is a `pause`
+// instruction, 10-150 cycles by CPU, so that is milliseconds to a tenth of a
+// second, ten times the default, enough for the gaps between regions on any
+// CPU, and bounded. On a busy machine the engine runs fewer threads as well
+// (free_cores.h).
+//
+// OpenMP reads these settings once, before main() runs. So a program that
+// was given neither restarts itself once with GOMP_SPINCOUNT set; an
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT given by the user is left as it is.
 #pragma once
 
 #include <unistd.h>
@@ -21,9 +30,13 @@
 
 namespace gpt {
 
-inline void ensure_spin_waiting(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  setenv("OMP_WAIT_POLICY", "active", 1);
+inline constexpr const char* kSpinPolls = "3000000";
+
+inline void ensure_bounded_spinning(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) {
+    return;
+  }
+  setenv("GOMP_SPINCOUNT", kSpinPolls, 1);
   execv("/proc/self/exe", argv);  // returns only if the restart failed: go on as we are
 }
 

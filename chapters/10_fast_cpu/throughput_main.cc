@@ -115,7 +115,7 @@ int run(const Options& o) {
 }  // namespace gpt
 
 int main(int argc, char** argv) {
-  gpt::ensure_spin_waiting(argv);  // as train and generate do (spin_waiting.h)
+  gpt::ensure_bounded_spinning(argv);  // as train and generate do (spin_waiting.h)
   gpt::Options o;
   CLI::App app{"Chapter 10: training, forward or generation throughput of a device, as JSON"};
   app.add_option("--device", o.device, "fast or reference")->capture_default_str();

@@ -35,6 +35,19 @@ import sys
 import time
 
 MODES = ["train", "forward", "generate"]
+
+
+def spin_polls():
+    """GOMP_SPINCOUNT as the programs set it: kSpinPolls in spin_waiting.h (a data file)."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spin_waiting.h")
+    with open(header) as f:
+        for line in f:
+            if "kSpinPolls = " in line:
+                return line.split('"')[1]
+    raise SystemExit(f"versus_pytorch: no kSpinPolls in {header}")
+
+
+SPIN_POLLS = spin_polls()
 CORETYPES = ["unset", "Haswell", "SkylakeX", "Cooperlake", "Zen"]
 
 # OPENBLAS_CORETYPE -> the /proc/cpuinfo flags its kernels need.
@@ -120,14 +133,15 @@ def missing_flags(coretype, flags):
 
 def clean_env(blas_threads=None, coretype="unset"):
     env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")}
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
+                        "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     if blas_threads is not None:
         env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
     if coretype != "unset":
         env["OPENBLAS_CORETYPE"] = coretype
-    # Both sides' OpenMP threads spin while they wait (spin_waiting.h); PyTorch's
-    # OpenMP pool gets the same setting as ours.
-    env["OMP_WAIT_POLICY"] = "active"
+    # Both sides' OpenMP threads spin as long before they sleep (spin_waiting.h):
+    # PyTorch's OpenMP pool gets the same setting as ours.
+    env["GOMP_SPINCOUNT"] = SPIN_POLLS
     return env
 
 
@@ -210,7 +224,7 @@ def search_pytorch(args, modes, flags):
         else:
             coretypes.append(coretype)
     # One process per setting: a thread pool that torch.set_num_threads(2) created
-    # keeps running (spinning, under OMP_WAIT_POLICY=active) after a switch back
+    # keeps running (spinning a while at every region's end) after a switch back
     # to 1, and would slow every later trial in the same process.
     grid = list(itertools.product(coretypes, args.blas_threads.split(","),
                                   [int(t) for t in args.torch_threads.split(",")]))

@@ -258,7 +258,7 @@ void register_benchmarks() {
 }  // namespace gpt
 
 int main(int argc, char** argv) {
-  gpt::ensure_spin_waiting(argv);  // chapter 10's engine wants OMP_WAIT_POLICY=active
+  gpt::ensure_bounded_spinning(argv);  // chapter 10's engine: spin, then sleep (spin_waiting.h)
   benchmark::Initialize(&argc, argv);
   if (!gpt::cuda::announce_gpu()) return 0;
   for (const gpt::Shape& s : gpt::shapes()) gpt::print_profile(s);  // first: a few seconds

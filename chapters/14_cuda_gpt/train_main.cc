@@ -6,7 +6,7 @@
 #include "chapters/14_cuda_gpt/cuda_device.h"
 
 int main(int argc, char** argv) {
-  gpt::ensure_spin_waiting(argv);  // chapter 10's CPU engine wants spinning OpenMP threads
+  gpt::ensure_bounded_spinning(argv);  // chapter 10's CPU engine: spin, then sleep (spin_waiting.h)
   return gpt::train_program(argc, argv, {{"cpu", gpt::fast_cpu_device()},
                                   {"cuda", gpt::cuda_device()},
                                   {"cpu-reference", gpt::reference_cpu_device()}});
