@@ -107,7 +107,7 @@ def process(chapter_dir, fix):
     with open(readme, encoding="utf-8") as f:
         lines = f.readlines()
     problems, count, cache = [], 0, {}
-    replacements = []
+    replacements, stale = [], []  # stale: the problems --fix repairs
     for file, region, body_start, body_end in quotes(lines):
         count += 1
         source = os.path.join(chapter_dir, file)
@@ -126,34 +126,41 @@ def process(chapter_dir, fix):
             diff = "".join(difflib.unified_diff(
                 have.splitlines(True), want.splitlines(True),
                 f"README.md (quote of {file}:{region})", f"{file} (lesson: {region})"))
-            problems.append(f"{readme}:{body_start}: quote of {file} '{region}' differs "
-                            f"from the source:\n{diff}")
+            stale.append(f"{readme}:{body_start}: quote of {file} '{region}' differs "
+                         f"from the source:\n{diff}")
     if count == 0:
         problems.append(f"{readme}: quotes no code; a lesson shows the code it teaches")
+    table_count = 0
     for file, body_start, body_end in tables(lines):
+        table_count += 1
         source = os.path.join(chapter_dir, file)
         if not os.path.exists(source):
             problems.append(f"{readme}:{body_start}: quotes a table of {file}, which does not exist")
             continue
-        want = first_table(source)
+        try:
+            want = first_table(source)
+        except ValueError as e:
+            problems.append(f"{readme}:{body_start}: {e}")
+            continue
         have = "".join(lines[body_start:body_end])
         if want != have:
             replacements.append((body_start, body_end, want))
             diff = "".join(difflib.unified_diff(
                 have.splitlines(True), want.splitlines(True),
                 f"README.md (table of {file})", file))
-            problems.append(f"{readme}:{body_start}: the table quoted from {file} differs:\n{diff}")
+            stale.append(f"{readme}:{body_start}: the table quoted from {file} differs:\n{diff}")
     if fix and replacements:
         for start, end, text in sorted(replacements, reverse=True):
             lines[start:end] = text.splitlines(True)
         with open(readme, "w", encoding="utf-8") as f:
             f.writelines(lines)
         print(f"{readme}: rewrote {len(replacements)} quote(s)")
-        return 0
-    for p in problems:
+        stale = []
+    for p in stale + problems:
         print(p)
-    print(f"{readme}: {count} quote(s) checked, {len(problems)} problem(s)")
-    return 1 if problems else 0
+    print(f"{readme}: {count} quote(s) and {table_count} table(s) checked, "
+          f"{len(stale) + len(problems)} problem(s)")
+    return 1 if stale or problems else 0
 
 
 def main():

@@ -31,4 +31,14 @@ fi
 /usr/bin/python3 tools/lesson_quotes.py --fix "$dir" && /usr/bin/python3 tools/lesson_quotes.py --check "$dir" ||
   { echo "FAIL: --fix did not repair the table"; exit 1; }
 grep -q '| train | 120 |' "$dir/README.md" || { echo "FAIL: --fix wrote the wrong table"; exit 1; }
+# A table of a file that is missing, or that holds no table: --check and --fix fail.
+printf '\n<!-- table: results/gone.md -->\n| a |\n' >>"$dir/README.md"
+if /usr/bin/python3 tools/lesson_quotes.py --fix "$dir"; then
+  echo "FAIL: a quote of a missing results file accepted"; exit 1
+fi
+sed -i 's|results/gone.md|results/empty.md|' "$dir/README.md"
+echo "no table here" >"$dir/results/empty.md"
+if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
+  echo "FAIL: a quote of a file without a table accepted"; exit 1
+fi
 echo "lesson quote checker: ok"

@@ -2,11 +2,17 @@
 
 The course's CUDA chapters build on every machine: with NVIDIA's toolkit they
 are compiled by nvcc, without it they run on the CPU emulator
-(tools/cuda_emulator). This rule looks once, when Bazel first needs @cuda, at
+(tools/cuda_emulator). This rule looks, whenever Bazel's server starts or
+GPT_CUDA_HOME changes, at
 
-  - the toolkit: $GPT_CUDA_HOME (default /usr/local/cuda) with bin/nvcc in it;
-  - a GPU: an NVIDIA device node (/dev/nvidia0, ...) or the driver's list
-    of GPUs (/proc/driver/nvidia/gpus/).
+  - the toolkit: $GPT_CUDA_HOME (default /usr/local/cuda), an absolute path
+    holding bin/nvcc, include/cuda_runtime.h and lib64/ with the static CUDA
+    runtime and cuBLAS (NVIDIA's layout);
+  - a GPU the course's code can run on: the toolkit's own device query
+    (bin/__nvcc_device_query, what nvcc's -arch=native uses) must answer with
+    compute capability 8.0 or more (the kernels are built for sm_80 and sm_90).
+    A device node without a working driver, a GPU hidden from a container or
+    an older GPU answers otherwise.
 
 and writes what it found into @cuda//:defs.bzl, which tools/cuda.bzl reads to
 choose how CUDA code is built when no --define=cuda=... says otherwise:
@@ -24,7 +30,7 @@ _DEFAULT_HOME = "/usr/local/cuda"
 # What @cuda holds without a toolkit: the same target names, each failing with
 # the reason if a build asks for it (--define=cuda=nvcc on such a machine).
 _NO_TOOLKIT_BUILD = """\
-# No CUDA toolkit at {home}: these targets stand in for third_party/cuda.BUILD's
+# No complete CUDA toolkit at {home}: these targets stand in for third_party/cuda.BUILD's
 # and fail with the reason if a build needs them. CUDA code builds for the CPU
 # emulator instead (tools/local_cuda.bzl).
 package(default_visibility = ["//visibility:public"])
@@ -32,7 +38,7 @@ package(default_visibility = ["//visibility:public"])
 genrule(
     name = "no_toolkit",
     outs = ["no_toolkit.h"],
-    cmd = "echo 'ERROR: no CUDA toolkit at {home} (bin/nvcc missing). Build without --define=cuda=nvcc (CUDA then runs on the CPU emulator), or install the toolkit (README.md, GPUs).' >&2; exit 1",
+    cmd = "echo 'ERROR: no complete CUDA toolkit at {home} (it needs {files}). Build without --config=nvcc (CUDA then runs on the CPU emulator), or install the toolkit (README.md, GPUs).' >&2; exit 1",
 )
 
 [cc_library(
@@ -43,29 +49,45 @@ genrule(
 exports_files(["defs.bzl"])
 """
 
-def _gpu_present(rctx):
-    if rctx.path("/proc/driver/nvidia/gpus").exists:
-        return True
-    for i in range(16):
-        if rctx.path("/dev/nvidia%d" % i).exists:
+# What a toolkit must hold for third_party/cuda.BUILD.
+_TOOLKIT_FILES = [
+    "bin/nvcc",
+    "include/cuda_runtime.h",
+    "lib64/libcudart_static.a",
+    "lib64/libcublas.so",
+    "lib64/libcublasLt.so",
+]
+
+def _usable_gpu(rctx, home):
+    """True if the toolkit's device query finds a GPU of compute capability 8.0 or more."""
+    query = rctx.path(home + "/bin/__nvcc_device_query")
+    if not query.exists:
+        return False
+    result = rctx.execute([query], timeout = 60)
+    if result.return_code != 0:
+        return False
+    for capability in result.stdout.strip().split(","):  # e.g. "90" or "86,90"
+        if capability.strip().isdigit() and int(capability.strip()) >= 80:
             return True
     return False
 
 def _local_cuda_impl(rctx):
     home = rctx.os.environ.get("GPT_CUDA_HOME", _DEFAULT_HOME) or _DEFAULT_HOME
-    toolkit = rctx.path(home + "/bin/nvcc").exists
-    gpu = _gpu_present(rctx)
+    if not home.startswith("/"):
+        fail("GPT_CUDA_HOME must be an absolute path, not %r" % home)
+    toolkit = all([rctx.path(home + "/" + f).exists for f in _TOOLKIT_FILES])
+    gpu = toolkit and _usable_gpu(rctx, home)
     if toolkit:
         for folder in ["bin", "include", "lib64"]:
             rctx.symlink(home + "/" + folder, folder)
         rctx.template("BUILD", rctx.attr.build_file, {})
     else:
-        rctx.file("BUILD", _NO_TOOLKIT_BUILD.format(home = home))
+        rctx.file("BUILD", _NO_TOOLKIT_BUILD.format(home = home, files = " ".join(_TOOLKIT_FILES)))
     rctx.file("defs.bzl", "\n".join([
         "# Written by tools/local_cuda.bzl: what this machine had when Bazel looked.",
         "CUDA_HOME = %r" % home,
         "CUDA_TOOLKIT = %s" % toolkit,
-        "GPU_PRESENT = %s" % gpu,
+        "GPU_PRESENT = %s  # one of compute capability 8.0 or more, that the driver answers for" % gpu,
         "",
     ]))
     rctx.file("WORKSPACE", "workspace(name = \"cuda\")\n")

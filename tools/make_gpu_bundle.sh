@@ -95,7 +95,9 @@ run() {  # run KIND NAME [ARGS...]: KIND is test, bench or exercise
   case $kind in
     test) [ $rc -eq 0 ] || { verdict="FAILED (exit $rc)"; failed=1; } ;;
     bench) [ $rc -eq 0 ] || { verdict="FAILED (exit $rc)"; failed=1; } ;;
-    exercise) if [ $rc -eq 1 ] && grep -q '\[  FAILED  \]' "$results/$name.txt"; then
+    exercise) if grep -q 'GPU test needs a GPU' "$results/$name.txt"; then
+                verdict="PROVED NOTHING: the GPU tests could not run here (no usable GPU)"; failed=1
+              elif [ $rc -eq 1 ] && grep -q '\[  FAILED  \]' "$results/$name.txt"; then
                 verdict="fails on the untouched exercise, as it must"
               else verdict="DID NOT FAIL on the untouched exercise (exit $rc)"; failed=1; fi ;;
   esac

@@ -2,22 +2,24 @@
 # chapters/10_fast_cpu/busy_machine_bench.sh — chapter 10's engine on a machine that is not idle.
 #
 #   bazel run //chapters/10_fast_cpu:busy_machine_bench [-- --quick] [-- --out FILE]
+#   bazel run //chapters/10_fast_cpu:busy_machine_bench -- --out chapters/10_fast_cpu/results/busy_machine_avx512.md
 #
 # A learner's machine is seldom idle: a browser, an editor, a build. This
 # benchmark times chapter 10's training step and its batch-1 generation
 # (throughput, seed configuration) on an idle machine, then again beside a CPU
 # hog (one process that never sleeps, as busy as one core), and prints the
-# share of the idle speed each keeps. Three ways to run:
+# share of the idle speed each keeps. Four ways to run:
 #   adaptive  what train and generate do: spin a while at a barrier, then
 #             sleep (spin_waiting.h), and run only as many threads as other
 #             processes leave cores free (free_cores.h);
-#   fixed     the same waiting, but every core's thread, always (--threads);
+#   sleeping  the same threads, but sleeping at once (OMP_WAIT_POLICY=passive);
+#   fixed     the programs' waiting, but every core's thread, always (--threads);
 #   spinning  every core's thread, spinning until the others arrive
 #             (OMP_WAIT_POLICY=active, --threads).
-# Idle, the three should be level; beside the hog, the last two lose more.
-# Prints a table, and writes it with the machine's description to FILE
-# (default: the chapter's results/busy_machine_avx2.md or _avx512.md, by this
-# CPU's instruction set; nowhere with --quick).
+# Prints a table; --out FILE (relative to the workspace under `bazel run`)
+# also writes it there with the machine's description. The chapter's lesson
+# quotes results/busy_machine_avx512.md: write that one only when you mean to
+# replace the lesson's numbers (tools/lesson_quotes.py --fix then updates it).
 # Arguments (from the BUILD file): the throughput binary.
 set -uo pipefail
 throughput="$PWD/$1"
@@ -34,12 +36,12 @@ while [ $# -gt 0 ]; do
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
+if [ -n "$out" ] && [[ $out != /* ]] && [ -n "${BUILD_WORKSPACE_DIRECTORY:-}" ]; then
+  out="$BUILD_WORKSPACE_DIRECTORY/$out"
+fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 isa=AVX2
 grep -qw avx512f /proc/cpuinfo && isa=AVX-512
-if [ -z "$out" ] && [ "$quick" -eq 0 ] && [ -n "${BUILD_WORKSPACE_DIRECTORY:-}" ]; then
-  out="$BUILD_WORKSPACE_DIRECTORY/chapters/10_fast_cpu/results/busy_machine_$(tr -d -- '-' <<<"${isa,,}").md"
-fi
 
 # Each cell is the median of `rounds` runs, idle and busy runs taking turns:
 # a shared or virtual machine drifts by 10% or so from one minute to the next.
@@ -52,21 +54,27 @@ stop_hog() {
   hog_pid=""
 }
 trap stop_hog EXIT
+trap 'stop_hog; exit 130' INT TERM
 start_hog() {
   bash -c 'while :; do :; done' &
   hog_pid=$!
   sleep 0.5  # let the scheduler settle it on a core
 }
 
-# measure WAY MODE: tokens/s of one throughput run (WAY: adaptive, fixed or spinning).
+# measure WAY MODE: tokens/s of one throughput run (WAY: adaptive, sleeping, fixed, spinning).
 measure() {
   local way=$1 mode=$2 env=()
   local args=(--mode "$mode" --seconds "$seconds" --warmup 1)
-  [ "$way" = adaptive ] || args+=(--threads "$(nproc)")
-  [ "$way" = spinning ] && env=(OMP_WAIT_POLICY=active)
+  case $way in
+    sleeping) env=(OMP_WAIT_POLICY=passive) ;;
+    fixed) args+=(--threads "$(nproc)") ;;
+    spinning) args+=(--threads "$(nproc)"); env=(OMP_WAIT_POLICY=active) ;;
+  esac
   if [ "$mode" = train ]; then args+=(--steps "$train_steps"); else args+=(--steps 3 --new_tokens "$gen_tokens"); fi
-  env "${env[@]}" "$throughput" "${args[@]}" |
-    /usr/bin/python3 -c 'import json, sys; print("%.0f" % json.loads(sys.stdin.readline())["tokens_per_s"])'
+  local line
+  line=$(env "${env[@]}" "$throughput" "${args[@]}") ||
+    { echo "busy_machine_bench: throughput failed ($way, $mode)" >&2; kill -TERM $$; }
+  /usr/bin/python3 -c 'import json, sys; print("%.0f" % json.loads(sys.argv[1])["tokens_per_s"])' "$line"
 }
 
 header="$cpu, $(nproc) cores, $isa; seed configuration (B=32, T=64, C=256, L=6, H=8); $(date -u +%Y-%m-%d)"
@@ -74,7 +82,7 @@ echo "$header"
 table="| mode | threads and waiting | idle tokens/s | beside a CPU hog | kept |
 |---|---|---:|---:|---:|"
 for mode in train generate; do
-  for way in adaptive fixed spinning; do
+  for way in adaptive sleeping fixed spinning; do
     idles=() busies=()
     for ((r = 0; r < rounds; r++)); do
       idles+=("$(measure "$way" "$mode")")
@@ -95,9 +103,10 @@ if [ -n "$out" ]; then
     echo "# Chapter 10 beside a CPU hog"
     echo
     echo "$header. \`bazel run //chapters/10_fast_cpu:busy_machine_bench\`: throughput's tokens/s"
-    echo "(medians of $rounds runs), idle and with one busy process beside it. adaptive: the programs (spin, then sleep;"
-    echo "threads for the free cores); fixed: every core's thread; spinning: every core's thread"
-    echo "and OMP_WAIT_POLICY=active."
+    echo "(medians of $rounds runs), idle and with one busy process beside it. adaptive: the"
+    echo "programs (spin, then sleep; threads for the free cores); sleeping: the same threads,"
+    echo "OMP_WAIT_POLICY=passive; fixed: every core's thread; spinning: every core's thread and"
+    echo "OMP_WAIT_POLICY=active."
     echo
     echo "$table"
   } >"$out"

@@ -172,6 +172,31 @@ TEST(FastTrainerThreads, OneAndTwoThreadsAgreeBitForBit) {
                          two.model.params.data()));
 }
 
+// The programs' engine changes its thread count from step to step on a busy
+// machine (free_cores.h): a run whose steps alternate between 1 and 2 threads
+// is the same, bit for bit, as one on 2 threads throughout.
+TEST(FastTrainerThreads, TheCountMayChangeBetweenSteps) {
+  const GPTConfig config = dropout_config(NormPlacement::Pre);
+  TrainingState fixed(config), changing(config);
+  Rng init(6);
+  init_gpt2(fixed.model, init);
+  changing.model.params = fixed.model.params;
+  FastTrainer two(config, 3, 19, 2), one(config, 3, 19, 1), also_two(config, 3, 19, 2);
+  Rng r_fixed(10), r_changing(10), data(12);
+  for (int s = 0; s < 4; ++s) {
+    const Batch batch = random_batch(3, 19, config.vocab_size, data);
+    const StepResult a = two.step(fixed, batch, 1e-3f, 1.0f, AdamWConfig{}, r_fixed);
+    FastTrainer& now = s % 2 == 0 ? one : also_two;
+    const StepResult b = now.step(changing, batch, 1e-3f, 1.0f, AdamWConfig{}, r_changing);
+    EXPECT_EQ(a.loss, b.loss) << "step " << s << " on " << now.threads() << " thread(s)";
+  }
+  EXPECT_TRUE(std::equal(fixed.model.params.data(),
+                         fixed.model.params.data() + fixed.model.params.size(),
+                         changing.model.params.data()));
+  EXPECT_TRUE(std::equal(fixed.m.data(), fixed.m.data() + fixed.m.size(), changing.m.data()));
+  EXPECT_TRUE(std::equal(fixed.v.data(), fixed.v.data() + fixed.v.size(), changing.v.data()));
+}
+
 TEST(FastForwardErrors, RejectsTooLongSequencesAndBadTargets) {
   const GPTConfig config = dropout_config(NormPlacement::Pre);
   GPTModel model(config);

@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace gpt {
 
@@ -19,14 +21,14 @@ namespace {
 constexpr double kMeasureEvery = 0.2;  // seconds between two readings
 constexpr double kTakenAt = 0.4;       // a core others use this much of counts as taken
 
+double rusage_seconds(const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); }
+
+}  // namespace
+
 double monotonic_seconds() {
   using Clock = std::chrono::steady_clock;
   return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
-
-double rusage_seconds(const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); }
-
-}  // namespace
 
 CpuTimes read_cpu_times() {
   CpuTimes times;
@@ -38,8 +40,10 @@ CpuTimes read_cpu_times() {
   CPU_ZERO(&allowed);
   if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return times;
   // /proc/stat: "cpuN user nice system idle iowait irq softirq steal ..." in
-  // clock ticks. Busy is everything but idle and iowait; steal (time the
-  // hypervisor gave another machine) is busy too: that core was not ours.
+  // clock ticks. Busy is everything but idle and iowait, and but nice unless
+  // we are niced ourselves (niced processes give way to ours); steal (time
+  // the hypervisor gave another machine) is busy too: that core was not ours.
+  const bool niced = getpriority(PRIO_PROCESS, 0) > 0;
   std::ifstream stat("/proc/stat");
   const double tick = 1.0 / double(sysconf(_SC_CLK_TCK));
   std::string line;
@@ -50,7 +54,7 @@ CpuTimes read_cpu_times() {
     double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
     fields >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
     if (!fields || cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed)) continue;
-    times.all_busy += tick * (user + nice + system + irq + softirq + steal);
+    times.all_busy += tick * (user + (niced ? nice : 0.0) + system + irq + softirq + steal);
     times.cpus += 1;
   }
   times.known = times.cpus > 0;
@@ -67,15 +71,20 @@ int threads_for(const CpuTimes& before, const CpuTimes& after, int max_threads) 
   return std::clamp(after.cpus - taken, 1, max_threads);
 }
 
+FreeCores::FreeCores(std::function<CpuTimes()> read, std::function<double()> now)
+    : read_(std::move(read)), now_(std::move(now)) {}
+
 int FreeCores::threads(int max_threads) {
   max_threads = std::max(1, max_threads);
   std::lock_guard<std::mutex> lock(mutex_);
   if (!measured_) {  // the first call: nothing to compare with yet, so all of them
-    last_ = read_cpu_times();
+    last_ = read_();
     measured_ = true;
     free_ = max_threads;
-  } else if (monotonic_seconds() - last_.wall >= kMeasureEvery) {
-    const CpuTimes current = read_cpu_times();
+    return free_;
+  }
+  if (now_() - last_.wall >= kMeasureEvery) {  // else the last answer stands
+    const CpuTimes current = read_();
     free_ = threads_for(last_, current, current.cpus > 0 ? current.cpus : max_threads);
     last_ = current;
   }
@@ -87,6 +96,11 @@ FreeCores& FreeCores::process() {
   return shared;
 }
 
-int free_core_threads(int max_threads) { return FreeCores::process().threads(max_threads); }
+int free_core_threads(int max_threads) {
+  static const bool pinned = std::getenv("OMP_PROC_BIND") != nullptr ||
+                             std::getenv("OMP_PLACES") != nullptr ||
+                             std::getenv("GOMP_CPU_AFFINITY") != nullptr;
+  return pinned ? max_threads : FreeCores::process().threads(max_threads);
+}
 
 }  // namespace gpt

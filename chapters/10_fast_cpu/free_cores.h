@@ -15,27 +15,31 @@
 // since the last look, is how many cores the others kept busy. A core counts
 // as taken when others used at least 0.4 of it; the rest, at least one and at
 // most the engine's maximum, is the answer. It is measured again at most
-// every 200 ms: in between, the last answer stands.
+// every 200 ms: in between, the last answer stands. Niced processes (a
+// background indexer, a `nice make`) do not count: they give way to ours.
+// Where the user pins OpenMP's threads to cores (OMP_PROC_BIND, OMP_PLACES,
+// GOMP_CPU_AFFINITY) the engine keeps the count it was given.
 //
 // The number of threads never changes a result: each op gives every number to
 // one thread, which computes it in the same order whatever the count
 // (row_loops.h, matvec.cc), so the count may change from one step to the next.
 #pragma once
 
-#include <cstdint>
+#include <functional>
 #include <mutex>
 
 namespace gpt {
 
 // What the kernel says the machine's CPUs did, in seconds of CPU time.
 struct CpuTimes {
-  double all_busy = 0;   // every process on the CPUs we may run on (/proc/stat, not idle)
+  double all_busy = 0;   // processes of our priority or higher on the CPUs we may run on
   double ours = 0;       // this process (getrusage), all its threads
   double wall = 0;       // seconds on a monotonic clock
   int cpus = 0;          // the CPUs we may run on (sched_getaffinity)
   bool known = false;    // false where /proc/stat cannot be read: assume an idle machine
 };
 CpuTimes read_cpu_times();
+double monotonic_seconds();  // CpuTimes::wall's clock
 
 // Threads to run between two readings: max_threads less the cores others kept
 // busy, at least 1. Pure arithmetic, for the tests.
@@ -43,6 +47,11 @@ int threads_for(const CpuTimes& before, const CpuTimes& after, int max_threads);
 
 class FreeCores {
  public:
+  // read: where readings come from; now: the clock their wall times are on
+  // (a test hands in made-up ones).
+  explicit FreeCores(std::function<CpuTimes()> read = read_cpu_times,
+                     std::function<double()> now = monotonic_seconds);
+
   // Threads to run now, 1..max_threads. Thread-safe; cheap between measurements.
   int threads(int max_threads);
 
@@ -50,13 +59,16 @@ class FreeCores {
   static FreeCores& process();
 
  private:
+  std::function<CpuTimes()> read_;
+  std::function<double()> now_;
   std::mutex mutex_;
   bool measured_ = false;
   CpuTimes last_;  // the last reading
   int free_ = 1;   // cores the others left free at the last reading
 };
 
-// FreeCores::process().threads(max_threads).
+// FreeCores::process().threads(max_threads), or max_threads where the user
+// pinned OpenMP's threads.
 int free_core_threads(int max_threads);
 
 }  // namespace gpt

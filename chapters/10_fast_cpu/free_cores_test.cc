@@ -55,6 +55,35 @@ TEST(ThreadsFor, UnknownReadingsAssumeAnIdleMachine) {
   EXPECT_EQ(threads_for(before, after, 2), 2);
 }
 
+// A made-up machine for FreeCores: 2 CPUs, a clock the test moves, and the
+// CPU time others and we have used so far.
+struct FakeMachine {
+  double clock = 0, others = 0, ours = 0;
+  CpuTimes reading() const {
+    CpuTimes t;
+    t.cpus = 2, t.known = true, t.wall = clock, t.all_busy = others + ours, t.ours = ours;
+    return t;
+  }
+  // `seconds` pass with the others keeping `other_cores` busy, we 2 - other_cores.
+  void run(double seconds, double other_cores) {
+    clock += seconds, others += seconds * other_cores, ours += seconds * (2 - other_cores);
+  }
+};
+
+TEST(FreeCores, FollowsTheOthersAndKeepsItsAnswerBetweenReadings) {
+  FakeMachine machine;
+  FreeCores cores([&] { return machine.reading(); }, [&] { return machine.clock; });
+  EXPECT_EQ(cores.threads(2), 2) << "the first call has nothing to compare with: all threads";
+  machine.run(0.1, 1.0);  // a process starts beside us...
+  EXPECT_EQ(cores.threads(2), 2) << "...but 0.1 s is too soon to look again";
+  machine.run(0.2, 1.0);
+  EXPECT_EQ(cores.threads(2), 1) << "0.3 s with one core taken";
+  EXPECT_EQ(cores.threads(1), 1);
+  machine.run(0.3, 0.0);  // it ends
+  EXPECT_EQ(cores.threads(2), 2);
+  EXPECT_EQ(cores.threads(1), 1) << "never more than the maximum asked for";
+}
+
 // Spins until this process (or the child it runs in) has used `seconds` of CPU.
 void burn_cpu(double seconds) {
   timespec t{};

@@ -25,6 +25,13 @@ GpuStatus gpu_status() {
   }
   cudaDeviceProp prop{};
   CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  if (prop.major < 8) {  // no machine code or PTX for it in this build (tools/cuda.bzl)
+    s.reason = std::string("no CUDA GPU the course can use: ") + prop.name +
+               " has compute capability " + std::to_string(prop.major) + "." +
+               std::to_string(prop.minor) +
+               ", and the course's kernels are built for 8.0 (sm_80) and 9.0 (sm_90)";
+    return s;
+  }
   s.present = true;
   s.name = prop.name;
   s.major = prop.major;

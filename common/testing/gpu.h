@@ -19,6 +19,6 @@
     const ::gpt::cuda::GpuStatus gpu_status_ = ::gpt::cuda::gpu_status();              \
     if (!gpu_status_.present)                                                           \
       GTEST_FAIL() << "GPU test needs a GPU: " << gpu_status_.reason                    \
-                   << ". This build compiled CUDA with nvcc; on a machine without a GPU " \
-                      "run the GPU tests on the CPU emulator: add --config=emulated.";  \
+                   << ". This build compiled CUDA with nvcc; without a usable GPU, run "  \
+                      "the GPU tests on the CPU emulator: add --config=emulated.";      \
   } while (0)
