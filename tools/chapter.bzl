@@ -59,7 +59,8 @@ def chapter_test(name, srcs, library, deps = [], data = [], size = "small", **kw
     The second test links the same test code against the untouched exercise
     stubs and passes only if GoogleTest reports failures: a test that cannot
     fail would be a defect. In this chapter's exercise mode it stands aside
-    (the learner's stubs are no longer untouched, and should pass).
+    (the learner's stubs are no longer untouched, and should pass). Tagged
+    "exercise_check".
     """
     native.cc_test(
         name = name,
@@ -84,6 +85,7 @@ def chapter_test(name, srcs, library, deps = [], data = [], size = "small", **kw
         args = select(stand_aside),
         data = [":%s_on_exercise" % name] + data,
         size = size,
+        tags = ["exercise_check"],
     )
 
 def gpu_fails_on_exercise(name, binary):

@@ -38,9 +38,9 @@ struct GPTActivations {
 
   BlockConfig block_config() const;      // for the current (B, T)
   size_t floats() const { return buffer_.size(); }
+  static size_t size(const GPTConfig& config, int B, int T);  // floats for a (B, T) batch
 
  private:
-  static size_t size(const GPTConfig& config, int B, int T);
   GPTConfig config_;
   int max_B_, max_T_;
   AlignedVector<float> buffer_;  // 64-byte aligned: reproducible sums

@@ -25,11 +25,15 @@ BlockGrads block_grads(ParameterBuffer& g, int l) {
                                      g[b + "mlp.proj.weight"], g[b + "mlp.proj.bias"]}};
 }
 
+size_t GPTBackwardScratch::size(const GPTConfig& config, int B, int T) {
+  const size_t BT = size_t(B) * T, C = config.embed_size, V = config.vocab_size;
+  const BlockConfig bc{B, T, config.embed_size, config.heads, config.ff_dim};
+  return BT * V + 3 * BT * C + BlockActivations::size(bc);  // dlogits, dln_f, dstream, dblock
+}
+
 GPTBackwardScratch::GPTBackwardScratch(const GPTConfig& config, int max_B, int max_T)
     : config_(config), max_B_(max_B), max_T_(max_T) {
-  const size_t BT = size_t(max_B) * max_T, C = config.embed_size, V = config.vocab_size;
-  const BlockConfig bc{max_B, max_T, config.embed_size, config.heads, config.ff_dim};
-  buffer_.assign(BT * V + 3 * BT * C + BlockActivations::size(bc), 0.0f);
+  buffer_.assign(size(config, max_B, max_T), 0.0f);
   carve(max_B, max_T);
 }
 

@@ -7,6 +7,7 @@
 // chapter 09's clipping and AdamW are loops over two buffers of equal shape.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "chapters/07_gpt/activations.h"
@@ -24,6 +25,7 @@ namespace gpt {
 struct GPTBackwardScratch {
   GPTBackwardScratch(const GPTConfig& config, int max_B, int max_T);
   void carve(int B, int T);  // views for a (B, T) batch
+  static size_t size(const GPTConfig& config, int B, int T);  // floats for a (B, T) batch
 
   float* dlogits = nullptr;  // (B, T, V)
   float* dln_f = nullptr;    // (B, T, C)

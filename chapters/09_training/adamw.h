@@ -18,7 +18,6 @@
 namespace gpt {
 
 struct AdamWConfig {
-  float lr = 1e-3f;
   float beta1 = 0.9f;
   float beta2 = 0.95f;
   float eps = 1e-8f;

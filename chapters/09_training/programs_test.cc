@@ -418,6 +418,17 @@ TEST_F(ProgramsTest, AModelTooBigForTheMachineIsAUsageErrorNotAnOomKill) {
   EXPECT_EQ(usage_error([&] { require_memory(o.model_config(65), 32, 64); }), "");
   // The seed's model: 4.8M parameters, 16 bytes each with gradients and moments.
   EXPECT_GT(training_bytes(o.model_config(65), 32, 64), 4.8e6 * 16);
+  // The parameters are counted from the parameter table: a tied lm_head and
+  // fixed (sinusoidal) positions hold none, in all four buffers.
+  const GPTConfig untied = o.model_config(65);
+  GPTConfig tied = untied, sinusoidal = untied;
+  tied.tie_weights = true;
+  sinusoidal.positions = Positions::Sinusoidal;
+  const double bytes_per_parameter = 4 * sizeof(float);  // weight, gradient, two moments
+  EXPECT_EQ(training_bytes(untied, 32, 64) - training_bytes(tied, 32, 64),
+            bytes_per_parameter * untied.vocab_size * untied.embed_size);
+  EXPECT_EQ(training_bytes(untied, 32, 64) - training_bytes(sinusoidal, 32, 64),
+            bytes_per_parameter * untied.max_length * untied.embed_size);
   const TrainOptions huge = parse_and_validate({"--embed_size", "65536", "--heads", "1"});
   EXPECT_NE(usage_error([&] { require_memory(huge.model_config(65), 32, 64); })
                 .find("needs about"),

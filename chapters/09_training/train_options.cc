@@ -10,8 +10,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <ostream>
+#include <set>
+#include <type_traits>
+#include <variant>
+#include <vector>
 
 #include "chapters/01_tokens/utf8.h"
+#include "chapters/07_gpt/activations.h"
+#include "chapters/07_gpt/parameters.h"
+#include "chapters/08_backward/gpt_backward.h"
 
 namespace gpt {
 namespace {
@@ -33,67 +40,144 @@ bool is_named_data(const std::string& data) {
   return data == "austen" || data == "kjv" || data == "random";
 }
 
-// Every flag of `train`, bound to `o`. Used for the command line, and again to
-// read a checkpoint's settings back into the same fields.
+// Every flag of `train`, declared once: its name, the field it sets, its help,
+// and what a checkpoint keeps of it.
+//   recorded   the checkpoint's settings hold it, and `--resume` takes it back
+//              unless the user gives the flag again;
+//   in_config  the model's configuration holds it: a resumed run takes it from
+//              there, and a value the user gives must agree with it.
+// The rest (paths, the sample at the end, the device) belong to one run only.
+template <class T>
+using Field = T TrainOptions::*;
+using AnyField =
+    std::variant<Field<int>, Field<int64_t>, Field<float>, Field<uint64_t>, Field<std::string>>;
+using ConfigField = std::variant<std::monostate, int GPTConfig::*, float GPTConfig::*>;
+
+struct TrainFlag {
+  const char* name;
+  AnyField field;
+  const char* help;
+  bool recorded = false;
+  ConfigField in_config = {};
+  bool show_default = true;
+};
+
+const std::vector<TrainFlag>& train_flags() {
+  using O = TrainOptions;
+  using G = GPTConfig;
+  static const std::vector<TrainFlag> flags = {
+      {"batch_size", &O::batch_size, "B: windows per step", true},
+      {"block_size", &O::block_size, "T: tokens per window (the context trained on)", true},
+      {"epochs", &O::epochs, "passes over the training text (see below)", true},
+      {"max_steps", &O::max_steps,
+       "if > 0, the run's length in steps (in total, counting a resumed run's earlier steps), "
+       "instead of --epochs",
+       true},
+      {"embed_size", &O::embed_size, "C: channels per token", false, &G::embed_size},
+      {"num_layers", &O::num_layers, "L: transformer blocks", false, &G::num_layers},
+      {"heads", &O::heads, "H: attention heads (must divide embed_size)", false, &G::heads},
+      {"ff_dim", &O::ff_dim, "F: feed-forward width (default 4 * embed_size)", false, &G::ff_dim,
+       false},
+      {"max_length", &O::max_length,
+       "P: the longest context the model accepts (default block_size)", false, &G::max_length,
+       false},
+      {"dropout", &O::dropout, "dropout probability in [0, 1)", false, &G::dropout},
+      {"lr", &O::lr, "peak learning rate", true},
+      {"weight_decay", &O::weight_decay, "AdamW's decoupled weight decay", true},
+      {"grad_clip", &O::grad_clip, "clip the global gradient norm (0: no clipping)", true},
+      {"warmup_steps", &O::warmup_steps, "linear warmup from 0 to --lr", true},
+      {"lr_schedule", &O::lr_schedule, "constant, or cosine (decays to lr/10 by the last step)",
+       true},
+      {"seed", &O::seed, "initialisation, batches, dropout", true},
+      {"data", &O::data, "austen, kjv, a UTF-8 text file, or random (uniform random tokens)", true},
+      {"vocab_size", &O::vocab_size, "--data random: vocabulary size", true, &G::vocab_size},
+      {"random_tokens", &O::random_tokens, "--data random: tokens in the stream", true},
+      {"eval_interval", &O::eval_interval, "steps between validation losses (0: only at the end)",
+       true},
+      {"eval_batches", &O::eval_batches, "validation batches per evaluation", true},
+      {"save_interval", &O::save_interval,
+       "steps between checkpoints (0: only at the end, which always saves)", true},
+      {"log_interval", &O::log_interval,
+       "steps between progress lines when the output is not a terminal"},
+      {"out", &O::out,
+       "directory for checkpoint.safetensors and metrics.jsonl (default runs/latest; with "
+       "--resume, the checkpoint's directory)",
+       false, {}, false},
+      {"resume", &O::resume, "continue from this checkpoint", false, {}, false},
+      {"sample_tokens", &O::sample_tokens, "characters to generate at the end"},
+      {"sample_prompt", &O::sample_prompt,
+       "prompt for that sample (default: the start of the validation text)", false, {}, false},
+      {"device", &O::device, "where to train: cpu, or cuda where built (chapter 14)", false, {},
+       false},
+  };
+  return flags;
+}
+
+// Binds every flag to `o`: for the command line, and again to read a
+// checkpoint's settings back into the same fields.
 void add_train_flags(CLI::App& app, TrainOptions& o) {
-  app.add_option("--batch_size", o.batch_size, "B: windows per step")->capture_default_str();
-  app.add_option("--block_size", o.block_size, "T: tokens per window (the context trained on)")
-      ->capture_default_str();
-  app.add_option("--epochs", o.epochs, "passes over the training text (see below)")
-      ->capture_default_str();
-  app.add_option("--max_steps", o.max_steps,
-                 "if > 0, the run's length in steps (in total, counting a resumed run's "
-                 "earlier steps), instead of --epochs")
-      ->capture_default_str();
-  app.add_option("--embed_size", o.embed_size, "C: channels per token")->capture_default_str();
-  app.add_option("--num_layers", o.num_layers, "L: transformer blocks")->capture_default_str();
-  app.add_option("--heads", o.heads, "H: attention heads (must divide embed_size)")
-      ->capture_default_str();
-  app.add_option("--ff_dim", o.ff_dim, "F: feed-forward width (default 4 * embed_size)");
-  app.add_option("--max_length", o.max_length,
-                 "P: the longest context the model accepts (default block_size)");
-  app.add_option("--dropout", o.dropout, "dropout probability in [0, 1)")->capture_default_str();
-  app.add_option("--lr", o.lr, "peak learning rate")->capture_default_str();
-  app.add_option("--weight_decay", o.weight_decay, "AdamW's decoupled weight decay")
-      ->capture_default_str();
-  app.add_option("--grad_clip", o.grad_clip, "clip the global gradient norm (0: no clipping)")
-      ->capture_default_str();
-  app.add_option("--warmup_steps", o.warmup_steps, "linear warmup from 0 to --lr")
-      ->capture_default_str();
-  app.add_option("--lr_schedule", o.lr_schedule,
-                 "constant, or cosine (decays to lr/10 by the last step)")
-      ->capture_default_str();
-  // (CLI11 would read "-1" into the unsigned seed as 2^64 - 1.)
-  app.add_option("--seed", o.seed, "initialisation, batches, dropout")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--data", o.data,
-                 "austen, kjv, a UTF-8 text file, or random (uniform random tokens)")
-      ->capture_default_str();
-  app.add_option("--vocab_size", o.vocab_size, "--data random: vocabulary size")
-      ->capture_default_str();
-  app.add_option("--random_tokens", o.random_tokens, "--data random: tokens in the stream")
-      ->capture_default_str();
-  app.add_option("--eval_interval", o.eval_interval,
-                 "steps between validation losses (0: only at the end)")
-      ->capture_default_str();
-  app.add_option("--eval_batches", o.eval_batches, "validation batches per evaluation")
-      ->capture_default_str();
-  app.add_option("--save_interval", o.save_interval,
-                 "steps between checkpoints (0: only at the end, which always saves)")
-      ->capture_default_str();
-  app.add_option("--log_interval", o.log_interval,
-                 "steps between progress lines when the output is not a terminal")
-      ->capture_default_str();
-  app.add_option("--out", o.out,
-                 "directory for checkpoint.safetensors and metrics.jsonl (default runs/latest; "
-                 "with --resume, the checkpoint's directory)");
-  app.add_option("--resume", o.resume, "continue from this checkpoint");
-  app.add_option("--sample_tokens", o.sample_tokens, "characters to generate at the end")
-      ->capture_default_str();
-  app.add_option("--sample_prompt", o.sample_prompt,
-                 "prompt for that sample (default: the start of the validation text)");
-  app.add_option("--device", o.device, "where to train: cpu, or cuda where built (chapter 14)");
+  for (const TrainFlag& flag : train_flags()) {
+    std::visit(
+        [&](auto field) {
+          using T = std::remove_reference_t<decltype(o.*field)>;
+          CLI::Option* option = app.add_option(std::string("--") + flag.name, o.*field, flag.help);
+          // CLI11 would read "-1" into an unsigned field as 2^64 - 1.
+          if constexpr (std::is_unsigned_v<T>) option->check(CLI::NonNegativeNumber);
+          if (flag.show_default) option->capture_default_str();
+        },
+        flag.field);
+  }
+}
+
+// A flag's value as the checkpoint's settings write it.
+std::string value_text(const TrainOptions& o, const TrainFlag& flag) {
+  return std::visit(
+      [&](auto field) -> std::string {
+        using T = std::remove_cv_t<std::remove_reference_t<decltype(o.*field)>>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return o.*field;
+        } else if constexpr (std::is_floating_point_v<T>) {
+          return number(o.*field);
+        } else {
+          return std::to_string(o.*field);
+        }
+      },
+      flag.field);
+}
+
+// For a model flag: its value in the options and in a configuration.
+double option_number(const TrainOptions& o, const TrainFlag& flag) {
+  return std::visit(
+      [&](auto field) -> double {
+        if constexpr (std::is_arithmetic_v<std::remove_reference_t<decltype(o.*field)>>) {
+          return static_cast<double>(o.*field);
+        } else {
+          return 0;  // no model flag is a string
+        }
+      },
+      flag.field);
+}
+double config_number(const GPTConfig& c, const TrainFlag& flag) {
+  return std::visit(
+      [&](auto member) -> double {
+        if constexpr (std::is_same_v<decltype(member), std::monostate>) {
+          return 0;
+        } else {
+          return static_cast<double>(c.*member);
+        }
+      },
+      flag.in_config);
+}
+void take_from_config(TrainOptions& o, const GPTConfig& c, const TrainFlag& flag) {
+  std::visit(
+      [&](auto field) {
+        using T = std::remove_reference_t<decltype(o.*field)>;
+        if constexpr (std::is_arithmetic_v<T>) o.*field = static_cast<T>(config_number(c, flag));
+      },
+      flag.field);
+}
+bool in_config(const TrainFlag& flag) {
+  return !std::holds_alternative<std::monostate>(flag.in_config);
 }
 
 // Runs CLI11 and turns its failures into UsageError. Returns false for --help.
@@ -137,24 +221,11 @@ GPTConfig TrainOptions::model_config(int vocab) const {
 }
 
 std::map<std::string, std::string> TrainOptions::settings() const {
-  return {
-      {"data", data},
-      {"vocab_size", std::to_string(vocab_size)},
-      {"random_tokens", std::to_string(random_tokens)},
-      {"batch_size", std::to_string(batch_size)},
-      {"block_size", std::to_string(block_size)},
-      {"epochs", std::to_string(epochs)},
-      {"max_steps", std::to_string(max_steps)},
-      {"lr", number(lr)},
-      {"lr_schedule", lr_schedule},
-      {"warmup_steps", std::to_string(warmup_steps)},
-      {"weight_decay", number(weight_decay)},
-      {"grad_clip", number(grad_clip)},
-      {"seed", std::to_string(seed)},
-      {"eval_interval", std::to_string(eval_interval)},
-      {"eval_batches", std::to_string(eval_batches)},
-      {"save_interval", std::to_string(save_interval)},
-  };
+  std::map<std::string, std::string> recorded;
+  for (const TrainFlag& flag : train_flags()) {
+    if (flag.recorded) recorded[flag.name] = value_text(*this, flag);
+  }
+  return recorded;
 }
 
 std::optional<TrainOptions> parse_train_options(int argc, const char* const* argv,
@@ -239,27 +310,25 @@ void validate_train_options(const TrainOptions& o) {
 GPTConfig apply_checkpoint(TrainOptions& o, const GPTConfig& c,
                            const std::map<std::string, std::string>& settings) {
   // Model flags the user typed must agree with the checkpoint's model.
-  const std::pair<const char*, std::pair<double, double>> model_flags[] = {
-      {"embed_size", {o.embed_size, c.embed_size}},
-      {"num_layers", {o.num_layers, c.num_layers}},
-      {"heads", {o.heads, c.heads}},
-      {"ff_dim", {o.ff_dim, c.ff_dim}},
-      {"max_length", {o.max_length, c.max_length}},
-      {"dropout", {o.dropout, c.dropout}},
-      {"vocab_size", {o.vocab_size, c.vocab_size}},
-  };
-  for (const auto& [flag, values] : model_flags) {
-    if (o.given.count(flag) && values.first != values.second) {
-      throw UsageError("--" + std::string(flag) + " " + number(values.first) +
-                       " contradicts the checkpoint '" + o.resume + "', whose model has " + flag +
-                       " = " + number(values.second) +
+  for (const TrainFlag& flag : train_flags()) {
+    if (!in_config(flag) || !o.given.count(flag.name)) continue;
+    const double typed = option_number(o, flag), saved = config_number(c, flag);
+    if (typed != saved) {
+      throw UsageError("--" + std::string(flag.name) + " " + number(typed) +
+                       " contradicts the checkpoint '" + o.resume + "', whose model has " +
+                       flag.name + " = " + number(saved) +
                        "; leave the flag out to continue with the checkpoint's model");
     }
   }
-  // The run's settings come back for every flag the user did not give.
+  // The run's settings come back for every flag the user did not give; the
+  // model's come from its configuration.
+  std::set<std::string> from_config;
+  for (const TrainFlag& flag : train_flags()) {
+    if (in_config(flag)) from_config.insert(flag.name);
+  }
   std::vector<std::string> args = {"train"};
   for (const auto& [key, value] : settings) {
-    if (key == "vocab_size" || o.given.count(key)) continue;  // vocab_size: the model's
+    if (from_config.count(key) || o.given.count(key)) continue;
     args.push_back("--" + key);
     args.push_back(value);
   }
@@ -273,25 +342,18 @@ GPTConfig apply_checkpoint(TrainOptions& o, const GPTConfig& c,
   } catch (const CLI::ParseError& e) {
     throw UsageError("checkpoint '" + o.resume + "' records a bad training setting: " + e.what());
   }
-  o.embed_size = c.embed_size;
-  o.num_layers = c.num_layers;
-  o.heads = c.heads;
-  o.ff_dim = c.ff_dim;
-  o.max_length = c.max_length;
-  o.dropout = c.dropout;
-  o.vocab_size = c.vocab_size;
+  for (const TrainFlag& flag : train_flags()) {
+    if (in_config(flag)) take_from_config(o, c, flag);
+  }
   return c;
 }
 
 double training_bytes(const GPTConfig& c, int B, int T) {
-  const double V = c.vocab_size, C = c.embed_size, L = c.num_layers, F = c.ff_dim,
-               P = c.max_length, H = c.heads;
-  const double parameters = 2 * V * C + P * C + 2 * C + L * (4 * C * C + 2 * C * F + 9 * C + F);
-  // Per token and layer, at least: the residual stream, LayerNorms, q, k, v,
-  // the attention output and projection, the MLP's two widths, the dropout
-  // masks; and the attention weights (H rows of T); then the logits.
-  const double per_token = L * (20 * C + 3 * F + 2 * H * T) + 4 * C + 3 * V;
-  const double floats = 4 * parameters + 2 * double(B) * T * per_token;
+  // The parameters, their gradients and AdamW's two moments: four buffers of
+  // the parameter table's size (tied weights and fixed positions hold none).
+  const double parameters = double(ParameterLayout(c).total());
+  const double floats = 4 * parameters + double(GPTActivations::size(c, B, T)) +
+                        double(GPTBackwardScratch::size(c, B, T));
   return floats * sizeof(float);
 }
 

@@ -95,10 +95,11 @@ GPTConfig apply_checkpoint(TrainOptions& options, const GPTConfig& checkpoint_co
 int64_t steps_per_epoch(int64_t train_tokens, int batch_size, int block_size);
 // Throws UsageError when training this model on (batch_size, block_size)
 // batches would need more memory than the machine has: the parameters, their
-// gradients and AdamW's two moments, and (a lower estimate of) the activations
-// and their gradients. Better a clear message now than the kernel's OOM killer.
+// gradients and AdamW's two moments, the activations and the backward pass's
+// scratch, as chapters 07–09 allocate them. Better a clear message now than
+// the kernel's OOM killer.
 void require_memory(const GPTConfig& config, int batch_size, int block_size);
-// The estimate, in bytes.
+// Those bytes.
 double training_bytes(const GPTConfig& config, int batch_size, int block_size);
 
 // The run's length: max_steps if given, else epochs · steps_per_epoch.

@@ -156,7 +156,6 @@ int run(int argc, char** argv, const Devices& devices) {
   schedule.warmup_steps = o.warmup_steps;
   schedule.total_steps = o.lr_schedule == "cosine" ? static_cast<int>(total) : 0;
   AdamWConfig adamw;
-  adamw.lr = o.lr;
   adamw.weight_decay = o.weight_decay;
   // end lesson
 

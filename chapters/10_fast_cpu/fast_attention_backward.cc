@@ -32,7 +32,7 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     // y = P·v:  dv = Pᵀ·dy,  dP = dy·vᵀ
     s.transpose_square(s.st, s.p);
     rows_mix(s.y, s.st, s.Tc, s.dy, T, s.dp, /*lower=*/false);
-    s.store(dqkv + base + 2 * C, 3 * C, s.y);
+    s.add(dqkv + base + 2 * C, 3 * C, s.y);
     s.transpose_rows(s.kt, s.v);
     row_dots(s.s, s.Tc, s.dy, s.kt, T, s.dp, s.Tc);
     // P = softmax(scale · S) row by row:  dS = scale · P ⊙ (dP − Σ_j dP ⊙ P)
@@ -49,10 +49,10 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     }
     // S = q·kᵀ:  dq = dS·k,  dk = dSᵀ·q
     rows_mix(s.y, s.s, s.Tc, s.k, T, s.dp, /*lower=*/true);
-    s.store(dqkv + base, 3 * C, s.y);
+    s.add(dqkv + base, 3 * C, s.y);
     s.transpose_square(s.st, s.s);
     rows_mix(s.y, s.st, s.Tc, s.q, T, s.dp, /*lower=*/false);
-    s.store(dqkv + base + C, 3 * C, s.y);
+    s.add(dqkv + base + C, 3 * C, s.y);
   });
 }
 

@@ -45,11 +45,13 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
     const ConstRowArray x(hidden + start, n), dy(dactivated + start, n);
     RowArray dx(dhidden + start, n);
     if (form == GeluForm::Erf) {  // d/dx x·Φ(x) = Φ(x) + x·φ(x)
-      dx = dy * (0.5f * (1.0f + (x * kInvSqrt2).erf()) + x * kInvSqrt2Pi * (-0.5f * x.square()).exp());
+      dx += dy * (0.5f * (1.0f + (x * kInvSqrt2).erf()) + x * kInvSqrt2Pi * (-0.5f * x.square()).exp());
     } else {
-      dx = (kSqrt2OverPi * (x + kCubic * x.cube())).tanh();  // t, kept in dx for a moment
-      dx = dy * (0.5f * (1.0f + dx) +
-                 0.5f * x * (1.0f - dx.square()) * kSqrt2OverPi * (1.0f + 3.0f * kCubic * x.square()));
+      float t_buffer[kChunk];
+      RowArray t(t_buffer, n);
+      t = (kSqrt2OverPi * (x + kCubic * x.cube())).tanh();
+      dx += dy * (0.5f * (1.0f + t) +
+                  0.5f * x * (1.0f - t.square()) * kSqrt2OverPi * (1.0f + 3.0f * kCubic * x.square()));
     }
   });
 }

@@ -40,6 +40,7 @@ void attention_backward(float* dx, const AttentionGrads& g, BlockActivations& d,
   fill_zero(d.attn.merged, N, c.C, threads);
   fast_linear_backward(d.attn.merged, g.proj_weight, g.proj_bias, dbranch, a.attn.merged,
                        p.proj_weight, N, c.C, c.C, threads);
+  fill_zero(d.attn.qkv, N, 3 * c.C, threads);
   fast_attention_backward(d.attn.qkv, d.attn.merged, a.attn.qkv, a.attn.weights, c.B, c.T, c.C,
                           c.H, threads);
   fast_linear_backward(dx, g.qkv_weight, g.qkv_bias, d.attn.qkv, x, p.qkv_weight, N, c.C,
@@ -54,6 +55,7 @@ void mlp_backward(float* dx, const FeedForwardGrads& g, BlockActivations& d, con
   fill_zero(d.mlp_activated, N, c.F, threads);
   fast_linear_backward(d.mlp_activated, g.proj_weight, g.proj_bias, dbranch, a.mlp_activated,
                        p.proj_weight, N, c.F, c.C, threads);
+  fill_zero(d.mlp_hidden, N, c.F, threads);
   fast_gelu_backward(d.mlp_hidden, d.mlp_activated, a.mlp_hidden, int64_t(N) * c.F, c.gelu,
                      threads);
   fast_linear_backward(dx, g.fc_weight, g.fc_bias, d.mlp_hidden, x, p.fc_weight, N, c.C, c.F,
@@ -115,7 +117,8 @@ void fast_gpt_backward(ParameterBuffer& grads, GPTBackwardScratch& scratch, cons
   float* dout = scratch.dstream[0];
   float* dinp = scratch.dstream[1];
 
-  fast_cross_entropy_backward(scratch.dlogits, acts.probs, targets, N, V, threads);
+  fill_zero(scratch.dlogits, N, V, threads);
+  fast_cross_entropy_backward(scratch.dlogits, 1.0f, acts.probs, targets, N, V, threads);
   float* dlm_head = cfg.tie_weights ? grads["wte.weight"] : grads["lm_head.weight"];
   fill_zero(scratch.dln_f, N, C, threads);
   fast_linear_backward(scratch.dln_f, dlm_head, nullptr, scratch.dlogits, acts.ln_f, w.lm_head,

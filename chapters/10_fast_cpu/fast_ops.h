@@ -45,7 +45,7 @@ void fast_layernorm_backward(float* dinp, float* dweight, float* dbias,  // accu
 void fast_bias_gelu_forward(float* activated, float* hidden,  // (N, F) each
                             const float* bias,                // (F)
                             int N, int F, GeluForm form, int threads);
-// dhidden = dactivated ⊙ gelu'(hidden)  (written, not accumulated: it is scratch)
+// dhidden += dactivated ⊙ gelu'(hidden)
 void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hidden,
                         int64_t count, GeluForm form, int threads);
 
@@ -54,7 +54,7 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
 // weights (B, H, T, T): the softmax rows (kept for backward); out (B, T, C): heads merged.
 void fast_attention_forward(float* out, float* weights, const float* qkv,
                             int B, int T, int C, int H, int threads);
-// dqkv (B, T, 3C) is written (not accumulated).
+// dqkv (B, T, 3C) += d(qkv), given dout (B, T, C).
 void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
                              const float* weights, int B, int T, int C, int H, int threads);
 
@@ -62,8 +62,8 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
 // Returns the mean loss; probs (N, V) kept for backward; losses (N).
 float fast_cross_entropy_forward(float* losses, float* probs, const float* logits,
                                  const int32_t* targets, int N, int V, int threads);
-// dlogits = (probs − onehot(targets)) / N   (written, not accumulated)
-void fast_cross_entropy_backward(float* dlogits, const float* probs, const int32_t* targets,
-                                 int N, int V, int threads);
+// dlogits += dloss · (probs − onehot(targets)) / N
+void fast_cross_entropy_backward(float* dlogits, float dloss, const float* probs,
+                                 const int32_t* targets, int N, int V, int threads);
 
 }  // namespace gpt

@@ -60,6 +60,14 @@ struct HeadScratch {
   void store(float* dst, int64_t ld, const float* src) const {
     for (int i = 0; i < T; ++i) std::copy_n(src + int64_t(i) * dp, hs, dst + i * ld);
   }
+  // dst (T, hs) of stride ld += src (Tr, dp): gradients add into their buffer
+  void add(float* dst, int64_t ld, const float* src) const {
+    for (int i = 0; i < T; ++i) {
+      const float* from = src + int64_t(i) * dp;
+      float* to = dst + i * ld;
+      for (int j = 0; j < hs; ++j) to[j] += from[j];
+    }
+  }
 };
 
 inline HeadScratch& head_scratch(int T, int hs) {
