@@ -9,10 +9,11 @@
 // OMP_WAIT_POLICY=active raises to 30 billion (minutes: spin for good) and
 // OMP_WAIT_POLICY=passive lowers to 0.
 //
-// Neither extreme suits a learner's machine. Sleeping at once cost a third
-// of batch-1 generation's speed on an idle 2-core Xeon; spinning for good
-// took, beside one busy process, 60-75% of the speed, since a spinning
-// thread holds a core the others need (busy_machine_bench measures both).
+// Neither extreme suits a learner's machine. Sleeping at once halved the
+// training step and left batch-1 generation a third of its speed on an idle
+// 2-core Xeon; spinning for good kept, beside one busy process, 28-45% of
+// the idle speed, since a spinning thread holds a core the late one needs
+// (busy_machine_bench measures both: results/busy_machine_avx512.md).
 // The programs spin for 3,000,000 polls, then sleep: a poll is a `pause`
 // instruction, 10-150 cycles by CPU, so that is milliseconds to a tenth of a
 // second, ten times the default, enough for the gaps between regions on any
