@@ -110,6 +110,36 @@ def gpu_fails_on_exercise(name, binary):
         tags = ["gpu_exercise"],
     )
 
+def gpu_chapter_test(name, srcs, library, exercise_library, deps = [], size = "small"):
+    """A CUDA chapter's GPU tests of `library`, and their check on the exercise.
+
+    The CUDA twin of chapter_test: `name` (tagged "gpu") runs the tests on the
+    GPU, or on the CPU emulator where the build is emulated; `name +
+    "_on_exercise"` (tagged "gpu_run", for the GPU bundle) is the same tests
+    linked against `exercise_library`, the untouched stubs; and `name +
+    "_fails_on_exercise"` passes only if that binary's tests fail
+    (gpu_fails_on_exercise). An nvcc build on a machine without a GPU cannot
+    run them: there every test fails, printing why.
+    """
+    native.cc_test(
+        name = name,
+        size = size,
+        srcs = srcs,
+        tags = ["gpu"],
+        deps = [library] + deps,
+    )
+    native.cc_binary(
+        name = name + "_on_exercise",
+        testonly = True,
+        srcs = srcs,
+        tags = ["gpu_run"],
+        deps = [exercise_library] + deps,
+    )
+    gpu_fails_on_exercise(
+        name = name + "_fails_on_exercise",
+        binary = ":%s_on_exercise" % name,
+    )
+
 def lesson_test(name = "lesson_test", extra_sources = []):
     """Checks that every code block the chapter's README quotes matches the source."""
     native.sh_test(
