@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "chapters/01_tokens/utf8.h"
+#include "chapters/07_gpt/activations.h"
+#include "chapters/07_gpt/parameters.h"
 #include "chapters/09_training/metrics.h"
 #include "chapters/09_training/train_options.h"
 #include "chapters/09_training/training_data.h"
@@ -429,6 +431,18 @@ TEST_F(ProgramsTest, AModelTooBigForTheMachineIsAUsageErrorNotAnOomKill) {
             bytes_per_parameter * untied.vocab_size * untied.embed_size);
   EXPECT_EQ(training_bytes(untied, 32, 64) - training_bytes(sinusoidal, 32, 64),
             bytes_per_parameter * untied.max_length * untied.embed_size);
+  // Ten million layers: refused at once, without building their parameter table.
+  const TrainOptions deep = parse_and_validate({"--num_layers", "10000000"});
+  EXPECT_NE(usage_error([&] { require_memory(deep.model_config(65), 32, 64); })
+                .find("needs about"),
+            std::string::npos);
+  // A thin model of many layers is counted exactly, from two small tables.
+  GPTConfig thin = untied, thin2 = untied;
+  thin.num_layers = 1000;
+  thin2.num_layers = 1001;
+  EXPECT_EQ(training_bytes(thin2, 1, 1) - training_bytes(thin, 1, 1),
+            bytes_per_parameter * (ParameterLayout(thin2).total() - ParameterLayout(thin).total()) +
+                sizeof(float) * (GPTActivations::size(thin2, 1, 1) - GPTActivations::size(thin, 1, 1)));
   const TrainOptions huge = parse_and_validate({"--embed_size", "65536", "--heads", "1"});
   EXPECT_NE(usage_error([&] { require_memory(huge.model_config(65), 32, 64); })
                 .find("needs about"),

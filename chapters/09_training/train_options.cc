@@ -349,9 +349,25 @@ GPTConfig apply_checkpoint(TrainOptions& o, const GPTConfig& c,
 }
 
 double training_bytes(const GPTConfig& c, int B, int T) {
-  // The parameters, their gradients and AdamW's two moments: four buffers of
-  // the parameter table's size (tied weights and fixed positions hold none).
-  const double parameters = double(ParameterLayout(c).total());
+  // First a bound from the shapes alone, in double: no size below exceeds it.
+  // A model beyond any machine's memory stops here, before the exact sizes
+  // (whose integer products could overflow) are computed.
+  const double V = c.vocab_size, C = c.embed_size, L = c.num_layers, F = c.ff_dim,
+               P = c.max_length, H = c.heads;
+  const double parameter_bound = 2 * V * C + P * C + 2 * C + L * (4 * C * C + 2 * C * F + 9 * C + F);
+  const double activation_bound = 2.0 * B * T * ((L + 1) * (20 * C + 3 * F + 2 * H * T) + 4 * C + 3 * V);
+  const double bound = (4 * parameter_bound + activation_bound) * sizeof(float);
+  if (bound > 1e15) return bound;
+  // Exactly. The parameters, their gradients and AdamW's two moments: four
+  // buffers of the parameter table's size (tied weights and fixed positions
+  // hold none). Every layer adds the same slots, so the tables of one and of
+  // two layers give the count for L, without building a table of L layers.
+  GPTConfig one = c, two = c;
+  one.num_layers = 1;
+  two.num_layers = 2;
+  const double first = double(ParameterLayout(one).total());
+  const double per_layer = double(ParameterLayout(two).total()) - first;
+  const double parameters = first + (L - 1) * per_layer;
   const double floats = 4 * parameters + double(GPTActivations::size(c, B, T)) +
                         double(GPTBackwardScratch::size(c, B, T));
   return floats * sizeof(float);

@@ -96,8 +96,8 @@ int64_t steps_per_epoch(int64_t train_tokens, int batch_size, int block_size);
 // Throws UsageError when training this model on (batch_size, block_size)
 // batches would need more memory than the machine has: the parameters, their
 // gradients and AdamW's two moments, the activations and the backward pass's
-// scratch, as chapters 07–09 allocate them. Better a clear message now than
-// the kernel's OOM killer.
+// scratch, as chapter 09's Trainer allocates them. Better a clear message now
+// than the kernel's OOM killer.
 void require_memory(const GPTConfig& config, int batch_size, int block_size);
 // Those bytes.
 double training_bytes(const GPTConfig& config, int batch_size, int block_size);

@@ -12,11 +12,7 @@ namespace gpt {
 
 void draw_dropout_masks(GPTActivations& acts, int64_t NC, Rng& rng) {
   if (acts.dropout <= 0) return;
-  dropout_mask(acts.embedding_dropout, NC, acts.dropout, rng);
-  for (BlockActivations& block : acts.blocks) {
-    dropout_mask(block.attn_dropout, NC, acts.dropout, rng);
-    dropout_mask(block.mlp_dropout, NC, acts.dropout, rng);
-  }
+  for (float* mask : dropout_masks_in_draw_order(acts)) dropout_mask(mask, NC, acts.dropout, rng);
 }
 
 Trainer::Trainer(const GPTConfig& config, int B, int T)

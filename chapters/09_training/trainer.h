@@ -6,6 +6,8 @@
 // masks), allocated once: a step allocates no tensor-sized buffer.
 #pragma once
 
+#include <vector>
+
 #include "chapters/01_tokens/batches.h"
 #include "chapters/07_gpt/activations.h"
 #include "chapters/08_backward/gpt_backward.h"
@@ -20,10 +22,23 @@ struct StepResult {
   double grad_norm;  // global gradient norm, before clipping
 };
 
-// With acts.dropout > 0, draws a fresh dropout mask for the embeddings and
-// each block's attention and MLP branches, in that order, from `rng`. Every
-// engine draws through this function, so they all consume the same random
-// numbers and a run's stream does not depend on the device.
+// Every dropout mask of a step, in the order they are drawn: the
+// embeddings', then each block's attention and MLP masks. `Activations` is
+// any engine's (host or device memory) with chapter 07's field names.
+template <class Activations>
+std::vector<float*> dropout_masks_in_draw_order(Activations& acts) {
+  std::vector<float*> masks = {acts.embedding_dropout};
+  for (auto& block : acts.blocks) {
+    masks.push_back(block.attn_dropout);
+    masks.push_back(block.mlp_dropout);
+  }
+  return masks;
+}
+
+// With acts.dropout > 0, draws a fresh dropout mask (NC floats) for each of
+// those, in that order, from `rng`. Every engine draws in this order, so they
+// all consume the same random numbers and a run's stream does not depend on
+// the device.
 void draw_dropout_masks(GPTActivations& acts, int64_t NC, Rng& rng);
 
 class Trainer {

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "chapters/06_transformer_block/dropout.h"
 #include "chapters/07_gpt/gpt_forward.h"
@@ -21,7 +22,9 @@
 #include "chapters/08_backward/gpt_backward.h"
 #include "chapters/09_training/trainer.h"
 #include "chapters/10_fast_cpu/fast_gpt.h"
+#include "chapters/10_fast_cpu/fast_ops.h"
 #include "chapters/10_fast_cpu/fast_trainer.h"
+#include "common/compare.h"
 #include "common/testing/reference.h"
 
 namespace gpt {
@@ -130,6 +133,63 @@ Batch random_batch(int B, int T, int V, Rng& rng) {
 // masks from the same generator, so their losses agree to rounding: both are
 // a few u·depth from the exact loss (chapter 09's test: 4.5e-7 relative at
 // most), well inside 1e-6 + 1e-4·|x|.
+// Chapter 10's backward ops add into their outputs, as chapter 08's do. Each
+// runs on a zeroed buffer (giving x) and on one filled with 1: the second must
+// be 1 + x, to within the rounding of the sum and, since the compiler may fuse
+// the add with the op's last product, that of the product: u·(|1 + x| + |x|),
+// u = 2^-24, allowed twice over.
+void expect_adds_one(const char* op, const std::vector<float>& from_zero,
+                     const std::vector<float>& from_one) {
+  double worst = 0, bound = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < from_zero.size(); ++i) {
+    const double x = from_zero[i];
+    const double error = std::fabs(from_one[i] - (1.0 + x));
+    const double allowed = 2 * kFloatRoundoff * (std::fabs(1.0 + x) + std::fabs(x));
+    if (error - allowed > worst - bound) worst = error, bound = allowed, at = i;
+  }
+  EXPECT_LE(worst, bound) << op << ": element " << at << " started at 1 and became "
+                          << from_one[at] << "; from 0 it became " << from_zero[at];
+}
+
+TEST(FastBackwardOps, AddIntoTheirOutputs) {
+  Rng rng(5);
+  const auto random = [&](size_t n) {
+    std::vector<float> v(n);
+    for (float& x : v) x = rng.normal(0.0f, 1.0f);
+    return v;
+  };
+  const int B = 2, T = 5, C = 8, H = 2, N = B * T, V = 7;
+  // GELU: dhidden += dactivated ⊙ gelu'(hidden)
+  const std::vector<float> dactivated = random(N * C), hidden = random(N * C);
+  for (GeluForm form : {GeluForm::Erf, GeluForm::Tanh}) {
+    std::vector<float> zero(N * C, 0.0f), one(N * C, 1.0f);
+    fast_gelu_backward(zero.data(), dactivated.data(), hidden.data(), N * C, form, 1);
+    fast_gelu_backward(one.data(), dactivated.data(), hidden.data(), N * C, form, 1);
+    expect_adds_one("fast_gelu_backward", zero, one);
+  }
+  // Attention: dqkv += d(qkv)
+  const std::vector<float> dout = random(N * C), qkv = random(N * 3 * C),
+                           weights = random(size_t(B) * H * T * T);
+  std::vector<float> zero(N * 3 * C, 0.0f), one(N * 3 * C, 1.0f);
+  fast_attention_backward(zero.data(), dout.data(), qkv.data(), weights.data(), B, T, C, H, 1);
+  fast_attention_backward(one.data(), dout.data(), qkv.data(), weights.data(), B, T, C, H, 1);
+  expect_adds_one("fast_attention_backward", zero, one);
+  // Cross-entropy: dlogits += dloss · (probs − onehot) / N
+  std::vector<float> probs(N * V);
+  for (float& p : probs) p = rng.uniform();
+  std::vector<int32_t> targets(N);
+  for (int32_t& t : targets) t = static_cast<int32_t>(rng.uniform() * V) % V;
+  std::vector<float> dzero(N * V, 0.0f), done(N * V, 1.0f), twice(N * V, 0.0f);
+  fast_cross_entropy_backward(dzero.data(), 1.0f, probs.data(), targets.data(), N, V, 1);
+  fast_cross_entropy_backward(done.data(), 1.0f, probs.data(), targets.data(), N, V, 1);
+  expect_adds_one("fast_cross_entropy_backward", dzero, done);
+  fast_cross_entropy_backward(twice.data(), 2.0f, probs.data(), targets.data(), N, V, 1);
+  for (int i = 0; i < N * V; ++i) {  // dloss = 2 doubles each term exactly
+    ASSERT_EQ(twice[i], 2.0f * dzero[i]) << "fast_cross_entropy_backward with dloss 2, element " << i;
+  }
+}
+
 TEST(FastTrainerWithDropout, FollowsChapter09sTrainer) {
   for (NormPlacement norm : {NormPlacement::Pre, NormPlacement::Post}) {
     const GPTConfig config = dropout_config(norm);

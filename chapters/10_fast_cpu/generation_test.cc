@@ -20,6 +20,7 @@
 #include "chapters/07_gpt/generate.h"
 #include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/07_gpt/init.h"
+#include "chapters/10_fast_cpu/cached_decoder.h"
 #include "chapters/10_fast_cpu/kv_cache.h"
 #include "chapters/10_fast_cpu/kv_generate.h"
 #include "common/compare.h"
@@ -162,7 +163,7 @@ TEST_P(Generation, AFullCacheKeepsTheLastHalfAndMatchesItsFullRecompute) {
     const bool full = cache.length() == P;
     tokens.push_back(text[i]);
     slide(window, text[i], P);
-    const float* logits = advance(cache, tokens);
+    const float* logits = advance_cache(cache, tokens);
     rebuilds += full;
     ASSERT_EQ(cache.length(), static_cast<int>(window.size())) << "after token " << i;
     worst.check(logits, full_logits(model, window), "token " + std::to_string(i));
@@ -237,6 +238,64 @@ TEST(GenerationPolicy, OnePositionAndOddLengths) {
   EXPECT_EQ(generate_with_kv_cache(model, {2, 3}, 5, SamplingOptions{}, ours_rng, nullptr, 1),
             generate(model, {2, 3}, 5, SamplingOptions{}, theirs_rng))
       << "with P = 1 both see only the last token";
+}
+
+// A cache that computes nothing: it records the calls the loop makes, and
+// its logits make the next token (the sum of the cached tokens + 1) mod V.
+class RecordingDecoder : public CachedDecoder {
+ public:
+  explicit RecordingDecoder(int capacity) : capacity_(capacity), logits_(kV) {}
+  int capacity() const override { return capacity_; }
+  int length() const override { return static_cast<int>(cached_.size()); }
+  int vocab_size() const override { return kV; }
+  const float* prefill(const int32_t* tokens, int n) override {
+    cached_.assign(tokens, tokens + n);
+    calls.push_back("prefill " + list(cached_));
+    return next_logits();
+  }
+  const float* append(int32_t token) override {
+    cached_.push_back(token);
+    calls.push_back("append " + std::to_string(token));
+    return next_logits();
+  }
+  std::vector<std::string> calls;
+
+ private:
+  static constexpr int kV = 5;
+  static std::string list(const std::vector<int32_t>& ids) {
+    std::string text;
+    for (int32_t id : ids) text += std::to_string(id);
+    return text;
+  }
+  const float* next_logits() {
+    int sum = 1;
+    for (int32_t id : cached_) sum += id;
+    std::fill(logits_.begin(), logits_.end(), 0.0f);
+    logits_[sum % kV] = 10.0f;  // greedy picks it
+    return logits_.data();
+  }
+  int capacity_;
+  std::vector<int32_t> cached_;
+  std::vector<float> logits_;
+};
+
+// The loop alone, on any cache: the prompt cropped to the last P tokens, one
+// append per new token but the last, and when the cache is full a prefill of
+// the last max(1, P/2) tokens, the new one included.
+TEST(GenerationLoop, PrefillsAppendsAndHalvesWhenFull) {
+  RecordingDecoder cache(4);
+  SamplingOptions greedy;
+  greedy.temperature = 0.0f;
+  Rng rng(3);
+  const std::vector<int32_t> tokens =
+      generate_with_cache(cache, {1, 0, 2, 1, 1}, 4, greedy, rng);
+  // The cache takes the prompt's last 4 tokens, 0 2 1 1: next (1 + 4) mod 5 = 0.
+  // Full: keep the last 2, 1 0: next 2. Append 2 (1 0 2): next 4. Append 4
+  // (1 0 2 4): next 3, the last token, which needs no append.
+  const std::vector<std::string> expected = {"prefill 0211", "prefill 10", "append 2",
+                                             "append 4"};
+  EXPECT_EQ(cache.calls, expected);
+  EXPECT_EQ(tokens, (std::vector<int32_t>{1, 0, 2, 1, 1, 0, 2, 4, 3}));
 }
 
 TEST(GenerationErrors, AreClear) {

@@ -12,6 +12,7 @@
 #include "chapters/05_feedforward_layernorm/layernorm.h"
 #include "chapters/10_fast_cpu/cached_attention.h"
 #include "chapters/10_fast_cpu/free_cores.h"
+#include "chapters/10_fast_cpu/gelu_rows.h"
 #include "chapters/10_fast_cpu/matvec.h"
 
 namespace gpt {
@@ -127,13 +128,9 @@ void KVCache::block_step(int l, int n, int t0) {
   // The MLP: each thread applies GELU to the hidden columns it computed itself.
   const auto [begin, end] = team_rows(F);
   linear_rows(hidden, pre ? ln : x, p.mlp.fc_weight, p.mlp.fc_bias, n, C, F, begin, end);
-  for (int i = 0; i < n; ++i) {  // GELU, 16 at a time (Eigen's vectorized erf / tanh)
-    Eigen::Map<Eigen::ArrayXf> h(hidden + size_t(i) * F + begin, end - begin);
-    if (c.gelu == GeluForm::Erf) {
-      h = 0.5f * h * (1.0f + (h * 0.70710678118654752f).erf());
-    } else {
-      h = 0.5f * h * (1.0f + (0.79788456080286536f * (h + 0.044715f * h.cube())).tanh());
-    }
+  for (int i = 0; i < n; ++i) {  // in place, 16 at a time
+    float* h = hidden + size_t(i) * F + begin;
+    gelu_rows(h, h, end - begin, c.gelu);
   }
 #pragma omp barrier
   team_linear(branch, hidden, p.mlp.proj_weight, p.mlp.proj_bias, n, F, C);  // (n, C)

@@ -24,11 +24,12 @@
 #include <vector>
 
 #include "chapters/07_gpt/model.h"
+#include "chapters/10_fast_cpu/cached_decoder.h"
 #include "common/aligned_vector.h"
 
 namespace gpt {
 
-class KVCache {
+class KVCache : public CachedDecoder {
  public:
   // A cache for `model`, which must outlive it. threads <= 0: all the OpenMP
   // threads available (omp_get_max_threads(), i.e. OMP_NUM_THREADS or the cores).
@@ -36,17 +37,18 @@ class KVCache {
   // cores free (free_cores.h).
   explicit KVCache(const GPTModel& model, int threads = 0, bool adapt = false);
 
-  int length() const { return length_; }      // positions filled
-  int capacity() const { return capacity_; }  // max_length: P
+  int length() const override { return length_; }      // positions filled
+  int capacity() const override { return capacity_; }  // max_length: P
+  int vocab_size() const override { return model_.config.vocab_size; }
   int threads() const { return threads_; }  // at most
 
   // Empties the cache and encodes tokens[0..n) at positions 0..n-1 (a
   // "prefill"); returns the logits after the last one (V). 1 <= n <= P.
-  const float* prefill(const int32_t* tokens, int n);
+  const float* prefill(const int32_t* tokens, int n) override;
 
   // Encodes `token` at position length() < P; returns its logits (V), the
   // scores of the token after it. The pointer stays valid until the next call.
-  const float* append(int32_t token);
+  const float* append(int32_t token) override;
 
  private:
   // Encodes tokens[0..n) at positions t0..t0+n-1 behind cache rows 0..t0-1.

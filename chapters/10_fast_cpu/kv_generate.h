@@ -14,7 +14,8 @@
 // (the new one included), re-encode them from position 0 (a prefill), and go
 // on appending: one rebuild every P/2 tokens. After a rebuild the model sees
 // a shorter context than chapter 07's would, so the text differs from there
-// on. Chapter 14's GPU generator follows the same policy.
+// on. Chapter 14's GPU generator runs through the same loop
+// (generate_with_cache, over any CachedDecoder).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@
 
 #include "chapters/07_gpt/model.h"
 #include "chapters/07_gpt/sampling.h"
+#include "chapters/10_fast_cpu/cached_decoder.h"
 #include "chapters/10_fast_cpu/kv_cache.h"
 #include "common/random.h"
 
@@ -34,7 +36,19 @@ int tokens_kept_when_full(int max_length);
 // The logits after tokens.back(), given a cache that holds the context before
 // it (the tokens just before tokens.back()): appends it, or, when the cache is
 // full, re-encodes the last tokens_kept_when_full(P) tokens of `tokens`.
-const float* advance(KVCache& cache, const std::vector<int32_t>& tokens);
+const float* advance_cache(CachedDecoder& cache, const std::vector<int32_t>& tokens);
+
+// Throws std::invalid_argument for an empty prompt, a negative count or bad
+// sampling options: a generator checks them before it allocates anything.
+void check_generate_arguments(const std::vector<int32_t>& prompt, int max_new_tokens,
+                              const SamplingOptions& options);
+
+// Chapter 07's generate() over any cache: the prompt (cropped to its last P
+// tokens) prefilled, then a token sampled, appended, sampled, ...
+std::vector<int32_t> generate_with_cache(CachedDecoder& cache, const std::vector<int32_t>& prompt,
+                                         int max_new_tokens, const SamplingOptions& options,
+                                         Rng& rng,
+                                         const std::function<void(int32_t)>& on_token = nullptr);
 
 // Chapter 07's generate(), with a KV cache. threads <= 0: all available
 // OpenMP threads (OMP_NUM_THREADS, or the cores); adapt: per token, only as

@@ -127,7 +127,8 @@ void dweight_bench(benchmark::State& state, const Shape& s, int variant) {
   options.accumulate = true;
   time_gpu(state, 2.0 * N * IC * OC, key, variant < 0, [&] {
     if (variant < 0) {
-      cuda::gemm(dweight.data(), dout.data(), inp.data(), OC, IC, N, options, true);
+      cuda::gemm(dweight.data(), dout.data(), inp.data(), OC, IC, N, options,
+                 cuda::MatmulBackend::kCublas);
     } else {
       cuda::matmul_internal::matmul_double_buffer(dweight.data(), dout.data(), inp.data(), OC, IC,
                                                   N, true, false, true, nullptr, variant);

@@ -16,7 +16,7 @@ void linear_forward(float* out, const float* inp, const float* weight, const flo
   Gemm options;
   options.trans_b = true;  // W is stored (OC, IC): op(B) = Wᵀ is (IC, OC)
   options.bias = bias;
-  gemm(out, inp, weight, N, OC, IC, options, backend == MatmulBackend::kCublas);
+  gemm(out, inp, weight, N, OC, IC, options, backend);
 }
 
 void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
@@ -26,13 +26,12 @@ void linear_backward(float* dinp, float* dweight, float* dbias, const float* dou
   check_size("linear_backward", "IC", IC, 1);
   check_size("linear_backward", "OC", OC, 0);
   if (N == 0 || OC == 0) return;  // no rows, or no outputs: every gradient is unchanged
-  const bool cublas = backend == MatmulBackend::kCublas;
   Gemm accumulate;
   accumulate.accumulate = true;
-  if (dinp != nullptr) gemm(dinp, dout, weight, N, IC, OC, accumulate, cublas);  // dout · W
+  if (dinp != nullptr) gemm(dinp, dout, weight, N, IC, OC, accumulate, backend);  // dout · W
   Gemm transposed = accumulate;
   transposed.trans_a = true;  // dout is stored (N, OC): op(A) = doutᵀ is (OC, N)
-  gemm(dweight, dout, inp, OC, IC, N, transposed, cublas);
+  gemm(dweight, dout, inp, OC, IC, N, transposed, backend);
   if (dbias != nullptr) matmul_internal::bias_backward(dbias, dout, N, OC);
 }
 // end lesson

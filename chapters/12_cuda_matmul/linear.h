@@ -10,9 +10,9 @@
 // MatmulBackend picks chapter 12's best kernel (version 8) or cuBLAS.
 #pragma once
 
-namespace gpt::cuda {
+#include "chapters/12_cuda_matmul/matmul.h"
 
-enum class MatmulBackend { kOurs, kCublas };
+namespace gpt::cuda {
 
 // `out` must not alias `inp`. N >= 0, IC >= 1, OC >= 0.
 void linear_forward(float* out,           // (N, OC)

@@ -45,12 +45,12 @@ void matmul_cublas(float* C, const float* A, const float* B, int M, int N, int K
 }
 
 void gemm(float* C, const float* A, const float* B, int M, int N, int K, const Gemm& options,
-          bool use_cublas) {
+          MatmulBackend backend) {
   if (!check_sizes("gemm", M, N, K)) return;
   if (options.trans_a && options.trans_b) {
     throw std::invalid_argument("gemm: trans_a and trans_b together are not supported");
   }
-  if (use_cublas) {
+  if (backend == MatmulBackend::kCublas) {
     cublas_gemm(C, A, B, M, N, K, options.trans_a, options.trans_b, options.accumulate);
     if (options.bias != nullptr) matmul_internal::add_bias(C, options.bias, M, N);
   } else {

@@ -22,6 +22,10 @@ namespace gpt::cuda {
 
 constexpr int kMatmulVersions = 8;
 
+// Whose kernel the GPT's products run: chapter 12's best (version 8), or cuBLAS.
+// (matmul's `version` is the lesson's progression, for tests and benchmarks.)
+enum class MatmulBackend { kOurs, kCublas };
+
 // C = A · B. M, N >= 0, K >= 1 (M = 0 or N = 0: nothing to do). C must not
 // alias A or B. Asynchronous, like every kernel launch.
 void matmul(float* C,        // (M, N)
@@ -37,7 +41,7 @@ void matmul_cublas(float* C, const float* A, const float* B, int M, int N, int K
 // op(A) is (M, K): A itself (M, K) or, with trans_a, the transpose of a
 // stored (K, M). op(B) is (K, N): B itself (K, N) or, with trans_b, the
 // transpose of a stored (N, K) — the way PyTorch stores a linear layer's weight.
-// bias (N) or nullptr. Runs version 8, or cuBLAS with use_cublas.
+// bias (N) or nullptr. Runs version 8, or cuBLAS.
 struct Gemm {
   bool trans_a = false;
   bool trans_b = false;
@@ -45,6 +49,6 @@ struct Gemm {
   const float* bias = nullptr;
 };
 void gemm(float* C, const float* A, const float* B, int M, int N, int K, const Gemm& options,
-          bool use_cublas = false);
+          MatmulBackend backend = MatmulBackend::kOurs);
 
 }  // namespace gpt::cuda

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "chapters/06_transformer_block/dropout.h"
+#include "chapters/09_training/trainer.h"
 #include "chapters/11_cuda_basics/elementwise.h"
 #include "chapters/14_cuda_gpt/gpt_kernels.h"
 #include "common/cuda/cuda_check.h"
@@ -38,19 +39,14 @@ void CudaEngine::sync(TrainingState& state) {
 // end lesson
 
 // lesson: draw_dropout_masks
-// The same Rng calls in the same order as Trainer::step: the embeddings'
-// mask, then each block's attention and MLP masks.
+// The same Rng calls in the same order as Trainer::step (chapter 09's
+// order), each mask drawn on the host and copied to the device.
 void CudaEngine::draw_dropout_masks(int B, int T, Rng& rng) {
   const int64_t NC = int64_t(B) * T * config_.embed_size;
   mask_.resize(NC);
-  const auto draw_into = [&](float* device_mask) {
+  for (float* device_mask : dropout_masks_in_draw_order(acts_)) {
     dropout_mask(mask_.data(), NC, config_.dropout, rng);  // chapter 06, on the host
     CUDA_CHECK(cudaMemcpy(device_mask, mask_.data(), NC * sizeof(float), cudaMemcpyHostToDevice));
-  };
-  draw_into(acts_.embedding_dropout);
-  for (BlockActivations& block : acts_.blocks) {
-    draw_into(block.attn_dropout);
-    draw_into(block.mlp_dropout);
   }
 }
 // end lesson

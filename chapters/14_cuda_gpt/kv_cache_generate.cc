@@ -1,10 +1,10 @@
 // chapters/14_cuda_gpt/kv_cache_generate.cc — chapter 14: prefill, then one token at a time.
 #include "chapters/14_cuda_gpt/kv_cache_generate.h"
 
-#include <algorithm>
 #include <stdexcept>
 #include <string>
 
+#include "chapters/10_fast_cpu/kv_generate.h"
 #include "chapters/14_cuda_gpt/gpt_kernels.h"
 #include "common/cuda/cuda_check.h"
 
@@ -97,46 +97,11 @@ const std::vector<float>& KVCacheGenerator::decode(int32_t token) {
 }
 // end lesson
 
-namespace {
-
-void check_generate_arguments(const std::vector<int32_t>& prompt, int max_new_tokens,
-                              const SamplingOptions& options) {
-  if (prompt.empty()) {
-    throw std::invalid_argument("generation needs a prompt of at least one token");
-  }
-  if (max_new_tokens < 0) throw std::invalid_argument("max_new_tokens must be >= 0");
-  options.validate();
-}
-
-}  // namespace
-
-// lesson: generate
 std::vector<int32_t> generate(KVCacheGenerator& generator, const std::vector<int32_t>& prompt,
                               int max_new_tokens, const SamplingOptions& options, Rng& rng,
                               const std::function<void(int32_t)>& on_token) {
-  check_generate_arguments(prompt, max_new_tokens, options);
-  std::vector<int32_t> tokens = prompt;
-  if (max_new_tokens == 0) return tokens;
-  const int P = generator.config().max_length, V = generator.config().vocab_size;
-  const auto last = [&tokens](int n) {
-    return std::vector<int32_t>(tokens.end() - n, tokens.end());
-  };
-  const std::vector<float>* logits =
-      &generator.prefill(last(std::min<int>(static_cast<int>(tokens.size()), P)));
-  for (int step = 0; step < max_new_tokens; ++step) {
-    const int32_t next = sample_next(logits->data(), V, options, rng);  // on the host
-    tokens.push_back(next);
-    if (on_token) on_token(next);
-    if (step + 1 == max_new_tokens) break;
-    if (generator.cached() == P) {
-      logits = &generator.prefill(last(std::max(1, P / 2)));  // full: keep the last half
-    } else {
-      logits = &generator.decode(next);
-    }
-  }
-  return tokens;
+  return generate_with_cache(generator, prompt, max_new_tokens, options, rng, on_token);
 }
-// end lesson
 
 std::vector<int32_t> generate(const GPTModel& model, const std::vector<int32_t>& prompt,
                               int max_new_tokens, const SamplingOptions& options, Rng& rng,

@@ -18,18 +18,22 @@
 // host: each step downloads one (V) row of logits.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
 #include "chapters/07_gpt/model.h"
 #include "chapters/07_gpt/sampling.h"
+#include "chapters/10_fast_cpu/cached_decoder.h"
 #include "chapters/14_cuda_gpt/gpt_forward_gpu.h"
 #include "common/random.h"
 
 namespace gpt::cuda {
 
-class KVCacheGenerator {
+// A cache on the GPU, driven by chapter 10's generation loop (kv_generate.h):
+// it offers the loop's five calls (cached_decoder.h).
+class KVCacheGenerator : public CachedDecoder {
  public:
   // Uploads the model and allocates the caches, (L, H, P, hs) for keys and values.
   explicit KVCacheGenerator(const GPTModel& model, const GpuOptions& options = {});
@@ -41,6 +45,16 @@ class KVCacheGenerator {
   const std::vector<float>& decode(int32_t token);
   int cached() const { return cached_; }  // tokens in the cache
   const GPTConfig& config() const { return config_; }
+
+  // lesson: decoder
+  int capacity() const override { return config_.max_length; }
+  int length() const override { return cached_; }
+  int vocab_size() const override { return config_.vocab_size; }
+  const float* prefill(const int32_t* tokens, int n) override {  // n < 1: refused there
+    return prefill(std::vector<int32_t>(tokens, tokens + std::max(n, 0))).data();
+  }
+  const float* append(int32_t token) override { return decode(token).data(); }
+  // end lesson
 
  private:
   float* k_cache(int layer) { return k_cache_.data() + size_t(layer) * layer_floats_; }
@@ -58,8 +72,9 @@ class KVCacheGenerator {
   int cached_ = 0;
 };
 
-// Chapter 07's generate, on the GPU with a KV cache (the policy above),
-// with a generator already made (the model uploaded, the caches allocated).
+// Chapter 07's generate, on the GPU with a KV cache (the policy above):
+// chapter 10's generate_with_cache with a generator already made (the model
+// uploaded, the caches allocated).
 std::vector<int32_t> generate(KVCacheGenerator& generator, const std::vector<int32_t>& prompt,
                               int max_new_tokens, const SamplingOptions& options, Rng& rng,
                               const std::function<void(int32_t)>& on_token = nullptr);
