@@ -20,17 +20,18 @@ int head_size(int C, int H) {
   return C / H;
 }
 
-size_t AttentionActivations::size(int B, int T, int C, int H) {
+size_t AttentionActivations::size(int B, int T, int C, int H, bool weights) {
   head_size(C, H);
   const size_t BT = size_t(B) * T;
   return BT * 3 * C        // qkv
          + 3 * BT * C      // q, k, v: (B, H, T, hs) holds B*T*C floats
-         + size_t(B) * H * T * T  // weights
+         + (weights ? size_t(B) * H * T * T : 0)  // weights
          + BT * C          // y
          + BT * C;         // merged
 }
 
-AttentionActivations AttentionActivations::carve(float* buffer, int B, int T, int C, int H) {
+AttentionActivations AttentionActivations::carve(float* buffer, int B, int T, int C, int H,
+                                                 bool weights) {
   head_size(C, H);
   const size_t BT = size_t(B) * T;
   AttentionActivations a;
@@ -40,7 +41,7 @@ AttentionActivations AttentionActivations::carve(float* buffer, int B, int T, in
   a.q = take(BT * C);
   a.k = take(BT * C);
   a.v = take(BT * C);
-  a.weights = take(size_t(B) * H * T * T);
+  a.weights = weights ? take(size_t(B) * H * T * T) : nullptr;
   a.y = take(BT * C);
   a.merged = take(BT * C);
   return a;

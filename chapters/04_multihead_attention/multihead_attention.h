@@ -31,12 +31,18 @@ struct AttentionActivations {
   float* weights;  // (B, H, T, T)
   float* y;        // (B, H, T, hs)
   float* merged;   // (B, T, C)
+  // (B, H, T) each row's softmax logsumexp, for engines whose fused attention
+  // keeps it instead of `weights` (chapter 13); not carved here: nullptr.
+  float* lse = nullptr;
 
   // Floats needed by all of the above, and how to carve them out of one buffer:
   // the tensors lie one after another in the order listed. Both throw
   // std::invalid_argument when H does not divide C.
-  static size_t size(int B, int T, int C, int H);
-  static AttentionActivations carve(float* buffer, int B, int T, int C, int H);
+  // With weights = false the (B, H, T, T) weights are left out (nullptr): for
+  // an engine whose fused attention keeps only a logsumexp (chapter 14).
+  static size_t size(int B, int T, int C, int H, bool weights = true);
+  static AttentionActivations carve(float* buffer, int B, int T, int C, int H,
+                                    bool weights = true);
 };
 
 // Throws std::invalid_argument when H does not divide C.

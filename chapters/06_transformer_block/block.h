@@ -4,13 +4,16 @@
 //   pre-LN (GPT-2):          r = x + attn(ln1(x));   out = r + mlp(ln2(r))
 //   post-LN (original GPT):  r = ln1(x + attn(x));   out = ln2(r + mlp(r))
 //
-// Dropout (dropout.h): in training, each sub-layer's output is multiplied by a
-// dropout mask before it is added to the stream — `attn_out` and `mlp_out`
-// below hold the values after the mask. The trainer (chapter 09) draws the
-// masks into acts.attn_dropout and acts.mlp_dropout and sets config.dropout;
-// at inference config.dropout is 0 and dropout is the identity. (GPT-2 also
-// drops attention weights; this course drops only the residual branches and
-// the embeddings, and so does its PyTorch reference.)
+// Dropout (dropout.h): in training (Mode::Train), each sub-layer's output is
+// multiplied by a dropout mask before it is added to the stream — `attn_out`
+// and `mlp_out` below hold the values after the mask. The trainer (chapter 09)
+// draws the masks into acts.attn_dropout and acts.mlp_dropout; in Mode::Eval
+// they are not read and dropout is the identity. (GPT-2 also drops attention
+// weights; this course drops only the residual branches and the embeddings,
+// and so does its PyTorch reference.)
+//
+// The recipe is written once, in block.cc, against the BlockOps interface
+// (block_ops.h): the engine that runs it is an argument.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +21,7 @@
 #include "chapters/04_multihead_attention/multihead_attention.h"
 #include "chapters/05_feedforward_layernorm/feedforward.h"
 #include "chapters/05_feedforward_layernorm/gelu.h"
+#include "chapters/06_transformer_block/block_ops.h"
 
 namespace gpt {
 
@@ -28,7 +32,6 @@ struct BlockConfig {
   NormPlacement norm = NormPlacement::Pre;
   GeluForm gelu = GeluForm::Erf;
   float eps = 1e-5f;  // LayerNorm epsilon
-  float dropout = 0.0f;  // > 0 in training only: apply acts.attn_dropout and acts.mlp_dropout
 };
 
 struct BlockParams {
@@ -55,21 +58,34 @@ struct BlockActivations {
   float* mlp_activated;  // (B, T, F)  after GELU
   float* mlp_out;        // (B, T, C)
   float* residual2;      // (B, T, C)  pre: residual1 + mlp_out  post: ln1 + mlp_out
-  float* attn_dropout;   // (B, T, C)  dropout mask of the attention branch (training)
-  float* mlp_dropout;    // (B, T, C)  dropout mask of the MLP branch (training)
+  float* attn_dropout;   // (B, T, C)  dropout mask of the attention branch (Mode::Train)
+  float* mlp_dropout;    // (B, T, C)  dropout mask of the MLP branch (Mode::Train)
 
-  static size_t size(const BlockConfig& config);
-  static BlockActivations carve(float* buffer, const BlockConfig& config);
+  // attention_weights = false: no (B, H, T, T) attention weights (see
+  // AttentionActivations::size).
+  static size_t size(const BlockConfig& config, bool attention_weights = true);
+  static BlockActivations carve(float* buffer, const BlockConfig& config,
+                                bool attention_weights = true);
 };
 
 // Throws std::invalid_argument unless B >= 0, T, C, H, F >= 1 and H divides C.
 // BlockActivations::size, carve and block_forward all check.
 void check_block_config(const BlockConfig& config);
 
+// The block on `ops`' engine: fills `acts` and writes the block's output to
+// `out`. `layer` is passed on to ops.attention.
+void block_forward(BlockOps& ops,
+                   float* out,                // (B, T, C)
+                   BlockActivations& acts,
+                   const float* inp,          // (B, T, C)
+                   const BlockParams& params,
+                   const BlockConfig& config, Mode mode, int layer = 0);
+
+// The same on chapters 04–06's plain ops (PlainBlockOps).
 void block_forward(float* out,                // (B, T, C)
                    BlockActivations& acts,
                    const float* inp,          // (B, T, C)
                    const BlockParams& params,
-                   const BlockConfig& config);
+                   const BlockConfig& config, Mode mode = Mode::Eval);
 
 }  // namespace gpt

@@ -23,11 +23,12 @@ void check_block_config(const BlockConfig& config) {
   }
 }
 
-size_t BlockActivations::size(const BlockConfig& config) {
+size_t BlockActivations::size(const BlockConfig& config, bool attention_weights) {
   check_block_config(config);
   const size_t N = size_t(config.B) * config.T, C = config.C, F = config.F;
   return N * C + 2 * N                                                   // ln1, mean, rstd
-         + AttentionActivations::size(config.B, config.T, config.C, config.H)  // attn
+         + AttentionActivations::size(config.B, config.T, config.C, config.H,
+                                      attention_weights)                // attn
          + N * C + N * C                                                 // attn_out, residual1
          + N * C + 2 * N                                                 // ln2, mean, rstd
          + N * F + N * F                                                 // mlp_hidden, activated
@@ -35,7 +36,8 @@ size_t BlockActivations::size(const BlockConfig& config) {
          + N * C + N * C;                                                // dropout masks
 }
 
-BlockActivations BlockActivations::carve(float* buffer, const BlockConfig& config) {
+BlockActivations BlockActivations::carve(float* buffer, const BlockConfig& config,
+                                         bool attention_weights) {
   check_block_config(config);
   const size_t N = size_t(config.B) * config.T, C = config.C, F = config.F;
   float* p = buffer;
@@ -44,8 +46,9 @@ BlockActivations BlockActivations::carve(float* buffer, const BlockConfig& confi
   a.ln1 = take(N * C);
   a.ln1_mean = take(N);
   a.ln1_rstd = take(N);
-  a.attn = AttentionActivations::carve(p, config.B, config.T, config.C, config.H);
-  take(AttentionActivations::size(config.B, config.T, config.C, config.H));
+  a.attn = AttentionActivations::carve(p, config.B, config.T, config.C, config.H,
+                                       attention_weights);
+  take(AttentionActivations::size(config.B, config.T, config.C, config.H, attention_weights));
   a.attn_out = take(N * C);
   a.residual1 = take(N * C);
   a.ln2 = take(N * C);

@@ -21,7 +21,7 @@ constexpr int B = 32, T = 64, C = 256, H = 8, F = 1024;
 void BM_BlockForward(benchmark::State& state) {
   BlockConfig config{B, T, C, H, F};
   config.norm = state.range(0) == 0 ? NormPlacement::Pre : NormPlacement::Post;
-  state.SetLabel(config.norm == NormPlacement::Pre ? "pre-LN" : "post-LN");
+  state.SetLabel(state.range(0) == 0 ? "pre-LN" : "post-LN");
   Rng rng(1);
   const auto normal = [&rng](size_t n, float mean, float std) {
     std::vector<float> v(n);

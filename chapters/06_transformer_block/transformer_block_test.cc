@@ -146,15 +146,14 @@ TEST(Block, DropoutMasksScaleTheBranches) {
   BlockActivations acts = BlockActivations::carve(buffer.data(), c);
   block_forward(plain.data(), acts, block.p("in.x"), block.params(), c);
 
-  c.dropout = 0.5f;
   std::fill_n(acts.attn_dropout, NC, 1.0f);
   std::fill_n(acts.mlp_dropout, NC, 1.0f);
-  block_forward(ones.data(), acts, block.p("in.x"), block.params(), c);
+  block_forward(ones.data(), acts, block.p("in.x"), block.params(), c, Mode::Train);
   EXPECT_EQ(ones, plain);
 
   std::fill_n(acts.attn_dropout, NC, 0.0f);
   std::fill_n(acts.mlp_dropout, NC, 0.0f);
-  block_forward(zeros.data(), acts, block.p("in.x"), block.params(), c);
+  block_forward(zeros.data(), acts, block.p("in.x"), block.params(), c, Mode::Train);
   EXPECT_EQ(zeros, block.store.at("in.x")) << "pre-LN with both branches dropped is the identity";
 }
 

@@ -14,34 +14,34 @@ GPTActivations::GPTActivations(const GPTConfig& config, int max_B, int max_T)
                                 std::to_string(config.max_length) + ")");
   }
   buffer_.assign(size(config, max_B, max_T), 0.0f);
-  carve(max_B, max_T);
+  ids_.assign(2 * size_t(max_B) * max_T, 0);
+  GPTActivations::carve(max_B, max_T);
 }
 
-BlockConfig GPTActivations::block_config() const {
-  return BlockConfig{B, T, config_.embed_size, config_.heads, config_.ff_dim,
-                     config_.norm, config_.gelu, config_.layernorm_eps, dropout};
+BlockConfig block_config(const GPTConfig& c, int B, int T) {
+  return BlockConfig{B, T, c.embed_size, c.heads, c.ff_dim, c.norm, c.gelu, c.layernorm_eps};
 }
 
-size_t GPTActivations::size(const GPTConfig& c, int B, int T) {
+size_t ActivationViews::floats(const GPTConfig& c, int B, int T, const ActivationLayout& layout) {
   const size_t BT = size_t(B) * T, C = c.embed_size, V = c.vocab_size;
-  const BlockConfig bc{B, T, c.embed_size, c.heads, c.ff_dim, c.norm, c.gelu, c.layernorm_eps};
+  const BlockConfig bc = block_config(c, B, T);
+  const size_t lse = layout.logsumexp ? BT * c.heads : 0;
   return 2 * BT * C                                        // embeddings and their mask
-         + c.num_layers * (BlockActivations::size(bc) + BT * C)  // blocks and their outputs
+         + c.num_layers * (BlockActivations::size(bc, layout.attention_weights)  // blocks,
+                           + BT * C + lse)                 // their outputs (and logsumexp)
          + BT * C + 2 * BT                                 // ln_f, mean, rstd
          + 2 * BT * V + BT;                                // logits, probs, losses
 }
 
-void GPTActivations::carve(int B_, int T_) {
-  if (B_ <= 0 || T_ <= 0 || B_ > max_B_ || T_ > max_T_) {
-    throw std::invalid_argument("batch (B=" + std::to_string(B_) + ", T=" + std::to_string(T_) +
-                                ") exceeds the activations' capacity (B=" + std::to_string(max_B_) +
-                                ", T=" + std::to_string(max_T_) + ")");
-  }
+void ActivationViews::carve_views(float* base, int32_t* ids, const GPTConfig& c, int B_, int T_,
+                                  const ActivationLayout& layout) {
   B = B_;
   T = T_;
-  const size_t BT = size_t(B) * T, C = config_.embed_size, V = config_.vocab_size;
-  const BlockConfig bc = block_config();
-  float* p = buffer_.data();
+  const size_t BT = size_t(B) * T, C = c.embed_size, V = c.vocab_size;
+  const BlockConfig bc = block_config(c, B, T);
+  tokens = ids;
+  targets = ids + BT;
+  float* p = base;
   auto take = [&p](size_t n) {
     float* view = p;
     p += n;
@@ -51,9 +51,11 @@ void GPTActivations::carve(int B_, int T_) {
   embedding_dropout = take(BT * C);
   blocks.clear();
   block_out.clear();
-  for (int l = 0; l < config_.num_layers; ++l) {
-    blocks.push_back(BlockActivations::carve(take(BlockActivations::size(bc)), bc));
+  for (int l = 0; l < c.num_layers; ++l) {
+    const size_t block_floats = BlockActivations::size(bc, layout.attention_weights);
+    blocks.push_back(BlockActivations::carve(take(block_floats), bc, layout.attention_weights));
     block_out.push_back(take(BT * C));
+    if (layout.logsumexp) blocks.back().attn.lse = take(BT * c.heads);  // (B, H, T)
   }
   ln_f = take(BT * C);
   ln_f_mean = take(BT);
@@ -61,6 +63,19 @@ void GPTActivations::carve(int B_, int T_) {
   logits = take(BT * V);
   probs = take(BT * V);
   losses = take(BT);
+}
+
+size_t GPTActivations::size(const GPTConfig& c, int B, int T) {
+  return ActivationViews::floats(c, B, T);
+}
+
+void GPTActivations::carve(int B_, int T_) {
+  if (B_ <= 0 || T_ <= 0 || B_ > max_B_ || T_ > max_T_) {
+    throw std::invalid_argument("batch (B=" + std::to_string(B_) + ", T=" + std::to_string(T_) +
+                                ") exceeds the activations' capacity (B=" + std::to_string(max_B_) +
+                                ", T=" + std::to_string(max_T_) + ")");
+  }
+  carve_views(buffer_.data(), ids_.data(), config_, B_, T_, ActivationLayout{});
 }
 
 }  // namespace gpt

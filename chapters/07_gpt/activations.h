@@ -6,6 +6,7 @@
 // backward pass (chapter 08) finds everything it needs here.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "chapters/06_transformer_block/block.h"
@@ -14,19 +15,28 @@
 
 namespace gpt {
 
-struct GPTActivations {
-  GPTActivations(const GPTConfig& config, int max_B, int max_T);
+// What an engine's activations hold besides chapter 07's tensors.
+struct ActivationLayout {
+  bool attention_weights = true;  // each layer's (B, H, T, T) softmax weights
+  bool logsumexp = false;         // each layer's (B, H, T) logsumexp, for a fused attention
+};
 
-  // Points the views below at the buffer for a (B, T) batch; B <= max_B, T <= max_T.
-  void carve(int B, int T);
+// Views of every tensor of one forward pass, in some engine's memory. The
+// model's composition (gpt_forward.h) fills them through an engine's ops and
+// never reads through the pointers itself; GPTActivations (below) owns them in
+// host memory, chapter 14's GpuActivations in device memory.
+struct ActivationViews {
+  virtual ~ActivationViews() = default;
+
+  // Points the views below at the owner's memory for a (B, T) batch.
+  virtual void carve(int B, int T) = 0;
 
   int B = 0, T = 0;
-  // Dropout rate of this pass: 0 (the default) for inference; the trainer
-  // (chapter 09) sets it and fills the masks (embedding_dropout and each
-  // block's attn_dropout / mlp_dropout) before a training forward pass.
-  float dropout = 0.0f;
+  Mode mode = Mode::Eval;  // the mode of the forward pass that filled them: backward reads it
+  int32_t* tokens = nullptr;             // (B, T) the ids the forward read
+  int32_t* targets = nullptr;            // (B, T) the loss's targets
   float* embeddings = nullptr;           // (B, T, C)
-  float* embedding_dropout = nullptr;    // (B, T, C) dropout mask of the embeddings
+  float* embedding_dropout = nullptr;    // (B, T, C) dropout mask of the embeddings (Mode::Train)
   std::vector<BlockActivations> blocks;  // one per layer
   std::vector<float*> block_out;         // (B, T, C) per layer: the stream after block l
   float* ln_f = nullptr;                 // (B, T, C)
@@ -36,7 +46,29 @@ struct GPTActivations {
   float* probs = nullptr;                // (B, T, V)
   float* losses = nullptr;               // (B, T)
 
-  BlockConfig block_config() const;      // for the current (B, T)
+  // Floats of a (B, T) batch's tensors, laid out as carve_views lays them.
+  static size_t floats(const GPTConfig& config, int B, int T, const ActivationLayout& layout = {});
+
+ protected:
+  // Points every view into `base` (floats(config, B, T, layout) of them) and
+  // `ids` (2·B·T) for a (B, T) batch: the tensors one after another.
+  void carve_views(float* base, int32_t* ids, const GPTConfig& config, int B, int T,
+                   const ActivationLayout& layout);
+};
+
+// The per-block configuration of a (B, T) batch.
+BlockConfig block_config(const GPTConfig& config, int B, int T);
+
+// The activations in host memory. The trainer (chapter 09) fills the dropout
+// masks (embedding_dropout and each block's attn_dropout / mlp_dropout) before
+// a forward pass in Mode::Train.
+struct GPTActivations : ActivationViews {
+  GPTActivations(const GPTConfig& config, int max_B, int max_T);
+
+  // B <= max_B, T <= max_T.
+  void carve(int B, int T) override;
+
+  BlockConfig block_config() const { return gpt::block_config(config_, B, T); }
   size_t floats() const { return buffer_.size(); }
   static size_t size(const GPTConfig& config, int B, int T);  // floats for a (B, T) batch
 
@@ -44,6 +76,7 @@ struct GPTActivations {
   GPTConfig config_;
   int max_B_, max_T_;
   AlignedVector<float> buffer_;  // 64-byte aligned: reproducible sums
+  std::vector<int32_t> ids_;     // tokens and targets
 };
 
 }  // namespace gpt

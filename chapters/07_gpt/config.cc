@@ -65,6 +65,21 @@ Enum to_choice(const std::map<std::string, std::string>& m, const std::string& k
   return it->second;
 }
 
+// The names of each choice in the metadata, both ways.
+const std::map<std::string, Positions> kPositions = {{"learned", Positions::Learned},
+                                                     {"sinusoidal", Positions::Sinusoidal}};
+const std::map<std::string, NormPlacement> kNorms = {{"pre", NormPlacement::Pre},
+                                                     {"post", NormPlacement::Post}};
+const std::map<std::string, GeluForm> kGelus = {{"erf", GeluForm::Erf}, {"tanh", GeluForm::Tanh}};
+
+template <typename Enum>
+std::string name_of(const std::map<std::string, Enum>& choices, Enum value) {
+  for (const auto& [name, choice] : choices) {
+    if (choice == value) return name;
+  }
+  throw std::logic_error("a configuration choice without a name");
+}
+
 // Shortest text that reads back as the same float ("1e-05", "0.1").
 std::string float_text(float value) {
   char text[32];
@@ -106,9 +121,9 @@ std::map<std::string, std::string> GPTConfig::to_metadata() const {
       {"heads", std::to_string(heads)},
       {"ff_dim", std::to_string(ff_dim)},
       {"dropout", float_text(dropout)},
-      {"positions", positions == Positions::Learned ? "learned" : "sinusoidal"},
-      {"norm", norm == NormPlacement::Pre ? "pre" : "post"},
-      {"gelu", gelu == GeluForm::Erf ? "erf" : "tanh"},
+      {"positions", name_of(kPositions, positions)},
+      {"norm", name_of(kNorms, norm)},
+      {"gelu", name_of(kGelus, gelu)},
       {"tie_weights", tie_weights ? "True" : "False"},
       {"layernorm_eps", float_text(layernorm_eps)},
   };
@@ -123,11 +138,9 @@ GPTConfig GPTConfig::from_metadata(const std::map<std::string, std::string>& m) 
   c.heads = to_int(m, "heads");
   c.ff_dim = to_int(m, "ff_dim");
   c.dropout = to_float(m, "dropout");
-  c.positions = to_choice<Positions>(
-      m, "positions", {{"learned", Positions::Learned}, {"sinusoidal", Positions::Sinusoidal}});
-  c.norm = to_choice<NormPlacement>(m, "norm",
-                                    {{"pre", NormPlacement::Pre}, {"post", NormPlacement::Post}});
-  c.gelu = to_choice<GeluForm>(m, "gelu", {{"erf", GeluForm::Erf}, {"tanh", GeluForm::Tanh}});
+  c.positions = to_choice(m, "positions", kPositions);
+  c.norm = to_choice(m, "norm", kNorms);
+  c.gelu = to_choice(m, "gelu", kGelus);
   c.tie_weights = to_choice<bool>(m, "tie_weights", {{"True", true}, {"False", false}});
   c.layernorm_eps = to_float(m, "layernorm_eps");
   c.validate();

@@ -12,22 +12,46 @@
 
 #include "chapters/07_gpt/activations.h"
 #include "chapters/07_gpt/model.h"
+#include "chapters/07_gpt/model_ops.h"
 
 namespace gpt {
 
-// Fills acts.carve(B, T)'s tensors, ending with acts.logits (B, T, V).
-// Throws std::invalid_argument when T > max_length, std::out_of_range on a
-// token id outside the vocabulary.
+// Which positions get logits. All: every one, (B, T, V). Last: only the last
+// position of each sequence, ln_f (B, C) and logits (B, V): all generation needs.
+enum class LogitRows { All, Last };
+
+// The composition, on `ops`' engine: from acts.tokens (already in the engine's
+// memory, for positions first_position .. first_position + T - 1) to
+// acts.logits. `acts` must be carved for (B, T). Checks nothing and throws
+// nothing of its own, so a team of threads may run it together (chapter 10).
+void gpt_forward_tokens(ModelOps& ops, ActivationViews& acts, const GPTWeights& weights,
+                        const GPTConfig& config, int B, int T, int first_position, Mode mode,
+                        LogitRows rows = LogitRows::All);
+
+// The forward pass of a (B, T) batch of host token ids on any engine: checks T
+// and the ids (std::invalid_argument when T > max_length, std::out_of_range on
+// an id outside the vocabulary), carves `acts`, brings the ids into the
+// engine's memory, runs gpt_forward_tokens and records `mode` in acts.mode.
+void gpt_forward(ModelOps& ops, ActivationViews& acts, const int32_t* tokens,
+                 const GPTWeights& weights, const GPTConfig& config, int B, int T, Mode mode);
+
+// gpt_forward, then the mean cross-entropy against `targets` (host, (B, T)).
+float gpt_forward_loss(ModelOps& ops, ActivationViews& acts, const int32_t* tokens,
+                       const int32_t* targets, const GPTWeights& weights,
+                       const GPTConfig& config, int B, int T, Mode mode);
+
+// The same on the plain ops (PlainModelOps): fills acts.carve(B, T)'s
+// tensors, ending with acts.logits (B, T, V).
 void gpt_forward(GPTActivations& acts,
                  const int32_t* tokens,  // (B, T)
                  const GPTModel& model,
-                 int B, int T);
+                 int B, int T, Mode mode = Mode::Eval);
 
 // gpt_forward, then the mean cross-entropy of acts.logits against `targets`.
 float gpt_forward_loss(GPTActivations& acts,
                        const int32_t* tokens,   // (B, T)
                        const int32_t* targets,  // (B, T)
                        const GPTModel& model,
-                       int B, int T);
+                       int B, int T, Mode mode = Mode::Eval);
 
 }  // namespace gpt

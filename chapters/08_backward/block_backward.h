@@ -17,6 +17,7 @@
 #pragma once
 
 #include "chapters/06_transformer_block/block.h"
+#include "chapters/08_backward/backward_ops.h"
 #include "chapters/08_backward/feedforward_backward.h"
 #include "chapters/08_backward/multihead_attention_backward.h"
 
@@ -32,7 +33,20 @@ struct BlockGrads {
   FeedForwardGrads mlp;
 };
 
-// Throws std::invalid_argument when H does not divide C.
+// The block's backward on `ops`' engine. `mode` is the forward's: in
+// Mode::Train the dropout masks in `acts` are applied on the way back too.
+void block_backward(BackwardOps& ops,
+                    float* dinp,                   // (B, T, C), accumulated
+                    const BlockGrads& grads,       // accumulated
+                    BlockActivations& dacts,       // scratch, overwritten
+                    const float* dout,             // (B, T, C)
+                    const float* inp,              // (B, T, C)
+                    const BlockActivations& acts,  // saved by block_forward
+                    const BlockParams& params,
+                    const BlockConfig& config, Mode mode);
+
+// The same on chapter 08's plain ops. Throws std::invalid_argument when H
+// does not divide C.
 void block_backward(float* dinp,                   // (B, T, C), accumulated
                     const BlockGrads& grads,       // accumulated
                     BlockActivations& dacts,       // scratch, overwritten
@@ -40,6 +54,6 @@ void block_backward(float* dinp,                   // (B, T, C), accumulated
                     const float* inp,              // (B, T, C)
                     const BlockActivations& acts,  // saved by block_forward
                     const BlockParams& params,
-                    const BlockConfig& config);
+                    const BlockConfig& config, Mode mode = Mode::Eval);
 
 }  // namespace gpt

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "chapters/07_gpt/activations.h"
 #include "chapters/08_backward/block_backward.h"
@@ -17,20 +18,32 @@
 
 namespace gpt {
 
-// The gradients of the activations, needed only while the backward pass
-// runs: far fewer than the activations themselves, since each block's
-// gradients are consumed before the next block's are made. One scratch
-// BlockActivations serves every block in turn, and the residual stream's
-// gradient alternates between two buffers.
-struct GPTBackwardScratch {
-  GPTBackwardScratch(const GPTConfig& config, int max_B, int max_T);
-  void carve(int B, int T);  // views for a (B, T) batch
-  static size_t size(const GPTConfig& config, int B, int T);  // floats for a (B, T) batch
+// Views of the backward pass's scratch tensors, in some engine's memory: far
+// fewer than the activations themselves, since each block's gradients are
+// consumed before the next block's are made. One scratch BlockActivations
+// serves every block in turn, and the residual stream's gradient alternates
+// between two buffers.
+struct BackwardViews {
+  virtual ~BackwardViews() = default;
+  virtual void carve(int B, int T) = 0;  // views for a (B, T) batch
 
   float* dlogits = nullptr;  // (B, T, V)
   float* dln_f = nullptr;    // (B, T, C)
   float* dstream[2] = {nullptr, nullptr};  // (B, T, C) each: d(block output), d(block input)
   BlockActivations dblock;   // scratch of one block's backward
+
+  static size_t floats(const GPTConfig& config, int B, int T);  // for a (B, T) batch
+
+ protected:
+  // Points the views into `base` (floats(config, B, T) of them), one after another.
+  void carve_views(float* base, const GPTConfig& config, int B, int T);
+};
+
+// The scratch in host memory.
+struct GPTBackwardScratch : BackwardViews {
+  GPTBackwardScratch(const GPTConfig& config, int max_B, int max_T);
+  void carve(int B, int T) override;
+  static size_t size(const GPTConfig& config, int B, int T);  // floats for a (B, T) batch
 
  private:
   GPTConfig config_;
@@ -38,17 +51,34 @@ struct GPTBackwardScratch {
   AlignedVector<float> buffer_;
 };
 
+// Views of every parameter's gradient, mirroring GPTWeights (chapter 07).
+struct GPTGrads {
+  float* wte;                     // (V, C)
+  float* wpe;                     // (P, C), or nullptr without learned positions
+  std::vector<BlockGrads> blocks;
+  float* ln_f_weight;             // (C)
+  float* ln_f_bias;               // (C)
+  float* lm_head;                 // (V, C): its own, or wte's when tied
+};
+
 // Views of block l's gradients inside `grads`, field by field (block_backward.h).
 BlockGrads block_grads(ParameterBuffer& grads, int l);
 
-// Adds the gradient of the mean cross-entropy loss to `grads` (zero it first
-// for a fresh step). `acts` is what gpt_forward_loss saved for this batch
-// (including acts.probs); `scratch` is overwritten. With acts.dropout > 0 the
-// same masks are applied on the way back.
+// Views of every gradient inside `grads`.
+GPTGrads view_grads(ParameterBuffer& grads);
+
+// The backward pass on `ops`' engine: adds the gradient of the mean
+// cross-entropy loss to `grads` (zero them first for a fresh step). `acts` is
+// what gpt_forward_loss saved for this batch, on the same engine: its tokens,
+// targets, probs and mode (in Mode::Train the same masks are applied on the
+// way back). `scratch` is overwritten.
+void gpt_backward(BackwardOps& ops, const GPTGrads& grads, BackwardViews& scratch,
+                  const ActivationViews& acts, const GPTWeights& weights,
+                  const GPTConfig& config);
+
+// The same on chapter 08's plain ops.
 void gpt_backward(ParameterBuffer& grads,
                   GPTBackwardScratch& scratch,
-                  const int32_t* tokens,   // (B, T)
-                  const int32_t* targets,  // (B, T)
                   const GPTActivations& acts,
                   const GPTModel& model);
 

@@ -47,7 +47,7 @@ TEST_P(GPTGradients, EveryParameterMatchesAutograd) {
   EXPECT_MATCHES_REFERENCE(std::vector<float>{loss}, ref, "out.loss", loss_tol);
 
   ParameterBuffer grads(model.config);
-  gpt_backward(grads, dacts, tokens.data(), targets.data(), acts, model);
+  gpt_backward(grads, dacts, acts, model);
   for (const ParameterSlot& slot : grads.layout().slots()) {
     const float* g = grads.data() + slot.offset;
     EXPECT_MATCHES_REFERENCE(std::vector<float>(g, g + slot.numel), ref, "grad." + slot.name,
@@ -88,7 +88,6 @@ void check_whole_model(GPTModel model, float dropout) {
   GPTBackwardScratch dacts(model.config, B, T);
   if (dropout > 0) {  // the masks stay fixed while the parameters are perturbed
     Rng rng(3);
-    acts.dropout = dropout;
     const int64_t NC = int64_t(B) * T * model.config.embed_size;
     dropout_mask(acts.embedding_dropout, NC, dropout, rng);
     for (BlockActivations& b : acts.blocks) {
@@ -96,15 +95,16 @@ void check_whole_model(GPTModel model, float dropout) {
       dropout_mask(b.mlp_dropout, NC, dropout, rng);
     }
   }
-  gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T);
+  const Mode mode = dropout > 0 ? Mode::Train : Mode::Eval;
+  gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T, mode);
   ParameterBuffer grads(model.config);
-  gpt_backward(grads, dacts, tokens.data(), targets.data(), acts, model);
+  gpt_backward(grads, dacts, acts, model);
 
   std::vector<float> x(model.params.data(), model.params.data() + model.params.size());
   const std::vector<float> analytic(grads.data(), grads.data() + grads.size());
   const auto loss = [&] {
     std::copy(x.begin(), x.end(), model.params.data());
-    return double(gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T));
+    return double(gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T, mode));
   };
   const GradientCheckReport report = check_gradient(x, analytic, loss, kStep, 1e-3);
   std::cout << "[ gradchk  ] " << report.describe("whole model", 1e-3) << std::endl;
@@ -150,8 +150,8 @@ TEST(GPTGradients, BackwardAddsIntoTheGradientBuffer) {
   gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T);
   ParameterBuffer once(model.config), filled(model.config);
   std::fill_n(filled.data(), filled.size(), 1.0f);
-  gpt_backward(once, dacts, tokens.data(), targets.data(), acts, model);
-  gpt_backward(filled, dacts, tokens.data(), targets.data(), acts, model);
+  gpt_backward(once, dacts, acts, model);
+  gpt_backward(filled, dacts, acts, model);
   const double S = 1.0;
   double largest = 0;
   for (size_t i = 0; i < once.size(); ++i) largest = std::max(largest, double(std::abs(once.data()[i])));

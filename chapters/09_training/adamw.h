@@ -37,6 +37,10 @@ void adamw_update(float* params,       // (n)
 void adamw_step(ParameterBuffer& params, const ParameterBuffer& grads, ParameterBuffer& m,
                 ParameterBuffer& v, int t, float lr, const AdamWConfig& config);
 
+// The same on raw buffers of layout.total() floats each, laid out by `layout`.
+void adamw_step(const ParameterLayout& layout, float* params, const float* grads, float* m,
+                float* v, int t, float lr, const AdamWConfig& config);
+
 // Whether the parameter `slot` is weight-decayed.
 bool decays(const ParameterSlot& slot);
 

@@ -22,23 +22,7 @@
 
 namespace gpt {
 
-// Trains one TrainingState. An engine may keep its own copy of the state (a
-// GPU engine keeps parameters and moments in device memory): from the first
-// step() or evaluate() on, it owns the state's model, m and v, and sync()
-// writes them back. The program calls sync() before each checkpoint and
-// before generating. The batch (B, T) never exceeds the engine's size.
-class TrainingEngine {
- public:
-  virtual ~TrainingEngine() = default;
-  // One optimizer step on `batch`; increments state.step. Dropout masks, when
-  // config.dropout > 0, are drawn from `rng`.
-  virtual StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
-                          const AdamWConfig& adamw, Rng& rng) = 0;
-  // The batch's mean loss with the model as it is: no dropout, no update.
-  virtual float evaluate(TrainingState& state, const Batch& batch) = 0;
-  // Makes state.model, state.m and state.v current. CPU engines: nothing to do.
-  virtual void sync(TrainingState& /*state*/) {}
-};
+// TrainingEngine (trainer.h) is what a device trains with.
 
 // The same signature as chapter 07's generate().
 using GenerateFunction = std::function<std::vector<int32_t>(

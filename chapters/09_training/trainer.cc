@@ -1,46 +1,71 @@
-// chapters/09_training/trainer.cc — forward, backward, clip, update.
+// chapters/09_training/trainer.cc — forward, backward, clip, update: one step, for every engine.
 #include "chapters/09_training/trainer.h"
 
-#include <algorithm>
-
-#include "chapters/06_transformer_block/dropout.h"
 #include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/08_backward/gpt_backward.h"
-#include "chapters/09_training/grad_clip.h"
 
 namespace gpt {
 
-void draw_dropout_masks(GPTActivations& acts, int64_t NC, Rng& rng) {
-  if (acts.dropout <= 0) return;
-  for (float* mask : dropout_masks_in_draw_order(acts)) dropout_mask(mask, NC, acts.dropout, rng);
+std::vector<float*> dropout_masks_in_draw_order(ActivationViews& acts) {
+  std::vector<float*> masks = {acts.embedding_dropout};
+  for (BlockActivations& block : acts.blocks) {
+    masks.push_back(block.attn_dropout);
+    masks.push_back(block.mlp_dropout);
+  }
+  return masks;
+}
+
+void draw_dropout_masks(TrainOps& ops, ActivationViews& acts, int64_t NC, float p, Rng& rng) {
+  if (p <= 0) return;
+  for (float* mask : dropout_masks_in_draw_order(acts)) ops.dropout_mask(mask, NC, p, rng);
+}
+
+// lesson: step
+StepResult train_step(TrainOps& ops, TrainingMemory& mem, int& step, const Batch& batch,
+                      float lr, float grad_clip, const AdamWConfig& adamw, Rng& rng) {
+  const GPTConfig& c = mem.config;
+  const int64_t NC = int64_t(batch.B) * batch.T * c.embed_size;
+  const Mode mode = c.dropout > 0 ? Mode::Train : Mode::Eval;  // dropout on, or nothing to drop
+  mem.acts.carve(batch.B, batch.T);
+  draw_dropout_masks(ops, mem.acts, NC, c.dropout, rng);       // fresh masks each step
+  const float loss = gpt_forward_loss(ops, mem.acts, batch.inputs.data(), batch.targets.data(),
+                                      mem.weights, c, batch.B, batch.T, mode);
+  ops.zero(mem.grads, int64_t(mem.layout.total()));
+  gpt_backward(ops, mem.grad_views, mem.scratch, mem.acts, mem.weights, c);
+  const double norm = ops.clip_grad_norm(mem.grads, mem.layout.total(), grad_clip);
+  step += 1;
+  ops.adamw_step(mem.layout, mem.params, mem.grads, mem.m, mem.v, step, lr, adamw);
+  return {loss, norm};
+}
+// end lesson
+
+float evaluate_batch(ModelOps& ops, TrainingMemory& mem, const Batch& batch) {
+  return gpt_forward_loss(ops, mem.acts, batch.inputs.data(), batch.targets.data(), mem.weights,
+                          mem.config, batch.B, batch.T, Mode::Eval);
 }
 
 Trainer::Trainer(const GPTConfig& config, int B, int T)
     : grads_(config), acts_(config, B, T), dacts_(config, B, T) {}
 
-// lesson: step
+TrainingMemory Trainer::memory(TrainingState& s) {
+  return TrainingMemory{s.model.config, s.model.params.layout(), s.model.params.data(),
+                        grads_.data(),  s.m.data(),              s.v.data(),
+                        s.model.weights(), view_grads(grads_),   acts_, dacts_};
+}
+
 StepResult Trainer::step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                          const AdamWConfig& adamw, Rng& rng) {
-  const GPTModel& model = state.model;
-  const int64_t NC = int64_t(batch.B) * batch.T * model.config.embed_size;
-  acts_.carve(batch.B, batch.T);
-  acts_.dropout = model.config.dropout;       // training mode: draw fresh masks
-  draw_dropout_masks(acts_, NC, rng);
-  const float loss = gpt_forward_loss(acts_, batch.inputs.data(), batch.targets.data(), model,
-                                      batch.B, batch.T);
-  std::fill_n(grads_.data(), grads_.size(), 0.0f);
-  gpt_backward(grads_, dacts_, batch.inputs.data(), batch.targets.data(), acts_, model);
-  const double norm = clip_grad_norm(grads_.data(), grads_.size(), grad_clip);
-  state.step += 1;
-  adamw_step(state.model.params, grads_, state.m, state.v, state.step, lr, adamw);
-  return {loss, norm};
+  TrainingMemory mem = memory(state);
+  return train_step(ops_, mem, state.step, batch, lr, grad_clip, adamw, rng);
 }
-// end lesson
+
+float Trainer::evaluate(TrainingState& state, const Batch& batch) {
+  return evaluate(state.model, batch);
+}
 
 float Trainer::evaluate(const GPTModel& model, const Batch& batch) {
-  acts_.dropout = 0.0f;  // inference mode
-  return gpt_forward_loss(acts_, batch.inputs.data(), batch.targets.data(), model, batch.B,
-                          batch.T);
+  return gpt_forward_loss(ops_, acts_, batch.inputs.data(), batch.targets.data(),
+                          model.weights(), model.config, batch.B, batch.T, Mode::Eval);
 }
 
 }  // namespace gpt

@@ -1,9 +1,12 @@
 // chapters/09_training/trainer.h — one training step, and evaluation.
 //
-// A step: forward with the loss (chapter 07), backward (chapter 08) into the
-// gradient buffer, clip the gradients' global norm, one AdamW update. The
-// Trainer owns the buffers a step needs (gradients, activations, dropout
-// masks), allocated once: a step allocates no tensor-sized buffer.
+// A step: draw the dropout masks, forward with the loss (chapter 07),
+// backward (chapter 08) into the gradient buffer, clip the gradients' global
+// norm, one AdamW update. train_step writes that sequence once, over any
+// engine's TrainOps (train_ops.h) and memory (TrainingMemory). The Trainer is
+// chapter 09's engine: the plain ops, host memory, and the buffers a step
+// needs (gradients, activations, dropout masks), allocated once: a step
+// allocates no tensor-sized buffer.
 #pragma once
 
 #include <vector>
@@ -13,6 +16,7 @@
 #include "chapters/08_backward/gpt_backward.h"
 #include "chapters/09_training/adamw.h"
 #include "chapters/09_training/checkpoint.h"
+#include "chapters/09_training/train_ops.h"
 #include "common/random.h"
 
 namespace gpt {
@@ -23,40 +27,74 @@ struct StepResult {
 };
 
 // Every dropout mask of a step, in the order they are drawn: the
-// embeddings', then each block's attention and MLP masks. `Activations` is
-// any engine's (host or device memory) with chapter 07's field names.
-template <class Activations>
-std::vector<float*> dropout_masks_in_draw_order(Activations& acts) {
-  std::vector<float*> masks = {acts.embedding_dropout};
-  for (auto& block : acts.blocks) {
-    masks.push_back(block.attn_dropout);
-    masks.push_back(block.mlp_dropout);
-  }
-  return masks;
-}
+// embeddings', then each block's attention and MLP masks.
+std::vector<float*> dropout_masks_in_draw_order(ActivationViews& acts);
 
-// With acts.dropout > 0, draws a fresh dropout mask (NC floats) for each of
-// those, in that order, from `rng`. Every engine draws in this order, so they
-// all consume the same random numbers and a run's stream does not depend on
-// the device.
-void draw_dropout_masks(GPTActivations& acts, int64_t NC, Rng& rng);
+// With p > 0, draws a fresh dropout mask (NC floats) for each of those, in
+// that order, from `rng`. Every engine draws in this order, so they all
+// consume the same random numbers and a run's stream does not depend on the
+// engine.
+void draw_dropout_masks(TrainOps& ops, ActivationViews& acts, int64_t NC, float p, Rng& rng);
 
-class Trainer {
+// One engine's memory for training: the four parameter-shaped buffers, views
+// into them, and the passes' tensors.
+struct TrainingMemory {
+  const GPTConfig& config;
+  const ParameterLayout& layout;
+  float* params;          // (layout.total()) each
+  float* grads;
+  float* m;               // AdamW's moments
+  float* v;
+  GPTWeights weights;     // views into params
+  GPTGrads grad_views;    // views into grads
+  ActivationViews& acts;
+  BackwardViews& scratch;
+};
+
+// One optimizer step on `batch`: increments `step` and updates params, m and
+// v. With config.dropout > 0 the dropout masks are drawn from `rng` and the
+// passes run in Mode::Train.
+StepResult train_step(TrainOps& ops, TrainingMemory& memory, int& step, const Batch& batch,
+                      float lr, float grad_clip, const AdamWConfig& adamw, Rng& rng);
+
+// The batch's mean loss with the parameters as they are: Mode::Eval, no update.
+float evaluate_batch(ModelOps& ops, TrainingMemory& memory, const Batch& batch);
+
+// Trains one TrainingState. An engine may keep its own copy of the state (a
+// GPU engine keeps parameters and moments in device memory): from the first
+// step() or evaluate() on, it owns the state's model, m and v, and sync()
+// writes them back. The program calls sync() before each checkpoint and
+// before generating. The batch (B, T) never exceeds the engine's size.
+class TrainingEngine {
+ public:
+  virtual ~TrainingEngine() = default;
+  // One optimizer step on `batch`; increments state.step. Dropout masks, when
+  // config.dropout > 0, are drawn from `rng`.
+  virtual StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
+                          const AdamWConfig& adamw, Rng& rng) = 0;
+  // The batch's mean loss with the model as it is: no dropout, no update.
+  virtual float evaluate(TrainingState& state, const Batch& batch) = 0;
+  // Makes state.model, state.m and state.v current. CPU engines: nothing to do.
+  virtual void sync(TrainingState& /*state*/) {}
+};
+
+// Chapter 09's engine: train_step on the plain ops, in host memory.
+class Trainer : public TrainingEngine {
  public:
   // Buffers for batches of up to (B, T).
   Trainer(const GPTConfig& config, int B, int T);
 
-  // One optimizer step on `batch`, updating state.model, state.m, state.v and
-  // state.step. With config.dropout > 0 the dropout masks are drawn from `rng`.
   StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
-                  const AdamWConfig& adamw, Rng& rng);
-
-  // The batch's mean loss with the model as it is: no dropout, no update.
+                  const AdamWConfig& adamw, Rng& rng) override;
+  float evaluate(TrainingState& state, const Batch& batch) override;
   float evaluate(const GPTModel& model, const Batch& batch);
 
   const ParameterBuffer& grads() const { return grads_; }  // of the last step
 
  private:
+  TrainingMemory memory(TrainingState& state);
+
+  PlainTrainOps ops_;
   ParameterBuffer grads_;
   GPTActivations acts_;   // the forward pass's tensors
   GPTBackwardScratch dacts_;  // their gradients, while the backward pass runs

@@ -221,7 +221,7 @@ void BM_StepPartBackward(benchmark::State& state) {
   fast_gpt_forward(s.acts, s.batch.inputs.data(), s.batch.targets.data(), s.training.model, 32, 64,
                    state.range(0));
   for (auto _ : state) {
-    fast_gpt_backward(s.grads, s.dacts, s.batch.inputs.data(), s.batch.targets.data(), s.acts,
+    fast_gpt_backward(s.grads, s.dacts, s.acts,
                       s.training.model, state.range(0));
   }
 }

@@ -6,12 +6,13 @@
 #include "chapters/07_gpt/activations.h"
 #include "chapters/08_backward/gpt_backward.h"
 #include "chapters/09_training/device.h"
+#include "chapters/10_fast_cpu/fast_train_ops.h"
 
 namespace gpt {
 
-// Trainer::step with fast_gpt_forward / fast_gpt_backward and a threaded
-// AdamW: the same random draws (dropout masks), the same clipping and update,
-// so a run's losses follow chapter 09's to float rounding.
+// Chapter 09's train_step on FastOps (fast_train_ops.h): the same step, the
+// same random draws (dropout masks), the same clipping and update, so a run's
+// losses follow chapter 09's to float rounding.
 class FastTrainer : public TrainingEngine {
  public:
   // Buffers for batches of up to (B, T); threads <= 0: OpenMP's default
@@ -30,10 +31,10 @@ class FastTrainer : public TrainingEngine {
 
   int threads_;
   bool adapt_;
+  FastOps ops_;
   ParameterBuffer grads_;
   GPTActivations acts_;
   GPTBackwardScratch dacts_;
-  std::vector<double> norm_parts_;  // the gradient norm's partial sums
 };
 
 }  // namespace gpt

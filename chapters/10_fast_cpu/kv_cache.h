@@ -15,6 +15,10 @@
 // small matrix products that read each weight once for all n tokens, and
 // token i attends to cache rows 0..i. It gives the same bits as n appends.
 //
+// The model is chapter 07's gpt_forward_tokens, unchanged: what is new is
+// the ops it runs on (TeamOps, kv_cache.cc), whose attention reads and
+// extends the cache, and whose every step is shared by a team of threads.
+//
 // Everything a step touches is allocated once, here: the cache is
 // (L, 2, P, C) — per layer, K then V, one row per position — and scratch
 // tensors for up to P tokens. A step allocates nothing.
@@ -23,11 +27,35 @@
 #include <cstdint>
 #include <vector>
 
+#include "chapters/07_gpt/activations.h"
 #include "chapters/07_gpt/model.h"
 #include "chapters/10_fast_cpu/cached_decoder.h"
 #include "common/aligned_vector.h"
 
 namespace gpt {
+
+// The activations of a step of n <= P new tokens, as chapter 07's
+// gpt_forward_tokens writes them: views into the cache's scratch. Nothing is
+// kept for a backward pass, so every layer shares one set of buffers, the
+// residual stream alternates between two, and there are no LayerNorm
+// statistics or dropout masks.
+struct DecodeActivations : ActivationViews {
+  DecodeActivations(const GPTConfig& config, int capacity);
+  void carve(int B, int T) override;  // B = 1, T = n <= capacity
+
+ private:
+  GPTConfig config_;
+  int capacity_;
+  AlignedVector<float> stream_[2];  // (n, C) the residual stream, before and after a block
+  AlignedVector<float> ln_;         // (n, C) a LayerNorm's output
+  AlignedVector<float> residual_;   // (n, C) the stream after a residual add
+  AlignedVector<float> branch_;     // (n, C) a sub-layer's output, before its residual add
+  AlignedVector<float> qkv_;        // (n, 3C)
+  AlignedVector<float> y_;          // (n, C) attention output, heads merged
+  AlignedVector<float> hidden_;     // (n, F) the MLP's hidden layer, GELU in place
+  AlignedVector<float> logits_;     // (V) after the last token only
+  std::vector<int32_t> ids_;        // (n) the tokens
+};
 
 class KVCache : public CachedDecoder {
  public:
@@ -50,11 +78,14 @@ class KVCache : public CachedDecoder {
   // scores of the token after it. The pointer stays valid until the next call.
   const float* append(int32_t token) override;
 
+  // Layer l's cached keys (P, C); its values follow them.
+  float* keys(int l) { return cache_.data() + size_t(2 * l) * capacity_ * model_.config.embed_size; }
+  // Attention scores of token i of a step, (scores_stride()) floats.
+  float* scores(int i) { return scores_.data() + size_t(i) * scores_stride(); }
+
  private:
   // Encodes tokens[0..n) at positions t0..t0+n-1 behind cache rows 0..t0-1.
   const float* encode(const int32_t* tokens, int n, int t0);
-  void step(const int32_t* tokens, int n, int t0);  // run by every thread of the team
-  void block_step(int l, int n, int t0);            // one block, for every thread
 
   const GPTModel& model_;
   GPTWeights w_;
@@ -62,19 +93,12 @@ class KVCache : public CachedDecoder {
   bool adapt_;
   int length_ = 0;
   AlignedVector<float> cache_;   // (L, 2, P, C)
-  // Scratch for the n <= P tokens of a step (n = 1 when appending):
-  AlignedVector<float> x_;       // (n, C) the residual stream of the new tokens
-  AlignedVector<float> ln_;      // (n, C) a LayerNorm's output
-  AlignedVector<float> qkv_;     // (n, 3C)
-  AlignedVector<float> y_;       // (n, C) attention output, heads merged
-  AlignedVector<float> branch_;  // (n, C) a sub-layer's output, before the residual add
-  AlignedVector<float> hidden_;  // (n, F) the MLP's hidden layer
+  DecodeActivations acts_;       // a step's tensors
   AlignedVector<float> scores_;  // (n, scores_stride()) attention scores, a row per token
   // Rows start 64-byte aligned, as the first one does: Eigen's vectorised sums
   // begin at the first aligned element, so an aligned start keeps a prefill's
   // sums in the same order as an append's (the same bits).
   int scores_stride() const { return (capacity_ + 15) / 16 * 16; }
-  AlignedVector<float> logits_;  // (V) after the last token only
 };
 
 }  // namespace gpt

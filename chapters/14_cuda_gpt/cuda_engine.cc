@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "chapters/06_transformer_block/dropout.h"
+#include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/09_training/trainer.h"
 #include "chapters/11_cuda_basics/elementwise.h"
 #include "chapters/14_cuda_gpt/gpt_kernels.h"
@@ -13,13 +13,14 @@ namespace gpt::cuda {
 
 CudaEngine::CudaEngine(const GPTConfig& config, int B, int T, const GpuOptions& options)
     : config_(config),
-      options_(options),
+      ops_(options),
       model_(config),
       grads_(model_.size()),
       m_(model_.size()),
       v_(model_.size()),
-      acts_(config, B, T),
-      scratch_(config, B, T) {}
+      acts_(config, B, T, !uses_flash(options, B * config.heads, T, config.head_size())),
+      scratch_(config, B, T),
+      grad_views_(device_grads(config, model_.layout(), grads_.data())) {}
 
 // lesson: take_ownership
 void CudaEngine::take_ownership(TrainingState& state) {
@@ -38,45 +39,20 @@ void CudaEngine::sync(TrainingState& state) {
 }
 // end lesson
 
-// lesson: draw_dropout_masks
-// The same Rng calls in the same order as Trainer::step (chapter 09's
-// order), each mask drawn on the host and copied to the device.
-void CudaEngine::draw_dropout_masks(int B, int T, Rng& rng) {
-  const int64_t NC = int64_t(B) * T * config_.embed_size;
-  mask_.resize(NC);
-  for (float* device_mask : dropout_masks_in_draw_order(acts_)) {
-    dropout_mask(mask_.data(), NC, config_.dropout, rng);  // chapter 06, on the host
-    CUDA_CHECK(cudaMemcpy(device_mask, mask_.data(), NC * sizeof(float), cudaMemcpyHostToDevice));
-  }
-}
-// end lesson
-
 // lesson: step
 StepResult CudaEngine::step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                             const AdamWConfig& adamw, Rng& rng) {
   take_ownership(state);
-  acts_.carve(batch.B, batch.T);
-  acts_.dropout = config_.dropout;  // training mode
-  if (acts_.dropout > 0) draw_dropout_masks(batch.B, batch.T, rng);
-  const float loss = gpt_forward_loss(acts_, batch.inputs.data(), batch.targets.data(), model_,
-                                      batch.B, batch.T, options_);
-  grads_.zero();
-  gpt_backward(grads_.data(), scratch_, acts_, model_, options_);
-  const double norm = clip_grad_norm(grads_.data(), grads_.size(), grad_clip);
-  mark(options_, "clip");
-  state.step += 1;
-  adamw_step(model_.layout(), model_.params(), grads_.data(), m_.data(), v_.data(), state.step, lr,
-             adamw);
-  mark(options_, "adamw");
-  return {loss, norm};
+  TrainingMemory memory{config_, model_.layout(), model_.params(), grads_.data(), m_.data(),
+                        v_.data(), model_.weights(), grad_views_, acts_, scratch_};
+  return train_step(ops_, memory, state.step, batch, lr, grad_clip, adamw, rng);  // chapter 09's
 }
 // end lesson
 
 float CudaEngine::evaluate(TrainingState& state, const Batch& batch) {
   take_ownership(state);
-  acts_.dropout = 0.0f;  // inference mode
-  return gpt_forward_loss(acts_, batch.inputs.data(), batch.targets.data(), model_, batch.B,
-                          batch.T, options_);
+  return gpt::gpt_forward_loss(ops_, acts_, batch.inputs.data(), batch.targets.data(),
+                               model_.weights(), config_, batch.B, batch.T, Mode::Eval);
 }
 
 void CudaEngine::download_grads(ParameterBuffer& grads) const {

@@ -1,22 +1,24 @@
 // chapters/14_cuda_gpt/cuda_engine.h — chapter 14: a training step on the GPU.
 //
-// Chapter 09's Trainer::step with every tensor in device memory:
-//   forward + loss (gpt_forward_gpu.h), backward (gpt_backward_gpu.h) into the
-//   device gradient buffer, the global norm and the clip (gpt_kernels.h), and
-//   chapter 11's AdamW kernel over the one parameter buffer, slot by slot.
+// Chapter 09's train_step itself, on CudaOps (cuda_ops.h) and device memory:
+//   forward + loss, backward into the device gradient buffer, the global norm
+//   and the clip (gpt_kernels.h), and chapter 11's AdamW kernel over the one
+//   parameter buffer, slot by slot.
 // From the first step() or evaluate() on, the engine holds the state's
 // parameters and AdamW moments in device buffers with the CPU's layout;
 // sync() copies them back (three cudaMemcpys). Between steps nothing crosses
 // to the host but the batch (and the dropout masks), the loss and the norm.
 //
 // Dropout masks are drawn on the host with the same Rng calls, in the same
-// order, as chapter 09's Trainer::step, and uploaded: with the same seed the
-// GPU trains on exactly the CPU's masks, so the two trajectories agree.
+// order, as on the CPU (train_step draws them; CudaOps::dropout_mask uploads
+// them): with the same seed the GPU trains on exactly the CPU's masks, so the
+// two trajectories agree.
 #pragma once
 
 #include <vector>
 
 #include "chapters/09_training/device.h"
+#include "chapters/14_cuda_gpt/cuda_ops.h"
 #include "chapters/14_cuda_gpt/gpt_backward_gpu.h"
 
 namespace gpt::cuda {
@@ -33,19 +35,18 @@ class CudaEngine : public TrainingEngine {
 
   // The last step's gradients, after clipping, copied to `grads`.
   void download_grads(ParameterBuffer& grads) const;
-  GpuOptions& options() { return options_; }
+  GpuOptions& options() { return ops_.options(); }
 
  private:
   void take_ownership(TrainingState& state);  // uploads state on first use
-  void draw_dropout_masks(int B, int T, Rng& rng);
 
   GPTConfig config_;
-  GpuOptions options_;
+  CudaOps ops_;
   DeviceModel model_;
   DeviceBuffer<float> grads_, m_, v_;  // the parameters' layout
   GpuActivations acts_;
   GpuBackwardScratch scratch_;
-  std::vector<float> mask_;            // (B, T, C): one mask on the host, drawn then uploaded
+  GPTGrads grad_views_;                // into grads_
   const TrainingState* owner_ = nullptr;  // whose parameters are on the device
 };
 

@@ -159,7 +159,7 @@ TEST_P(ModelVsCpu, EveryGradientMatchesTheCpuModel) {
   gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T);
   ParameterBuffer cpu_grads(k.config);
   GPTBackwardScratch scratch(k.config, B, T);
-  gpt_backward(cpu_grads, scratch, tokens.data(), targets.data(), acts, model);
+  gpt_backward(cpu_grads, scratch, acts, model);
 
   DeviceModel device(k.config);
   device.upload(model);
@@ -287,6 +287,31 @@ TEST(Checkpoint, WrittenFromTheGpuGivesTheSameLogitsOnTheCpu) {
                         cudaMemcpyDeviceToHost));
   EXPECT_MATCHES_CPU(logits, std::vector<float>(cpu.logits, cpu.logits + logits.size()),
                      dims(B, T, config.vocab_size), "logits of the checkpoint", kModel);
+}
+
+// Where only the fused attention runs, the activations carve no (B, H, T, T)
+// weights: exactly L·B·H·T·T floats fewer, and the same logits.
+TEST(FlashLayout, LeavesOutTheAttentionWeights) {
+  const GPTConfig config =
+      small(64, 2, NormPlacement::Pre, Positions::Learned, GeluForm::Erf, false);  // hs 32
+  const int B = 2, T = 12, H = config.heads, L = config.num_layers;
+  GpuActivations with(config, B, T, true), without(config, B, T, false);
+  EXPECT_EQ(with.bytes() - without.bytes(), size_t(L) * B * H * T * T * sizeof(float));
+  EXPECT_EQ(without.blocks[0].attn.weights, nullptr);
+
+  GPTModel model(config);
+  Rng init(5);
+  init_gpt2(model, init);
+  DeviceModel device(config);
+  device.upload(model);
+  const std::vector<int32_t> tokens = random_ids(size_t(B) * T, config.vocab_size, 6);
+  cuda::gpt_forward(with, tokens.data(), device, B, T);
+  cuda::gpt_forward(without, tokens.data(), device, B, T);
+  std::vector<float> a(size_t(B) * T * config.vocab_size), b(a.size());
+  CUDA_CHECK(cudaMemcpy(a.data(), with.logits, a.size() * sizeof(float), cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(b.data(), without.logits, b.size() * sizeof(float),
+                        cudaMemcpyDeviceToHost));
+  EXPECT_EQ(a, b) << "both layouts run the fused attention: the same kernels, the same bits";
 }
 
 // ---------------------------------------------------------------------------

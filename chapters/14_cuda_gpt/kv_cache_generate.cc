@@ -4,7 +4,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/10_fast_cpu/kv_generate.h"
+#include "chapters/14_cuda_gpt/cuda_ops.h"
 #include "chapters/14_cuda_gpt/gpt_kernels.h"
 #include "common/cuda/cuda_check.h"
 
@@ -26,8 +28,10 @@ KVCacheGenerator::KVCacheGenerator(const GPTModel& model, const GpuOptions& opti
     : config_(model.config),
       options_(options),
       model_(model.config),
-      prompt_acts_(model.config, 1, model.config.max_length),
-      token_acts_(model.config, 1, 1),
+      prompt_acts_(model.config, 1, model.config.max_length,
+                   !uses_flash(options, model.config.heads, model.config.max_length,
+                               model.config.head_size())),
+      token_acts_(model.config, 1, 1, false),  // decode attends over the cache: no weights
       layer_floats_(size_t(model.config.max_length) * model.config.embed_size),  // H·P·hs
       k_cache_(model.config.num_layers * layer_floats_),
       v_cache_(model.config.num_layers * layer_floats_),
@@ -35,64 +39,90 @@ KVCacheGenerator::KVCacheGenerator(const GPTModel& model, const GpuOptions& opti
   model_.upload(model);
 }
 
-void KVCacheGenerator::read_logits(const GpuActivations& acts, int row) {
+void KVCacheGenerator::read_logits(const GpuActivations& acts) {
   const int V = config_.vocab_size;
-  CUDA_CHECK(cudaMemcpy(logits_.data(), acts.logits + int64_t(row) * V, V * sizeof(float),
+  CUDA_CHECK(cudaMemcpy(logits_.data(), acts.logits, V * sizeof(float),
                         cudaMemcpyDeviceToHost));  // waits for the forward
 }
 
 // lesson: prefill
+// Attention over all T tokens, as in training, then their keys and values
+// (H, T, hs) copied into rows 0 .. T-1 of the layer's cache (H, P, hs).
+class PrefillOps : public CudaOps {
+ public:
+  PrefillOps(const GpuOptions& o, KVCacheGenerator& cache) : CudaOps(o), cache_(cache) {}
+
+ protected:
+  void attend(AttentionActivations& a, const BlockConfig& c, int layer) override {
+    CudaOps::attend(a, c, layer);
+    const size_t row = size_t(c.C / c.H) * sizeof(float), P = cache_.capacity();
+    CUDA_CHECK(cudaMemcpy2DAsync(cache_.k_cache(layer), P * row, a.k, c.T * row, c.T * row, c.H,
+                                 cudaMemcpyDeviceToDevice));
+    CUDA_CHECK(cudaMemcpy2DAsync(cache_.v_cache(layer), P * row, a.v, c.T * row, c.T * row, c.H,
+                                 cudaMemcpyDeviceToDevice));
+    mark(options_, "kv_cache");
+  }
+
+ private:
+  KVCacheGenerator& cache_;
+};
+
 const std::vector<float>& KVCacheGenerator::prefill(const std::vector<int32_t>& tokens) {
   const int T = static_cast<int>(tokens.size()), P = config_.max_length;
-  const int H = config_.heads, hs = config_.head_size();
   if (T < 1 || T > P) {
     throw std::invalid_argument("prefill of " + std::to_string(T) + " tokens: need 1 to " +
                                 std::to_string(P) + " (max_length)");
   }
   check_ids(tokens, config_.vocab_size);
+  PrefillOps ops(options_, *this);
   prompt_acts_.carve(1, T);
-  CUDA_CHECK(cudaMemcpy(prompt_acts_.tokens, tokens.data(), T * sizeof(int32_t),
-                        cudaMemcpyHostToDevice));
-  const AttentionCore attend = all_positions(prompt_acts_, 1, T, options_);
-  // Attention over all T tokens as in training, and their keys and values
-  // (H, T, hs) copied into rows 0 .. T-1 of the layer's cache (H, P, hs).
-  const AttentionCore attend_and_keep = [&](AttentionActivations& a, int layer) {
-    attend(a, layer);
-    const size_t row = size_t(hs) * sizeof(float);
-    CUDA_CHECK(cudaMemcpy2DAsync(k_cache(layer), P * row, a.k, T * row, T * row, H,
-                                 cudaMemcpyDeviceToDevice));
-    CUDA_CHECK(cudaMemcpy2DAsync(v_cache(layer), P * row, a.v, T * row, T * row, H,
-                                 cudaMemcpyDeviceToDevice));
-    mark(options_, "kv_cache");
-  };
-  gpt_forward_tokens(prompt_acts_, model_, 1, T, 0, attend_and_keep, options_);
+  ops.upload_ids(prompt_acts_.tokens, tokens.data(), T);
+  gpt_forward_tokens(ops, prompt_acts_, model_.weights(), config_, 1, T, 0, Mode::Eval,
+                     LogitRows::Last);  // chapter 07's forward, logits of the last token only
   cached_ = T;
-  read_logits(prompt_acts_, T - 1);
+  read_logits(prompt_acts_);
   return logits_;
 }
 // end lesson
 
 // lesson: decode
+// Attention of the one new token at position `pos`: append its key and value
+// to the layer's cache, attend over the pos + 1 cached positions.
+class DecodeOps : public CudaOps {
+ public:
+  DecodeOps(const GpuOptions& o, KVCacheGenerator& cache, int pos)
+      : CudaOps(o), cache_(cache), pos_(pos) {}
+
+ protected:
+  void attend(AttentionActivations& a, const BlockConfig& c, int layer) override {
+    const int P = cache_.capacity();
+    cuda::kv_cache_append(cache_.k_cache(layer), cache_.v_cache(layer), a.qkv, pos_, P, c.C, c.H);
+    mark(options_, "kv_cache");
+    cuda::decode_attention(a.merged, a.qkv, cache_.k_cache(layer), cache_.v_cache(layer), pos_ + 1, P,
+                     c.C, c.H);
+    mark(options_, "attention");
+  }
+
+ private:
+  KVCacheGenerator& cache_;
+  int pos_;
+};
+
 const std::vector<float>& KVCacheGenerator::decode(int32_t token) {
-  const int P = config_.max_length, C = config_.embed_size, H = config_.heads;
+  const int P = config_.max_length;
   if (cached_ < 1 || cached_ >= P) {
     throw std::logic_error("decode with " + std::to_string(cached_) + " cached tokens: need 1 to " +
                            std::to_string(P - 1) + " (prefill first; prefill again when full)");
   }
   check_ids({token}, config_.vocab_size);
   const int pos = cached_;  // the new token's position
+  DecodeOps ops(options_, *this, pos);
   token_acts_.carve(1, 1);
-  CUDA_CHECK(cudaMemcpy(token_acts_.tokens, &token, sizeof(int32_t), cudaMemcpyHostToDevice));
-  // Attention of the one new token: append its key and value, attend over the cache.
-  const AttentionCore attend_cached = [&](AttentionActivations& a, int layer) {
-    kv_cache_append(k_cache(layer), v_cache(layer), a.qkv, pos, P, C, H);
-    mark(options_, "kv_cache");
-    decode_attention(a.merged, a.qkv, k_cache(layer), v_cache(layer), pos + 1, P, C, H);
-    mark(options_, "attention");
-  };
-  gpt_forward_tokens(token_acts_, model_, 1, 1, pos, attend_cached, options_);
+  ops.upload_ids(token_acts_.tokens, &token, 1);
+  gpt_forward_tokens(ops, token_acts_, model_.weights(), config_, 1, 1, pos, Mode::Eval,
+                     LogitRows::Last);
   cached_ = pos + 1;
-  read_logits(token_acts_, 0);
+  read_logits(token_acts_);
   return logits_;
 }
 // end lesson

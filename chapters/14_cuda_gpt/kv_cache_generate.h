@@ -56,10 +56,12 @@ class KVCacheGenerator : public CachedDecoder {
   const float* append(int32_t token) override { return decode(token).data(); }
   // end lesson
 
- private:
+  // Layer `layer`'s keys and values, (H, P, hs) each, in device memory.
   float* k_cache(int layer) { return k_cache_.data() + size_t(layer) * layer_floats_; }
   float* v_cache(int layer) { return v_cache_.data() + size_t(layer) * layer_floats_; }
-  void read_logits(const GpuActivations& acts, int row);
+
+ private:
+  void read_logits(const GpuActivations& acts);  // the (V) logits the forward left in row 0
 
   GPTConfig config_;
   GpuOptions options_;

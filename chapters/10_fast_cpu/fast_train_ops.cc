@@ -1,0 +1,185 @@
+// chapters/10_fast_cpu/fast_train_ops.cc — each step of the model on fast_ops.h.
+#include "chapters/10_fast_cpu/fast_train_ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "chapters/10_fast_cpu/fast_ops.h"
+#include "chapters/10_fast_cpu/row_loops.h"
+
+namespace gpt {
+namespace {
+
+constexpr int64_t kChunk = 1 << 14;  // floats per task of the elementwise loops
+
+// body(start, end) on the chunks of [0, n), in parallel. Elementwise work
+// gives the same bits for any number of threads.
+template <typename Body>
+void parallel_chunks(int64_t n, int threads, const Body& body) {
+  const int chunks = static_cast<int>((n + kChunk - 1) / kChunk);
+  parallel_rows(chunks, threads, [&](int c) {
+    const int64_t start = c * kChunk;
+    body(start, std::min(n, start + kChunk));
+  });
+}
+
+}  // namespace
+
+// ---- forward ----------------------------------------------------------------
+
+void FastOps::layernorm(float* out, float* mean, float* rstd, const float* inp,
+                        const float* weight, const float* bias, int N, int C, float eps) {
+  fast_layernorm_forward(out, mean, rstd, inp, weight, bias, N, C, eps, threads_);
+}
+
+// lesson: attention
+// No split or merge of heads: the attention reads q, k and v in place inside
+// the fused projection (B, T, 3C) and writes the heads merged.
+void FastOps::attention(float* out, AttentionActivations& a, const float* x,
+                        const AttentionParams& p, const BlockConfig& c, int /*layer*/) {
+  const int N = c.B * c.T;
+  fast_linear_forward(a.qkv, x, p.qkv_weight, p.qkv_bias, N, c.C, 3 * c.C, threads_);  // (B, T, 3C)
+  fast_attention_forward(a.merged, a.weights, a.qkv, c.B, c.T, c.C, c.H, threads_);    // (B, T, C)
+  fast_linear_forward(out, a.merged, p.proj_weight, p.proj_bias, N, c.C, c.C, threads_);
+}
+// end lesson
+
+// lesson: feedforward
+// The fc layer's bias is added in the same pass as GELU.
+void FastOps::feedforward(float* out, float* hidden, float* activated, const float* x,
+                          const FeedForwardParams& p, const BlockConfig& c) {
+  const int N = c.B * c.T;
+  fast_linear_forward(hidden, x, p.fc_weight, nullptr, N, c.C, c.F, threads_);
+  fast_bias_gelu_forward(activated, hidden, p.fc_bias, N, c.F, c.gelu, threads_);  // (B, T, F)
+  fast_linear_forward(out, activated, p.proj_weight, p.proj_bias, N, c.F, c.C, threads_);
+}
+// end lesson
+
+// Dropout and the residual add in one pass over the rows.
+void FastOps::dropout_residual(float* out, const float* x, float* branch, const float* mask,
+                               int64_t n) {
+  parallel_chunks(n, threads_, [&](int64_t start, int64_t end) {
+    for (int64_t i = start; i < end; ++i) {
+      if (mask != nullptr) branch[i] *= mask[i];
+      out[i] = x[i] + branch[i];
+    }
+  });
+}
+
+void FastOps::copy(float* dst, const float* src, int64_t n) {
+  parallel_chunks(n, threads_,
+                  [&](int64_t start, int64_t end) { std::copy(src + start, src + end, dst + start); });
+}
+
+void FastOps::linear(float* out, const float* inp, const float* weight, const float* bias, int N,
+                     int IC, int OC) {
+  fast_linear_forward(out, inp, weight, bias, N, IC, OC, threads_);
+}
+
+float FastOps::cross_entropy(float* losses, float* probs, const float* logits,
+                             const int32_t* targets, int N, int V) {
+  return fast_cross_entropy_forward(losses, probs, logits, targets, N, V, threads_);
+}
+
+// ---- backward -----------------------------------------------------------------
+
+void FastOps::zero(float* x, int64_t n) {
+  parallel_chunks(n, threads_,
+                  [&](int64_t start, int64_t end) { std::fill(x + start, x + end, 0.0f); });
+}
+
+void FastOps::layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                                 const float* inp, const float* mean, const float* rstd,
+                                 const float* weight, int N, int C) {
+  fast_layernorm_backward(dinp, dweight, dbias, dout, inp, mean, rstd, weight, N, C, threads_);
+}
+
+void FastOps::attention_backward(float* dx, const AttentionGrads& g, AttentionActivations& d,
+                                 const float* dout, const float* x, const AttentionActivations& a,
+                                 const AttentionParams& p, const BlockConfig& c) {
+  const int N = c.B * c.T;
+  zero(d.merged, int64_t(N) * c.C);
+  fast_linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight, N,
+                       c.C, c.C, threads_);
+  zero(d.qkv, int64_t(N) * 3 * c.C);
+  fast_attention_backward(d.qkv, d.merged, a.qkv, a.weights, c.B, c.T, c.C, c.H, threads_);
+  fast_linear_backward(dx, g.qkv_weight, g.qkv_bias, d.qkv, x, p.qkv_weight, N, c.C, 3 * c.C,
+                       threads_);
+}
+
+void FastOps::feedforward_backward(float* dx, const FeedForwardGrads& g, float* dhidden,
+                                   float* dactivated, const float* dout, const float* x,
+                                   const float* hidden, const float* activated,
+                                   const FeedForwardParams& p, const BlockConfig& c) {
+  const int N = c.B * c.T;
+  zero(dactivated, int64_t(N) * c.F);
+  fast_linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated, p.proj_weight, N,
+                       c.F, c.C, threads_);
+  zero(dhidden, int64_t(N) * c.F);
+  fast_gelu_backward(dhidden, dactivated, hidden, int64_t(N) * c.F, c.gelu, threads_);
+  fast_linear_backward(dx, g.fc_weight, g.fc_bias, dhidden, x, p.fc_weight, N, c.C, c.F,
+                       threads_);
+}
+
+void FastOps::residual_backward(float* da, float* db, const float* dout, int64_t n) {
+  parallel_chunks(n, threads_, [&](int64_t start, int64_t end) {
+    for (int64_t i = start; i < end; ++i) {
+      da[i] += dout[i];
+      db[i] += dout[i];
+    }
+  });
+}
+
+void FastOps::linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                              const float* inp, const float* weight, int N, int IC, int OC) {
+  fast_linear_backward(dinp, dweight, dbias, dout, inp, weight, N, IC, OC, threads_);
+}
+
+void FastOps::cross_entropy_backward(float* dlogits, float dloss, const float* probs,
+                                     const int32_t* targets, int N, int V) {
+  fast_cross_entropy_backward(dlogits, dloss, probs, targets, N, V, threads_);
+}
+
+// ---- the optimizer --------------------------------------------------------------
+
+// lesson: update
+// Chapter 09's clip and AdamW are loops over 4.8 million floats on one core:
+// 28 ms of every step. Both are elementwise, so chunks of the buffer go to
+// the threads. The norm's partial sums are added in chunk order, so the
+// result does not depend on the number of threads.
+double FastOps::clip_grad_norm(float* g, size_t n, float max_norm) {
+  const int chunks = static_cast<int>((int64_t(n) + kChunk - 1) / kChunk);
+  norm_parts_.resize(chunks);  // allocates on the first step only
+  parallel_rows(chunks, threads_, [&](int c) {
+    const size_t start = c * size_t(kChunk), end = std::min(n, start + kChunk);
+    double sum = 0;
+    for (size_t i = start; i < end; ++i) sum += double(g[i]) * g[i];
+    norm_parts_[c] = sum;
+  });
+  double total = 0;
+  for (double p : norm_parts_) total += p;
+  const double norm = std::sqrt(total);
+  const double scale = max_norm / (norm + 1e-6);
+  if (max_norm > 0.0f && scale < 1.0) {
+    parallel_chunks(int64_t(n), threads_, [&](int64_t start, int64_t end) {
+      for (int64_t i = start; i < end; ++i) g[i] = static_cast<float>(g[i] * scale);
+    });
+  }
+  return norm;
+}
+
+// Chapter 09's adamw_update on each parameter tensor, tensors in parallel:
+// the same arithmetic per element, so the same bits as adamw_step.
+void FastOps::adamw_step(const ParameterLayout& layout, float* params, const float* grads,
+                         float* m, float* v, int t, float lr, const AdamWConfig& config) {
+  const std::vector<ParameterSlot>& slots = layout.slots();
+  parallel_rows(static_cast<int>(slots.size()), threads_, [&](int s) {
+    const ParameterSlot& slot = slots[s];
+    const size_t o = slot.offset;
+    adamw_update(params + o, grads + o, m + o, v + o, slot.numel, t, lr, config,
+                 decays(slot) ? config.weight_decay : 0.0f);
+  });
+}
+// end lesson
+
+}  // namespace gpt

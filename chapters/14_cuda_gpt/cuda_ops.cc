@@ -1,0 +1,216 @@
+// chapters/14_cuda_gpt/cuda_ops.cc — each step of the model as chapter 11–13 kernels.
+#include "chapters/14_cuda_gpt/cuda_ops.h"
+
+#include <cmath>
+
+#include "chapters/06_transformer_block/dropout.h"
+#include "chapters/11_cuda_basics/elementwise.h"
+#include "chapters/11_cuda_basics/embedding.h"
+#include "chapters/11_cuda_basics/layernorm.h"
+#include "chapters/11_cuda_basics/softmax.h"
+#include "chapters/12_cuda_matmul/linear.h"
+#include "chapters/13_cuda_attention/attention.h"
+#include "chapters/13_cuda_attention/flash_attention.h"
+#include "chapters/14_cuda_gpt/cuda_engine.h"
+#include "chapters/14_cuda_gpt/gpt_kernels.h"
+#include "common/cuda/cuda_check.h"
+
+namespace gpt::cuda {
+
+// ---- forward ----------------------------------------------------------------
+
+void CudaOps::layernorm(float* out, float* mean, float* rstd, const float* inp,
+                        const float* weight, const float* bias, int N, int C, float eps) {
+  cuda::layernorm_forward(out, mean, rstd, inp, weight, bias, N, C, eps);
+  mark(options_, "layernorm");
+}
+
+// lesson: attention
+// Chapter 04's multi-head attention: the two projections around attention proper.
+void CudaOps::attention(float* out, AttentionActivations& a, const float* x,
+                        const AttentionParams& p, const BlockConfig& c, int layer) {
+  const int BT = c.B * c.T;
+  cuda::linear_forward(a.qkv, x, p.qkv_weight, p.qkv_bias, BT, c.C, 3 * c.C,
+                       options_.matmul);                                           // (B, T, 3C)
+  mark(options_, "matmul");
+  attend(a, c, layer);                                                             // (B, T, C)
+  cuda::linear_forward(out, a.merged, p.proj_weight, p.proj_bias, BT, c.C, c.C, options_.matmul);
+  mark(options_, "matmul");
+}
+
+void CudaOps::attend(AttentionActivations& a, const BlockConfig& c, int /*layer*/) {
+  const int hs = c.C / c.H;
+  cuda::split_heads(a.q, a.k, a.v, a.qkv, c.B, c.T, c.C, c.H);  // (B, H, T, hs) x3
+  mark(options_, "heads");
+  // Without carved weights (GpuActivations) the fused kernel is the only choice.
+  if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, c.B * c.H, c.T, hs))) {
+    cuda::flash_attention_forward(a.y, a.lse, a.q, a.k, a.v, c.B * c.H, c.T, hs);
+  } else {
+    cuda::attention_forward(a.y, a.weights, a.q, a.k, a.v, c.B * c.H, c.T, hs);
+  }
+  mark(options_, "attention");
+  cuda::merge_heads(a.merged, a.y, c.B, c.T, c.C, c.H);  // (B, T, C)
+  mark(options_, "heads");
+}
+// end lesson
+
+void CudaOps::feedforward(float* out, float* hidden, float* activated, const float* x,
+                          const FeedForwardParams& p, const BlockConfig& c) {
+  const int N = c.B * c.T;
+  cuda::linear_forward(hidden, x, p.fc_weight, p.fc_bias, N, c.C, c.F, options_.matmul);  // (N, F)
+  mark(options_, "matmul");
+  cuda::gelu_forward(activated, hidden, int64_t(N) * c.F, c.gelu);                       // (N, F)
+  mark(options_, "gelu");
+  cuda::linear_forward(out, activated, p.proj_weight, p.proj_bias, N, c.F, c.C, options_.matmul);
+  mark(options_, "matmul");
+}
+
+void CudaOps::dropout_residual(float* out, const float* x, float* branch, const float* mask,
+                               int64_t n) {
+  if (mask != nullptr) apply_mask(branch, mask, n);
+  cuda::residual_forward(out, x, branch, n);
+  mark(options_, "residual");
+}
+
+void CudaOps::apply_mask(float* x, const float* mask, int64_t n) {
+  cuda::dropout_forward(x, x, mask, n);
+  mark(options_, "dropout");
+}
+
+void CudaOps::copy(float* dst, const float* src, int64_t n) {
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice));
+  mark(options_, "copy");
+}
+
+void CudaOps::embedding(float* out, const int32_t* tokens, const float* wte,
+                        const float* positions, int B, int T, int C, int V) {
+  cuda::embedding_forward(out, tokens, wte, positions, B, T, C, V);
+  mark(options_, "embedding");
+}
+
+void CudaOps::linear(float* out, const float* inp, const float* weight, const float* bias, int N,
+                     int IC, int OC) {
+  cuda::linear_forward(out, inp, weight, bias, N, IC, OC, options_.matmul);
+  mark(options_, "matmul");
+}
+
+float CudaOps::cross_entropy(float* losses, float* probs, const float* logits,
+                             const int32_t* targets, int N, int V) {
+  const float loss = cuda::cross_entropy_forward(losses, probs, logits, targets, N, V);
+  mark(options_, "cross_entropy");
+  return loss;
+}
+
+void CudaOps::upload_ids(int32_t* dst, const int32_t* src, int64_t n) {
+  CUDA_CHECK(cudaMemcpy(dst, src, size_t(n) * sizeof(int32_t), cudaMemcpyHostToDevice));
+}
+
+// ---- backward -----------------------------------------------------------------
+
+void CudaOps::zero(float* x, int64_t n) {
+  CUDA_CHECK(cudaMemsetAsync(x, 0, size_t(n) * sizeof(float)));
+}
+
+void CudaOps::layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                                 const float* inp, const float* mean, const float* rstd,
+                                 const float* weight, int N, int C) {
+  cuda::layernorm_backward(dinp, dweight, dbias, dout, inp, mean, rstd, weight, N, C);
+  mark(options_, "layernorm");
+}
+
+// lesson: attention_backward
+// Chapter 08's multihead_attention_backward, with chapter 13's fused
+// backward where the forward ran the fused kernel.
+void CudaOps::attention_backward(float* dinp, const AttentionGrads& g, AttentionActivations& d,
+                                 const float* dout, const float* inp,
+                                 const AttentionActivations& a, const AttentionParams& p,
+                                 const BlockConfig& c) {
+  const int B = c.B, T = c.T, C = c.C, H = c.H, hs = C / H, BT = B * T;
+  for (float* buffer : {d.merged, d.y, d.q, d.k, d.v}) zero(buffer, int64_t(BT) * C);
+  zero(d.qkv, int64_t(BT) * 3 * C);
+  cuda::linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight, BT,
+                        C, C, options_.matmul);
+  mark(options_, "matmul");
+  cuda::merge_heads_backward(d.y, d.merged, B, T, C, H);
+  mark(options_, "heads");
+  if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, B * H, T, hs))) {
+    cuda::flash_attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
+  } else {
+    cuda::attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.weights, B * H, T, hs);
+  }
+  mark(options_, "attention");
+  cuda::split_heads_backward(d.qkv, d.q, d.k, d.v, B, T, C, H);
+  mark(options_, "heads");
+  cuda::linear_backward(dinp, g.qkv_weight, g.qkv_bias, d.qkv, inp, p.qkv_weight, BT, C, 3 * C,
+                        options_.matmul);
+  mark(options_, "matmul");
+}
+// end lesson
+
+void CudaOps::feedforward_backward(float* dinp, const FeedForwardGrads& g, float* dhidden,
+                                   float* dactivated, const float* dout, const float* inp,
+                                   const float* hidden, const float* activated,
+                                   const FeedForwardParams& p, const BlockConfig& c) {
+  const int N = c.B * c.T;
+  zero(dactivated, int64_t(N) * c.F);
+  zero(dhidden, int64_t(N) * c.F);
+  cuda::linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated, p.proj_weight, N,
+                        c.F, c.C, options_.matmul);
+  mark(options_, "matmul");
+  cuda::gelu_backward(dhidden, dactivated, hidden, int64_t(N) * c.F, c.gelu);
+  mark(options_, "gelu");
+  cuda::linear_backward(dinp, g.fc_weight, g.fc_bias, dhidden, inp, p.fc_weight, N, c.C, c.F,
+                        options_.matmul);
+  mark(options_, "matmul");
+}
+
+void CudaOps::residual_backward(float* da, float* db, const float* dout, int64_t n) {
+  cuda::residual_backward(da, db, dout, n);
+  mark(options_, "residual");
+}
+
+void CudaOps::linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                              const float* inp, const float* weight, int N, int IC, int OC) {
+  cuda::linear_backward(dinp, dweight, dbias, dout, inp, weight, N, IC, OC, options_.matmul);
+  mark(options_, "matmul");
+}
+
+void CudaOps::cross_entropy_backward(float* dlogits, float dloss, const float* probs,
+                                     const int32_t* targets, int N, int V) {
+  cuda::cross_entropy_backward(dlogits, dloss, probs, targets, N, V);
+  mark(options_, "cross_entropy");
+}
+
+void CudaOps::embedding_backward(float* dwte, float* dwpe, const float* dout,
+                                 const int32_t* tokens, int B, int T, int C, int V) {
+  cuda::embedding_backward(dwte, dwpe, dout, tokens, B, T, C, V);
+  mark(options_, "embedding");
+}
+
+// ---- the optimizer --------------------------------------------------------------
+
+// lesson: dropout_mask
+// The same Rng calls as chapter 06's dropout_mask on the CPU, in the order
+// chapter 09's train_step asks for them: the mask is drawn on the host and
+// copied to the device, so every engine consumes the same random numbers.
+void CudaOps::dropout_mask(float* mask, int64_t n, float p, Rng& rng) {
+  host_mask_.resize(size_t(n));
+  gpt::dropout_mask(host_mask_.data(), n, p, rng);
+  CUDA_CHECK(cudaMemcpy(mask, host_mask_.data(), size_t(n) * sizeof(float),
+                        cudaMemcpyHostToDevice));
+}
+// end lesson
+
+double CudaOps::clip_grad_norm(float* grads, size_t n, float max_norm) {
+  const double norm = cuda::clip_grad_norm(grads, n, max_norm);
+  mark(options_, "clip");
+  return norm;
+}
+
+void CudaOps::adamw_step(const ParameterLayout& layout, float* params, const float* grads,
+                         float* m, float* v, int t, float lr, const AdamWConfig& config) {
+  cuda::adamw_step(layout, params, grads, m, v, t, lr, config);
+  mark(options_, "adamw");
+}
+
+}  // namespace gpt::cuda
