@@ -20,6 +20,8 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "chapters/01_tokens/batches.h"
 #include "chapters/01_tokens/utf8.h"
@@ -93,11 +95,26 @@ std::vector<Batch> fixed_batches(const std::vector<int32_t>& tokens, int count, 
   return batches;
 }
 
-int run(int argc, char** argv, const Devices& devices) {
-  std::optional<TrainOptions> parsed = parse_train_options(argc, argv, std::cout);
-  if (!parsed) return 0;  // --help
-  TrainOptions o = *parsed;
+// Everything a run needs before its first step, checked before anything is
+// written: the options (with a resumed run's merged in), the checkpoint's
+// state if there is one, the data, the model's shape, the device and the
+// final sample's prompt.
+struct PreparedRun {
+  TrainOptions o;
+  std::optional<TrainingState> state;  // a resumed run's; empty for a new one
+  TrainingData data;
+  GPTConfig config;
+  std::string device_name;
+  const Device* device = nullptr;
+  std::string prompt;
+  std::vector<int32_t> prompt_ids;
+};
 
+// Throws UsageError for anything wrong; nullopt after --help.
+std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices) {
+  std::optional<TrainOptions> parsed = parse_train_options(argc, argv, std::cout);
+  if (!parsed) return std::nullopt;  // --help
+  TrainOptions o = *parsed;
   // A resumed run takes its model, and the settings the user does not
   // override, from the checkpoint.
   std::optional<TrainingState> state;
@@ -128,14 +145,118 @@ int run(int argc, char** argv, const Devices& devices) {
       !o.sample_prompt.empty()
           ? o.sample_prompt
           : data.tokenizer.decode(std::vector<int32_t>(
-                data.val.begin(), data.val.begin() + std::min<size_t>(kDefaultPromptChars,
-                                                                      data.val.size())));
+                data.val.begin(),
+                data.val.begin() + std::min<size_t>(kDefaultPromptChars, data.val.size())));
   std::vector<int32_t> prompt_ids;
   try {
     prompt_ids = data.tokenizer.encode(prompt);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--sample_prompt: ") + e.what());
   }
+  return PreparedRun{std::move(o),    std::move(state), std::move(data), config,
+                     device_name,     &device,          prompt,          std::move(prompt_ids)};
+}
+
+// The run's plan, before the first step: what it trains, on what, how long.
+void print_plan(const PreparedRun& run, const TrainingState& state, int64_t epoch_steps,
+                int64_t total, const std::filesystem::path& out_dir) {
+  const TrainOptions& o = run.o;
+  const GPTConfig& config = run.config;
+  const TrainingData& data = run.data;
+  const int B = o.batch_size, T = o.block_size;
+  std::printf("data    %s\n", data.description.c_str());
+  std::printf("tokens  train %s, validation %s; a unigram model scores %.4f on validation\n",
+              grouped(data.train.size()).c_str(), grouped(data.val.size()).c_str(),
+              unigram_loss(data.train, data.val, data.tokenizer.vocab_size()));
+  std::printf("model   V=%d C=%d L=%d H=%d F=%d P=%d dropout=%g: %s parameters\n",
+              config.vocab_size, config.embed_size, config.num_layers, config.heads,
+              config.ff_dim, config.max_length, config.dropout,
+              grouped(state.model.num_parameters()).c_str());
+  std::printf("steps   B=%d x T=%d = %s tokens per step; one epoch = %s steps; %s steps in all%s\n",
+              B, T, grouped(int64_t(B) * T).c_str(), grouped(epoch_steps).c_str(),
+              grouped(total).c_str(),
+              o.max_steps > 0 ? " (--max_steps)"
+                              : (" (" + std::to_string(o.epochs) + " epochs)").c_str());
+  std::printf("optim   AdamW lr=%g (%s%s), weight_decay=%g, grad_clip=%g, seed=%llu\n", o.lr,
+              o.lr_schedule.c_str(),
+              o.warmup_steps > 0 ? (", warmup " + std::to_string(o.warmup_steps)).c_str() : "",
+              o.weight_decay, o.grad_clip, static_cast<unsigned long long>(o.seed));
+  std::printf("device  %s: %s\n", run.device_name.c_str(), run.device->description.c_str());
+  std::printf("out     %s (checkpoint.safetensors, metrics.jsonl)\n", out_dir.c_str());
+  if (!o.resume.empty()) {
+    std::printf("resume  %s at step %d\n", o.resume.c_str(), state.step);
+  }
+  std::fflush(stdout);
+}
+
+// One step's line in metrics.jsonl.
+StepMetrics step_metrics(int64_t step, int64_t epoch_steps, const StepResult& result, float lr,
+                         double tokens_per_s) {
+  StepMetrics m;
+  m.step = step;
+  m.epoch = double(step) / epoch_steps;
+  m.loss = result.loss;
+  m.lr = lr;
+  m.grad_norm = result.grad_norm;
+  m.tokens_per_s = tokens_per_s;
+  return m;
+}
+
+// The progress line after a step: the speed and time left over this run's steps so far.
+Progress progress(const StepMetrics& m, int64_t total, double tokens_per_step,
+                  int64_t steps_this_run, double train_seconds) {
+  Progress p;
+  p.step = m.step;
+  p.total = total;
+  p.epoch = m.epoch;
+  p.loss = m.loss;
+  p.lr = m.lr;
+  p.tokens_per_s = tokens_per_step * steps_this_run / train_seconds;
+  p.eta_seconds = (total - m.step) * (train_seconds / steps_this_run);
+  return p;
+}
+
+// A NaN or infinite loss or gradient norm at `step`: what the user reads.
+void report_divergence(const StepResult& result, int64_t step, int last_saved,
+                       const std::string& checkpoint_path) {
+  const bool loss_bad = !std::isfinite(result.loss);
+  const double bad = loss_bad ? result.loss : result.grad_norm;
+  const std::string kept = last_saved >= 0 ? "The checkpoint of step " +
+                                                 std::to_string(last_saved) + " (" +
+                                                 checkpoint_path + ") is unchanged"
+                                           : std::string("No checkpoint was written");
+  std::fprintf(stderr,
+               "train: the %s became %s at step %lld: training diverged. %s; try a smaller "
+               "--lr or --grad_clip.\n",
+               loss_bad ? "loss" : "gradient norm", std::isnan(bad) ? "NaN" : "infinite",
+               static_cast<long long>(step), kept.c_str());
+}
+
+const char* stop_reason(int signal) {
+  return signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)";
+}
+
+// The sample at the end: the prompt, then generated characters as they come.
+void print_sample(const PreparedRun& run, const TrainingState& state) {
+  const TrainOptions& o = run.o;
+  std::printf("sample  (%d characters after the prompt)\n%s", o.sample_tokens, run.prompt.c_str());
+  std::fflush(stdout);
+  Rng sample_rng(o.seed ^ kSampleSalt);
+  run.device->generate(state.model, run.prompt_ids, o.sample_tokens, SamplingOptions{},
+                       sample_rng, [&](int32_t id) {
+                         std::fputs(run.data.tokenizer.decode({id}).c_str(), stdout);
+                         std::fflush(stdout);
+                       });
+  std::printf("\n");
+}
+
+int run(int argc, char** argv, const Devices& devices) {
+  std::optional<PreparedRun> prepared = prepare(argc, argv, devices);
+  if (!prepared) return 0;  // --help
+  const TrainOptions& o = prepared->o;
+  const TrainingData& data = prepared->data;
+  const GPTConfig& config = prepared->config;
+  std::optional<TrainingState>& state = prepared->state;
 
   // lesson: setup
   Rng rng(o.seed);  // the training stream: initialisation, batches, dropout
@@ -166,39 +287,16 @@ int run(int argc, char** argv, const Devices& devices) {
     throw UsageError("--out " + o.out + ": " + e.what());
   }
   const std::string checkpoint_path = (out_dir / "checkpoint.safetensors").string();
-
-  std::printf("data    %s\n", data.description.c_str());
-  std::printf("tokens  train %s, validation %s; a unigram model scores %.4f on validation\n",
-              grouped(data.train.size()).c_str(), grouped(data.val.size()).c_str(),
-              unigram_loss(data.train, data.val, data.tokenizer.vocab_size()));
-  std::printf("model   V=%d C=%d L=%d H=%d F=%d P=%d dropout=%g: %s parameters\n",
-              config.vocab_size, config.embed_size, config.num_layers, config.heads,
-              config.ff_dim, config.max_length, config.dropout,
-              grouped(state->model.num_parameters()).c_str());
-  std::printf("steps   B=%d x T=%d = %s tokens per step; one epoch = %s steps; %s steps in all%s\n",
-              B, T, grouped(int64_t(B) * T).c_str(), grouped(epoch_steps).c_str(),
-              grouped(total).c_str(),
-              o.max_steps > 0 ? " (--max_steps)"
-                              : (" (" + std::to_string(o.epochs) + " epochs)").c_str());
-  std::printf("optim   AdamW lr=%g (%s%s), weight_decay=%g, grad_clip=%g, seed=%llu\n", o.lr,
-              o.lr_schedule.c_str(),
-              o.warmup_steps > 0 ? (", warmup " + std::to_string(o.warmup_steps)).c_str() : "",
-              o.weight_decay, o.grad_clip, static_cast<unsigned long long>(o.seed));
-  std::printf("device  %s: %s\n", device_name.c_str(), device.description.c_str());
-  std::printf("out     %s (checkpoint.safetensors, metrics.jsonl)\n", out_dir.c_str());
-  if (!o.resume.empty()) {
-    std::printf("resume  %s at step %d\n", o.resume.c_str(), state->step);
-  }
-  std::fflush(stdout);
+  print_plan(*prepared, *state, epoch_steps, total, out_dir);
 
   MetricsWriter metrics((out_dir / "metrics.jsonl").string(), o.resume.empty() ? -1 : state->step);
   Rng eval_rng(o.seed ^ kEvalSalt);
   const std::vector<Batch> val_batches = fixed_batches(data.val, o.eval_batches, B, T, eval_rng);
   std::unique_ptr<TrainingEngine> engine;
   try {
-    engine = device.engine(config, B, T);
+    engine = prepared->device->engine(config, B, T);
   } catch (const std::exception& e) {
-    throw UsageError("--device " + device_name + ": " + e.what());
+    throw UsageError("--device " + prepared->device_name + ": " + e.what());
   }
   ProgressPrinter printer(stdout, isatty(STDOUT_FILENO) != 0, o.log_interval);
 
@@ -234,40 +332,17 @@ int run(int argc, char** argv, const Devices& devices) {
     train_seconds += seconds;
     ++steps_this_run;
     const int64_t step = state->step;
-    StepMetrics m;
-    m.step = step;
-    m.epoch = double(step) / epoch_steps;
-    m.loss = result.loss;
-    m.lr = lr;
-    m.grad_norm = result.grad_norm;
-    m.tokens_per_s = double(B) * T / seconds;
+    const StepMetrics m = step_metrics(step, epoch_steps, result, lr, double(B) * T / seconds);
     metrics.write(step_json(m));
     // A NaN or infinite loss, or gradient (then this step's update has made
     // the weights NaN too): stop, and do not save this state.
     if (!std::isfinite(result.loss) || !std::isfinite(result.grad_norm)) {
       printer.finish();
-      const bool loss_bad = !std::isfinite(result.loss);
-      const double bad = loss_bad ? result.loss : result.grad_norm;
-      const std::string kept =
-          last_saved >= 0 ? "The checkpoint of step " + std::to_string(last_saved) + " (" +
-                                checkpoint_path + ") is unchanged"
-                          : std::string("No checkpoint was written");
-      std::fprintf(stderr,
-                   "train: the %s became %s at step %lld: training diverged. %s; try a smaller "
-                   "--lr or --grad_clip.\n",
-                   loss_bad ? "loss" : "gradient norm", std::isnan(bad) ? "NaN" : "infinite",
-                   static_cast<long long>(step), kept.c_str());
+      report_divergence(result, step, last_saved, checkpoint_path);
       return 1;
     }
 
-    Progress p;
-    p.step = step;
-    p.total = total;
-    p.epoch = m.epoch;
-    p.loss = result.loss;
-    p.lr = lr;
-    p.tokens_per_s = double(B) * T * steps_this_run / train_seconds;
-    p.eta_seconds = (total - step) * (train_seconds / steps_this_run);
+    const Progress p = progress(m, total, double(B) * T, steps_this_run, train_seconds);
     const bool last = step == total;
     const bool evaluate = !last && o.eval_interval > 0 && step % o.eval_interval == 0;
     printer.update(p, evaluate || steps_this_run == 1);
@@ -283,14 +358,12 @@ int run(int argc, char** argv, const Devices& devices) {
     if (g_stop_signal != 0) {
       printer.finish();
       if (last_saved != state->step) save();
-      const int signal = g_stop_signal;
       std::fprintf(stderr,
                    "train: %s at step %lld of %lld: saved %s. Continue with\n"
                    "  train --resume %s\n",
-                   signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)",
-                   static_cast<long long>(step), static_cast<long long>(total),
-                   checkpoint_path.c_str(), checkpoint_path.c_str());
-      return 128 + signal;
+                   stop_reason(g_stop_signal), static_cast<long long>(step),
+                   static_cast<long long>(total), checkpoint_path.c_str(), checkpoint_path.c_str());
+      return 128 + g_stop_signal;
     }
   }
   printer.finish();
@@ -315,21 +388,11 @@ int run(int argc, char** argv, const Devices& devices) {
   if (trains) std::printf("saved   %s\n", checkpoint_path.c_str());
   if (g_stop_signal != 0) {  // it came during the final evaluation: saved, now stop
     std::fprintf(stderr, "train: %s after the last step; the checkpoint is saved\n",
-                 g_stop_signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)");
+                 stop_reason(g_stop_signal));
     return 128 + g_stop_signal;
   }
   handle_stop_signals(false);  // the sample is saved nowhere: Ctrl-C just ends it
-  if (o.sample_tokens > 0) {
-    std::printf("sample  (%d characters after the prompt)\n%s", o.sample_tokens, prompt.c_str());
-    std::fflush(stdout);
-    Rng sample_rng(o.seed ^ kSampleSalt);
-    device.generate(state->model, prompt_ids, o.sample_tokens, SamplingOptions{}, sample_rng,
-             [&](int32_t id) {
-               std::fputs(data.tokenizer.decode({id}).c_str(), stdout);
-               std::fflush(stdout);
-             });
-    std::printf("\n");
-  }
+  if (o.sample_tokens > 0) print_sample(*prepared, *state);
   return 0;
 }
 
