@@ -44,18 +44,20 @@ float evaluate_batch(ModelOps& ops, TrainingMemory& mem, const Batch& batch) {
                           mem.config, batch.B, batch.T, Mode::Eval);
 }
 
-Trainer::Trainer(const GPTConfig& config, int B, int T)
-    : grads_(config), acts_(config, B, T), dacts_(config, B, T) {}
-
-TrainingMemory Trainer::memory(TrainingState& s) {
+TrainingMemory host_training_memory(TrainingState& s, ParameterBuffer& grads,
+                                    const GPTGrads& grad_views, ActivationViews& acts,
+                                    BackwardViews& scratch) {
   return TrainingMemory{s.model.config, s.model.params.layout(), s.model.params.data(),
-                        grads_.data(),  s.m.data(),              s.v.data(),
-                        s.model.weights(), view_grads(grads_),   acts_, dacts_};
+                        grads.data(),   s.m.data(),              s.v.data(),
+                        s.model.weights(), grad_views,           acts, scratch};
 }
+
+Trainer::Trainer(const GPTConfig& config, int B, int T)
+    : grads_(config), grad_views_(view_grads(grads_)), acts_(config, B, T), dacts_(config, B, T) {}
 
 StepResult Trainer::step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                          const AdamWConfig& adamw, Rng& rng) {
-  TrainingMemory mem = memory(state);
+  TrainingMemory mem = host_training_memory(state, grads_, grad_views_, acts_, dacts_);
   return train_step(ops_, mem, state.step, batch, lr, grad_clip, adamw, rng);
 }
 

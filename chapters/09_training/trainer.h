@@ -51,6 +51,12 @@ struct TrainingMemory {
   BackwardViews& scratch;
 };
 
+// A host engine's TrainingMemory: `state`'s parameters and moments, the
+// engine's own gradients (and views of them) and tensors.
+TrainingMemory host_training_memory(TrainingState& state, ParameterBuffer& grads,
+                                    const GPTGrads& grad_views, ActivationViews& acts,
+                                    BackwardViews& scratch);
+
 // One optimizer step on `batch`: increments `step` and updates params, m and
 // v. With config.dropout > 0 the dropout masks are drawn from `rng` and the
 // passes run in Mode::Train.
@@ -92,10 +98,9 @@ class Trainer : public TrainingEngine {
   const ParameterBuffer& grads() const { return grads_; }  // of the last step
 
  private:
-  TrainingMemory memory(TrainingState& state);
-
   PlainTrainOps ops_;
   ParameterBuffer grads_;
+  GPTGrads grad_views_;   // into grads_
   GPTActivations acts_;   // the forward pass's tensors
   GPTBackwardScratch dacts_;  // their gradients, while the backward pass runs
 };

@@ -13,6 +13,7 @@ FastTrainer::FastTrainer(const GPTConfig& config, int B, int T, int threads, boo
       adapt_(adapt),
       ops_(threads_),
       grads_(config),
+      grad_views_(view_grads(grads_)),
       acts_(config, B, T),
       dacts_(config, B, T) {}
 
@@ -22,9 +23,7 @@ int FastTrainer::threads_now() { return adapt_ ? free_core_threads(threads_) : t
 StepResult FastTrainer::step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                              const AdamWConfig& adamw, Rng& rng) {
   ops_.set_threads(threads_now());  // the same bits for any count: free_cores.h
-  TrainingMemory memory{state.model.config, state.model.params.layout(), state.model.params.data(),
-                        grads_.data(), state.m.data(), state.v.data(), state.model.weights(),
-                        view_grads(grads_), acts_, dacts_};
+  TrainingMemory memory = host_training_memory(state, grads_, grad_views_, acts_, dacts_);
   return train_step(ops_, memory, state.step, batch, lr, grad_clip, adamw, rng);  // chapter 09's
 }
 // end lesson

@@ -33,6 +33,7 @@ class FastTrainer : public TrainingEngine {
   bool adapt_;
   FastOps ops_;
   ParameterBuffer grads_;
+  GPTGrads grad_views_;  // into grads_
   GPTActivations acts_;
   GPTBackwardScratch dacts_;
 };
