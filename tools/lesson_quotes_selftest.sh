@@ -41,4 +41,40 @@ echo "no table here" >"$dir/results/empty.md"
 if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
   echo "FAIL: a quote of a file without a table accepted"; exit 1
 fi
+# Measurements in prose: named only with a results file that holds them.
+rm "$dir/results/empty.md"
+sed -i '/results\/empty.md/,$d' "$dir/README.md"
+/usr/bin/python3 tools/lesson_quotes.py --check "$dir" || { echo "FAIL: clean lesson rejected"; exit 1; }
+printf '\nOne step takes 41.2 ms here.\n' >>"$dir/README.md"
+if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
+  echo "FAIL: an unmarked measurement accepted"; exit 1
+fi
+printf '# Log\n\nstep: 41.2 ms on the test machine\n' >"$dir/results/log.md"
+sed -i 's|^One step takes 41.2 ms here.|<!-- measured: results/log.md -->\nOne step takes 41.2 ms here.|' "$dir/README.md"
+/usr/bin/python3 tools/lesson_quotes.py --check "$dir" || { echo "FAIL: a held measurement rejected"; exit 1; }
+sed -i 's|41.2 ms here|40.1 ms here|' "$dir/README.md"
+if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
+  echo "FAIL: a measurement no results file holds accepted"; exit 1
+fi
+sed -i 's|<!-- measured: results/log.md -->|<!-- not measured: an example -->|' "$dir/README.md"
+/usr/bin/python3 tools/lesson_quotes.py --check "$dir" || { echo "FAIL: a marked example rejected"; exit 1; }
+# Exercises: the solution only inside a fold, three hints each.
+printf 'int twice(int x) {\n  return 0;  // TODO\n}\n' >"$dir/op_exercise.cc"
+printf 'chapter_library(\n    exercises = {"op.cc": "op_exercise.cc"},\n)\n\nchapter_test(\n    exercises = ["op"],\n)\n' >"$dir/BUILD"
+printf '# Hints\n\n## op\n\n<details><summary>Hint 1: idea</summary>\n\nx\n\n</details>\n<details><summary>Hint 2: shapes</summary>\n\nx\n\n</details>\n<details><summary>Hint 3: formula</summary>\n\nx\n\n</details>\n' >"$dir/HINTS.md"
+if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
+  echo "FAIL: a solution quoted in the open accepted"; exit 1
+fi
+sed -i 's|^<!-- quote: op.cc twice -->|<details><summary>Solution</summary>\n\n<!-- quote: op.cc twice -->|' "$dir/README.md"
+sed -i '0,/^```$/{s|^```$|```\n\n</details>|}' "$dir/README.md"
+/usr/bin/python3 tools/lesson_quotes.py --check "$dir" || { echo "FAIL: a folded solution rejected"; cat "$dir/README.md"; exit 1; }
+sed -i 's|Hint 3: formula|The formula|' "$dir/HINTS.md"
+if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
+  echo "FAIL: an exercise without its third hint accepted"; exit 1
+fi
+sed -i 's|The formula|Hint 3: formula|' "$dir/HINTS.md"
+sed -i 's|exercises = \["op"\]|exercises = []|' "$dir/BUILD"
+if /usr/bin/python3 tools/lesson_quotes.py --check "$dir"; then
+  echo "FAIL: an exercise no test checks accepted"; exit 1
+fi
 echo "lesson quote checker: ok"

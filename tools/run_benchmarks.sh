@@ -12,7 +12,8 @@
 # _bench (Google Benchmark programs). Each writes <dir>/<name>.json
 # (--benchmark_out_format=json); <dir> defaults to results/<machine>, named
 # after the CPU model, the number of cores and the GPU if there is one, e.g.
-# results/amd-epyc-2-cores/. Beside them, machine.json says where and when:
+# results/amd-epyc-2-cores/, and <dir>/<name>.md, the same as a Markdown table
+# (tools/bench_table.py) for the lessons to quote. Beside them, machine.json says where and when:
 # the CPU, cores, GPU (or null), date, git commit and the timing mode.
 # Benchmarks tagged gpu_run need a GPU and are skipped where nvidia-smi finds
 # none. A benchmark that fails is reported and the others still run; the exit
@@ -84,7 +85,7 @@ flags+=("${extra[@]}")
 mkdir -p "$out" || exit 1
 out_abs=$(cd "$out" && pwd)
 # A full run replaces the directory's results, so none is left from a benchmark that is gone.
-[ -z "$pattern" ] && rm -f "$out"/*.json
+[ -z "$pattern" ] && rm -f "$out"/*.json "$out"/*_bench.md
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit+local-changes"
@@ -115,7 +116,11 @@ with open(path, "w") as f:
     json.dump(info, f, indent=2)
     f.write("\n")
 EOF
-echo "run_benchmarks: results in $out/ (machine.json describes the machine)"
+# Beside each JSON file, its Markdown table: what the lessons quote (tools/bench_table.py).
+for json in "$out"/*_bench.json; do
+  [ -e "$json" ] && /usr/bin/python3 tools/bench_table.py "$json" >"${json%.json}.md"
+done
+echo "run_benchmarks: results in $out/ (machine.json describes the machine; <name>.md, each JSON file as a table)"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "run_benchmarks: FAILED: ${failed[*]}" >&2
   exit 1

@@ -1,7 +1,8 @@
 // chapters/01_tokens/batches_exercise.cc — EXERCISE: sample a batch.
 //
-//   bazel test --define=exercise=01_tokens //chapters/01_tokens:tokens_test
-// The solution is batches.cc.
+//   bazel test --define=exercise=01_tokens/batches //chapters/01_tokens/...
+// Stuck? chapters/01_tokens/HINTS.md has three graded hints; the lesson's
+// folded solution is the last resort.
 #include "chapters/01_tokens/batches.h"
 
 #include <stdexcept>
@@ -9,10 +10,11 @@
 namespace gpt {
 
 Batch sample_batch(const std::vector<int32_t>& tokens, int B, int T, Rng& rng) {
-  // TODO(you): reject B <= 0, T <= 0 and texts shorter than T + 1 tokens with
-  // std::invalid_argument. Then for each of the B rows draw an offset o with
-  // rng.below(tokens.size() - T) and copy tokens[o .. o+T-1] into the row of
-  // `inputs` and tokens[o+1 .. o+T] into the row of `targets`.
+  // TODO(you): B rows, each a window of T + 1 consecutive tokens at a random
+  // offset drawn from `rng` (every offset whose window fits must be possible):
+  // inputs (B, T) holds the first T tokens of each window, targets (B, T) the
+  // last T. B <= 0, T <= 0, and a text shorter than T + 1 tokens throw
+  // std::invalid_argument ("fewer than one block").
   (void)tokens;
   (void)rng;
   const size_t n = B > 0 && T > 0 ? size_t(B) * T : 0;

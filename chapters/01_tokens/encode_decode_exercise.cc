@@ -1,8 +1,9 @@
 // chapters/01_tokens/encode_decode_exercise.cc — EXERCISE: write encode and decode.
 //
-// Build and test with your version:
-//   bazel test --define=exercise=01_tokens //chapters/01_tokens:tokens_test
-// The tests fail until both functions work. The solution is encode_decode.cc.
+// Build and test with your version (the rest of the chapter uses the solutions):
+//   bazel test --define=exercise=01_tokens/encode_decode //chapters/01_tokens/...
+// The tests fail until both functions work. Stuck? chapters/01_tokens/HINTS.md
+// has three graded hints; the lesson's folded solution is the last resort.
 #include <stdexcept>
 
 #include "chapters/01_tokens/char_tokenizer.h"
@@ -11,18 +12,17 @@
 namespace gpt {
 
 std::vector<int32_t> CharTokenizer::encode(std::string_view text) const {
-  // TODO(you): decode the UTF-8 `text` into characters (decode_utf8), look each
-  // one up in ids_, and return the ids. A character missing from the
-  // vocabulary is an error: throw std::invalid_argument naming it
-  // (describe_char) and its position.
+  // TODO(you): UTF-8 text → one id per character (not per byte), using the
+  // tokenizer's tables (char_tokenizer.h). A character outside the vocabulary
+  // throws std::invalid_argument whose message names the character
+  // (describe_char) and its position, counted in characters.
   (void)text;
   return {};
 }
 
 std::string CharTokenizer::decode(const std::vector<int32_t>& ids) const {
-  // TODO(you): map each id to vocabulary_[id] and encode the characters as
-  // UTF-8 (encode_utf8). An id outside [0, vocab_size()) is an error: throw
-  // std::out_of_range.
+  // TODO(you): ids → UTF-8 text, the inverse of encode. An id outside
+  // [0, vocab_size()) throws std::out_of_range.
   (void)ids;
   return "";
 }

@@ -6,6 +6,11 @@
 // |ours - torch| <= 1e-6 + 1e-5 * |torch|.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "chapters/02_embeddings/embeddings.h"
 #include "chapters/02_embeddings/sinusoidal.h"
 #include "common/testing/reference.h"
@@ -24,6 +29,15 @@ using testing::load_reference;
 // than needed and still catches any wrong row, column or position.
 const Tolerance kTol{1e-6, 1e-5};
 
+// For failure messages: the element (b, t, c) of an embedding comes from token
+// tokens[b, t] at position t.
+ElementContext token_context(const Safetensors& ref, int C) {
+  const std::vector<int32_t> tokens = ref.ints("in.tokens");
+  return {{"b", "t", "c"}, [tokens, C](int64_t flat_index, const std::vector<int64_t>&) {
+            return "token " + std::to_string(tokens[flat_index / C]);
+          }};
+}
+
 class EmbeddingsReference : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(EmbeddingsReference, TokenEmbeddingMatchesPyTorch) {
@@ -33,7 +47,7 @@ TEST_P(EmbeddingsReference, TokenEmbeddingMatchesPyTorch) {
   std::vector<float> out(size_t(B) * T * C);
   token_embedding_forward(out.data(), ref.ints("in.tokens").data(),
                           ref.floats("wte.weight").data(), B, T, C, V);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.token_embedding", kTol);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.token_embedding", kTol, token_context(ref, C));
 }
 
 TEST_P(EmbeddingsReference, PositionTableMatchesPyTorch) {
@@ -45,7 +59,8 @@ TEST_P(EmbeddingsReference, PositionTableMatchesPyTorch) {
   } else {
     table = ref.floats("wpe.weight");  // learned: the table is a parameter
   }
-  EXPECT_MATCHES_REFERENCE(table, ref, "out.position_table", kTol);
+  EXPECT_MATCHES_REFERENCE(table, ref, "out.position_table", kTol,
+                           ElementContext{{"position", "c"}, {}});
 }
 
 TEST_P(EmbeddingsReference, EmbeddingMatchesPyTorch) {
@@ -61,7 +76,7 @@ TEST_P(EmbeddingsReference, EmbeddingMatchesPyTorch) {
   std::vector<float> out(size_t(B) * T * C);
   embedding_forward(out.data(), ref.ints("in.tokens").data(), ref.floats("wte.weight").data(),
                     positions.data(), B, T, C, V);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.embeddings", kTol);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.embeddings", kTol, token_context(ref, C));
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, EmbeddingsReference,
@@ -96,9 +111,13 @@ TEST(Sinusoidal, NearbyPositionsAreMoreAlikeThanDistantOnes) {
   };
   // sin² + cos² = 1 per channel pair; each entry is rounded to float (u
   // relative) and each product too: at most C·3u = 5.7e-6 off.
-  EXPECT_NEAR(dot(10, 10), C / 2.0, 1e-4);
-  EXPECT_GT(dot(10, 11), dot(10, 20));
-  EXPECT_GT(dot(10, 20), dot(10, 50));
+  std::ostringstream dots;  // "16, 15.9, 9.2, -1.3"
+  dots << dot(10, 10) << ", " << dot(10, 11) << ", " << dot(10, 20) << ", " << dot(10, 50);
+  EXPECT_HOLDS(std::abs(dot(10, 10) - C / 2.0) <= 1e-4 && dot(10, 11) > dot(10, 20) &&
+               dot(10, 20) > dot(10, 50))
+      << "position 10's row should have the dot product C/2 = " << C / 2 << " with itself "
+      << "(within 1e-4) and smaller ones with rows further away; with rows 10, 11, 20 and 50 "
+      << "it has " << dots.str();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // chapters/02_embeddings/sinusoidal_exercise.cc — EXERCISE: the sinusoidal table.
 //
-//   bazel test --define=exercise=02_embeddings //chapters/02_embeddings:embeddings_test
-// The solution is sinusoidal.cc.
+//   bazel test --define=exercise=02_embeddings/sinusoidal //chapters/02_embeddings/...
+// Stuck? chapters/02_embeddings/HINTS.md has three graded hints; the lesson's
+// folded solution is the last resort.
 #include "chapters/02_embeddings/sinusoidal.h"
 
 #include <stdexcept>
@@ -9,10 +10,10 @@
 namespace gpt {
 
 void sinusoidal_table(float* table, int P, int C) {
-  // TODO(you): throw std::invalid_argument if C is odd. Then for each channel
-  // pair i < C/2 and position p < P:
-  //   table[p*C + 2i] = sin(p * 10000^(-2i/C)),  table[p*C + 2i + 1] = cos(...)
-  // Compute the angle in double: the reference rounds the exact value once.
+  // TODO(you): fill table (P, C) with the sinusoidal encodings of positions
+  // 0..P-1 (sinusoidal.h; the lesson's section 3). C odd throws
+  // std::invalid_argument. Match the reference: compute in double, round to
+  // float once.
   (void)table, (void)P, (void)C;
 }
 

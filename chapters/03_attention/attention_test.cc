@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,6 +46,31 @@ const Tolerance kTol{1e-6, 1e-5};
 // into it (4u), the division u; at most (n + 8)·u relative.
 double softmax_bound(double w, int n) { return (n + 8) * kFloatRoundoff * w; }
 
+// A number as a message shows it: "0.268941", "1e-07", not "0.000000".
+std::string number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+// Softmax weights against their exact values, each within its own allowed
+// error (0: exactly). A failure shows every weight, ours and the exact one,
+// so that the pattern (all 0? a row not normalised?) is visible at once.
+::testing::AssertionResult weights_match(const std::string& what, const std::vector<float>& w,
+                                         const std::vector<double>& exact,
+                                         const std::vector<double>& allowed) {
+  bool ok = true;
+  std::string ours = "[", expected = "[";
+  for (size_t i = 0; i < w.size(); ++i) {
+    ok &= std::abs(w[i] - exact[i]) <= allowed[i];
+    ours += (i ? ", " : "") + number(w[i]);
+    expected += (i ? ", " : "") + number(exact[i]);
+  }
+  if (ok) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << what << ": weights " << ours << "], expected " << expected << "] (row after row)";
+}
+
 struct AttentionRun {
   int N, T, hs;
   std::vector<float> q, k, v, out, weights;
@@ -60,48 +87,104 @@ AttentionRun run_case(const Safetensors& ref) {
   return r;
 }
 
+// For failure messages: what went into weight (n, t, s), the scaled score
+// q_t·k_s/√hs, or that the key is in the future and must get weight 0.
+ElementContext weights_context(const AttentionRun& r) {
+  auto q = std::make_shared<const std::vector<float>>(r.q);
+  auto k = std::make_shared<const std::vector<float>>(r.k);
+  const int T = r.T, hs = r.hs;
+  const DescribeInputs score = [q, k, T, hs](int64_t, const std::vector<int64_t>& at) {
+    const int64_t n = at[0], t = at[1], s = at[2];
+    if (s > t) return std::string("a future key (key > query), so its weight must be 0");
+    double dot = 0;
+    for (int c = 0; c < hs; ++c) {
+      dot += double((*q)[(n * T + t) * hs + c]) * (*k)[(n * T + s) * hs + c];
+    }
+    return "score q·k/√hs = " + number(dot / std::sqrt(double(hs)));
+  };
+  return {{"seq", "query", "key"}, score};
+}
+
 class AttentionReference : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(AttentionReference, WeightsMatchPyTorch) {
   const Safetensors ref = load_reference("03_attention", GetParam());
-  EXPECT_MATCHES_REFERENCE(run_case(ref).weights, ref, "out.weights", kTol);
+  const AttentionRun r = run_case(ref);
+  EXPECT_MATCHES_REFERENCE(r.weights, ref, "out.weights", kTol, weights_context(r));
 }
 
 TEST_P(AttentionReference, OutputMatchesPyTorch) {
   const Safetensors ref = load_reference("03_attention", GetParam());
-  EXPECT_MATCHES_REFERENCE(run_case(ref).out, ref, "out.out", kTol);
+  EXPECT_MATCHES_REFERENCE(run_case(ref).out, ref, "out.out", kTol,
+                           ElementContext{{"seq", "t", "c"}, {}});
 }
 
 // Properties that hold for any input, checked on the reference cases' inputs.
+// Counts the places where a property fails and remembers the first, so that
+// a test reports each property once, however many rows break it.
+struct Violations {
+  int count = 0;
+  std::string first;  // e.g. "(seq 0, query 3): sum 0"
+  void add(const std::string& where) {
+    if (count++ == 0) first = where;
+  }
+  std::string summary(const std::string& property) const {
+    if (count == 0) return "";
+    return "\n  " + property + ": " + std::to_string(count) + " times, first at " + first;
+  }
+};
+
 TEST_P(AttentionReference, WeightsAreACausalProbabilityDistribution) {
   const AttentionRun r = run_case(load_reference("03_attention", GetParam()));
+  Violations negative, sum_not_one, future_not_zero;
   for (int n = 0; n < r.N; ++n) {
     for (int t = 0; t < r.T; ++t) {
       const float* row = &r.weights[(size_t(n) * r.T + t) * r.T];
+      const std::string at = "(seq " + std::to_string(n) + ", query " + std::to_string(t);
       double sum = 0;
       for (int s = 0; s <= t; ++s) {
-        EXPECT_GE(row[s], 0.0f);
+        if (!(row[s] >= 0.0f)) negative.add(at + ", key " + std::to_string(s) + ")");
         sum += row[s];
       }
       // Σ_s fl(e_s / S̃) = (S / S̃)·(1 + at most u): the float sum S̃ of t + 1
       // terms is off by at most t·u relative, whatever the order of its adds.
-      EXPECT_NEAR(sum, 1.0, (t + 2) * kFloatRoundoff) << "row sum, n=" << n << " t=" << t;
+      if (!(std::abs(sum - 1.0) <= (t + 2) * kFloatRoundoff)) {
+        sum_not_one.add(at + "), where they sum to " + number(sum));
+      }
       for (int s = t + 1; s < r.T; ++s) {
-        EXPECT_EQ(row[s], 0.0f) << "position " << t << " attends to the future " << s;
+        if (row[s] != 0.0f) future_not_zero.add(at + ", key " + std::to_string(s) + ")");
       }
     }
   }
+  const std::string failures =
+      negative.summary("a weight is negative") +
+      sum_not_one.summary("a row's weights do not sum to 1") +
+      future_not_zero.summary("a future key (key > query) has a weight other than 0");
+  EXPECT_HOLDS(failures.empty())
+      << "each row of weights should be a probability distribution over the keys up to the "
+         "query:"
+      << failures;
 }
 
 TEST_P(AttentionReference, FirstPositionAttendsOnlyToItself) {
   const AttentionRun r = run_case(load_reference("03_attention", GetParam()));
+  Violations first_weight_not_one, output_not_v;
   for (int n = 0; n < r.N; ++n) {
-    EXPECT_EQ(r.weights[size_t(n) * r.T * r.T], 1.0f);
+    const float w = r.weights[size_t(n) * r.T * r.T];
+    if (w != 1.0f) first_weight_not_one.add("seq " + std::to_string(n) + ": " + number(w));
     for (int c = 0; c < r.hs; ++c) {
       const size_t i = size_t(n) * r.T * r.hs + c;  // out[n, 0, c] and v[n, 0, c]
-      EXPECT_EQ(r.out[i], r.v[i]) << "n=" << n << " c=" << c;
+      if (r.out[i] != r.v[i]) {
+        output_not_v.add("(seq " + std::to_string(n) + ", c " + std::to_string(c) + "): out " +
+                         number(r.out[i]) + ", v " + number(r.v[i]));
+      }
     }
   }
+  EXPECT_HOLDS(first_weight_not_one.count + output_not_v.count == 0)
+      << "position 0 sees only itself: its weight on key 0 must be exactly 1 and its output "
+         "exactly its own v:"
+      << first_weight_not_one.summary("weight (query 0, key 0) is not 1")
+      << output_not_v.summary("out at t = 0 differs from v at t = 0");
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, AttentionReference,
@@ -116,10 +199,9 @@ TEST(CausalSoftmax, LargeScoresDoNotOverflow) {
   std::vector<float> w(4);
   causal_softmax_forward(w.data(), scores.data(), 1, 2);
   const double e = std::exp(1.0);
-  EXPECT_EQ(w[0], 1.0f);
-  EXPECT_EQ(w[1], 0.0f);
-  EXPECT_NEAR(w[2], 1.0 / (1.0 + e), softmax_bound(1.0 / (1.0 + e), 2));
-  EXPECT_NEAR(w[3], e / (1.0 + e), softmax_bound(e / (1.0 + e), 2));
+  EXPECT_PASSES(
+      weights_match("softmax of scores [1000, 0; 1000, 1001]", w, {1, 0, 1 / (1 + e), e / (1 + e)},
+                    {0, 0, softmax_bound(1 / (1 + e), 2), softmax_bound(e / (1 + e), 2)}));
 }
 
 TEST(CausalSoftmax, NeverReadsTheFuture) {
@@ -131,14 +213,16 @@ TEST(CausalSoftmax, NeverReadsTheFuture) {
                                      1.0f, 2.0f, 3.0f};
   std::vector<float> w(9, -1.0f);
   causal_softmax_forward(w.data(), scores.data(), 1, 3);
-  const std::vector<float> expected_zeros = {w[1], w[2], w[5]};
-  for (float z : expected_zeros) EXPECT_EQ(z, 0.0f);
-  EXPECT_EQ(w[0], 1.0f);
-  EXPECT_FLOAT_EQ(w[3], 0.5f);
-  EXPECT_FLOAT_EQ(w[4], 0.5f);
   const double total = std::exp(-2.0) + std::exp(-1.0) + 1.0;
-  EXPECT_NEAR(w[6], std::exp(-2.0) / total, softmax_bound(std::exp(-2.0) / total, 3));
-  EXPECT_NEAR(w[8], 1.0 / total, softmax_bound(1.0 / total, 3));
+  const double w6 = std::exp(-2.0) / total, w7 = std::exp(-1.0) / total, w8 = 1.0 / total;
+  // The future (w[1], w[2], w[5]) exactly 0, the first row exactly 1, the
+  // halves within 4 float spacings below 0.5 (2^-25 each), the last row within
+  // the softmax bound.
+  const double half = 4 * 0x1p-25;
+  EXPECT_PASSES(weights_match(
+      "softmax of scores [2, nan, inf; 0.5, 0.5, nan; 1, 2, 3]", w,
+      {1, 0, 0, 0.5, 0.5, 0, w6, w7, w8},
+      {0, 0, 0, half, half, 0, softmax_bound(w6, 3), softmax_bound(w7, 3), softmax_bound(w8, 3)}));
 }
 
 TEST(CausalSoftmax, InPlaceEqualsOutOfPlaceAndIgnoresARowShift) {
@@ -161,7 +245,10 @@ TEST(CausalSoftmax, InPlaceEqualsOutOfPlaceAndIgnoresARowShift) {
   // Not bit for bit: a shifted score, |s| < 128, is rounded to a spacing of
   // 2^-17, so each s − max moves by up to 2·2^-18 = 7.6e-6, and a weight
   // (numerator and sum) by up to 2·7.6e-6 of itself, plus a few u: < 2e-5.
-  for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(w[i], out_of_place[i], 2e-5) << i;
+  const Tolerance shift_tol{2e-5, 0};
+  const CompareReport same = compare(w.data(), out_of_place.data(), {N, T, T}, shift_tol);
+  EXPECT_HOLDS(same.ok) << same.describe("softmax(scores + a constant per row) vs softmax(scores)",
+                                         shift_tol, {{"seq", "query", "key"}, {}});
 }
 
 // Why divide by sqrt(hs): with unit-variance q and k, a dot product of hs terms
@@ -193,8 +280,11 @@ TEST(Attention, ScalingKeepsTheWeightsSoftAsTheHeadGrows) {
   const double scaled = mean_top_weight(q), unscaled = mean_top_weight(unscaled_q);
   std::printf("[ measure  ] hs=%d: mean largest weight %.3f scaled, %.3f unscaled\n", hs,
               scaled, unscaled);
-  EXPECT_LT(scaled, 0.3);
-  EXPECT_GT(unscaled, 0.7);
+  EXPECT_HOLDS(scaled < 0.3 && unscaled > 0.7)
+      << "the mean largest weight of a row should be below 0.3 with the 1/√hs scaling and "
+         "above 0.7 without it; it is "
+      << scaled << " and " << unscaled
+      << (scaled == 0 && unscaled == 0 ? " (are the weights written?)" : "");
 }
 
 TEST(Attention, BadSizesAreAClearError) {

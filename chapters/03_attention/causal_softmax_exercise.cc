@@ -1,7 +1,8 @@
 // chapters/03_attention/causal_softmax_exercise.cc — EXERCISE: the causal softmax.
 //
-//   bazel test --define=exercise=03_attention //chapters/03_attention:attention_test
-// The solution is causal_softmax.cc.
+//   bazel test --define=exercise=03_attention/causal_softmax //chapters/03_attention/...
+// Stuck? chapters/03_attention/HINTS.md has three graded hints; the lesson's
+// folded solution is the last resort.
 #include "chapters/03_attention/causal_softmax.h"
 
 #include <algorithm>
@@ -12,11 +13,11 @@
 namespace gpt {
 
 void causal_softmax_forward(float* weights, const float* scores, int N, int T) {
-  // TODO(you): for each of the N (T, T) matrices and each row t:
-  //   m = the largest of scores[t, 0..t];
-  //   weights[t, s] = exp(scores[t, s] - m) / (sum over s' <= t of exp(scores[t, s'] - m))
-  //   for s <= t, and exactly 0 for s > t. Never read scores above the diagonal.
-  // weights may be the same buffer as scores, so read each entry before writing it.
+  // TODO(you): the causal softmax of each row of the N (T, T) score matrices
+  // (causal_softmax.h): row t's weights over columns 0..t sum to 1, columns
+  // after t get exactly 0. It must not overflow for scores near 1000, must
+  // never read scores above the diagonal, and weights may be the same buffer
+  // as scores.
   std::fill(weights, weights + int64_t(N) * T * T, 0.0f);
   (void)scores;
 }

@@ -1,7 +1,8 @@
 // chapters/04_multihead_attention/linear_exercise.cc — EXERCISE: the linear layer.
 //
-//   bazel test --define=exercise=04_multihead_attention //chapters/04_multihead_attention:multihead_attention_test
-// The solution is linear.cc.
+//   bazel test --define=exercise=04_multihead_attention/linear //chapters/04_multihead_attention/...
+// Stuck? chapters/04_multihead_attention/HINTS.md has three graded hints; the
+// lesson's folded solution is the last resort.
 #include "chapters/04_multihead_attention/linear.h"
 
 #include <algorithm>
@@ -13,9 +14,9 @@ namespace gpt {
 
 void linear_forward(float* out, const float* inp, const float* weight, const float* bias,
                     int N, int IC, int OC) {
-  // TODO(you): view out (N, OC), inp (N, IC) and weight (OC, IC) as row-major
-  // Eigen maps; out = inp · weightᵀ, then add bias (OC) to every row unless it
-  // is nullptr.
+  // TODO(you): the linear layer of linear.h: each of the N rows of inp (N, IC)
+  // becomes a row of out (N, OC), with weight stored (OC, IC) as PyTorch
+  // stores it and bias (OC) optional (nullptr: no bias).
   std::fill(out, out + int64_t(N) * OC, 0.0f);
   (void)inp, (void)weight, (void)bias, (void)IC;
 }

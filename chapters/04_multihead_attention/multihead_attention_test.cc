@@ -47,7 +47,7 @@ TEST_P(LinearReference, MatchesPyTorch) {
   std::vector<float> out(size_t(N) * OC, std::nanf(""));
   linear_forward(out.data(), ref.floats("in.x").data(), ref.floats("linear.weight").data(),
                  bias.empty() ? nullptr : bias.data(), N, IC, OC);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol, ElementContext{{"row", "out"}, {}});
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, LinearReference, ::testing::Values("linear", "linear_no_bias"));
@@ -77,18 +77,25 @@ MhaRun run_case(const Safetensors& ref) {
 
 class MultiHeadReference : public ::testing::TestWithParam<const char*> {};
 
+// For failure messages: the names of the layouts' dimensions.
+const ElementContext kTokens{{"b", "t", "c"}, {}};                 // (B, T, C) and (B, T, 3C)
+const ElementContext kHeads{{"b", "head", "t", "c"}, {}};          // (B, H, T, hs)
+const ElementContext kWeights{{"b", "head", "query", "key"}, {}};  // (B, H, T, T)
+
 TEST_P(MultiHeadReference, EveryStepMatchesPyTorch) {
   const Safetensors ref = load_reference("04_multihead_attention", GetParam());
   const MhaRun r = run_case(ref);
   const size_t BTC = size_t(r.B) * r.T * r.C;
-  EXPECT_MATCHES_REFERENCE(r.get(r.acts.qkv, 3 * BTC), ref, "out.qkv", kTol);
-  EXPECT_MATCHES_REFERENCE(r.get(r.acts.q, BTC), ref, "out.q", kTol);
-  EXPECT_MATCHES_REFERENCE(r.get(r.acts.k, BTC), ref, "out.k", kTol);
-  EXPECT_MATCHES_REFERENCE(r.get(r.acts.v, BTC), ref, "out.v", kTol);
-  EXPECT_MATCHES_REFERENCE(r.get(r.acts.weights, size_t(r.B) * r.H * r.T * r.T), ref,
-                           "out.weights", kTol);
-  EXPECT_MATCHES_REFERENCE(r.get(r.acts.merged, BTC), ref, "out.merged", kTol);
-  EXPECT_MATCHES_REFERENCE(r.out, ref, "out.out", kTol);
+  // In the order computed: the first listed as differing is where to look.
+  testing::ReferenceChecks checks(ref);
+  checks.add(r.get(r.acts.qkv, 3 * BTC), "out.qkv", kTol, kTokens);
+  checks.add(r.get(r.acts.q, BTC), "out.q", kTol, kHeads);
+  checks.add(r.get(r.acts.k, BTC), "out.k", kTol, kHeads);
+  checks.add(r.get(r.acts.v, BTC), "out.v", kTol, kHeads);
+  checks.add(r.get(r.acts.weights, size_t(r.B) * r.H * r.T * r.T), "out.weights", kTol, kWeights);
+  checks.add(r.get(r.acts.merged, BTC), "out.merged", kTol, kTokens);
+  checks.add(r.out, "out.out", kTol, kTokens);
+  EXPECT_PASSES(checks.all_match());
 }
 
 TEST_P(MultiHeadReference, SplitHeadsIsPyTorchsViewAndTranspose) {
@@ -99,9 +106,11 @@ TEST_P(MultiHeadReference, SplitHeadsIsPyTorchsViewAndTranspose) {
   const size_t BTC = size_t(B) * T * C;
   std::vector<float> q(BTC, std::nanf("")), k(BTC, std::nanf("")), v(BTC, std::nanf(""));
   split_heads(q.data(), k.data(), v.data(), ref.floats("out.qkv").data(), B, T, C, H);
-  EXPECT_MATCHES_REFERENCE(q, ref, "out.q", kExact);
-  EXPECT_MATCHES_REFERENCE(k, ref, "out.k", kExact);
-  EXPECT_MATCHES_REFERENCE(v, ref, "out.v", kExact);
+  testing::ReferenceChecks checks(ref);
+  checks.add(q, "out.q", kExact, kHeads);
+  checks.add(k, "out.k", kExact, kHeads);
+  checks.add(v, "out.v", kExact, kHeads);
+  EXPECT_PASSES(checks.all_match());
 }
 
 TEST_P(MultiHeadReference, MergeHeadsUndoesSplitHeads) {
@@ -111,13 +120,15 @@ TEST_P(MultiHeadReference, MergeHeadsUndoesSplitHeads) {
   const int C = config_int(ref, "embed_size"), H = config_int(ref, "heads");
   std::vector<float> merged(size_t(B) * T * C, std::nanf(""));
   merge_heads(merged.data(), ref.floats("out.q").data(), B, T, C, H);
+  // The first C columns of qkv (B, T, 3C), as a (B, T, C) tensor.
   const std::vector<float> qkv = ref.floats("out.qkv");
+  std::vector<float> q_columns(size_t(B) * T * C);
   for (int bt = 0; bt < B * T; ++bt) {
-    for (int c = 0; c < C; ++c) {
-      ASSERT_EQ(merged[size_t(bt) * C + c], qkv[size_t(bt) * 3 * C + c]) << "row " << bt
-                                                                          << " channel " << c;
-    }
+    for (int c = 0; c < C; ++c) q_columns[size_t(bt) * C + c] = qkv[size_t(bt) * 3 * C + c];
   }
+  const CompareReport same = compare(merged.data(), q_columns.data(), {B, T, C}, kExact);
+  EXPECT_HOLDS(same.ok) << same.describe("merge_heads(q) vs qkv's first C columns", kExact,
+                                         kTokens);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, MultiHeadReference,

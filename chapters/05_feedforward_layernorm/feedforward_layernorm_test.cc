@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,22 @@ using testing::load_reference;
 const Tolerance kTol{1e-6, 1e-5};
 const char* kChapter = "05_feedforward_layernorm";
 
+using testing::ReferenceChecks;
+
+// For failure messages: GELU's output element i came from x[i].
+ElementContext gelu_context(const std::vector<float>& x) {
+  return {{"element"}, same_element("x", x)};
+}
+
+// LayerNorm's output (N, C): the input element there and its row's statistics.
+ElementContext layernorm_out_context(const std::vector<float>& x, int C) {
+  return {{"row", "col"}, both(same_element("x", x), row_statistics("x", x, C, C))};
+}
+// LayerNorm's mean and rstd (N,): the statistics of the input row.
+ElementContext layernorm_row_context(const std::vector<float>& x, int C) {
+  return {{"row"}, row_statistics("x", x, C, 1)};
+}
+
 // ---------------------------------------------------------------- GELU
 
 TEST(GeluReference, ErfFormMatchesPyTorch) {
@@ -42,7 +59,7 @@ TEST(GeluReference, ErfFormMatchesPyTorch) {
   const std::vector<float> x = ref.floats("in.x");
   std::vector<float> out(x.size());
   gelu_forward(out.data(), x.data(), int64_t(x.size()), GeluForm::Erf);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.erf", kTol);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.erf", kTol, gelu_context(x));
 }
 
 TEST(GeluReference, TanhFormMatchesPyTorch) {
@@ -50,19 +67,21 @@ TEST(GeluReference, TanhFormMatchesPyTorch) {
   const std::vector<float> x = ref.floats("in.x");
   std::vector<float> out(x.size());
   gelu_forward(out.data(), x.data(), int64_t(x.size()), GeluForm::Tanh);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.tanh", kTol);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.tanh", kTol, gelu_context(x));
 }
 
 TEST(Gelu, WorksInPlace) {
   const Safetensors ref = load_reference(kChapter, "gelu");
-  std::vector<float> x = ref.floats("in.x");
+  const std::vector<float> original_x = ref.floats("in.x");
+  std::vector<float> x = original_x;  // becomes GELU(x)
   gelu_forward(x.data(), x.data(), int64_t(x.size()), GeluForm::Erf);
-  EXPECT_MATCHES_REFERENCE(x, ref, "out.erf", kTol);
+  EXPECT_MATCHES_REFERENCE(x, ref, "out.erf", kTol, gelu_context(original_x));
 }
 
 // Φ(x) + Φ(-x) = 1, so GELU(x) - GELU(-x) = x: the curve is x/2 plus an even
 // function. The tanh form keeps this exactly, because tanh is odd.
 TEST(Gelu, OddPartIsHalfTheIdentity) {
+  std::string wrong;  // "; erf form: at x = [0.5, 1] it is [0, 0]", where the identity fails
   for (GeluForm form : {GeluForm::Erf, GeluForm::Tanh}) {
     const std::vector<float> x = {0.1f, 0.5f, 1.0f, 2.5f, 7.0f};
     std::vector<float> minus_x(x.size()), at_x(x.size()), at_minus_x(x.size());
@@ -71,10 +90,20 @@ TEST(Gelu, OddPartIsHalfTheIdentity) {
     gelu_forward(at_minus_x.data(), minus_x.data(), int64_t(x.size()), form);
     // Each GELU value is off by a few u (~5u) of |x|, the difference by one
     // more rounding: ~11u·x = 7e-7·x < 1e-6·(1 + x).
+    std::ostringstream where, value;
     for (size_t i = 0; i < x.size(); ++i) {
-      EXPECT_NEAR(at_x[i] - at_minus_x[i], x[i], 1e-6 * (1 + x[i])) << "x = " << x[i];
+      const double difference = double(at_x[i]) - at_minus_x[i];
+      if (!(std::abs(difference - x[i]) <= 1e-6 * (1 + x[i]))) {
+        where << (where.tellp() > 0 ? ", " : "") << x[i];
+        value << (value.tellp() > 0 ? ", " : "") << difference;
+      }
+    }
+    if (where.tellp() > 0) {
+      wrong += std::string(wrong.empty() ? "" : "; ") + (form == GeluForm::Erf ? "erf" : "tanh") +
+               " form: at x = [" + where.str() + "] it is [" + value.str() + "]";
     }
   }
+  EXPECT_HOLDS(wrong.empty()) << "GELU(x) - GELU(-x) should be x (within 1e-6·(1 + x)); " << wrong;
 }
 
 // The approximation is close to the exact curve everywhere, but not equal.
@@ -90,8 +119,10 @@ TEST(Gelu, TanhApproximationIsWithinOneThousandthOfErf) {
     if (std::abs(exact[i] - approx[i]) > worst) worst = std::abs(exact[i] - approx[i]), worst_x = x[i];
   }
   std::printf("[ gelu     ] max |erf form - tanh form| = %.2e at x = %.2f\n", worst, worst_x);
-  EXPECT_GT(worst, 1e-5);
-  EXPECT_LT(worst, 1e-3);
+  EXPECT_HOLDS(worst > 1e-5 && worst < 1e-3)
+      << "the erf and tanh forms should differ by between 1e-5 and 1e-3, but differ by at most "
+      << worst << " (at x = " << worst_x << ")"
+      << (worst == 0 ? ": are both forms computed, and differently?" : "");
 }
 
 TEST(Gelu, NegativeSizeIsAClearError) {
@@ -108,11 +139,14 @@ TEST_P(LayerNormReference, OutputMeanAndRstdMatchPyTorch) {
   const int N = config_int(ref, "N"), C = config_int(ref, "C");
   const float eps = std::stof(ref.metadata.at("eps"));
   std::vector<float> out(size_t(N) * C), mean(N), rstd(N);
-  layernorm_forward(out.data(), mean.data(), rstd.data(), ref.floats("in.x").data(),
-                    ref.floats("weight").data(), ref.floats("bias").data(), N, C, eps);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol);
-  EXPECT_MATCHES_REFERENCE(mean, ref, "out.mean", kTol);
-  EXPECT_MATCHES_REFERENCE(rstd, ref, "out.rstd", kTol);
+  const std::vector<float> x = ref.floats("in.x");  // (N, C)
+  layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), ref.floats("weight").data(),
+                    ref.floats("bias").data(), N, C, eps);
+  ReferenceChecks checks(ref);
+  checks.add(mean, "out.mean", kTol, layernorm_row_context(x, C));
+  checks.add(rstd, "out.rstd", kTol, layernorm_row_context(x, C));
+  checks.add(out, "out.out", kTol, layernorm_out_context(x, C));
+  EXPECT_PASSES(checks.all_match());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, LayerNormReference,
@@ -122,10 +156,11 @@ INSTANTIATE_TEST_SUITE_P(Cases, LayerNormReference,
 TEST(LayerNorm, MeanAndRstdMayBeOmitted) {
   const Safetensors ref = load_reference(kChapter, "layernorm");
   const int N = config_int(ref, "N"), C = config_int(ref, "C");
+  const std::vector<float> x = ref.floats("in.x");  // (N, C)
   std::vector<float> out(size_t(N) * C);
-  layernorm_forward(out.data(), nullptr, nullptr, ref.floats("in.x").data(),
-                    ref.floats("weight").data(), ref.floats("bias").data(), N, C, 1e-5f);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol);
+  layernorm_forward(out.data(), nullptr, nullptr, x.data(), ref.floats("weight").data(),
+                    ref.floats("bias").data(), N, C, 1e-5f);
+  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol, layernorm_out_context(x, C));
 }
 
 // Why two passes: var = E[x²] - E[x]² subtracts two numbers near 10⁶ to get
@@ -161,18 +196,27 @@ TEST(LayerNorm, OutputForgetsTheRowsShiftAndScale) {
   // 3x + 5 is rounded to float: up to u·|3x + 5| <= 23u per element, which
   // normalising divides by the row's spread (~6): ~2e-7, plus LayerNorm's own
   // few u on each side.
-  const CompareReport same = compare(b.data(), a.data(), {N, C}, Tolerance{1e-5, 1e-5});
-  EXPECT_TRUE(same.ok) << same.describe("ln(3x + 5) vs ln(x)", Tolerance{1e-5, 1e-5});
+  const Tolerance same_tol{1e-5, 1e-5};
+  const CompareReport same = compare(b.data(), a.data(), {N, C}, same_tol);
+  EXPECT_HOLDS(same.ok) << same.describe("ln(3x + 5) vs ln(x)", same_tol,
+                                         {{"row", "col"}, same_element("x", x)});
+  // Each output is off by a few u relative (|a| <= ~3): their mean by ~u,
+  // their mean square by ~6u = 4e-7. One message for all the rows that miss.
+  int rows_off = 0;
+  std::ostringstream first_off;  // the first such row, with its mean and variance
   for (int n = 0; n < N; ++n) {
     double m = 0, v = 0;
     for (int c = 0; c < C; ++c) m += a[n * C + c];
     m /= C;
     for (int c = 0; c < C; ++c) v += (a[n * C + c] - m) * (a[n * C + c] - m);
-    // Each output is off by a few u relative (|a| <= ~3): their mean by
-    // ~u, their mean square by ~6u = 4e-7.
-    EXPECT_NEAR(m, 0.0, 1e-6) << "row " << n;
-    EXPECT_NEAR(v / C, 1.0, 1e-5) << "row " << n;
+    if (!(std::abs(m) <= 1e-6 && std::abs(v / C - 1.0) <= 1e-5)) {
+      if (rows_off++ == 0) first_off << "row " << n << ": mean " << m << ", variance " << v / C;
+    }
   }
+  EXPECT_HOLDS(rows_off == 0) << "with unit weight and zero bias every output row should have "
+                                 "mean 0 (within 1e-6) and variance 1 (within 1e-5); "
+                              << rows_off << " of " << N << " rows do not; the first, "
+                              << first_off.str();
 }
 
 TEST(LayerNorm, EmptyRowsAreAClearError) {
@@ -196,9 +240,13 @@ TEST_P(FeedForwardReference, HiddenActivatedAndOutputMatchPyTorch) {
   std::vector<float> out(size_t(N) * C), hidden(size_t(N) * F), activated(size_t(N) * F);
   feedforward_forward(out.data(), hidden.data(), activated.data(), ref.floats("in.x").data(),
                       params, N, C, F, form);
-  EXPECT_MATCHES_REFERENCE(hidden, ref, "out.hidden", kTol);
-  EXPECT_MATCHES_REFERENCE(activated, ref, "out.activated", kTol);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol);
+  // In the order computed: the first tensor listed as differing is where to look.
+  ReferenceChecks checks(ref);
+  checks.add(hidden, "out.hidden", kTol, {{"b", "t", "f"}, {}});
+  checks.add(activated, "out.activated", kTol,
+             {{"b", "t", "f"}, same_element("hidden", ref.floats("out.hidden"))});
+  checks.add(out, "out.out", kTol, {{"b", "t", "c"}, {}});
+  EXPECT_PASSES(checks.all_match());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, FeedForwardReference,

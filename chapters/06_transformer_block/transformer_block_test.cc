@@ -71,15 +71,43 @@ TEST_P(BlockReference, OutputAndEveryStepMatchPyTorch) {
   BlockActivations acts = BlockActivations::carve(buffer.data(), c);
   block_forward(out.data(), acts, block.p("in.x"), block.params(), c);
 
-  EXPECT_MATCHES_REFERENCE(slice(acts.ln1, NC), ref, "out.ln1", kTol);
-  EXPECT_MATCHES_REFERENCE(slice(acts.attn_out, NC), ref, "out.attn_out", kTol);
-  EXPECT_MATCHES_REFERENCE(slice(acts.residual1, NC), ref, "out.residual1", kTol);
-  EXPECT_MATCHES_REFERENCE(slice(acts.ln2, NC), ref, "out.ln2", kTol);
-  EXPECT_MATCHES_REFERENCE(slice(acts.mlp_hidden, NF), ref, "out.mlp_hidden", kTol);
-  EXPECT_MATCHES_REFERENCE(slice(acts.mlp_activated, NF), ref, "out.mlp_activated", kTol);
-  EXPECT_MATCHES_REFERENCE(slice(acts.mlp_out, NC), ref, "out.mlp_out", kTol);
-  EXPECT_MATCHES_REFERENCE(slice(acts.residual2, NC), ref, "out.residual2", kTol);
-  EXPECT_MATCHES_REFERENCE(out, ref, "out.out", kTol);
+  // For failure messages: each step's inputs, taken from the reference, so
+  // that a wrong step shows what it was given. Pre-LN: x → ln1 → attention →
+  // residual1 = x + attn_out → ln2 → MLP → residual2 = residual1 + mlp_out.
+  // Post-LN: residual1 = x + attn_out → ln1 → MLP → residual2 = ln1 + mlp_out → ln2.
+  const bool pre = c.norm == NormPlacement::Pre;
+  const std::vector<std::string> btc = {"b", "t", "c"}, btf = {"b", "t", "f"};
+  const auto in = [&](const std::string& name) { return ref.floats(name); };
+  const auto sum_of = [&](const std::string& a, const std::string& b) {
+    return ElementContext{btc,
+                          both(same_element(a, in("out." + a)), same_element(b, in("out." + b)))};
+  };
+  const auto normalising = [&](const std::string& input) {
+    const std::vector<float> x = input == "x" ? in("in.x") : in("out." + input);
+    return ElementContext{btc, both(same_element(input, x), row_statistics(input, x, c.C, c.C))};
+  };
+  const std::vector<float> x = in("in.x");
+  const ElementContext residual1{
+      btc, both(same_element("x", x), same_element("attn_out", in("out.attn_out")))};
+  const ElementContext residual2 = pre ? sum_of("residual1", "mlp_out") : sum_of("ln1", "mlp_out");
+  const ElementContext ln1 = normalising(pre ? "x" : "residual1");
+  const ElementContext ln2 = normalising(pre ? "residual1" : "residual2");
+  const ElementContext activated{btf, same_element("mlp_hidden", in("out.mlp_hidden"))};
+
+  // In the order the block computes them: the first listed as differing is where to look.
+  testing::ReferenceChecks checks(ref);
+  if (pre) checks.add(slice(acts.ln1, NC), "out.ln1", kTol, ln1);
+  checks.add(slice(acts.attn_out, NC), "out.attn_out", kTol, {btc, {}});
+  checks.add(slice(acts.residual1, NC), "out.residual1", kTol, residual1);
+  if (pre) checks.add(slice(acts.ln2, NC), "out.ln2", kTol, ln2);
+  if (!pre) checks.add(slice(acts.ln1, NC), "out.ln1", kTol, ln1);
+  checks.add(slice(acts.mlp_hidden, NF), "out.mlp_hidden", kTol, {btf, {}});
+  checks.add(slice(acts.mlp_activated, NF), "out.mlp_activated", kTol, activated);
+  checks.add(slice(acts.mlp_out, NC), "out.mlp_out", kTol, {btc, {}});
+  checks.add(slice(acts.residual2, NC), "out.residual2", kTol, residual2);
+  if (!pre) checks.add(slice(acts.ln2, NC), "out.ln2", kTol, ln2);
+  checks.add(out, "out.out", kTol, {btc, {}});
+  EXPECT_PASSES(checks.all_match());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BlockReference,
@@ -103,8 +131,10 @@ TEST(BlockActivations, ForwardFillsTheWholeBufferAndNothingMore) {
     size_t unwritten = 0, overrun = 0;
     for (size_t i = 0; i < size; ++i) unwritten += !std::isfinite(buffer[i]);
     for (size_t i = size; i < size + guard; ++i) overrun += !std::isnan(buffer[i]);
-    EXPECT_EQ(unwritten, 0u) << name << ": floats of the activation buffer never written";
-    EXPECT_EQ(overrun, 0u) << name << ": floats written past the end of the buffer";
+    EXPECT_HOLDS(unwritten == 0) << name << ": " << unwritten << " of the activation buffer's "
+                                 << size << " floats were never written (still NaN)";
+    EXPECT_HOLDS(overrun == 0) << name << ": " << overrun << " floats written past the end of "
+                               << "the activation buffer";
     EXPECT_EQ(acts.mlp_dropout + NC, buffer.data() + size) << name;
   }
 }
@@ -128,9 +158,12 @@ TEST(Block, PreLnPassesTheStreamThroughWhenSubLayersAddNothing) {
     int64_t changed = 0;
     for (size_t i = 0; i < out.size(); ++i) changed += out[i] != x[i];
     if (c.norm == NormPlacement::Pre) {
-      EXPECT_EQ(changed, 0) << "pre-LN: x + 0 + 0 must be x, bit for bit";
+      EXPECT_HOLDS(changed == 0) << "pre-LN: x + 0 + 0 must be x, bit for bit, but " << changed
+                                 << " of " << out.size() << " outputs differ from x";
     } else {
-      EXPECT_GT(changed, int64_t(out.size()) / 2) << "post-LN normalises the stream itself";
+      EXPECT_HOLDS(changed > int64_t(out.size()) / 2)
+          << "post-LN normalises the stream itself, so most outputs should differ from x; only "
+          << changed << " of " << out.size() << " do";
     }
   }
 }
@@ -146,15 +179,22 @@ TEST(Block, DropoutMasksScaleTheBranches) {
   BlockActivations acts = BlockActivations::carve(buffer.data(), c);
   block_forward(plain.data(), acts, block.p("in.x"), block.params(), c);
 
+  const std::vector<int64_t> shape = {c.B, c.T, c.C};
+  const ElementContext where{{"b", "t", "c"}, {}};
+  const Tolerance exactly{0, 0};
   std::fill_n(acts.attn_dropout, NC, 1.0f);
   std::fill_n(acts.mlp_dropout, NC, 1.0f);
   block_forward(ones.data(), acts, block.p("in.x"), block.params(), c, Mode::Train);
-  EXPECT_EQ(ones, plain);
+  const CompareReport kept = compare(ones.data(), plain.data(), shape, exactly);
+  EXPECT_HOLDS(kept.ok) << kept.describe("masks of all ones vs no dropout (must be identical)",
+                                         exactly, where);
 
   std::fill_n(acts.attn_dropout, NC, 0.0f);
   std::fill_n(acts.mlp_dropout, NC, 0.0f);
   block_forward(zeros.data(), acts, block.p("in.x"), block.params(), c, Mode::Train);
-  EXPECT_EQ(zeros, block.store.at("in.x")) << "pre-LN with both branches dropped is the identity";
+  const CompareReport dropped = compare(zeros.data(), block.p("in.x"), shape, exactly);
+  EXPECT_HOLDS(dropped.ok) << dropped.describe(
+      "pre-LN with both branches dropped vs its input x (must be the identity)", exactly, where);
 }
 
 TEST(Dropout, KeepsOneMinusPAndScalesBySurvivors) {

@@ -42,9 +42,16 @@ TEST_P(GPTReference, LogitsAndLossMatchPyTorch) {
   const float loss = gpt_forward_loss(acts, ref.ints("in.tokens").data(),
                                       ref.ints("in.targets").data(), model, B, T);
   const size_t V = model.config.vocab_size;
-  EXPECT_MATCHES_REFERENCE(std::vector<float>(acts.logits, acts.logits + B * T * V), ref,
-                           "out.logits", kLogitsTol);
-  EXPECT_MATCHES_REFERENCE(std::vector<float>{loss}, ref, "out.loss", kLossTol);
+  // For failure messages: the logits at (b, t) come after token in.tokens[b, t].
+  const std::vector<int32_t> tokens = ref.ints("in.tokens");
+  const DescribeInputs token_at = [tokens, V](int64_t flat_index, const std::vector<int64_t>&) {
+    return "after token " + std::to_string(tokens[flat_index / V]);
+  };
+  testing::ReferenceChecks checks(ref);
+  checks.add(std::vector<float>(acts.logits, acts.logits + B * T * V), "out.logits", kLogitsTol,
+             {{"b", "t", "vocab"}, token_at});
+  checks.add(std::vector<float>{loss}, "out.loss", kLossTol);
+  EXPECT_PASSES(checks.all_match());
 }
 
 TEST_P(GPTReference, ParameterCountMatchesPyTorch) {

@@ -1,17 +1,18 @@
 // chapters/07_gpt/sampling_distribution_exercise.cc — EXERCISE: temperature, top-k, top-p.
 //
-//   bazel test --define=exercise=07_gpt //chapters/07_gpt:sampling_test
-// The solution is sampling_distribution.cc.
+//   bazel test --define=exercise=07_gpt/sampling_distribution //chapters/07_gpt/...
+// The lesson (README.md, section 5) teaches the three knobs; HINTS.md has graded hints.
 #include "chapters/07_gpt/sampling.h"
 
 namespace gpt {
 
 std::vector<float> sampling_distribution(const float* logits, int V, const SamplingOptions& o) {
-  // TODO(you): o.validate(); then
-  //  - temperature 0: probability 1 on the argmax, 0 elsewhere;
-  //  - otherwise sort the ids by logit, keep the top_k (0 = all), take
-  //    exp((logit - max) / temperature) for those, keep the shortest prefix
-  //    whose mass reaches top_p of the total, and normalise the survivors.
+  // TODO(you): o.validate(), and throw std::invalid_argument on a NaN logit.
+  //  Return the V probabilities sampling draws from (sampling.h): softmax of
+  //  logits / temperature (temperature 0: greedy, all on the argmax), cut to
+  //  the top_k best (0 = no limit), then to the top_p nucleus (1 = no limit),
+  //  survivors renormalised to sum to 1, every other token 0.
+  //  README.md section 5, HINTS.md "sampling_distribution".
   (void)logits, (void)o;
   return std::vector<float>(V, 0.0f);
 }

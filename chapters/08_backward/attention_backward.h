@@ -4,13 +4,10 @@
 //   S = Q · Kᵀ / √hs      (T, T)
 //   W = causal_softmax(S) (T, T)
 //   O = W · V             (T, hs)
-// Backward, in the opposite order, one product rule per line:
-//   dV = Wᵀ · dO                   O = W V: V's rows are mixed by W
-//   dW = dO · Vᵀ
-//   dS = causal_softmax_backward(dW, W)
-//   dQ = dS · K / √hs              S = Q Kᵀ / √hs
-//   dK = dSᵀ · Q / √hs
-// The forward's weights W are reused; the scores S are not needed.
+// Given dO, this computes dQ, dK and dV, walking the three lines above in the
+// opposite order with the product rule; the forward's weights W are reused and
+// the scores S are not needed. The lesson derives each step; writing them is
+// the exercise (attention_backward_exercise.cc, hints in HINTS.md).
 //
 // Convention (every backward in chapter 08): ADDS into dq, dk and dv.
 #pragma once

@@ -19,6 +19,7 @@
 #include <iostream>
 #include <map>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -90,6 +91,13 @@ class Case {
  private:
   std::map<std::string, std::vector<float>> tensors_;
 };
+
+// A number as a message shows it: "1e-07" or "0", not "0.000000".
+std::string number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
 
 GeluForm gelu_form(const std::string& name) {
   if (name == "erf") return GeluForm::Erf;
@@ -260,16 +268,50 @@ const OpCase kCases[] = {
     {"cross_entropy_scaled", run_cross_entropy},
 };
 
+// For failure messages: the names of a gradient's dimensions (empty: named
+// by the rank).
+std::vector<std::string> gradient_dims(const std::string& name, size_t rank) {
+  const bool ends_in_weight = name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
+  if (name == "wte.weight") return {"token", "c"};
+  if (name == "wpe.weight") return {"position", "c"};
+  if (ends_in_weight && rank == 2) return {"out", "in"};
+  if (name == "scores") return {"seq", "query", "key"};
+  if (name == "q" || name == "k" || name == "v") return {"seq", "t", "c"};
+  if (name == "heads") return {"b", "head", "t", "c"};
+  if (name == "logits") return {"row", "vocab"};
+  if (rank == 3) return {"b", "t", "c"};
+  return {};
+}
+
+// For failure messages: the dimensions' names, and the inputs that an element
+// of the gradient depends on most directly, where there are such.
+ElementContext gradient_context(Case& c, const std::string& op, const std::string& name) {
+  ElementContext context{gradient_dims(name, c.ref.shape("grad." + name).size()), {}};
+  const auto input = [&](const std::string& tensor) { return c.ref.floats("in." + tensor); };
+  if (op.rfind("gelu", 0) == 0) {  // elementwise: dinp[i] = dout[i]·GELU'(inp[i])
+    context.inputs = both(same_element("inp", input("inp")), same_element("dout", input("dout")));
+  } else if (op.rfind("residual", 0) == 0) {
+    context.inputs = same_element("dout", input("dout"));
+  } else if (op.rfind("layernorm", 0) == 0 && name == "inp") {
+    const int C = c.i("C");
+    context.inputs =
+        both(same_element("inp", input("inp")), row_statistics("inp", input("inp"), C, C));
+  }
+  return context;
+}
+
 class BackwardReference : public ::testing::TestWithParam<OpCase> {};
 
 TEST_P(BackwardReference, GradientsMatchPyTorch) {
   Case c(GetParam().name);
   ASSERT_FALSE(c.grads.empty());
   GetParam().run(c);
+  testing::ReferenceChecks checks(c.ref);
   for (const auto& [name, grad] : c.grads) {
-    EXPECT_MATCHES_REFERENCE(grad, c.ref, "grad." + name,
-                             gradient_tolerance(c.ref.floats("grad." + name)));
+    checks.add(grad, "grad." + name, gradient_tolerance(c.ref.floats("grad." + name)),
+               gradient_context(c, GetParam().name, name));
   }
+  EXPECT_PASSES(checks.all_match());
 }
 
 // The += convention: a backward run into a buffer that already holds 1 (exact
@@ -296,6 +338,7 @@ TEST_P(BackwardReference, AddsIntoItsGradients) {
   for (auto& [name, grad] : filled.grads) std::fill(grad.begin(), grad.end(), 1.0f);
   GetParam().run(once);
   GetParam().run(filled);
+  std::string overwritten;  // one line per gradient that is not 1 + g
   for (const auto& [name, grad] : once.grads) {
     double largest = 0;
     for (float g : grad) largest = std::max(largest, double(std::abs(g)));
@@ -309,14 +352,22 @@ TEST_P(BackwardReference, AddsIntoItsGradients) {
         compare(added.data(), grad.data(), once.ref.shape("grad." + name), tol);
     const std::string line =
         report.describe("(buffer of 1s + one backward) - 1 vs one backward: " + name, tol);
-    std::cout << "[ adds     ] " << line << std::endl;
-    EXPECT_TRUE(report.ok) << line;
+    if (report.ok) {
+      std::cout << "[ adds     ] " << line << std::endl;
+    } else {
+      overwritten += "\n  " + line;
+    }
   }
+  EXPECT_HOLDS(overwritten.empty())
+      << "run into buffers that hold 1, the backward must leave 1 + its gradient there (add, "
+         "never overwrite):"
+      << overwritten;
   // Guard against a vacuous pass: the gradients are not all zero.
   double size = 0;
   for (const auto& [name, grad] : once.grads)
     for (float g : grad) size += std::abs(g);
-  EXPECT_GT(size, 0.0);
+  EXPECT_HOLDS(size > 0) << "every gradient the backward computed is 0, so whether it adds into "
+                            "its buffers cannot be checked: does it write its gradients?";
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, BackwardReference, ::testing::ValuesIn(kCases),
@@ -365,14 +416,18 @@ TEST(Backward, CrossEntropyRowsSumToZero) {
   Case c("cross_entropy");
   run_cross_entropy(c);
   const int N = c.i("N"), V = c.i("V");
+  int rows_off = 0;
+  std::ostringstream first_off;
   for (int n = 0; n < N; ++n) {
     double sum = 0;
     for (int v = 0; v < V; ++v) sum += c.grads.at("logits")[size_t(n) * V + v];
     // dlogits = (p − onehot)/16: exact but for the target's p − 1 (half a
     // float spacing, u/2), and the reference's probs, each rounded once, sum
     // to 1 within u/2: |sum| <= u/16 = 4e-9.
-    EXPECT_NEAR(sum, 0.0, 1e-7) << "row " << n;
+    if (!(std::abs(sum) <= 1e-7) && rows_off++ == 0) first_off << "row " << n << ": " << sum;
   }
+  EXPECT_HOLDS(rows_off == 0) << "every row of dlogits should sum to 0 (within 1e-7); " << rows_off
+                              << " of " << N << " rows do not; the first, " << first_off.str();
 }
 
 // Shifting or scaling a row of LayerNorm's input does not change its output,
@@ -386,23 +441,50 @@ TEST(Backward, LayerNormInputGradientIgnoresShiftAndScale) {
   const float* mean = c.in("in.mean");
   const float* rstd = c.in("in.rstd");
   const std::vector<float>& dx = c.grads.at("inp");
+  // Each property's failures, counted over the rows, with the first row that fails.
+  struct RowProperty {
+    std::string what;  // what it says when it fails, with the first failing row's value
+    int rows = 0;
+  };
+  RowProperty zero{}, not_summing_to_zero{}, along_xhat{};
   for (int n = 0; n < N; ++n) {
-    double sum = 0, along_xhat = 0, size = 0;
+    double sum = 0, dot_xhat = 0, size = 0;
     for (int j = 0; j < C; ++j) {
       const double g = dx[size_t(n) * C + j];
       sum += g;
-      along_xhat += g * (x[size_t(n) * C + j] - mean[n]) * rstd[n];
+      dot_xhat += g * (x[size_t(n) * C + j] - mean[n]) * rstd[n];
       size += std::abs(g);
     }
-    EXPECT_GT(size, 0.1) << "row " << n;
     // Zero in exact arithmetic. In float, Σ_j dx_j = rstd·(Σg − C·mean(g) − …)
     // keeps the rounding of the float sum behind mean(g), C = 32 terms of
     // size ~1: ~√C·u·√C·|g| ≈ 2e-6 for roundings falling either way, plus
     // each dx's own (u per element). 1e-5 and, for the sum weighted by x̂
     // (|x̂| <= ~3), 1e-4 leave a factor of 5 or more.
-    EXPECT_NEAR(sum, 0.0, 1e-5) << "row " << n;
-    EXPECT_NEAR(along_xhat, 0.0, 1e-4) << "row " << n;
+    if (!(size > 0.1) && zero.rows++ == 0) {
+      zero.what = "the gradient of row " + std::to_string(n) +
+                  " is (nearly) all zeros: Σ|dx| = " + number(size) +
+                  ", expected > 0.1. Does layernorm_backward write dinp?";
+    }
+    if (!(std::abs(sum) <= 1e-5) && not_summing_to_zero.rows++ == 0) {
+      not_summing_to_zero.what = "row " + std::to_string(n) + " of dx sums to " + number(sum) +
+                                 ", expected 0 within 1e-5 (a shift of the " +
+                                 "row changes nothing, so dx has no component along (1, ..., 1))";
+    }
+    if (!(std::abs(dot_xhat) <= 1e-4) && along_xhat.rows++ == 0) {
+      along_xhat.what = "row " + std::to_string(n) + " of dx · x̂ is " + number(dot_xhat) +
+                        ", expected 0 within 1e-4 (scaling the row changes nothing, so dx is " +
+                        "orthogonal to x̂)";
+    }
   }
+  std::string failures;
+  for (const RowProperty* p : {&zero, &not_summing_to_zero, &along_xhat}) {
+    if (p->rows > 0) {
+      failures += "\n  " + std::to_string(p->rows) + " of " + std::to_string(N) +
+                  " rows fail; the first: " + p->what;
+    }
+  }
+  EXPECT_HOLDS(failures.empty()) << "LayerNorm's input gradient dx, checked row by row:"
+                                 << failures;
 }
 
 }  // namespace

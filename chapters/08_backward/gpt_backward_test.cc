@@ -16,13 +16,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "chapters/06_transformer_block/dropout.h"
 #include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/07_gpt/init.h"
 #include "chapters/08_backward/gpt_backward.h"
 #include "chapters/08_backward/gradient_check.h"
+#include "common/compare.h"
 #include "common/testing/reference.h"
 
 namespace gpt {
@@ -32,6 +35,15 @@ using testing::config_int;
 using testing::load_reference;
 
 const Tolerance kGradTol{1e-6, 1e-4};
+
+// The names of a parameter's dimensions, for failure messages: a table's rows
+// are tokens or positions, a matrix's are its outputs.
+std::vector<std::string> parameter_dims(const ParameterSlot& slot) {
+  if (slot.name == "wte.weight" || slot.name == "lm_head.weight") return {"token", "c"};
+  if (slot.name == "wpe.weight") return {"position", "c"};
+  if (slot.shape.size() == 2) return {"out", "in"};
+  return {};
+}
 
 class GPTGradients : public ::testing::TestWithParam<const char*> {};
 
@@ -48,11 +60,16 @@ TEST_P(GPTGradients, EveryParameterMatchesAutograd) {
 
   ParameterBuffer grads(model.config);
   gpt_backward(grads, dacts, acts, model);
-  for (const ParameterSlot& slot : grads.layout().slots()) {
-    const float* g = grads.data() + slot.offset;
-    EXPECT_MATCHES_REFERENCE(std::vector<float>(g, g + slot.numel), ref, "grad." + slot.name,
-                             kGradTol);
+  // In the order the backward computes them (from the output back to the
+  // embeddings), so that the first listed is where a wrong gradient starts.
+  const std::vector<ParameterSlot>& slots = grads.layout().slots();
+  testing::ReferenceChecks checks(ref);
+  for (auto slot = slots.rbegin(); slot != slots.rend(); ++slot) {
+    const float* g = grads.data() + slot->offset;
+    checks.add(std::vector<float>(g, g + slot->numel), "grad." + slot->name, kGradTol,
+               {parameter_dims(*slot), {}});
   }
+  EXPECT_PASSES(checks.all_match());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GPTGradients,
@@ -107,8 +124,28 @@ void check_whole_model(GPTModel model, float dropout) {
     return double(gpt_forward_loss(acts, tokens.data(), targets.data(), model, B, T, mode));
   };
   const GradientCheckReport report = check_gradient(x, analytic, loss, kStep, 1e-3);
-  std::cout << "[ gradchk  ] " << report.describe("whole model", 1e-3) << std::endl;
-  EXPECT_TRUE(report.ok) << report.describe("whole model", 1e-3);
+  if (report.ok) {
+    std::cout << "[ gradchk  ] " << report.describe("whole model", 1e-3) << std::endl;
+    return;
+  }
+  // Which parameter the worst element belongs to, and where in it.
+  std::string where = "element " + std::to_string(report.worst_index);
+  for (const ParameterSlot& slot : grads.layout().slots()) {
+    const int64_t i = report.worst_index - int64_t(slot.offset);
+    if (i >= 0 && i < int64_t(slot.numel)) {
+      where = slot.name + " " + position_of(i, slot.shape, parameter_dims(slot));
+    }
+  }
+  const bool analytic_all_zero =
+      std::all_of(analytic.begin(), analytic.end(), [](float g) { return g == 0; });
+  std::ostringstream failure;
+  failure << report.failures << " of " << report.checked
+          << " parameters' gradients differ from finite differences of the loss"
+          << (analytic_all_zero ? ", and every one of the backward's is 0 (never written?)" : "")
+          << "; worst at " << where << ": backward " << report.worst_analytic << ", numeric "
+          << report.worst_numeric << std::setprecision(3) << " (allowed error 1e-3 · max |numeric| "
+          << report.scale << " = " << 1e-3 * report.scale << ")";
+  EXPECT_HOLDS(report.ok) << failure.str();
 }
 
 TEST(GPTGradients, PreLnAgreesWithFiniteDifferences) {
@@ -162,14 +199,22 @@ TEST(GPTGradients, BackwardAddsIntoTheGradientBuffer) {
   for (size_t i = 0; i < once.size(); ++i) {
     added[i] = static_cast<float>(double(filled.data()[i]) - 1.0);
   }
+  std::string overwritten;  // one line per parameter whose buffer is not 1 + g
   for (const ParameterSlot& slot : once.layout().slots()) {
-    const CompareReport report = compare(added.data() + slot.offset, once.data() + slot.offset,
-                                         {int64_t(slot.numel)}, tol);
+    const CompareReport report =
+        compare(added.data() + slot.offset, once.data() + slot.offset, slot.shape, tol);
     const std::string line = report.describe("(buffer of 1s + backward) - 1 vs backward: " +
                                              slot.name, tol);
-    std::cout << "[ adds     ] " << line << std::endl;
-    EXPECT_TRUE(report.ok) << line;
+    if (report.ok) {
+      std::cout << "[ adds     ] " << line << std::endl;
+    } else {
+      overwritten += "\n  " + line;
+    }
   }
+  EXPECT_HOLDS(overwritten.empty())
+      << "run into a buffer that holds 1, gpt_backward must leave 1 + the gradient there (add, "
+         "never overwrite):"
+      << overwritten;
 }
 
 }  // namespace

@@ -2,15 +2,12 @@
 //
 // Forward (chapter 05), for each row x of C channels:
 //   x̂ = (x − mean) · rstd,   out = x̂ · weight + bias
-// The scale and shift are elementwise, so their gradients sum over rows:
-//   dbias   = Σ_n dout[n, :]
-//   dweight = Σ_n dout[n, :] · x̂[n, :]
-// The input gradient is the instructive part: mean and rstd depend on every
-// channel of the row, so each input affects every output. With g = dout · weight
-// (the gradient reaching x̂), the chain rule through mean and rstd collapses to
-//   dinp = rstd · (g − mean(g) − x̂ · mean(g · x̂))
-// (the README derives it): remove from g its average, and its component along
-// x̂; what changes only the mean or only the scale of x has no effect on x̂.
+// Given dout, the gradient of the loss with respect to out, this computes the
+// gradients with respect to the input, the weight and the bias. The scale and
+// shift act channel by channel; mean and rstd depend on every channel of the
+// row, so each input affects every output of its row. The lesson derives the
+// formulas (README, section 3, "LayerNorm: the instructive one"); writing
+// them is the exercise (layernorm_backward_exercise.cc, hints in HINTS.md).
 //
 // Convention (every backward in chapter 08): ADDS into dinp, dweight and dbias.
 #pragma once

@@ -1,12 +1,13 @@
 // chapters/10_fast_cpu/cached_attention_exercise.cc — YOUR TURN (chapter 10).
 //
-// Write the two halves of a KV cache's attention step (cached_attention.h):
-//   kv_cache_append:          copy the new token's k and v (parts 2 and 3 of its
-//                             fused qkv, C floats each) into row t of the caches;
-//   cached_attention_forward: for each head, the scores of the query against
-//                             cache rows 0..t (scaled by 1/√hs), their softmax,
-//                             and the weighted sum of the value rows.
-// Check: bazel test --define=exercise=10_fast_cpu //chapters/10_fast_cpu:generation_test
+// Write the two halves of a KV cache's attention step (cached_attention.h
+// states the contract; the lesson's "Generation with a KV cache" teaches it;
+// HINTS.md has graded hints):
+//   kv_cache_append:          store the new token's key and value (in its
+//                             fused qkv) as row t of the layer's caches;
+//   cached_attention_forward: the new token's multi-head attention output
+//                             over cache rows 0..t, heads merged.
+// Check: bazel test --define=exercise=10_fast_cpu/cached_attention //chapters/10_fast_cpu/...
 #include "chapters/10_fast_cpu/cached_attention.h"
 
 #include <stdexcept>
@@ -15,7 +16,7 @@ namespace gpt {
 
 void kv_cache_append(float* /*k_cache*/, float* /*v_cache*/, const float* /*qkv*/, int /*t*/,
                      int /*C*/) {
-  // TODO: k_cache row t = qkv[C .. 2C), v_cache row t = qkv[2C .. 3C).
+  // TODO: see HINTS.md.
 }
 
 void cached_attention_forward(float* out, float* /*scores*/, const float* /*q*/,
@@ -24,7 +25,7 @@ void cached_attention_forward(float* out, float* /*scores*/, const float* /*q*/,
   if (t < 0 || C < 1 || H < 1 || C % H != 0) {
     throw std::invalid_argument("cached_attention_forward needs t >= 0 and H dividing C");
   }
-  // TODO: per head h (hs = C / H channels): scores over rows 0..t, softmax, weighted values.
+  // TODO: every head's attention over cache rows 0..t (HINTS.md).
   for (int c = 0; c < C; ++c) out[c] = 0.0f;
 }
 

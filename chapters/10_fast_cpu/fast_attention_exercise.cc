@@ -1,6 +1,8 @@
 // chapters/10_fast_cpu/fast_attention_exercise.cc — the learner's fast_attention.cc.
-// Exercise: write fast_attention_forward. fast_attention_backward.cc uses
-// every piece you need (head_scratch.h, head_products.h).
+// Exercise: write fast_attention_forward (the lesson's Technique 4 teaches it;
+// HINTS.md has graded hints). fast_attention_backward.cc uses every piece you
+// need (head_scratch.h, head_products.h, row_loops.h).
+//   bazel test --define=exercise=10_fast_cpu/fast_attention //chapters/10_fast_cpu/...
 #include <algorithm>
 #include <cmath>
 
@@ -11,12 +13,12 @@
 
 namespace gpt {
 
-// For each bh in [0, B·H) — parallel_rows(B * H, threads, ...):
-//   s = head_scratch(T, hs); s.load q, k, v (row stride 3C) into s.q, s.k, s.v;
-//   s.transpose_rows(s.kt, s.k); row_dots(s.s, s.Tc, s.q, s.kt, T, s.dp, s.Tc);
-//   each row i < T: scaled_causal_softmax(row, i, s.Tc, 1/√hs); rows T..Tr-1: zeros;
-//   copy the (T, T) probabilities into weights + bh·T·T;
-//   rows_mix(s.y, s.s, s.Tc, s.v, T, s.dp, true); s.store into out (row stride C).
+// Causal multi-head self-attention on the fused projection (fast_ops.h):
+//   qkv     (B, T, 3C): q | k | v; head h uses channels [h·hs, (h+1)·hs) of each, hs = C / H
+//   weights (B, H, T, T): write each head's softmax probabilities (the backward reads them)
+//   out     (B, T, C): write each head's output into its channels (heads merged)
+// Work on `threads` threads; 1 thread and 2 must give the same bits.
+// TODO: see HINTS.md.
 void fast_attention_forward(float* out, float* weights, const float* qkv, int B, int T, int C,
                             int H, int threads) {
   (void)out, (void)weights, (void)qkv, (void)B, (void)T, (void)C, (void)H, (void)threads;

@@ -15,6 +15,7 @@
 
 #include "common/compare.h"
 #include "common/random.h"
+#include "common/testing/expect.h"
 
 namespace gpt::gpu_testing {
 
@@ -64,12 +65,12 @@ inline ::testing::AssertionResult matches_cpu(const std::vector<float>& gpu,
   }
   const CompareReport report = compare(gpu.data(), cpu.data(), shape, tol);
   const std::string line = report.describe(name, tol);
+  if (!report.ok) return ::testing::AssertionFailure() << line;  // printed once, by the assertion
   std::cout << "[ compare  ] " << line << std::endl;
-  if (report.ok) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << line;
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace gpt::gpu_testing
 
 #define EXPECT_MATCHES_CPU(gpu, cpu, shape, name, tol) \
-  EXPECT_TRUE(::gpt::gpu_testing::matches_cpu((gpu), (cpu), (shape), (name), (tol)))
+  EXPECT_PASSES(::gpt::gpu_testing::matches_cpu((gpu), (cpu), (shape), (name), (tol)))

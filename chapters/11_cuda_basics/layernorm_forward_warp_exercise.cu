@@ -1,9 +1,9 @@
 // chapters/11_cuda_basics/layernorm_forward_warp_exercise.cu — EXERCISE: LayerNorm, one warp per
-// row.
+// row (the lesson's §5 teaches it; HINTS.md has graded hints).
 //
-//   bazel test --define=exercise=11_cuda_basics //chapters/11_cuda_basics:cuda_basics_test
-// The solution is layernorm_forward_warp.cu. Without a GPU the tests run your
-// kernel on the CPU emulator, which checks its results, not its speed.
+//   bazel test --define=exercise=11_cuda_basics/layernorm_forward_warp //chapters/11_cuda_basics/...
+// Without a GPU the tests run your kernel on the CPU emulator, which checks
+// its results, not its speed.
 #include <cuda_runtime.h>
 
 #include "chapters/11_cuda_basics/launch.h"
@@ -17,14 +17,11 @@ namespace {
 __global__ void layernorm_forward_kernel2(float* out, float* mean, float* rstd, const float* inp,
                                           const float* weight, const float* bias, int N, int C,
                                           float eps) {
-  // TODO(you): warp number threadIdx.x / 32 of block blockIdx.x normalises row
-  // n = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32 (if n < N; the whole
-  // warp must leave together). Lane l = threadIdx.x % 32 takes channels l,
-  // l + 32, l + 64, ... of the row: sum them, combine the lanes' sums with
-  // warp_sum (reduce.cuh) to get the mean; the same for the squared deviations
-  // to get the variance and rstd = 1 / sqrtf(var + eps); then write
-  // (x − mean) · rstd · weight + bias. Lane 0 stores mean[n] and rstd[n]
-  // where those pointers are not null. Compare layernorm_forward_kernel1.
+  // TODO(you): one warp per row. The same results as layernorm_forward_kernel1
+  // (layernorm.cu) and the CPU op: out (N, C) the normalised rows; mean and
+  // rstd (N), each written only where the pointer is not null. The launcher
+  // below starts blocks of kBlockSize threads, kBlockSize / kWarpSize rows per
+  // block; the last block may have warps with no row. See HINTS.md.
   (void)out, (void)mean, (void)rstd, (void)inp, (void)weight, (void)bias, (void)N, (void)C,
       (void)eps;
 }

@@ -1,8 +1,9 @@
 // chapters/12_cuda_matmul/matmul_3_shared_exercise.cu — chapter 12 exercise: tile A and B in shared memory.
 //
-// Your version of matmul_3_shared.cu. Build and test it (on a GPU, or without
-// one on the CPU emulator) with
-//   bazel test --define=exercise=12_cuda_matmul //chapters/12_cuda_matmul:cuda_matmul_test
+// Your version of matmul_3_shared.cu: the lesson's section 4 teaches it, and
+// chapters/12_cuda_matmul/HINTS.md has graded hints. Build and test it (on a
+// GPU, or without one on the CPU emulator) with
+//   bazel test --define=exercise=12_cuda_matmul/matmul_3_shared //chapters/12_cuda_matmul/...
 #include <cuda_runtime.h>
 
 #include "chapters/11_cuda_basics/launch.h"
@@ -14,11 +15,14 @@ namespace {
 
 template <int TILE>
 __global__ void shared_kernel(float* C, const float* A, const float* B, int M, int N, int K) {
-  // TODO(you): compute C = A·B with TILE×TILE tiles of A and B staged in
-  // __shared__ arrays: for each k0 = 0, TILE, 2·TILE, ... every thread copies
-  // one element of each tile (0 outside the matrices), __syncthreads(), adds
-  // the TILE products of its row of As and column of Bs, __syncthreads().
-  // Thread (threadIdx.y, threadIdx.x) owns C[blockIdx.y·TILE + y, blockIdx.x·TILE + x].
+  // TODO(you): compute C = A·B, staging TILE×TILE tiles of A and B in shared
+  // memory (lesson, section 4; hints in HINTS.md).
+  // A is (M, K), B is (K, N), C is (M, N), all row-major in device memory;
+  // M, N >= 0 and K >= 1 are any sizes (matmul() checks them and throws on
+  // bad ones before the launch, so the kernel throws nothing).
+  // The grid is ceil(N/TILE) × ceil(M/TILE) blocks of TILE × TILE threads;
+  // thread (threadIdx.y, threadIdx.x) owns C[blockIdx.y·TILE + y, blockIdx.x·TILE + x]
+  // and writes it only if it lies inside C.
   const int m = blockIdx.y * TILE + threadIdx.y, n = blockIdx.x * TILE + threadIdx.x;
   (void)A;
   (void)B;

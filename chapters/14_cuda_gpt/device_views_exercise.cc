@@ -1,12 +1,17 @@
 // chapters/14_cuda_gpt/device_views_exercise.cc — YOUR EXERCISE: views into device buffers.
 //
 // Write device_weights and device_block_grads (declared in device_model.h):
-// every view is the device buffer's base pointer plus the parameter's offset
-// in ParameterLayout(config), exactly as chapter 07's view_weights does with
-// the host buffer. Mind the two special cases: sinusoidal positions (the
-// table is not a parameter: use the `sinusoidal` pointer) and tied weights
-// (lm_head is wte). device_views_test tells you when you have it right; it
-// needs no GPU: a view is only an address.
+//   device_weights: chapter 07's GPTWeights, every pointer a view into the
+//     DEVICE buffer `params`, laid out by ParameterLayout(config) exactly as
+//     the host buffer is; with sinusoidal positions, `positions` is the
+//     `sinusoidal` table (not a parameter); with tied weights, lm_head is wte.
+//   device_block_grads: block l's BlockGrads, views into the DEVICE buffer
+//     `grads`, laid out like the parameters.
+// Nothing is read or written through the pointers.
+// Test it (no GPU needed: a view is only an address) with
+//   bazel test --define=exercise=14_cuda_gpt/device_views //chapters/14_cuda_gpt/...
+// The lesson (README.md, sections 1-2) explains the layout; HINTS.md has
+// graded hints.
 #include "chapters/14_cuda_gpt/device_model.h"
 
 namespace gpt::cuda {
