@@ -8,7 +8,8 @@
 //  * at step k the 32 lanes of a warp read 8 neighbouring float4s of As and
 //    4 of Bs: contiguous, so shared memory serves them without bank
 //    conflicts (version 6's 8-float strides gave two-way conflicts);
-//  * a lane still does 64 multiply-adds per 16 floats read (8 float4s);
+//  * a lane still does 64 multiply-adds per 16 floats read (4 float4s: 2 of
+//    As, 2 of Bs);
 //  * BK = 16: a tile pair holds 2 · 16 · 128 floats = 16 KiB, and the block
 //    meets at a barrier half as often per multiply-add as in version 6.
 // The same kernel computes every product the GPT needs (matmul.h, Gemm):
