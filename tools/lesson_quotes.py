@@ -55,6 +55,9 @@ import re
 import sys
 import textwrap
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_table  # noqa: E402  (tools/bench_table.py, beside this file)
+
 QUOTE = re.compile(r"^<!-- quote: (\S+) (\S+) -->\s*$")
 TABLE = re.compile(r"^<!-- table: (\S+)(?: (\S+))? -->\s*$")
 TABLE_NAME = re.compile(r"^<!-- table-name: (\S+) -->\s*$")
@@ -358,8 +361,6 @@ def bench_table_problem(source):
     with open(json_path, encoding="utf-8") as f:
         if '"benchmarks"' not in f.read():
             return None  # not a Google Benchmark file
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import bench_table
     with open(source, encoding="utf-8") as f:
         have = f.read()
     want = bench_table.markdown(json_path)
