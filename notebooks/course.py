@@ -30,6 +30,7 @@ PROGRAMS = {
     "export_embeddings": "//tools/export:export_embeddings",
     "export_attention": "//tools/export:export_attention",
     "export_sampling": "//tools/export:export_sampling",
+    "tokenize": "//chapters/15_bpe:tokenize",
 }
 
 _built = False
@@ -66,6 +67,22 @@ def run(name, *args, quiet=True):
     if not quiet:
         print(result.stdout, end="")
     return result.stdout
+
+
+def pipe(name, *args, stdin=b""):
+    """Runs a program with `stdin` (bytes) on its standard input; returns its standard output as bytes."""
+    command = [str(binary(name)), *[str(a) for a in args]]
+    result = subprocess.run(command, cwd=REPO, input=stdin, capture_output=True)
+    if result.returncode != 0:
+        error = result.stderr.decode(errors="replace")[-3000:]
+        raise RuntimeError(f"{name} exited with {result.returncode}:\n{error}")
+    return result.stdout
+
+
+def runfile(name, path):
+    """A data file of a built program, by its path in the repository, e.g.
+    runfile('tokenize', 'chapters/01_tokens/austen.txt')."""
+    return binary(name).parent / (binary(name).name + ".runfiles") / "gpt_from_scratch" / path
 
 
 def read(path):

@@ -39,7 +39,8 @@ fi
 
 # Build every program once, up front, so the first notebook's time is its own.
 if [ ${#notebooks[@]} -gt 0 ]; then
-  bazel build //chapters/09_training:train //chapters/09_training:generate //tools/export:all || exit 1
+  bazel build //chapters/09_training:train //chapters/09_training:generate //tools/export:all \
+    //chapters/15_bpe:tokenize || exit 1
 fi
 export NOTEBOOKS_PROGRAMS_BUILT=1  # course.build() need not ask Bazel again
 

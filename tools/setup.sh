@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev     # Google Benchmark
   nlohmann-json3-dev   # JSON: safetensors headers, configs
   libcli11-dev         # command-line flags of the demos and programs
+  libicu-dev           # Unicode's letter and number classes (chapter 15's pre-tokenizer)
   python3-torch        # the PyTorch reference model (tests/)
   libopenblas0-pthread # its BLAS: without it Debian's torch uses netlib's reference BLAS (~50x slower)
   python3-numpy        # its tensor files

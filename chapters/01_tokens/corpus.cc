@@ -29,9 +29,7 @@ std::string self_executable() {
 
 }  // namespace
 
-std::string corpus_path(const std::string& name_or_path) {
-  const std::string relative = named_corpus_file(name_or_path);
-  if (relative.empty()) return name_or_path;
+std::string runfile_path(const std::string& relative) {
   // `bazel run` and `bazel test` start in the runfiles root ...
   if (std::filesystem::exists(relative)) return relative;
   // ... a binary started by hand finds its runfiles beside itself.
@@ -42,6 +40,14 @@ std::string corpus_path(const std::string& name_or_path) {
     const std::string path = runfiles->Rlocation("gpt_from_scratch/" + relative);
     if (!path.empty() && std::filesystem::exists(path)) return path;
   }
+  return "";
+}
+
+std::string corpus_path(const std::string& name_or_path) {
+  const std::string relative = named_corpus_file(name_or_path);
+  if (relative.empty()) return name_or_path;
+  const std::string path = runfile_path(relative);
+  if (!path.empty()) return path;
   throw std::runtime_error("corpus '" + name_or_path + "' was not built; run `bazel build " +
                            "//chapters/01_tokens:" + name_or_path + "` or depend on it");
 }

@@ -20,6 +20,12 @@ std::string read_corpus(const std::string& name_or_path);
 // The file that read_corpus reads for a name: "austen" → .../austen.txt.
 std::string corpus_path(const std::string& name_or_path);
 
+// Where a data file of the build (a path relative to the workspace, e.g.
+// "chapters/01_tokens/austen.txt") is for this program: in the runfiles root
+// under `bazel run` and `bazel test`, in the runfiles beside the binary when
+// started by hand. Empty when it is in neither.
+std::string runfile_path(const std::string& relative);
+
 struct TrainValSplit {
   std::vector<int32_t> train;  // the first (1 - val_fraction) of the tokens
   std::vector<int32_t> val;    // the rest: text the model never trains on

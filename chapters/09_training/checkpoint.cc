@@ -88,6 +88,7 @@ void save_checkpoint(const TrainingState& state, const std::string& path) {
   file.metadata["format"] = kCheckpointFormat;
   file.metadata["step"] = std::to_string(state.step);
   file.metadata["rng_state"] = std::to_string(state.rng_state);
+  file.metadata["tokenizer"] = state.tokenizer;
   file.metadata["vocabulary"] = state.vocabulary;
   file.write(path);
 }
@@ -160,16 +161,22 @@ TrainingState checkpoint_from_safetensors(const Safetensors& file, const std::st
   if (!parse_unsigned(meta("rng_state"), UINT64_MAX, rng_state)) {
     throw fail("the random generator's state '" + meta("rng_state") + "' is not a 64-bit number");
   }
+  // No "tokenizer": a checkpoint from before chapter 15, a character model's.
+  const auto kind = file.metadata.find("tokenizer");
+  const std::string tokenizer = kind == file.metadata.end() ? "char" : kind->second;
+  if (tokenizer.empty()) throw fail("its 'tokenizer' is empty");
   const std::string vocabulary = meta("vocabulary");
-  try {
-    const CharTokenizer tokenizer(decode_utf8(vocabulary));
-    if (tokenizer.vocab_size() != config.vocab_size) {
-      throw std::invalid_argument("it has " + std::to_string(tokenizer.vocab_size()) +
-                                  " characters but the model's vocab_size is " +
-                                  std::to_string(config.vocab_size));
+  if (tokenizer == "char") {
+    try {
+      const CharTokenizer chars(decode_utf8(vocabulary));
+      if (chars.vocab_size() != config.vocab_size) {
+        throw std::invalid_argument("it has " + std::to_string(chars.vocab_size()) +
+                                    " characters but the model's vocab_size is " +
+                                    std::to_string(config.vocab_size));
+      }
+    } catch (const std::invalid_argument& e) {
+      throw fail(std::string("bad vocabulary: ") + e.what());
     }
-  } catch (const std::invalid_argument& e) {
-    throw fail(std::string("bad vocabulary: ") + e.what());
   }
 
   TrainingState state(config);
@@ -185,6 +192,7 @@ TrainingState checkpoint_from_safetensors(const Safetensors& file, const std::st
   }
   state.step = static_cast<int>(step);
   state.rng_state = rng_state;
+  state.tokenizer = tokenizer;
   state.vocabulary = vocabulary;
   for (const auto& [key, value] : file.metadata) {
     if (key.rfind("train.", 0) == 0) state.settings[key.substr(6)] = value;

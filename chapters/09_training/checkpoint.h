@@ -4,8 +4,11 @@
 //   tensors   the parameters under their model names (wte.weight, ...),
 //             AdamW's moments as optimizer.m.<name> and optimizer.v.<name>;
 //   metadata  the model configuration (chapter 07's keys), the step, the
-//             random generator's state, the tokenizer's vocabulary, the
+//             random generator's state, the tokenizer (its kind under
+//             "tokenizer", what rebuilds it under "vocabulary"), the
 //             training settings, and a format tag.
+// A checkpoint without "tokenizer" is a character model's: "vocabulary"
+// holds its characters.
 // Parameters keep their model names, so the PyTorch reference loads a
 // checkpoint as it is (tests/load_checkpoint.py). Writing is atomic (a
 // temporary file, then a rename): a crash mid-write leaves the last good
@@ -28,7 +31,11 @@ struct TrainingState {
   ParameterBuffer m, v;          // AdamW moments, the parameters' layout
   int step = 0;                  // optimizer steps taken
   uint64_t rng_state = 0;        // the batch/dropout generator, to resume exactly
-  std::string vocabulary;        // the tokenizer's characters, UTF-8, in id order
+  // The tokenizer (text_tokenizer.h): its kind ("char", "gpt2", "bpe") and its
+  // record. For char the record is its characters, UTF-8, in id order, and
+  // is checked here; other kinds are checked by the program that restores them.
+  std::string tokenizer = "char";
+  std::string vocabulary;
   std::map<std::string, std::string> settings;  // training flags, for the record
 
   explicit TrainingState(const GPTConfig& config) : model(config), m(config), v(config) {}

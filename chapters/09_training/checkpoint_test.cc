@@ -8,7 +8,9 @@
 // garbage, a lying header length, broken JSON, wrong dtypes, shapes and names,
 // missing or extra tensors, overlapping or out-of-range offsets, NaN and Inf
 // in parameters and moments, and bad metadata. Saving refuses a NaN state
-// and leaves the previous file untouched.
+// and leaves the previous file untouched. The tokenizer: a checkpoint without
+// "tokenizer" (written before chapter 15) is a character model's, and only a
+// character tokenizer's record is checked here (the programs restore the others).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -134,8 +136,41 @@ TEST(CheckpointErrors, TheGoodFileLoads) {
   const TrainingState state = load_checkpoint(temp_path("good.safetensors"));
   EXPECT_EQ(state.step, 12);
   EXPECT_EQ(state.rng_state, 123456789u);
+  EXPECT_EQ(state.tokenizer, "char");
   EXPECT_EQ(state.vocabulary, "abc");
   EXPECT_EQ(state.settings.at("lr"), "0.001");
+  EXPECT_EQ(Parts::of(good_bytes()).header["__metadata__"]["tokenizer"], "char");
+}
+
+TEST(CheckpointTokenizer, ACheckpointWithoutTokenizerIsACharacterModels) {
+  Parts old = Parts::of(good_bytes());
+  old.header["__metadata__"].erase("tokenizer");  // as chapter 09 wrote them before chapter 15
+  EXPECT_EQ(load_error(old.bytes(), "old.safetensors"), "");
+  const TrainingState state = load_checkpoint(temp_path("old.safetensors"));
+  EXPECT_EQ(state.tokenizer, "char");
+  EXPECT_EQ(state.vocabulary, "abc");
+  // ... and its characters are still checked.
+  old.header["__metadata__"]["vocabulary"] = "abcd";
+  EXPECT_REFUSED(old.bytes(), "bad vocabulary: it has 4 characters but the model's vocab_size is 3");
+}
+
+TEST(CheckpointTokenizer, OtherKindsRoundTripUncheckedForTheProgramToRestore) {
+  TrainingState state = tiny_state();
+  state.tokenizer = "bpe";
+  state.vocabulary = "#gpt-from-scratch byte-level BPE 1\n";  // not 3 characters: not checked here
+  const std::string path = temp_path("bpe.safetensors");
+  save_checkpoint(state, path);
+  const TrainingState loaded = load_checkpoint(path);
+  EXPECT_EQ(loaded.tokenizer, "bpe");
+  EXPECT_EQ(loaded.vocabulary, state.vocabulary);
+  // An empty kind is damage, not a tokenizer.
+  Parts p = Parts::of(good_bytes());
+  p.header["__metadata__"]["tokenizer"] = "";
+  EXPECT_REFUSED(p.bytes(), "its 'tokenizer' is empty");
+  // A non-char kind still needs a 'vocabulary' entry (its record).
+  p.header["__metadata__"]["tokenizer"] = "gpt2";
+  p.header["__metadata__"].erase("vocabulary");
+  EXPECT_REFUSED(p.bytes(), "no 'vocabulary' in its metadata");
 }
 
 TEST(CheckpointErrors, TruncatedAtEveryByteIsAClearError) {

@@ -2,14 +2,14 @@
 //
 //   bazel run //:generate -- --prompt "It is a truth" --temperature 0.8 --top_k 20
 //
-// Loads a checkpoint written by `train` (the model, and the tokenizer's
-// vocabulary stored beside it), encodes the prompt, and streams the
-// continuation as the device's generate (device.h) chooses each character.
+// Loads a checkpoint written by `train` (the model, and the tokenizer stored
+// beside it, restored with the program's tokenizers: text_tokenizer.h),
+// encodes the prompt, and streams the continuation as the device's generate
+// (device.h) chooses each token, writing its bytes as they come.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
-#include "chapters/01_tokens/char_tokenizer.h"
-#include "chapters/01_tokens/utf8.h"
 #include "chapters/07_gpt/generate.h"
 #include "chapters/09_training/checkpoint.h"
 #include "chapters/09_training/programs.h"
@@ -20,25 +20,24 @@
 namespace gpt {
 namespace {
 
-int run(int argc, char** argv, const Devices& devices) {
+int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers) {
   const std::optional<GenerateOptions> parsed = parse_generate_options(argc, argv, std::cout);
   if (!parsed) return 0;  // --help
   const GenerateOptions& o = *parsed;
   const auto& [device_name, device] = choose_device(devices, o.device);
 
   std::optional<TrainingState> state;
-  std::optional<CharTokenizer> tokenizer;
   try {
     state.emplace(load_checkpoint(o.checkpoint));
-    tokenizer.emplace(decode_utf8(state->vocabulary));
   } catch (const std::exception& e) {
     throw UsageError("--checkpoint: " + std::string(e.what()));
   }
   const GPTModel& model = state->model;
-  if (tokenizer->vocab_size() != model.config.vocab_size) {
-    throw UsageError("--checkpoint " + o.checkpoint + ": its vocabulary has " +
-                     std::to_string(tokenizer->vocab_size()) + " characters, its model " +
-                     std::to_string(model.config.vocab_size));
+  const std::shared_ptr<const TextTokenizer> tokenizer =
+      restore_tokenizer(tokenizers, state->tokenizer, state->vocabulary, model.config.vocab_size,
+                        "--checkpoint " + o.checkpoint);
+  if (!o.tokenizer.empty()) {
+    require_same_tokenizer(tokenizers, o.tokenizer, *tokenizer, o.checkpoint);
   }
   std::vector<int32_t> prompt;
   try {
@@ -56,20 +55,23 @@ int run(int argc, char** argv, const Devices& devices) {
   Rng rng(o.seed);
   Timer timer;
   device.generate(model, prompt, o.max_new_tokens, o.sampling, rng, [&](int32_t id) {
-    std::fputs(tokenizer->decode({id}).c_str(), stdout);
+    const std::string bytes = tokenizer->decode({id});
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     std::fflush(stdout);
   });
   std::fputs("\n", stdout);
   std::fflush(stdout);
-  std::fprintf(stderr, "[%d characters in %.2f s]\n", o.max_new_tokens, timer.seconds());
+  std::fprintf(stderr, "[%d %s in %.2f s]\n", o.max_new_tokens, token_unit(*tokenizer),
+               timer.seconds());
   return 0;
 }
 
 }  // namespace
 
-int generate_program(int argc, char** argv, const Devices& devices) {
+int generate_program(int argc, char** argv, const Devices& devices,
+                     const Tokenizers& tokenizers) {
   try {
-    return run(argc, argv, devices);
+    return run(argc, argv, devices, tokenizers);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "generate: error: %s\n", e.what());
     return 2;

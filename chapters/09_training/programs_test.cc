@@ -1,6 +1,7 @@
 // chapters/09_training/programs_test.cc — the pieces of `train` and `generate`.
 //
-// Flag parsing and checking, the training data, the metrics file and the
+// Flag parsing and checking, the training data, the tokenizer interface
+// (a checkpoint's tokenizer restored and compared), the metrics file and the
 // progress line. (The programs themselves run end to end in
 // programs_test.sh and checkpoint_portability_test.sh.)
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@
 #include "chapters/07_gpt/activations.h"
 #include "chapters/07_gpt/parameters.h"
 #include "chapters/09_training/metrics.h"
+#include "chapters/09_training/text_tokenizer.h"
 #include "chapters/09_training/train_options.h"
 #include "chapters/09_training/training_data.h"
 
@@ -176,6 +178,9 @@ TEST_F(ProgramsTest, BadFlagsAreUsageErrorsNamingTheFlag) {
       {{"--batch_size", "99999999999"}, "--batch_size"},  // beyond an int
       {{"--seed", "-1"}, "--seed: Value -1 not in range"},
       {{"--heads", "3", "--embed_size", "16"}, "heads (3) must divide embed_size (16)"},
+      {{"--tokenizer", ""}, "--tokenizer must name a tokenizer"},
+      {{"--data", "random", "--tokenizer", "gpt2"},
+       "--tokenizer gpt2 does not apply to --data random"},
   };
   for (const auto& [args, expected] : cases) {
     std::string joined;
@@ -284,6 +289,8 @@ TEST_F(ProgramsTest, GenerateFlags) {
   EXPECT_EQ(o.sampling.top_k, 0);
   EXPECT_FLOAT_EQ(o.sampling.top_p, 1.0f);
   EXPECT_EQ(o.seed, 1337u);
+  EXPECT_EQ(o.tokenizer, "");  // the checkpoint's
+  EXPECT_EQ(parse_generate({"--tokenizer", "gpt2"})->tokenizer, "gpt2");
   const GenerateOptions g = *parse_generate({"--prompt", "It is", "--top_k", "5",
                                              "--max_new_tokens", "0"});
   EXPECT_EQ(g.prompt, "It is");
@@ -331,7 +338,7 @@ TEST_F(ProgramsTest, RandomDataIsSeededUniformAndHasAVocabulary) {
   for (int c : counts) EXPECT_NEAR(c, 10000, 500);  // 5 standard deviations
 
   const TrainingData d = prepare_training_data("random", 11, 1000, 5);
-  EXPECT_EQ(d.tokenizer.vocab_size(), 11);
+  EXPECT_EQ(d.tokenizer->vocab_size(), 11);
   EXPECT_EQ(d.train.size(), 900u);
   EXPECT_EQ(d.val.size(), 100u);
   std::vector<int32_t> all = d.train;
@@ -346,16 +353,16 @@ TEST_F(ProgramsTest, ACorpusFileBecomesItsCharactersSplitByPosition) {
   write_file(path, text);
   const TrainingData d = prepare_training_data(path, 65, 1000000, 1337);
   const std::u32string chars = decode_utf8(text);
-  EXPECT_EQ(d.tokenizer.vocab_size(), static_cast<int>(std::set<char32_t>(chars.begin(),
+  EXPECT_EQ(d.tokenizer->vocab_size(), static_cast<int>(std::set<char32_t>(chars.begin(),
                                                                           chars.end()).size()));
   EXPECT_EQ(d.train.size() + d.val.size(), chars.size());
   EXPECT_EQ(d.val.size(), chars.size() / 10);
-  EXPECT_EQ(d.tokenizer.decode(d.train) + d.tokenizer.decode(d.val), text);
+  EXPECT_EQ(d.tokenizer->decode(d.train) + d.tokenizer->decode(d.val), text);
 
   // Resuming: a stored vocabulary with extra characters gives its own ids ...
-  const std::string wider = encode_utf8(d.tokenizer.vocabulary()) + "XYZ";
+  const std::string wider = d.tokenizer->record() + "XYZ";
   const TrainingData r = prepare_training_data(path, 65, 1000000, 1337, wider);
-  EXPECT_EQ(r.tokenizer.vocab_size(), d.tokenizer.vocab_size() + 3);
+  EXPECT_EQ(r.tokenizer->vocab_size(), d.tokenizer->vocab_size() + 3);
   EXPECT_EQ(r.train, d.train);  // the old characters keep their ids
   // ... and one that lacks a character of the text is refused, naming it.
   const std::string narrow = "the caf\n";
@@ -406,7 +413,7 @@ TEST_F(ProgramsTest, AVocabularyAboveTheLimitIsRefused) {
   };
   const std::string at_limit = temp_path("at_limit.txt");
   write_file(at_limit, text_of(kMaxCorpusVocabulary));
-  EXPECT_EQ(prepare_training_data(at_limit, 65, 1, 1).tokenizer.vocab_size(), kMaxCorpusVocabulary);
+  EXPECT_EQ(prepare_training_data(at_limit, 65, 1, 1).tokenizer->vocab_size(), kMaxCorpusVocabulary);
   const std::string over = temp_path("over_limit.txt");
   write_file(over, text_of(kMaxCorpusVocabulary + 1));
   EXPECT_NE(usage_error([&] { prepare_training_data(over, 65, 1, 1); })
@@ -454,9 +461,133 @@ TEST_F(ProgramsTest, AModelTooBigForTheMachineIsAUsageErrorNotAnOomKill) {
 
 TEST_F(ProgramsTest, TheNamedCorpusAusten) {
   const TrainingData d = prepare_training_data("austen", 65, 1, 1);
-  EXPECT_EQ(d.tokenizer.vocab_size(), 81);  // chapter 01's figure
+  EXPECT_EQ(d.tokenizer->vocab_size(), 81);  // chapter 01's figure
   EXPECT_GT(d.train.size(), 3000000u);
   EXPECT_NEAR(double(d.val.size()) / (d.train.size() + d.val.size()), 0.1, 1e-6);
+}
+
+// ---------------------------------------------------------------- tokenizers
+
+// A tokenizer of another kind, as chapter 15 adds: one token per byte.
+class ByteTokenizer : public TextTokenizer {
+ public:
+  std::vector<int32_t> encode(std::string_view text) const override {
+    return std::vector<int32_t>(text.begin(), text.end());
+  }
+  std::string decode(const std::vector<int32_t>& ids) const override {
+    return std::string(ids.begin(), ids.end());
+  }
+  int vocab_size() const override { return 256; }
+  std::string kind() const override { return "bytes"; }
+  std::string record() const override { return "256 bytes"; }
+  std::string description() const override { return "bytes: 256 tokens"; }
+};
+
+// A registry offering char and "bytes", as chapter 15's offers char, gpt2 and files.
+Tokenizers char_and_bytes() {
+  Tokenizers tokenizers;
+  tokenizers.offered = "char or bytes";
+  tokenizers.make = [](const std::string& name, const std::string& text) -> std::unique_ptr<TextTokenizer> {
+    if (name == "bytes") return std::make_unique<ByteTokenizer>();
+    return char_tokenizers().make(name, text);
+  };
+  tokenizers.restore = [](const std::string& kind, const std::string& record) -> std::unique_ptr<TextTokenizer> {
+    if (kind == "bytes") {
+      if (record != "256 bytes") throw std::invalid_argument("a damaged record '" + record + "'");
+      return std::make_unique<ByteTokenizer>();
+    }
+    return char_tokenizers().restore(kind, record);
+  };
+  return tokenizers;
+}
+
+TEST_F(ProgramsTest, TheCharTokenizerRecordsItsCharactersAsTheVocabulary) {
+  const std::unique_ptr<TextTokenizer> chars = char_tokenizer_of_text("hello world");
+  EXPECT_EQ(chars->kind(), "char");
+  EXPECT_EQ(chars->record(), " dehlorw");  // the checkpoint's "vocabulary", as before
+  EXPECT_EQ(chars->description(), "char: 8 characters");
+  EXPECT_EQ(chars->decode(chars->encode("world")), "world");
+  EXPECT_EQ(std::string(token_unit(*chars)), "characters");
+  EXPECT_EQ(std::string(token_unit(ByteTokenizer())), "tokens");
+  const std::unique_ptr<TextTokenizer> restored = char_tokenizer_of_record(chars->record());
+  EXPECT_TRUE(restored->same_as(*chars));
+  EXPECT_FALSE(restored->same_as(ByteTokenizer()));
+  EXPECT_THROW(chars->encode("HELLO"), std::invalid_argument);
+}
+
+TEST_F(ProgramsTest, ChapterNinesProgramsOfferOnlyChar) {
+  const Tokenizers tokenizers = char_tokenizers();
+  EXPECT_EQ(tokenizers.make("char", "abc")->vocab_size(), 3);
+  EXPECT_NE(usage_error([&] { tokenizers.make("gpt2", "abc"); })
+                .find("--tokenizer gpt2: this program offers only char"),
+            std::string::npos);
+  // A checkpoint of another kind: a clear error naming it, from --resume or --checkpoint.
+  EXPECT_NE(usage_error([&] { restore_tokenizer(tokenizers, "gpt2", "gpt2", 50257, "--checkpoint c"); })
+                .find("--checkpoint c: its tokenizer is 'gpt2', and this program offers only char"),
+            std::string::npos);
+  EXPECT_EQ(restore_tokenizer(tokenizers, "char", "abc", 3, "--resume c")->vocab_size(), 3);
+}
+
+TEST_F(ProgramsTest, ARestoredTokenizerMustFitTheModel) {
+  const Tokenizers tokenizers = char_and_bytes();
+  EXPECT_EQ(restore_tokenizer(tokenizers, "bytes", "256 bytes", 256, "--resume c")->kind(), "bytes");
+  EXPECT_NE(usage_error([&] { restore_tokenizer(tokenizers, "bytes", "256 bytes", 300, "--resume c"); })
+                .find("--resume c: its tokenizer (bytes: 256 tokens) has 256 tokens but its "
+                      "model's vocab_size is 300"),
+            std::string::npos);
+  EXPECT_NE(usage_error([&] { restore_tokenizer(tokenizers, "bytes", "junk", 256, "--checkpoint c"); })
+                .find("--checkpoint c: a damaged record 'junk'"),
+            std::string::npos);
+}
+
+TEST_F(ProgramsTest, ATokenizerFlagBesideACheckpointMustNameItsTokenizer) {
+  const Tokenizers tokenizers = char_and_bytes();
+  const CharTextTokenizer chars(CharTokenizer(U"abc"));
+  const ByteTokenizer bytes;
+  // char names any character tokenizer: a resumed run keeps the checkpoint's characters.
+  EXPECT_EQ(usage_error([&] { require_same_tokenizer(tokenizers, "char", chars, "c.st"); }), "");
+  EXPECT_EQ(usage_error([&] { require_same_tokenizer(tokenizers, "bytes", bytes, "c.st"); }), "");
+  EXPECT_NE(usage_error([&] { require_same_tokenizer(tokenizers, "bytes", chars, "c.st"); })
+                .find("--tokenizer bytes differs from the tokenizer of the checkpoint 'c.st', "
+                      "char: 3 characters"),
+            std::string::npos);
+  EXPECT_NE(usage_error([&] { require_same_tokenizer(tokenizers, "char", bytes, "c.st"); })
+                .find("--tokenizer char differs from the tokenizer of the checkpoint 'c.st', "
+                      "bytes: 256 tokens"),
+            std::string::npos);
+}
+
+TEST_F(ProgramsTest, TrainingDataWithAnotherTokenizer) {
+  const std::string path = temp_path("bytes.txt");
+  const std::string text = "caf\xC3\xA9 au lait\n";
+  write_file(path, text);
+  const Tokenizers tokenizers = char_and_bytes();
+  const MakeTokenizer make = [&](const std::string& t) { return tokenizers.make("bytes", t); };
+  const TrainingData d = prepare_training_data(path, 65, 1, 1, nullptr, make);
+  EXPECT_EQ(d.tokenizer->kind(), "bytes");
+  EXPECT_EQ(d.train.size() + d.val.size(), text.size());  // one token per byte, é is two
+  EXPECT_EQ(d.description, path + ": 14 bytes, 14 tokens (bytes: 256 tokens)");
+  // A resumed run's tokenizer is the stored one, whatever make would say.
+  const auto stored = std::make_shared<ByteTokenizer>();
+  const MakeTokenizer refuse = [](const std::string&) -> std::unique_ptr<TextTokenizer> {
+    throw std::logic_error("a resumed run makes no tokenizer");
+  };
+  EXPECT_EQ(prepare_training_data(path, 65, 1, 1, stored, refuse).tokenizer, stored);
+  // --data random is for character tokenizers only.
+  EXPECT_NE(usage_error([&] { prepare_training_data("random", 11, 1000, 1, stored, refuse); })
+                .find("--data random: its tokens are random ids over made-up characters, but the "
+                      "checkpoint's tokenizer is bytes: 256 tokens"),
+            std::string::npos);
+  // A text make cannot take is a UsageError naming the data; make's own UsageError passes through.
+  const MakeTokenizer narrow = [](const std::string&) -> std::unique_ptr<TextTokenizer> {
+    throw std::invalid_argument("too many characters");
+  };
+  EXPECT_EQ(usage_error([&] { prepare_training_data(path, 65, 1, 1, nullptr, narrow); }),
+            "--data " + path + ": too many characters");
+  const MakeTokenizer unknown = [&](const std::string& t) { return tokenizers.make("nope", t); };
+  EXPECT_EQ(usage_error([&] { prepare_training_data(path, 65, 1, 1, nullptr, unknown); })
+                .rfind("--tokenizer nope: ", 0),
+            0u);
 }
 
 // ---------------------------------------------------------------- metrics

@@ -14,31 +14,17 @@
 #     random stream and the step counter both have to continue exactly);
 #   - metrics.jsonl holds one JSON object per step and per evaluation;
 #   - relative paths follow BUILD_WORKING_DIRECTORY, as under `bazel run`;
-#   - generate continues a prompt and refuses characters outside the vocabulary.
+#   - generate continues a prompt and refuses characters outside the vocabulary;
+#   - the checkpoint records its tokenizer ("tokenizer": "char"); one without
+#     the key (written before chapter 15) still loads; a checkpoint of another
+#     tokenizer, or --tokenizer other than char, is refused: these programs
+#     offer char only (chapter 15's offer gpt2 and BPE files).
 #
 # Arguments: the train binary, the generate binary.
 set -uo pipefail
 train="$PWD/$1" generate="$PWD/$2"  # absolute: some checks run elsewhere
 tmp="$TEST_TMPDIR"
-failures=0
-
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-
-# expect_error STATUS TEXT COMMAND...: COMMAND exits with STATUS and its stderr contains TEXT.
-expect_error() {
-  local status="$1" text="$2"
-  shift 2
-  "$@" > "$tmp/out.txt" 2> "$tmp/err.txt"
-  local got=$?
-  if [[ $got -ne $status ]]; then
-    fail "$* exited with $got, expected $status; stderr: $(cat "$tmp/err.txt")"
-  elif ! grep -qF -- "$text" "$tmp/err.txt"; then
-    fail "$*: stderr lacks '$text': $(cat "$tmp/err.txt")"
-  fi
-}
+source common/testing/program_checks.sh
 
 tiny=(--data random --vocab_size 11 --embed_size 16 --num_layers 1 --heads 2 --block_size 8
       --batch_size 2 --random_tokens 5000 --eval_batches 2 --sample_tokens 0)
@@ -163,6 +149,25 @@ expect_error 2 "tensor 'blocks.0.attn.proj.weight' holds NaN at element 3" \
 expect_error 2 "--sample_prompt: character U+00E9" \
   "$train" --resume "$ckpt" --max_steps 7 --sample_prompt "é"
 
+/usr/bin/python3 -c '
+import json, struct, sys
+data = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", data[:8])
+assert json.loads(data[8:8 + n])["__metadata__"]["tokenizer"] == "char"' "$ckpt" ||
+  fail "the checkpoint does not record its tokenizer as char"
+with_metadata "$ckpt" "$tmp/old.safetensors" tokenizer -
+"$generate" --checkpoint "$tmp/old.safetensors" --max_new_tokens 5 > /dev/null 2> "$tmp/err.txt" ||
+  fail "a checkpoint without 'tokenizer' did not load as a character model's: $(cat "$tmp/err.txt")"
+with_metadata "$ckpt" "$tmp/gpt2.safetensors" tokenizer gpt2
+expect_error 2 "its tokenizer is 'gpt2', and this program offers only char" \
+  "$generate" --checkpoint "$tmp/gpt2.safetensors"
+expect_error 2 "its tokenizer is 'gpt2', and this program offers only char" \
+  "$train" --resume "$tmp/gpt2.safetensors"
+expect_error 2 "--tokenizer gpt2: this program offers only char" "$train" --tokenizer gpt2 \
+  --data "$tmp/short.txt"
+expect_error 2 "--tokenizer gpt2 does not apply to --data random" "$train" "${tiny[@]}" \
+  --tokenizer gpt2
+
 # ---- Ctrl-C mid-run: a checkpoint, exit 130, and a resumed run that equals an
 # uninterrupted one. The run is long (200000 steps) so the signal surely comes
 # mid-training, at whatever step k; then both runs go to step k + 5.
@@ -274,8 +279,4 @@ expect_error 2 "--prompt must not be empty" "$generate" --prompt ""
 expect_error 2 "--max_new_tokens must be in [0, 100000]" "$generate" --max_new_tokens 100001
 expect_error 2 "missing.safetensors" "$generate" --checkpoint "$tmp/missing.safetensors"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "PASS: train and generate, end to end"
+finish "train and generate, end to end"

@@ -90,6 +90,10 @@ const std::vector<TrainFlag>& train_flags() {
        true},
       {"seed", &O::seed, "initialisation, batches, dropout", true},
       {"data", &O::data, "austen, kjv, a UTF-8 text file, or random (uniform random tokens)", true},
+      {"tokenizer", &O::tokenizer,
+       "char (the text's characters); chapter 15's programs also take gpt2 (GPT-2's BPE) and a "
+       "BPE file written by `tokenize learn`. With --resume, the checkpoint's (a different one "
+       "is an error)"},
       {"vocab_size", &O::vocab_size, "--data random: vocabulary size", true, &G::vocab_size},
       {"random_tokens", &O::random_tokens, "--data random: tokens in the stream", true},
       {"eval_interval", &O::eval_interval, "steps between validation losses (0: only at the end)",
@@ -104,7 +108,7 @@ const std::vector<TrainFlag>& train_flags() {
        "--resume, the checkpoint's directory)",
        false, {}, false},
       {"resume", &O::resume, "continue from this checkpoint", false, {}, false},
-      {"sample_tokens", &O::sample_tokens, "characters to generate at the end"},
+      {"sample_tokens", &O::sample_tokens, "tokens (characters for char) to generate at the end"},
       {"sample_prompt", &O::sample_prompt,
        "prompt for that sample (default: the start of the validation text)", false, {}, false},
       {"device", &O::device, "where to train: cpu, or cuda where built (chapter 14)", false, {},
@@ -281,7 +285,12 @@ void validate_train_options(const TrainOptions& o) {
     throw UsageError("--data: the path is not valid UTF-8 (" + std::string(e.what()) +
                      "); rename the file");
   }
+  require(!o.tokenizer.empty(), "--tokenizer must name a tokenizer (char, or gpt2 or a BPE file "
+                                 "in chapter 15's programs)");
   if (o.data == "random") {
+    require(o.tokenizer == "char",
+            "--tokenizer " + o.tokenizer + " does not apply to --data random, whose tokens are "
+            "random ids over made-up characters; use --tokenizer char, or train on a text");
     positive("vocab_size", o.vocab_size);
     require(o.vocab_size <= 50000,
             "--vocab_size must be at most 50000, got " + std::to_string(o.vocab_size));
@@ -406,9 +415,10 @@ std::optional<GenerateOptions> parse_generate_options(int argc, const char* cons
   app.footer("The checkpoint path is relative to the directory you ran `bazel run` from.");
   app.add_option("--checkpoint", o.checkpoint, "a checkpoint written by train")
       ->capture_default_str();
-  app.add_option("--prompt", o.prompt, "text to continue (characters of the checkpoint's "
-                                       "vocabulary; default a newline)");
-  app.add_option("--max_new_tokens", o.max_new_tokens, "characters to generate, 0 to 100000")
+  app.add_option("--prompt", o.prompt, "text to continue (for a character model, characters of "
+                                       "the checkpoint's vocabulary; default a newline)");
+  app.add_option("--max_new_tokens", o.max_new_tokens,
+                 "tokens (characters for a character model) to generate, 0 to 100000")
       ->capture_default_str();
   app.add_option("--temperature", o.sampling.temperature, "0 = greedy, < 1 sharper, > 1 flatter")
       ->capture_default_str();
@@ -420,6 +430,9 @@ std::optional<GenerateOptions> parse_generate_options(int argc, const char* cons
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--device", o.device, "where to run the model: cpu, or cuda where built");
+  app.add_option("--tokenizer", o.tokenizer,
+                 "the checkpoint stores its tokenizer; if given (char, gpt2, a BPE file), it must "
+                 "be that one");
   if (!run_parser(app, argc, argv, help_out)) return std::nullopt;
   require(!o.checkpoint.empty(), "--checkpoint must name a checkpoint file");
   o.checkpoint = resolve_user_path(o.checkpoint);

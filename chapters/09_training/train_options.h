@@ -48,6 +48,10 @@ struct TrainOptions {
   uint64_t seed = 1337;
   // The data: a corpus name (austen, kjv), a UTF-8 text file, or "random".
   std::string data = "austen";
+  // The tokenizer: "char" (the text's characters); the programs of chapter 15
+  // also take "gpt2" and a BPE file (text_tokenizer.h). Not a recorded
+  // setting: the checkpoint stores the tokenizer itself.
+  std::string tokenizer = "char";
   int vocab_size = 65;                // --data random only
   int64_t random_tokens = 1000000;    // --data random only
   // Reporting and checkpoints; an interval of 0 means "only at the end".
@@ -112,7 +116,8 @@ struct GenerateOptions {
   int max_new_tokens = 500;
   SamplingOptions sampling;
   uint64_t seed = 1337;
-  std::string device;  // --device: empty means the program's first (programs.h)
+  std::string device;     // --device: empty means the program's first (programs.h)
+  std::string tokenizer;  // --tokenizer: empty means the checkpoint's; else it must be that one
 };
 
 // As parse_train_options, for `generate`; also validates (UsageError).

@@ -11,6 +11,9 @@
 // training_data.cc, the metrics written by metrics.cc; this file is the loop.
 // The step itself is the chosen device's (device.h): chapter 09's Trainer on
 // the CPU here, chapter 10's fast CPU engine and chapter 14's GPU engine later.
+// The tokenizer is the one --tokenizer names among the program's
+// (text_tokenizer.h): characters here, GPT-2's BPE or a learned one in
+// chapter 15's programs.
 #include <signal.h>
 #include <unistd.h>
 
@@ -24,7 +27,6 @@
 #include <vector>
 
 #include "chapters/01_tokens/batches.h"
-#include "chapters/01_tokens/utf8.h"
 #include "chapters/07_gpt/generate.h"
 #include "chapters/07_gpt/init.h"
 #include "chapters/09_training/checkpoint.h"
@@ -111,7 +113,8 @@ struct PreparedRun {
 };
 
 // Throws UsageError for anything wrong; nullopt after --help.
-std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices) {
+std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices,
+                                   const Tokenizers& tokenizers) {
   std::optional<TrainOptions> parsed = parse_train_options(argc, argv, std::cout);
   if (!parsed) return std::nullopt;  // --help
   TrainOptions o = *parsed;
@@ -129,29 +132,43 @@ std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices
   validate_train_options(o);
   const auto& [device_name, device] = choose_device(devices, o.device);
 
-  TrainingData data = prepare_training_data(o.data, o.vocab_size, o.random_tokens, o.seed,
-                                            state ? state->vocabulary : "");
+  // A resumed run's tokenizer is its checkpoint's: --tokenizer, if given, must name it.
+  std::shared_ptr<const TextTokenizer> stored;
+  if (state) {
+    stored = restore_tokenizer(tokenizers, state->tokenizer, state->vocabulary,
+                               state->model.config.vocab_size, "--resume " + o.resume);
+    if (o.given.count("tokenizer")) {
+      require_same_tokenizer(tokenizers, o.tokenizer, *stored, o.resume);
+    }
+  }
+  TrainingData data = prepare_training_data(
+      o.data, o.vocab_size, o.random_tokens, o.seed, stored,
+      [&](const std::string& text) { return tokenizers.make(o.tokenizer, text); });
+  const TextTokenizer& tokenizer = *data.tokenizer;
   require_one_block(data, o.block_size);
-  const GPTConfig config = state ? state->model.config : o.model_config(data.tokenizer.vocab_size());
+  const GPTConfig config = state ? state->model.config : o.model_config(tokenizer.vocab_size());
   require_memory(config, o.batch_size, o.block_size);
-  if (config.vocab_size != data.tokenizer.vocab_size()) {
-    throw UsageError("--resume: the checkpoint's vocabulary has " +
-                     std::to_string(data.tokenizer.vocab_size()) +
-                     " characters but its model expects " + std::to_string(config.vocab_size));
+  if (config.vocab_size != tokenizer.vocab_size()) {
+    throw UsageError("--resume: the checkpoint's tokenizer has " +
+                     std::to_string(tokenizer.vocab_size()) + " " + token_unit(tokenizer) +
+                     " but its model expects " + std::to_string(config.vocab_size));
   }
 
   // The prompt of the final sample, checked now rather than after the run.
-  const std::string prompt =
-      !o.sample_prompt.empty()
-          ? o.sample_prompt
-          : data.tokenizer.decode(std::vector<int32_t>(
-                data.val.begin(),
-                data.val.begin() + std::min<size_t>(kDefaultPromptChars, data.val.size())));
+  // By default the first tokens of the validation text, as they are (a BPE
+  // token may end inside a character: its text might not encode back to it).
+  std::string prompt = o.sample_prompt;
   std::vector<int32_t> prompt_ids;
-  try {
-    prompt_ids = data.tokenizer.encode(prompt);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--sample_prompt: ") + e.what());
+  if (prompt.empty()) {
+    prompt_ids.assign(data.val.begin(),
+                      data.val.begin() + std::min<size_t>(kDefaultPromptChars, data.val.size()));
+    prompt = tokenizer.decode(prompt_ids);
+  } else {
+    try {
+      prompt_ids = tokenizer.encode(prompt);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--sample_prompt: ") + e.what());
+    }
   }
   return PreparedRun{std::move(o),    std::move(state), std::move(data), config,
                      device_name,     &device,          prompt,          std::move(prompt_ids)};
@@ -167,7 +184,7 @@ void print_plan(const PreparedRun& run, const TrainingState& state, int64_t epoc
   std::printf("data    %s\n", data.description.c_str());
   std::printf("tokens  train %s, validation %s; a unigram model scores %.4f on validation\n",
               grouped(data.train.size()).c_str(), grouped(data.val.size()).c_str(),
-              unigram_loss(data.train, data.val, data.tokenizer.vocab_size()));
+              unigram_loss(data.train, data.val, data.tokenizer->vocab_size()));
   std::printf("model   V=%d C=%d L=%d H=%d F=%d P=%d dropout=%g: %s parameters\n",
               config.vocab_size, config.embed_size, config.num_layers, config.heads,
               config.ff_dim, config.max_length, config.dropout,
@@ -236,22 +253,25 @@ const char* stop_reason(int signal) {
   return signal == SIGINT ? "interrupted (SIGINT)" : "stopped (SIGTERM)";
 }
 
-// The sample at the end: the prompt, then generated characters as they come.
+// The sample at the end: the prompt, then generated tokens' bytes as they come.
 void print_sample(const PreparedRun& run, const TrainingState& state) {
   const TrainOptions& o = run.o;
-  std::printf("sample  (%d characters after the prompt)\n%s", o.sample_tokens, run.prompt.c_str());
+  const TextTokenizer& tokenizer = *run.data.tokenizer;
+  std::printf("sample  (%d %s after the prompt)\n%s", o.sample_tokens, token_unit(tokenizer),
+              run.prompt.c_str());
   std::fflush(stdout);
   Rng sample_rng(o.seed ^ kSampleSalt);
   run.device->generate(state.model, run.prompt_ids, o.sample_tokens, SamplingOptions{},
                        sample_rng, [&](int32_t id) {
-                         std::fputs(run.data.tokenizer.decode({id}).c_str(), stdout);
+                         const std::string bytes = tokenizer.decode({id});
+                         std::fwrite(bytes.data(), 1, bytes.size(), stdout);
                          std::fflush(stdout);
                        });
   std::printf("\n");
 }
 
-int run(int argc, char** argv, const Devices& devices) {
-  std::optional<PreparedRun> prepared = prepare(argc, argv, devices);
+int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers) {
+  std::optional<PreparedRun> prepared = prepare(argc, argv, devices, tokenizers);
   if (!prepared) return 0;  // --help
   const TrainOptions& o = prepared->o;
   const TrainingData& data = prepared->data;
@@ -265,7 +285,8 @@ int run(int argc, char** argv, const Devices& devices) {
   } else {
     state.emplace(config);
     init_gpt2(state->model, rng);
-    state->vocabulary = encode_utf8(data.tokenizer.vocabulary());
+    state->tokenizer = data.tokenizer->kind();
+    state->vocabulary = data.tokenizer->record();
   }
   state->settings = o.settings();
   const int B = o.batch_size, T = o.block_size;
@@ -398,9 +419,9 @@ int run(int argc, char** argv, const Devices& devices) {
 
 }  // namespace
 
-int train_program(int argc, char** argv, const Devices& devices) {
+int train_program(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers) {
   try {
-    return run(argc, argv, devices);
+    return run(argc, argv, devices, tokenizers);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "train: error: %s\n", e.what());
     return 2;

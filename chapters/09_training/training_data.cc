@@ -17,21 +17,6 @@ namespace {
 // and drawing it does not move the training generator.
 constexpr uint64_t kRandomDataSalt = 0xDA7A5EEDull;
 
-CharTokenizer make_tokenizer(const std::string& data, const std::string& vocabulary,
-                             const std::string& text) {
-  if (!vocabulary.empty()) return CharTokenizer(decode_utf8(vocabulary));
-  CharTokenizer tokenizer = CharTokenizer::from_text(text);
-  if (tokenizer.vocab_size() > kMaxCorpusVocabulary) {
-    throw UsageError("--data " + data + ": the text has " +
-                     std::to_string(tokenizer.vocab_size()) +
-                     " distinct characters, more than a character model's limit of " +
-                     std::to_string(kMaxCorpusVocabulary) +
-                     " (kMaxCorpusVocabulary in chapters/09_training/training_data.h); is it "
-                     "the text you meant?");
-  }
-  return tokenizer;
-}
-
 }  // namespace
 
 std::u32string random_vocabulary(int vocab_size) {
@@ -58,14 +43,29 @@ std::vector<int32_t> random_token_stream(int64_t n, int vocab_size, uint64_t see
 TrainingData prepare_training_data(const std::string& data, int vocab_size,
                                    int64_t random_tokens, uint64_t seed,
                                    const std::string& vocabulary) {
+  std::shared_ptr<const TextTokenizer> stored;
+  if (!vocabulary.empty()) stored = char_tokenizer_of_record(vocabulary);
+  return prepare_training_data(data, vocab_size, random_tokens, seed, stored,
+                               char_tokenizer_of_text);
+}
+
+TrainingData prepare_training_data(const std::string& data, int vocab_size,
+                                   int64_t random_tokens, uint64_t seed,
+                                   std::shared_ptr<const TextTokenizer> stored,
+                                   const MakeTokenizer& make) {
   if (data == "random") {
-    CharTokenizer tokenizer = vocabulary.empty() ? CharTokenizer(random_vocabulary(vocab_size))
-                                                 : CharTokenizer(decode_utf8(vocabulary));
+    if (stored && stored->kind() != kCharTokenizer) {
+      throw UsageError("--data random: its tokens are random ids over made-up characters, but "
+                       "the checkpoint's tokenizer is " + stored->description());
+    }
+    std::shared_ptr<const TextTokenizer> tokenizer =
+        stored ? stored
+               : std::make_shared<CharTextTokenizer>(CharTokenizer(random_vocabulary(vocab_size)));
     const std::vector<int32_t> ids =
-        random_token_stream(random_tokens, tokenizer.vocab_size(), seed);
+        random_token_stream(random_tokens, tokenizer->vocab_size(), seed);
     const std::string description = "random: " + grouped(random_tokens) +
                                     " uniform tokens over " +
-                                    std::to_string(tokenizer.vocab_size()) + " ids";
+                                    std::to_string(tokenizer->vocab_size()) + " ids";
     TrainValSplit split = split_train_val(ids, kValidationFraction);
     return {std::move(tokenizer), std::move(split.train), std::move(split.val), description};
   }
@@ -75,17 +75,31 @@ TrainingData prepare_training_data(const std::string& data, int vocab_size,
   } catch (const std::exception& e) {
     throw UsageError(std::string("--data ") + data + ": " + e.what());
   }
-  CharTokenizer tokenizer = make_tokenizer(data, vocabulary, text);
+  std::shared_ptr<const TextTokenizer> tokenizer = stored;
+  if (!tokenizer) {
+    try {
+      tokenizer = make(text);
+    } catch (const UsageError&) {
+      throw;
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("--data " + data + ": " + e.what());
+    }
+  }
   std::vector<int32_t> ids;
   try {
-    ids = tokenizer.encode(text);
+    ids = tokenizer->encode(text);
   } catch (const std::invalid_argument& e) {
     throw UsageError("--data " + data + ": " + e.what() +
-                     " (the checkpoint's); a run continues only on text of its own characters");
+                     (tokenizer->kind() == kCharTokenizer
+                          ? " (the checkpoint's); a run continues only on text of its own "
+                            "characters"
+                          : " (the checkpoint's tokenizer, " + tokenizer->description() + ")"));
   }
-  const std::string description = data + ": " + grouped(int64_t(text.size())) + " bytes, " +
-                                  grouped(int64_t(ids.size())) + " characters, " +
-                                  std::to_string(tokenizer.vocab_size()) + " distinct";
+  const bool chars = tokenizer->kind() == kCharTokenizer;
+  const std::string description =
+      data + ": " + grouped(int64_t(text.size())) + " bytes, " + grouped(int64_t(ids.size())) +
+      (chars ? " characters, " + std::to_string(tokenizer->vocab_size()) + " distinct"
+             : " tokens (" + tokenizer->description() + ")");
   TrainValSplit split = split_train_val(ids, kValidationFraction);
   return {std::move(tokenizer), std::move(split.train), std::move(split.val), description};
 }

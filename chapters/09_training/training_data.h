@@ -1,20 +1,25 @@
 // chapters/09_training/training_data.h — the text a run trains on, as token ids.
 //
-// corpus (chapter 01) ─► CharTokenizer over the WHOLE corpus ─► ids ─► train 90% | val 10%
+// corpus (chapter 01) ─► tokenizer (CharTokenizer over the WHOLE corpus) ─► ids
+//                      ─► train 90% | val 10%
 //
 // The vocabulary is built from the whole text, validation part included, so
 // every validation character has an id; the checkpoint stores it, and a
-// resumed run or `generate` rebuilds the same tokenizer from there.
+// resumed run or `generate` rebuilds the same tokenizer from there. The
+// tokenizer is a TextTokenizer (text_tokenizer.h): chapter 15's programs
+// pass GPT-2's BPE or a learned one instead.
 // `--data random` instead draws uniformly random ids over a made-up vocabulary
 // of vocab_size characters: nothing to learn (the loss cannot go below
 // log V), but the seed's own setting for measuring throughput.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "chapters/01_tokens/char_tokenizer.h"
+#include "chapters/09_training/text_tokenizer.h"
 
 namespace gpt {
 
@@ -30,7 +35,7 @@ inline constexpr double kValidationFraction = 0.1;  // the last tenth of the tex
 inline constexpr int kMaxCorpusVocabulary = 4096;
 
 struct TrainingData {
-  CharTokenizer tokenizer;
+  std::shared_ptr<const TextTokenizer> tokenizer;
   std::vector<int32_t> train;  // (the first 90% of the ids)
   std::vector<int32_t> val;    // (the last 10%): text the model never trains on
   std::string description;     // for the log: where the text came from, how big
@@ -47,6 +52,18 @@ struct TrainingData {
 TrainingData prepare_training_data(const std::string& data, int vocab_size,
                                    int64_t random_tokens, uint64_t seed,
                                    const std::string& vocabulary = "");
+
+// The same with any tokenizer. A resumed run passes its checkpoint's as
+// `stored`; a new run passes nullptr, and `make` builds the tokenizer from
+// the corpus's text (std::invalid_argument for a text it cannot take becomes
+// a UsageError naming --data; a UsageError passes through). "random" takes
+// no tokenizer from `make`: its ids are over random_vocabulary's characters,
+// and a stored tokenizer must be a character one.
+using MakeTokenizer = std::function<std::unique_ptr<TextTokenizer>(const std::string& text)>;
+TrainingData prepare_training_data(const std::string& data, int vocab_size,
+                                   int64_t random_tokens, uint64_t seed,
+                                   std::shared_ptr<const TextTokenizer> stored,
+                                   const MakeTokenizer& make);
 
 // Both splits must hold at least one window of block_size + 1 tokens: the
 // training batches and the validation batches are drawn from them.

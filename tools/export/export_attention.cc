@@ -40,6 +40,11 @@ int main(int argc, char** argv) {
   try {
     const gpt::TrainingState state = gpt::load_checkpoint(checkpoint);
     const gpt::GPTConfig& config = state.model.config;
+    if (state.tokenizer != "char") {  // the notebooks read a character model's checkpoint
+      throw std::invalid_argument("'" + checkpoint + "' is a model of the '" + state.tokenizer +
+                                  "' tokenizer; this tool reads character models only "
+                                  "(--tokenizer char, the default)");
+    }
     const gpt::CharTokenizer tokenizer(gpt::decode_utf8(state.vocabulary));
     std::vector<int32_t> tokens = tokenizer.encode(text);
     if (tokens.empty()) throw std::invalid_argument("--text is empty");

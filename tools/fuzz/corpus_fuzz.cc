@@ -75,9 +75,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const TrainingData d = prepare_training_data(scratch_file(), 65, 1, 1, vocabulary);
     FUZZ_CHECK(utf8 && !text.empty(), "a corpus that is empty or not UTF-8 was accepted");
     if (vocabulary.empty()) {
-      FUZZ_CHECK(d.tokenizer.vocab_size() <= kMaxCorpusVocabulary, "vocabulary over the limit");
+      FUZZ_CHECK(d.tokenizer->vocab_size() <= kMaxCorpusVocabulary, "vocabulary over the limit");
     }
-    FUZZ_CHECK(d.tokenizer.decode(d.train) + d.tokenizer.decode(d.val) == text,
+    FUZZ_CHECK(d.tokenizer->decode(d.train) + d.tokenizer->decode(d.val) == text,
                "the ids do not decode to the text");
     FUZZ_CHECK(d.train.size() + d.val.size() == decode_utf8(text).size(), "lost characters");
     try {

@@ -4,7 +4,7 @@
 #   bash tools/fuzz/run_fuzzers.sh [SECONDS] [TARGET...]
 #
 # SECONDS (default 60) is each target's running time; TARGETs are among
-# safetensors, corpus, flags (default: all three, one after the other).
+# safetensors, corpus, flags, bpe_vocab (default: all four, one after the other).
 # No Bazel: clang++ compiles the project's own sources (the same files Bazel
 # builds) with -fsanitize=fuzzer,address,undefined. Everything it writes goes
 # to $FUZZ_OUT (default /tmp/gpt-fuzz): the binaries, each target's growing
@@ -13,11 +13,11 @@
 # Exits 1 if a target found a crash. A finding belongs in seeds/TARGET/ once
 # fixed: the Bazel tests //tools/fuzz:* replay every seed.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(safetensors corpus flags)
+[ ${#targets[@]} -eq 0 ] && targets=(safetensors corpus flags bpe_vocab)
 out="${FUZZ_OUT:-/tmp/gpt-fuzz}"
 mkdir -p "$out"
 
@@ -33,12 +33,21 @@ declare -A sources=(
   [flags]="tools/fuzz/flags_fuzz.cc chapters/09_training/train_options.cc
     chapters/07_gpt/config.cc chapters/07_gpt/sampling.cc chapters/07_gpt/sampling_distribution.cc
     chapters/01_tokens/utf8.cc"
+  [bpe_vocab]="tools/fuzz/bpe_vocab_fuzz.cc chapters/15_bpe/bpe.cc chapters/15_bpe/bpe_file.cc
+    chapters/15_bpe/byte_alphabet.cc chapters/15_bpe/char_classes.cc
+    chapters/15_bpe/gpt2_vocabulary.cc chapters/15_bpe/merge_by_rank.cc
+    chapters/15_bpe/merge_lines.cc chapters/15_bpe/pair_table.cc chapters/15_bpe/pretokenizer.cc
+    chapters/01_tokens/corpus.cc chapters/01_tokens/utf8.cc"
+)
+# Libraries a target links besides the C++ runtime (chapter 15's character classes are ICU's).
+declare -A libraries=(
+  [bpe_vocab]="-licuuc -licudata"
 )
 
 status=0
 for t in "${targets[@]}"; do
   if [ -z "${sources[$t]:-}" ]; then
-    echo "run_fuzzers: unknown target '$t' (safetensors, corpus, flags)" >&2
+    echo "run_fuzzers: unknown target '$t' (safetensors, corpus, flags, bpe_vocab)" >&2
     exit 2
   fi
   echo "== $t: building"
@@ -46,7 +55,7 @@ for t in "${targets[@]}"; do
   # shellcheck disable=SC2086
   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I. -I/usr/include/eigen3 -Itools/fuzz/runfiles_stub ${sources[$t]} \
-    -o "$out/${t}_fuzz" || exit 1
+    ${libraries[$t]:-} -o "$out/${t}_fuzz" || exit 1
   mkdir -p "$out/corpus/$t"
   dict=()
   [ -f "tools/fuzz/$t.dict" ] && dict=(-dict="tools/fuzz/$t.dict")
