@@ -29,7 +29,8 @@ against tests/references/15_bpe/gpt2_cases.json (count and FNV-1a checksum):
 bpe_bench stops with an error otherwise, and so does this script.
 
 Writes versus_gpt_tokenizer.md and .json to --out (default:
-chapters/15_bpe/results/ in the workspace).
+chapters/15_bpe/results/ in the workspace; under `bazel test`, $TEST_TMPDIR).
+versus_gpt_tokenizer_test runs it with 1 round of 1 run, as a check that it works.
 """
 import argparse
 import datetime
@@ -58,6 +59,8 @@ def user_path(path):
 def out_dir(args):
     if args.out:
         return user_path(args.out)
+    if os.environ.get("TEST_TMPDIR"):  # under `bazel test`: nothing written to the workspace
+        return os.environ["TEST_TMPDIR"]
     workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
     if not workspace:
         sys.exit("versus_gpt_tokenizer: give --out DIR (not run by `bazel run`)")
