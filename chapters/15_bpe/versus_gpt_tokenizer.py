@@ -236,7 +236,9 @@ def markdown(result):
         "",
         f"{result['rounds']} rounds, alternating which side starts; each a fresh process "
         f"per side doing {result['runs']} runs of each kind. Medians over all runs (first run: "
-        f"over the rounds); MB = 10^6 bytes of text, wall-clock time, one thread.",
+        f"over the rounds); MB = 10^6 bytes of text, wall-clock time, one thread. On a "
+        f"shared or virtual machine the speed of the same code drifts from minute to minute: "
+        f"compare the two sides of one run (the rounds alternate for that), not two runs.",
         "",
         "| encoder | first run | cold cache | warm cache | tokens | ids |",
         "|---|---:|---:|---:|---:|---|",
