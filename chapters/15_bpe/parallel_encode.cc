@@ -53,8 +53,13 @@ std::vector<int32_t> encode_parallel(const Bpe& bpe, std::string_view text, int 
   std::vector<std::exception_ptr> errors(chunks);
   auto work = [&](size_t i) {
     try {
-      parts[i].reserve((cuts[i + 1] - cuts[i]) / 3);
-      BpeEncoder(bpe).encode(text.substr(cuts[i], cuts[i + 1] - cuts[i]), parts[i], special);
+      // A vector of the thread's own, moved into parts[i] at the end: the
+      // vectors in `parts` sit side by side, and growing them from several
+      // threads would make the threads fight over one cache line.
+      std::vector<int32_t> ids;
+      ids.reserve((cuts[i + 1] - cuts[i]) / 3);
+      BpeEncoder(bpe).encode(text.substr(cuts[i], cuts[i + 1] - cuts[i]), ids, special);
+      parts[i] = std::move(ids);
     } catch (...) {
       errors[i] = std::current_exception();
     }
