@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -29,8 +30,10 @@ DType parse_dtype(const std::string& path, const std::string& name,
   if (text == "F32") return DType::F32;
   if (text == "I32") return DType::I32;
   if (text == "I64") return DType::I64;
+  if (text == "F16") return DType::F16;
+  if (text == "BF16") return DType::BF16;
   fail(path, "tensor '" + name + "' has dtype '" + text +
-                 "'; supported dtypes are F32, I32 and I64");
+                 "'; supported dtypes are F32, F16, BF16, I32 and I64");
 }
 
 }  // namespace
@@ -40,11 +43,20 @@ const char* dtype_name(DType dtype) {
     case DType::F32: return "F32";
     case DType::I32: return "I32";
     case DType::I64: return "I64";
+    case DType::F16: return "F16";
+    case DType::BF16: return "BF16";
   }
   return "?";
 }
 
-int dtype_size(DType dtype) { return dtype == DType::I64 ? 8 : 4; }
+int dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::I64: return 8;
+    case DType::F16:
+    case DType::BF16: return 2;
+    default: return 4;
+  }
+}
 
 int64_t StoredTensor::numel() const {
   int64_t n = 1;
@@ -240,6 +252,50 @@ std::vector<float> Safetensors::floats(const std::string& name) const {
   }
   std::vector<float> values(static_cast<size_t>(t.numel()));
   if (!values.empty()) std::memcpy(values.data(), t.bytes.data(), t.bytes.size());
+  return values;
+}
+
+namespace {
+
+// IEEE binary16: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits.
+float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h >> 15) << 31;
+  const uint32_t exponent = (h >> 10) & 0x1F;
+  const uint32_t fraction = h & 0x3FF;
+  uint32_t bits;
+  if (exponent == 0x1F) {  // infinity or NaN
+    bits = sign | 0x7F800000u | (fraction << 13);
+  } else if (exponent != 0) {  // normal: re-bias the exponent 15 -> 127
+    bits = sign | ((exponent + 112) << 23) | (fraction << 13);
+  } else {  // zero or subnormal: fraction · 2^-24, exact in float32
+    float magnitude = std::ldexp(static_cast<float>(fraction), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+}  // namespace
+
+std::vector<float> Safetensors::widened_floats(const std::string& name) const {
+  const StoredTensor& t = get(name);
+  if (t.dtype == DType::F32) return floats(name);
+  if (t.dtype != DType::F16 && t.dtype != DType::BF16) {
+    throw SafetensorsError("tensor '" + name + "' is " + dtype_name(t.dtype) +
+                           ", not a float type (F32, F16 or BF16)");
+  }
+  std::vector<float> values(static_cast<size_t>(t.numel()));
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint16_t h;
+    std::memcpy(&h, t.bytes.data() + 2 * i, 2);
+    if (t.dtype == DType::F16) {
+      values[i] = half_to_float(h);
+    } else {
+      const uint32_t bits = uint32_t(h) << 16;  // bfloat16 is float32's top half
+      std::memcpy(&values[i], &bits, 4);
+    }
+  }
   return values;
 }
 

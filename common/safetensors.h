@@ -27,9 +27,11 @@ class SafetensorsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class DType { F32, I32, I64 };
+// F16 and BF16 are the half-precision floats published weights often come in
+// (chapter 16): IEEE binary16, and bfloat16 = the top 16 bits of a float32.
+enum class DType { F32, I32, I64, F16, BF16 };
 
-const char* dtype_name(DType dtype);  // "F32", "I32", "I64"
+const char* dtype_name(DType dtype);  // "F32", "I32", "I64", "F16", "BF16"
 int dtype_size(DType dtype);          // bytes per element
 
 struct StoredTensor {
@@ -63,6 +65,8 @@ class Safetensors {
   std::vector<int64_t> shape(const std::string& name) const;
   // Copies out the values; throws if the dtype does not fit.
   std::vector<float> floats(const std::string& name) const;   // F32 only
+  // F32, or F16 / BF16 widened to float32 (exactly: every half is a float).
+  std::vector<float> widened_floats(const std::string& name) const;
   std::vector<int32_t> ints(const std::string& name) const;   // I32 or I64
   std::vector<std::string> names() const;
 

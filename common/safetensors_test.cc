@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -99,9 +101,38 @@ TEST(Safetensors, OverlappingTensorsAreAClearError) {
 }
 
 TEST(Safetensors, UnsupportedDtypeIsAClearError) {
-  const std::string path = temp_path("f16.safetensors");
-  write_bytes(path, with_length(R"({"t":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", "1234"));
-  EXPECT_NE(read_error(path).find("F16"), std::string::npos) << read_error(path);
+  const std::string path = temp_path("f8.safetensors");
+  write_bytes(path, with_length(R"({"t":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", "12"));
+  EXPECT_NE(read_error(path).find("F8_E4M3"), std::string::npos) << read_error(path);
+}
+
+// Half-precision weights widen exactly: every F16 and BF16 value is a float32.
+TEST(Safetensors, HalfPrecisionWidensExactly) {
+  // F16: 1.0, -2.0, 65504 (the largest), 2^-24 (the smallest subnormal), +inf.
+  const uint16_t f16[] = {0x3C00, 0xC000, 0x7BFF, 0x0001, 0x7C00};
+  // BF16: 1.0, -2.0, 3.140625, and the smallest subnormal (float32 bits 0x00010000).
+  const uint16_t bf16[] = {0x3F80, 0xC000, 0x4049, 0x0001};
+  std::string f16_bytes(reinterpret_cast<const char*>(f16), sizeof f16);
+  std::string bf16_bytes(reinterpret_cast<const char*>(bf16), sizeof bf16);
+  const Safetensors file = Safetensors::parse(
+      with_length(R"({"a":{"dtype":"F16","shape":[5],"data_offsets":[0,10]},)"
+                  R"("b":{"dtype":"BF16","shape":[4],"data_offsets":[10,18]}})",
+                  f16_bytes + bf16_bytes),
+      "halves");
+  const std::vector<float> a = file.widened_floats("a"), b = file.widened_floats("b");
+  EXPECT_EQ(a[0], 1.0f);
+  EXPECT_EQ(a[1], -2.0f);
+  EXPECT_EQ(a[2], 65504.0f);
+  EXPECT_EQ(a[3], std::ldexp(1.0f, -24));
+  EXPECT_TRUE(std::isinf(a[4]) && a[4] > 0);
+  EXPECT_EQ(b[0], 1.0f);
+  EXPECT_EQ(b[1], -2.0f);
+  EXPECT_EQ(b[2], 3.140625f);
+  uint32_t tiny_bits = 0x00010000u;
+  float tiny;
+  std::memcpy(&tiny, &tiny_bits, 4);
+  EXPECT_EQ(b[3], tiny);
+  EXPECT_THROW(file.floats("a"), SafetensorsError);  // floats() stays F32 only
 }
 
 TEST(Safetensors, ADirectoryIsAClearError) {

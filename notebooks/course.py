@@ -31,6 +31,11 @@ PROGRAMS = {
     "export_attention": "//tools/export:export_attention",
     "export_sampling": "//tools/export:export_sampling",
     "tokenize": "//chapters/15_bpe:tokenize",
+    "gpt2_train": "//chapters/16_gpt2:train",
+    "gpt2_generate": "//chapters/16_gpt2:generate",
+    "evaluate": "//chapters/16_gpt2:evaluate",
+    "new_gpt2_model": "//tools/export:new_gpt2_model",
+    "export_logit_lens": "//tools/export:export_logit_lens",
 }
 
 _built = False
@@ -150,6 +155,47 @@ def small_run():
     stamp_file.write_text(stamp)
     print(f"trained {STAGES[-1]} steps in {time.time() - started:.0f} s")
     return SMALL_RUN
+
+
+# Chapter 16's notebook: a small GPT-2 — GPT-2's every choice (pre-LN, learned
+# positions, tanh GELU, tied output layer, GPT-2's 50,257 tokens) at a size
+# that trains on 2 cores in about a minute. new_gpt2_model writes it untrained
+# in GPT-2's published layout; chapter 16's train fine-tunes it from there.
+SMALL_GPT2 = {"num_layers": 4, "heads": 4, "embed_size": 128, "max_length": 128, "seed": 1}
+SMALL_GPT2_TRAINING = {
+    "data": "austen", "tokenizer": "gpt2", "batch_size": 16, "block_size": 64, "lr": 3e-3,
+    "max_steps": 60, "seed": 1337,
+}
+SMALL_GPT2_RUN = RUNS / "gpt2-small"
+
+
+def small_gpt2_run():
+    """Writes SMALL_GPT2 untrained (new_gpt2_model), then trains it on Austen
+    with chapter 16's `train --init`, unless that is done already. Returns the
+    run's directory: init/model.safetensors is the untrained model,
+    checkpoint.safetensors the trained one, metrics.jsonl its losses.
+    """
+    stamp = json.dumps({"model": SMALL_GPT2, "training": SMALL_GPT2_TRAINING}, sort_keys=True)
+    stamp_file = SMALL_GPT2_RUN / "notebook_run.json"
+    checkpoint = SMALL_GPT2_RUN / "checkpoint.safetensors"
+    if checkpoint.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+        print(f"using the run in {SMALL_GPT2_RUN.relative_to(REPO)} (delete it to train again)")
+        return SMALL_GPT2_RUN
+    shutil.rmtree(SMALL_GPT2_RUN, ignore_errors=True)
+    SMALL_GPT2_RUN.mkdir(parents=True)
+    started = time.time()
+    print(run("new_gpt2_model", *[f"--{k}={v}" for k, v in SMALL_GPT2.items()],
+              f"--out={SMALL_GPT2_RUN / 'init'}").strip())
+    steps = SMALL_GPT2_TRAINING["max_steps"]
+    output = run("gpt2_train", f"--init={SMALL_GPT2_RUN / 'init' / 'model.safetensors'}",
+                 *[f"--{k}={v}" for k, v in SMALL_GPT2_TRAINING.items()],
+                 f"--eval_interval={steps // 2}", "--eval_batches=4", "--save_interval=0",
+                 "--sample_tokens=0", f"--out={SMALL_GPT2_RUN}")
+    final_line = [l for l in output.splitlines() if l.startswith("final")]
+    print(final_line[-1] if final_line else output.splitlines()[-1])
+    stamp_file.write_text(stamp)
+    print(f"made and trained in {time.time() - started:.0f} s")
+    return SMALL_GPT2_RUN
 
 
 def austen_sentence(length=64):

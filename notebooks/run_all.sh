@@ -40,7 +40,8 @@ fi
 # Build every program once, up front, so the first notebook's time is its own.
 if [ ${#notebooks[@]} -gt 0 ]; then
   bazel build //chapters/09_training:train //chapters/09_training:generate //tools/export:all \
-    //chapters/15_bpe:tokenize || exit 1
+    //chapters/15_bpe:tokenize //chapters/16_gpt2:train //chapters/16_gpt2:generate \
+    //chapters/16_gpt2:evaluate || exit 1
 fi
 export NOTEBOOKS_PROGRAMS_BUILT=1  # course.build() need not ask Bazel again
 

@@ -6,8 +6,9 @@
 
 --check fails when a committed file is missing, extra, or differs from what the
 reference model computes now by more than 1e-10 + 2^-22·|x| (see TOLERANCE),
-the same for every tensor of every case; integer tensors, names, shapes and
-metadata must match exactly. CI runs it, so the committed references cannot
+the same for every float32 tensor of every case; integer tensors, F16 and BF16
+tensors (stored parameters, not results), names, shapes and metadata must
+match exactly. CI runs it, so the committed references cannot
 drift from the reference model, and they pass on any CPU: every case computes
 in float64 and stores its results rounded once to float32 (tests/cases/).
 """
@@ -78,7 +79,7 @@ def differences(path, tensors, metadata):
         if old[name].shape != new.shape or old[name].dtype != new.dtype:
             problems.append(f"{path}: {name} has shape/dtype {old[name].shape}/{old[name].dtype},"
                             f" now {new.shape}/{new.dtype}")
-        elif new.dtype.kind == "f":
+        elif new.dtype == np.float32:
             error = np.abs(old[name].astype(np.float64) - new)
             atol, rtol = TOLERANCE
             allowed = atol + rtol * np.abs(new.astype(np.float64))
@@ -89,7 +90,7 @@ def differences(path, tensors, metadata):
                                 f" {atol:g} + {rtol:.3g}·|x|; worst at {list(map(int, worst))}:"
                                 f" committed {old[name][worst]:.9g}, now {new[worst]:.9g}")
         elif not np.array_equal(old[name], new):
-            problems.append(f"{path}: {name} (integers) differs")
+            problems.append(f"{path}: {name} ({new.dtype}, compared exactly) differs")
     return problems
 
 

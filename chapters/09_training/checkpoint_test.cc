@@ -236,8 +236,10 @@ TEST(CheckpointErrors, WrongDtypes) {
   Parts p = Parts::of(good_bytes());
   p.header["wte.weight"]["dtype"] = "I32";
   EXPECT_REFUSED(p.bytes(), "tensor 'wte.weight' is I32, expected F32");
-  p.header["wte.weight"]["dtype"] = "F16";
-  EXPECT_REFUSED(p.bytes(), "tensor 'wte.weight' has dtype 'F16'; supported dtypes are");
+  p.header["wte.weight"]["dtype"] = "F8_E5M2";
+  EXPECT_REFUSED(p.bytes(), "tensor 'wte.weight' has dtype 'F8_E5M2'; supported dtypes are");
+  p.header["wte.weight"]["dtype"] = "F16";  // 2 bytes per element: the sizes disagree
+  EXPECT_REFUSED(p.bytes(), "tensor 'wte.weight' holds 24 bytes but its shape and dtype need 12");
   p.header["wte.weight"]["dtype"] = "I64";  // 8 bytes per element: the sizes disagree
   EXPECT_REFUSED(p.bytes(), "tensor 'wte.weight' holds 24 bytes but its shape and dtype need 48");
 }

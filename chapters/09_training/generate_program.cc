@@ -20,18 +20,15 @@
 namespace gpt {
 namespace {
 
-int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers) {
+int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers,
+        const ModelSources& models) {
   const std::optional<GenerateOptions> parsed = parse_generate_options(argc, argv, std::cout);
   if (!parsed) return 0;  // --help
   const GenerateOptions& o = *parsed;
   const auto& [device_name, device] = choose_device(devices, o.device);
 
   std::optional<TrainingState> state;
-  try {
-    state.emplace(load_checkpoint(o.checkpoint));
-  } catch (const std::exception& e) {
-    throw UsageError("--checkpoint: " + std::string(e.what()));
-  }
+  state.emplace(read_model_flag(models, "--checkpoint", o.checkpoint));
   const GPTModel& model = state->model;
   const std::shared_ptr<const TextTokenizer> tokenizer =
       restore_tokenizer(tokenizers, state->tokenizer, state->vocabulary, model.config.vocab_size,
@@ -68,17 +65,18 @@ int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokeniz
 
 }  // namespace
 
-int generate_program(int argc, char** argv, const Devices& devices,
-                     const Tokenizers& tokenizers) {
+TrainingState read_model_flag(const ModelSources& models, const std::string& flag,
+                              const std::string& path) {
   try {
-    return run(argc, argv, devices, tokenizers);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "generate: error: %s\n", e.what());
-    return 2;
+    return models.read(path);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "generate: error: %s\n", e.what());
-    return 1;
+    throw UsageError(flag + ": " + e.what());
   }
+}
+
+int generate_program(int argc, char** argv, const Devices& devices,
+                     const Tokenizers& tokenizers, const ModelSources& models) {
+  return exit_status_of("generate", [&] { return run(argc, argv, devices, tokenizers, models); });
 }
 
 }  // namespace gpt

@@ -265,6 +265,36 @@ TEST_F(ProgramsTest, ResumeRejectsModelFlagsThatContradictTheCheckpoint) {
             std::string::npos);
 }
 
+// --model and --init (chapter 16's GPT-2): the configuration they give is the
+// run's; a size flag must agree with it, --dropout may differ.
+TEST_F(ProgramsTest, ANamedOrInitialModelSetsTheSizesAndKeepsItsChoices) {
+  GPTConfig gpt2_like;
+  gpt2_like.vocab_size = 300;
+  gpt2_like.embed_size = 48;
+  gpt2_like.heads = 3;
+  gpt2_like.num_layers = 2;
+  gpt2_like.ff_dim = 192;
+  gpt2_like.max_length = 32;
+  gpt2_like.gelu = GeluForm::Tanh;
+  gpt2_like.tie_weights = true;
+  TrainOptions o = *parse_train({"--model", "tiny", "--dropout", "0.1", "--block_size", "16"});
+  apply_model(o, gpt2_like, "--model tiny");
+  validate_train_options(o);
+  const GPTConfig c = o.model_config(65);  // the vocabulary is the model's, not the text's
+  EXPECT_EQ(c.vocab_size, 300);
+  EXPECT_EQ(c.embed_size, 48);
+  EXPECT_EQ(c.heads, 3);
+  EXPECT_EQ(c.ff_dim, 192);
+  EXPECT_EQ(c.max_length, 32);
+  EXPECT_EQ(c.gelu, GeluForm::Tanh);
+  EXPECT_TRUE(c.tie_weights);
+  EXPECT_FLOAT_EQ(c.dropout, 0.1f);  // chosen by the run
+  TrainOptions wrong = *parse_train({"--init", "m.safetensors", "--heads", "4"});
+  EXPECT_NE(usage_error([&] { apply_model(wrong, gpt2_like, "--init m.safetensors"); })
+                .find("--heads 4 contradicts --init m.safetensors, whose model has heads = 3"),
+            std::string::npos);
+}
+
 TEST_F(ProgramsTest, AnEpochCoversTheTrainingTokensOnceOnAverage) {
   EXPECT_EQ(steps_per_epoch(100, 2, 8), 7);  // ceil(100 / 16)
   EXPECT_EQ(steps_per_epoch(96, 2, 8), 6);   // exactly 6 windows' worth

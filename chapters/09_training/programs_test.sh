@@ -111,6 +111,17 @@ print(f"resumed run = uninterrupted run: {n} losses, the last {b[-3:]}")
 EOF
 /usr/bin/python3 -B "$tmp/same_run.py" "$tmp/whole" "$tmp/parts" 6 ||
   fail "the resumed run differs from the uninterrupted run"
+
+# ---- --init: a new run from a checkpoint's weights (step 0, a new optimizer);
+# chapter 09's programs have no named models.
+"$train" "${tiny[@]}" --init "$tmp/parts/checkpoint.safetensors" --max_steps 1 \
+  --out "$tmp/from_init" > "$tmp/init.log" || fail "train --init exited with $?"
+grep -qF "init    $tmp/parts/checkpoint.safetensors" "$tmp/init.log" || fail "no init line"
+[[ $(metadata "$tmp/from_init/checkpoint.safetensors" step) == 1 ]] ||
+  fail "the --init run did not restart at step 0"
+expect_error 2 "this program has no named models" "$train" --model gpt2 --out "$tmp/x"
+expect_error 2 "--init: safetensors file '$tmp/missing.safetensors': cannot be opened" \
+  "$train" --init "$tmp/missing.safetensors" --out "$tmp/x"
 [[ $(grep -c '"loss"' "$tmp/whole/metrics.jsonl") -eq 6 ]] || fail "expected 6 step lines"
 # Steps 2 and 4 evaluate, and so does the end (step 6).
 [[ $(grep -c val_loss "$tmp/whole/metrics.jsonl") -eq 3 ]] || fail "expected 3 val_loss lines"

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <new>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -108,6 +109,14 @@ const std::vector<TrainFlag>& train_flags() {
        "--resume, the checkpoint's directory)",
        false, {}, false},
       {"resume", &O::resume, "continue from this checkpoint", false, {}, false},
+      {"model", &O::model,
+       "start from a named configuration instead of the size flags (chapter 16's programs: "
+       "gpt2, gpt2-medium, gpt2-large, gpt2-xl)",
+       false, {}, false},
+      {"init", &O::init,
+       "start a new run from this model file's weights (a checkpoint, or in chapter 16's "
+       "programs GPT-2's model.safetensors); the optimizer starts afresh",
+       false, {}, false},
       {"sample_tokens", &O::sample_tokens, "tokens (characters for char) to generate at the end"},
       {"sample_prompt", &O::sample_prompt,
        "prompt for that sample (default: the start of the validation text)", false, {}, false},
@@ -212,9 +221,25 @@ void non_negative(const char* flag, double value) {
 
 }  // namespace
 
+int exit_status_of(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: error: out of memory; try a smaller --batch_size, --block_size "
+                         "or model\n", program);
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+    return 1;
+  }
+}
+
 GPTConfig TrainOptions::model_config(int vocab) const {
-  GPTConfig c;
-  c.vocab_size = vocab;
+  GPTConfig c = base_config.value_or(GPTConfig{});
+  c.vocab_size = base_config ? base_config->vocab_size : vocab;
   c.embed_size = embed_size;
   c.num_layers = num_layers;
   c.heads = heads;
@@ -246,6 +271,7 @@ std::optional<TrainOptions> parse_train_options(int argc, const char* const* arg
   }
   // Paths as the user meant them; names of corpora stay names.
   if (!is_named_data(o.data) && !o.data.empty()) o.data = resolve_user_path(o.data);
+  if (!o.init.empty()) o.init = resolve_user_path(o.init);
   if (!o.resume.empty()) {
     o.resume = resolve_user_path(o.resume);
     if (!o.given.count("out")) {
@@ -355,6 +381,27 @@ GPTConfig apply_checkpoint(TrainOptions& o, const GPTConfig& c,
     if (in_config(flag)) take_from_config(o, c, flag);
   }
   return c;
+}
+
+void apply_model(TrainOptions& o, const GPTConfig& c, const std::string& source) {
+  for (const TrainFlag& flag : train_flags()) {
+    if (!in_config(flag) || !o.given.count(flag.name) || std::string(flag.name) == "dropout") {
+      continue;
+    }
+    const double typed = option_number(o, flag), saved = config_number(c, flag);
+    if (typed != saved) {
+      throw UsageError("--" + std::string(flag.name) + " " + number(typed) + " contradicts " +
+                       source + ", whose model has " + flag.name + " = " + number(saved) +
+                       "; leave the flag out");
+    }
+  }
+  GPTConfig base = c;
+  if (o.given.count("dropout")) base.dropout = o.dropout;
+  for (const TrainFlag& flag : train_flags()) {
+    // The vocabulary stays the configuration's (model_config): --vocab_size is --data random's.
+    if (in_config(flag) && std::string(flag.name) != "vocab_size") take_from_config(o, base, flag);
+  }
+  o.base_config = base;
 }
 
 double training_bytes(const GPTConfig& c, int B, int T) {

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -31,6 +32,12 @@ class UsageError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
+
+// Runs a program's body and gives what escapes it the exit status and the
+// message every program of the course gives: "PROGRAM: error: ..." on
+// stderr, 2 for a UsageError, 1 for anything else (out of memory included,
+// with a hint). Returns the body's own status otherwise.
+int exit_status_of(const char* program, const std::function<int()>& body);
 
 struct TrainOptions {
   // The model. ff_dim and max_length of 0 mean "derive": 4·embed_size and block_size.
@@ -58,6 +65,13 @@ struct TrainOptions {
   int eval_interval = 100, eval_batches = 20, save_interval = 500, log_interval = 10;
   std::string out = "runs/latest";
   std::string resume;  // a checkpoint to continue from
+  // A new run that does not start from random numbers (programs.h's ModelSources):
+  // --model NAME takes a named configuration (chapter 16: gpt2, gpt2-medium, ...),
+  // --init PATH a model file's weights (a checkpoint, or GPT-2's published ones).
+  std::string model, init;
+  // The configuration they give: model_config() starts from it (its vocabulary,
+  // GELU, tying, ...), with the flags' sizes, which apply_model() set from it.
+  std::optional<GPTConfig> base_config;
   int sample_tokens = 200;
   std::string sample_prompt;  // empty: the first characters of the validation text
   std::string device;         // --device: empty means the program's first (programs.h)
@@ -93,6 +107,12 @@ void validate_train_options(const TrainOptions& options);
 // configuration is a UsageError. Returns the checkpoint's configuration.
 GPTConfig apply_checkpoint(TrainOptions& options, const GPTConfig& checkpoint_config,
                            const std::map<std::string, std::string>& checkpoint_settings);
+
+// --model or --init: the configuration `config` (named by `source` in
+// messages, e.g. "--model gpt2") becomes the run's model. A model flag the
+// user typed that contradicts it is a UsageError, except --dropout, which a
+// new run may choose. Sets base_config and the model flags from `config`.
+void apply_model(TrainOptions& options, const GPTConfig& config, const std::string& source);
 
 // Steps in one epoch: enough windows of block_size tokens to cover the
 // training tokens once on average, ceil(train_tokens / (B · T)).

@@ -104,6 +104,7 @@ std::vector<Batch> fixed_batches(const std::vector<int32_t>& tokens, int count, 
 struct PreparedRun {
   TrainOptions o;
   std::optional<TrainingState> state;  // a resumed run's; empty for a new one
+  std::optional<TrainingState> init;   // --init's model, for a new run that starts from it
   TrainingData data;
   GPTConfig config;
   std::string device_name;
@@ -112,12 +113,52 @@ struct PreparedRun {
   std::vector<int32_t> prompt_ids;
 };
 
+// --model and --init: the named configuration and the file's model become the
+// run's (apply_model); returns the file's model for --init. Both together
+// must describe the same shape.
+std::optional<TrainingState> start_model(TrainOptions& o, const ModelSources& models) {
+  if ((!o.model.empty() || !o.init.empty()) && !o.resume.empty()) {
+    throw UsageError(std::string(o.init.empty() ? "--model" : "--init") +
+                     " starts a new run, and --resume continues one: give one of them");
+  }
+  std::optional<GPTConfig> named;
+  if (!o.model.empty()) {
+    std::string names;
+    for (const auto& [name, config] : models.presets) {
+      if (name == o.model) named = config;
+      names += (names.empty() ? "" : ", ") + name;
+    }
+    if (!named) {
+      throw UsageError("--model " + o.model + ": " +
+                       (names.empty() ? std::string("this program has no named models (chapter "
+                                                    "16's programs have GPT-2's sizes)")
+                                      : "the named models are " + names));
+    }
+    apply_model(o, *named, "--model " + o.model);
+  }
+  if (o.init.empty()) return std::nullopt;
+  std::optional<TrainingState> init;
+  init.emplace(read_model_flag(models, "--init", o.init));
+  const GPTConfig& c = init->model.config;
+  if (named && (c.vocab_size != named->vocab_size || c.embed_size != named->embed_size ||
+                c.num_layers != named->num_layers || c.heads != named->heads ||
+                c.ff_dim != named->ff_dim || c.max_length != named->max_length ||
+                c.tie_weights != named->tie_weights || c.gelu != named->gelu)) {
+    throw UsageError("--init " + o.init + " holds a model of another shape than --model " +
+                     o.model + "; leave --model out to train the file's model as it is");
+  }
+  apply_model(o, c, "--init " + o.init);
+  return init;
+}
+
 // Throws UsageError for anything wrong; nullopt after --help.
 std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices,
-                                   const Tokenizers& tokenizers) {
+                                   const Tokenizers& tokenizers, const ModelSources& models) {
   std::optional<TrainOptions> parsed = parse_train_options(argc, argv, std::cout);
   if (!parsed) return std::nullopt;  // --help
   TrainOptions o = *parsed;
+  // A new run's model may be named (--model) or read from a file (--init).
+  std::optional<TrainingState> init = start_model(o, models);
   // A resumed run takes its model, and the settings the user does not
   // override, from the checkpoint.
   std::optional<TrainingState> state;
@@ -132,8 +173,14 @@ std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices
   validate_train_options(o);
   const auto& [device_name, device] = choose_device(devices, o.device);
 
-  // A resumed run's tokenizer is its checkpoint's: --tokenizer, if given, must name it.
+  // A resumed run's tokenizer is its checkpoint's, and --init's model's is its
+  // file's: --tokenizer, if given, must name it.
   std::shared_ptr<const TextTokenizer> stored;
+  if (init) {
+    stored = restore_tokenizer(tokenizers, init->tokenizer, init->vocabulary,
+                               init->model.config.vocab_size, "--init " + o.init);
+    if (o.given.count("tokenizer")) require_same_tokenizer(tokenizers, o.tokenizer, *stored, o.init);
+  }
   if (state) {
     stored = restore_tokenizer(tokenizers, state->tokenizer, state->vocabulary,
                                state->model.config.vocab_size, "--resume " + o.resume);
@@ -149,9 +196,14 @@ std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices
   const GPTConfig config = state ? state->model.config : o.model_config(tokenizer.vocab_size());
   require_memory(config, o.batch_size, o.block_size);
   if (config.vocab_size != tokenizer.vocab_size()) {
-    throw UsageError("--resume: the checkpoint's tokenizer has " +
-                     std::to_string(tokenizer.vocab_size()) + " " + token_unit(tokenizer) +
-                     " but its model expects " + std::to_string(config.vocab_size));
+    const std::string source = state ? "--resume: the checkpoint's tokenizer"
+                               : init ? "--init: the model file's tokenizer"
+                                      : "--tokenizer " + o.tokenizer;
+    throw UsageError(source + " has " + std::to_string(tokenizer.vocab_size()) + " " +
+                     token_unit(tokenizer) + " but " +
+                     (o.model.empty() ? "the model" : "--model " + o.model) + " expects " +
+                     std::to_string(config.vocab_size) +
+                     (o.model.empty() ? "" : "; choose the tokenizer it was made for"));
   }
 
   // The prompt of the final sample, checked now rather than after the run.
@@ -170,8 +222,9 @@ std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices
       throw UsageError(std::string("--sample_prompt: ") + e.what());
     }
   }
-  return PreparedRun{std::move(o),    std::move(state), std::move(data), config,
-                     device_name,     &device,          prompt,          std::move(prompt_ids)};
+  return PreparedRun{std::move(o), std::move(state), std::move(init), std::move(data),
+                     config,       device_name,      &device,         prompt,
+                     std::move(prompt_ids)};
 }
 
 // The run's plan, before the first step: what it trains, on what, how long.
@@ -203,6 +256,7 @@ void print_plan(const PreparedRun& run, const TrainingState& state, int64_t epoc
   if (!o.resume.empty()) {
     std::printf("resume  %s at step %d\n", o.resume.c_str(), state.step);
   }
+  if (!o.init.empty()) std::printf("init    %s (its weights; a new optimizer)\n", o.init.c_str());
   std::fflush(stdout);
 }
 
@@ -270,8 +324,9 @@ void print_sample(const PreparedRun& run, const TrainingState& state) {
   std::printf("\n");
 }
 
-int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers) {
-  std::optional<PreparedRun> prepared = prepare(argc, argv, devices, tokenizers);
+int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers,
+        const ModelSources& models) {
+  std::optional<PreparedRun> prepared = prepare(argc, argv, devices, tokenizers, models);
   if (!prepared) return 0;  // --help
   const TrainOptions& o = prepared->o;
   const TrainingData& data = prepared->data;
@@ -284,7 +339,12 @@ int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokeniz
     rng.set_state(state->rng_state);
   } else {
     state.emplace(config);
-    init_gpt2(state->model, rng);
+    if (prepared->init) {  // --init: the file's weights; the optimizer starts afresh
+      const ParameterBuffer& from = prepared->init->model.params;
+      std::copy(from.data(), from.data() + from.size(), state->model.params.data());
+    } else {
+      init_gpt2(state->model, rng);
+    }
     state->tokenizer = data.tokenizer->kind();
     state->vocabulary = data.tokenizer->record();
   }
@@ -419,20 +479,9 @@ int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokeniz
 
 }  // namespace
 
-int train_program(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers) {
-  try {
-    return run(argc, argv, devices, tokenizers);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "train: error: %s\n", e.what());
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "train: error: out of memory; try a smaller --batch_size, --block_size "
-                         "or model\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "train: error: %s\n", e.what());
-    return 1;
-  }
+int train_program(int argc, char** argv, const Devices& devices, const Tokenizers& tokenizers,
+                  const ModelSources& models) {
+  return exit_status_of("train", [&] { return run(argc, argv, devices, tokenizers, models); });
 }
 
 }  // namespace gpt

@@ -22,7 +22,7 @@ namespace {
 // The model's steps for a team of threads: EVERY thread of the team calls
 // each method. The linear layers are shared (team_linear); the small vector
 // work (embeddings, LayerNorm, residual adds) is done by one thread while the
-// others wait at the end of `single`; attention splits the new tokens.
+// others wait at the end of `single`; attention splits the tokens' head groups.
 class TeamOps : public PlainModelOpsFor<ModelOps> {
  public:
   TeamOps(KVCache& cache, int t0) : cache_(cache), t0_(t0) {}
@@ -38,18 +38,32 @@ class TeamOps : public PlainModelOpsFor<ModelOps> {
     layernorm_forward(out, mean, rstd, inp, weight, bias, N, C, eps);
   }
   // Token i of the step, at position t0 + i, attends to cache rows 0 .. t0 + i.
+  // The team shares the (token, head group) pairs: one token's G groups in an
+  // append, all n · G in a prefill. A pair first gathers its group's q, k, v
+  // (kv_cache.h); all pairs append before any attends, as token i attends to
+  // the rows that tokens before it append.
   void attention(float* out, AttentionActivations& a, const float* x, const AttentionParams& p,
                  const BlockConfig& c, int layer) override {
-    const int n = c.T, C = c.C, P = cache_.capacity();
-    float* K = cache_.keys(layer);  // (P, C)
-    float* V = K + size_t(P) * C;   // (P, C)
+    const int n = c.T, C = c.C, G = cache_.head_groups(), w = C / G;
     team_linear(a.qkv, x, p.qkv_weight, p.qkv_bias, n, C, 3 * C);  // (n, 3C)
-#pragma omp single
-    for (int i = 0; i < n; ++i) kv_cache_append(K, V, a.qkv + size_t(i) * 3 * C, t0_ + i, C);
-#pragma omp for schedule(static)
+#pragma omp for collapse(2) schedule(static)
     for (int i = 0; i < n; ++i) {
-      cached_attention_forward(a.merged + size_t(i) * C, cache_.scores(i),
-                               a.qkv + size_t(i) * 3 * C, K, V, t0_ + i, C, c.H);
+      for (int g = 0; g < G; ++g) {
+        const float* qkv = a.qkv + size_t(i) * 3 * C + size_t(g) * w;  // group g's q
+        float* qkv_g = cache_.group_qkv(i, g);                          // (3w)
+        for (int part = 0; part < 3; ++part) std::copy_n(qkv + part * C, w, qkv_g + part * w);
+        float* K = cache_.keys(layer, g);  // (P, w)
+        kv_cache_append(K, K + size_t(cache_.capacity()) * w, qkv_g, t0_ + i, w);
+      }
+    }
+#pragma omp for collapse(2) schedule(static)
+    for (int i = 0; i < n; ++i) {
+      for (int g = 0; g < G; ++g) {
+        const float* K = cache_.keys(layer, g);  // (P, w)
+        cached_attention_forward(a.merged + size_t(i) * C + size_t(g) * w,
+                                 cache_.scores(omp_get_thread_num()), cache_.group_qkv(i, g), K,
+                                 K + size_t(cache_.capacity()) * w, t0_ + i, w, c.H / G);
+      }
     }
     team_linear(out, a.merged, p.proj_weight, p.proj_bias, n, C, C);  // (n, C)
   }
@@ -115,17 +129,31 @@ void DecodeActivations::carve(int B_, int T_) {
   logits = logits_.data();
 }
 
+namespace {
+
+// The smallest divisor of H above 1: heads per group (H itself when H is prime or 1).
+int heads_per_group(int H) {
+  for (int d = 2; d < H; ++d) {
+    if (H % d == 0) return d;
+  }
+  return H;
+}
+
+}  // namespace
+
 KVCache::KVCache(const GPTModel& model, int threads, bool adapt)
     : model_(model),
       w_(model.weights()),
       capacity_(model.config.max_length),
       threads_(threads > 0 ? threads : omp_get_max_threads()),
       adapt_(adapt),
+      head_groups_(model.config.heads / heads_per_group(model.config.heads)),
       acts_(model.config, model.config.max_length) {
   const GPTConfig& c = model.config;
   c.validate();
   cache_.assign(size_t(c.num_layers) * 2 * capacity_ * c.embed_size, 0.0f);
-  scores_.resize(size_t(capacity_) * scores_stride());
+  group_qkv_.resize(size_t(capacity_) * 3 * c.embed_size);
+  scores_.resize(size_t(threads_) * scores_stride());
 }
 
 const float* KVCache::prefill(const int32_t* tokens, int n) {

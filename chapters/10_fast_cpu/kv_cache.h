@@ -19,9 +19,19 @@
 // the ops it runs on (TeamOps, kv_cache.cc), whose attention reads and
 // extends the cache, and whose every step is shared by a team of threads.
 //
-// Everything a step touches is allocated once, here: the cache is
-// (L, 2, P, C) — per layer, K then V, one row per position — and scratch
-// tensors for up to P tokens. A step allocates nothing.
+// The cache keeps each GROUP of heads apart: per layer and group, the keys
+// (P, w) then the values (P, w), w = C / G columns, G = head_groups(): to
+// cached_attention_forward a group's cache is a cache of its own, of H / G
+// heads side by side. So a team of threads can split the attention of ONE
+// token (an append) by groups, not only the tokens of a prefill; and a
+// group's past keys are one contiguous block, which streams from memory
+// faster than H / G heads' columns picked out of every C-wide row. The groups
+// are fixed by H alone (never by the thread count): every number is computed
+// the same way with 1 thread or 2, in a prefill or in appends.
+//
+// Everything a step touches is allocated once, here: the cache
+// (L, G, 2, P, w) and scratch tensors for up to P tokens. A step allocates
+// nothing.
 #pragma once
 
 #include <cstdint>
@@ -78,10 +88,21 @@ class KVCache : public CachedDecoder {
   // scores of the token after it. The pointer stays valid until the next call.
   const float* append(int32_t token) override;
 
-  // Layer l's cached keys (P, C); its values follow them.
-  float* keys(int l) { return cache_.data() + size_t(2 * l) * capacity_ * model_.config.embed_size; }
-  // Attention scores of token i of a step, (scores_stride()) floats.
-  float* scores(int i) { return scores_.data() + size_t(i) * scores_stride(); }
+  // G: heads are cached in groups of the smallest divisor of H above 1 (H
+  // prime: all H in one group). 12 heads: 6 groups of 2.
+  int head_groups() const { return head_groups_; }
+  // Layer l's cached keys of head group g, (P, w) with w = C / G; its values follow them.
+  float* keys(int l, int g) {
+    const size_t block = size_t(2) * capacity_ * group_width();  // (2, P, w)
+    return cache_.data() + (size_t(l) * head_groups_ + g) * block;
+  }
+  // The q, k and v of head group g for token i of a step, side by side:
+  // (3w), laid out as cached_attention.h's functions read a token's qkv.
+  float* group_qkv(int i, int g) {
+    return group_qkv_.data() + size_t(i) * 3 * model_.config.embed_size + size_t(g) * 3 * group_width();
+  }
+  // Attention scores for the calling thread of the team, (scores_stride()) floats.
+  float* scores(int thread) { return scores_.data() + size_t(thread) * scores_stride(); }
 
  private:
   // Encodes tokens[0..n) at positions t0..t0+n-1 behind cache rows 0..t0-1.
@@ -91,10 +112,13 @@ class KVCache : public CachedDecoder {
   GPTWeights w_;
   int capacity_, threads_;
   bool adapt_;
+  int head_groups_;
   int length_ = 0;
-  AlignedVector<float> cache_;   // (L, 2, P, C)
-  DecodeActivations acts_;       // a step's tensors
-  AlignedVector<float> scores_;  // (n, scores_stride()) attention scores, a row per token
+  AlignedVector<float> cache_;      // (L, G, 2, P, w)
+  DecodeActivations acts_;          // a step's tensors
+  AlignedVector<float> group_qkv_;  // (n, G, 3w) a step's qkv, by head group
+  AlignedVector<float> scores_;     // (threads, scores_stride()) attention scores, a row per thread
+  int group_width() const { return model_.config.embed_size / head_groups_; }  // w
   // Rows start 64-byte aligned, as the first one does: Eigen's vectorised sums
   // begin at the first aligned element, so an aligned start keeps a prefill's
   // sums in the same order as an append's (the same bits).

@@ -32,11 +32,14 @@ namespace {
 // lesson: matvec_kernel
 // R weight rows times N tokens: R·N accumulators of 16 lanes, one pass over
 // the C columns (the tail through a masked load), then each accumulator's 16
-// lanes are added up. out[i, r] is summed in the same order for any R and N.
+// lanes are added up. The R rows are `stride` rows apart (1: side by side).
+// out[i, r] is summed in the same order for any R, N and stride.
 // (The unroll pragmas keep acc in registers: at -O2 GCC leaves such loops
 // rolled and the accumulators in memory, 3x slower.)
 template <int R, int N>
-void dot_block(float* out, int ldo, const float* inp, const float* W, const float* b, int C) {
+void dot_block(float* out, int ldo, const float* inp, const float* W, const float* b, int C,
+               int stride) {
+  const size_t row_step = size_t(stride) * C;  // from one of the R rows to the next
   __m512 acc[R][N];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
@@ -50,7 +53,7 @@ void dot_block(float* out, int ldo, const float* inp, const float* W, const floa
     for (int i = 0; i < N; ++i) x[i] = _mm512_maskz_loadu_ps(m, inp + size_t(i) * C + c);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m512 w = _mm512_maskz_loadu_ps(m, W + size_t(r) * C + c);
+      const __m512 w = _mm512_maskz_loadu_ps(m, W + r * row_step + c);
 #pragma GCC unroll 4
       for (int i = 0; i < N; ++i) acc[r][i] = _mm512_fmadd_ps(w, x[i], acc[r][i]);
     }
@@ -59,13 +62,15 @@ void dot_block(float* out, int ldo, const float* inp, const float* W, const floa
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int i = 0; i < N; ++i) {
-      out[size_t(i) * ldo + r] = _mm512_reduce_add_ps(acc[r][i]) + (b ? b[r] : 0.0f);
+      const size_t o = size_t(r) * stride;
+      out[size_t(i) * ldo + o] = _mm512_reduce_add_ps(acc[r][i]) + (b ? b[o] : 0.0f);
     }
   }
 }
 // end lesson
 
-// Rows [begin, end) for tokens [0, N): blocks of R rows by 4 tokens, the rest one by one.
+// Rows [begin, end) for tokens [0, N): blocks of R adjacent rows by 4 tokens,
+// the rest one by one. Returns the first row not done.
 template <int R>
 int rows_by_blocks(float* out, const float* inp, const float* W, const float* b, int N, int C,
                    int OC, int begin, int end) {
@@ -74,23 +79,43 @@ int rows_by_blocks(float* out, const float* inp, const float* W, const float* b,
     const float* Wr = W + size_t(r) * C;
     const float* br = b ? b + r : nullptr;
     int i = 0;
-    for (; i + 4 <= N; i += 4) dot_block<R, 4>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C);
-    for (; i < N; ++i) dot_block<R, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C);
+    for (; i + 4 <= N; i += 4) {
+      dot_block<R, 4>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C, 1);
+    }
+    for (; i < N; ++i) dot_block<R, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C, 1);
   }
   return r;
 }
+
+// lesson: rows_as_streams
+// One token, rows [begin, end) as R streams: stream s is the s-th of R equal
+// runs of rows, and each dot_block takes the next row of every stream. The
+// weights are the same bytes as rows_by_blocks reads, in another order: R
+// sequential reads far apart keep more loads in flight than one, and one
+// core then streams its rows from memory faster. Returns the first row not done.
+template <int R>
+int rows_as_streams(float* out, const float* x, const float* W, const float* b, int C,
+                    int begin, int end) {
+  const int run = (end - begin) / R;  // rows per stream
+  for (int j = 0; j < run; ++j) {
+    const int r = begin + j;  // stream s's row: r + s·run
+    dot_block<R, 1>(out + r, 0, x, W + size_t(r) * C, b ? b + r : nullptr, C, run);
+  }
+  return begin + R * run;
+}
+// end lesson
 
 }  // namespace
 
 void linear_rows(float* out, const float* inp, const float* W, const float* b, int N, int C,
                  int OC, int begin, int end) {
-  // One token: 8 rows at a time, 8 independent sums. Several: 4 rows × 4 tokens.
-  int r = N == 1 ? rows_by_blocks<8>(out, inp, W, b, N, C, OC, begin, end)
+  // One token: 8 streams of rows, 8 independent sums. Several: 4 rows × 4 tokens.
+  int r = N == 1 ? rows_as_streams<8>(out, inp, W, b, C, begin, end)
                  : rows_by_blocks<4>(out, inp, W, b, N, C, OC, begin, end);
   for (; r < end; ++r) {
     for (int i = 0; i < N; ++i) {
       dot_block<1, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, W + size_t(r) * C,
-                      b ? b + r : nullptr, C);
+                      b ? b + r : nullptr, C, 1);
     }
   }
 }
@@ -101,9 +126,11 @@ namespace {
 
 // R weight rows times one token, 16 partial sums per row (a Vec16: two AVX2
 // registers here). A plain loop with `lanes[c % 16]` was 4.6x slower: GCC
-// did not vectorise it.
+// did not vectorise it. The R rows are `stride` rows apart, as in the
+// AVX-512 dot_block; each row is summed in the same order for any R and stride.
 template <int R>
-void dot_rows(float* out, const float* x, const float* W, const float* b, int C) {
+void dot_rows(float* out, const float* x, const float* W, const float* b, int C, int stride) {
+  const size_t row_step = size_t(stride) * C;
   Vec16 acc[R];
   float tail[R] = {};
 #pragma GCC unroll 4
@@ -112,30 +139,39 @@ void dot_rows(float* out, const float* x, const float* W, const float* b, int C)
   for (; c + 16 <= C; c += 16) {
     const Vec16 xv = load_unaligned(x + c);
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) acc[r] += load_unaligned(W + size_t(r) * C + c) * xv;
+    for (int r = 0; r < R; ++r) acc[r] += load_unaligned(W + r * row_step + c) * xv;
   }
   for (; c < C; ++c) {
-    for (int r = 0; r < R; ++r) tail[r] += W[size_t(r) * C + c] * x[c];
+    for (int r = 0; r < R; ++r) tail[r] += W[r * row_step + c] * x[c];
   }
   for (int r = 0; r < R; ++r) {
     float lanes[16];
     std::memcpy(lanes, &acc[r], sizeof lanes);
     float sum = tail[r];
     for (float s : lanes) sum += s;
-    out[r] = sum + (b ? b[r] : 0.0f);
+    const size_t o = size_t(r) * stride;
+    out[o] = sum + (b ? b[o] : 0.0f);
   }
 }
 
 }  // namespace
 
+// Token by token; each token's rows as 4 streams (the AVX-512 path's
+// rows_as_streams with 4 rows at a time: 8 ymm accumulators), the rest one by one.
 void linear_rows(float* out, const float* inp, const float* W, const float* b, int N, int C,
                  int OC, int begin, int end) {
+  constexpr int kStreams = 4;
+  const int run = (end - begin) / kStreams;  // rows per stream
   for (int i = 0; i < N; ++i) {
     const float* x = inp + size_t(i) * C;
     float* o = out + size_t(i) * OC;
-    int r = begin;
-    for (; r + 4 <= end; r += 4) dot_rows<4>(o + r, x, W + size_t(r) * C, b ? b + r : nullptr, C);
-    for (; r < end; ++r) dot_rows<1>(o + r, x, W + size_t(r) * C, b ? b + r : nullptr, C);
+    for (int j = 0; j < run; ++j) {
+      const int r = begin + j;  // stream s's row: r + s·run
+      dot_rows<kStreams>(o + r, x, W + size_t(r) * C, b ? b + r : nullptr, C, run);
+    }
+    for (int r = begin + kStreams * run; r < end; ++r) {
+      dot_rows<1>(o + r, x, W + size_t(r) * C, b ? b + r : nullptr, C, 1);
+    }
   }
 }
 

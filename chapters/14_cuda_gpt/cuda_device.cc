@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "chapters/10_fast_cpu/fast_cpu_device.h"
 #include "chapters/14_cuda_gpt/cuda_engine.h"
 #include "chapters/14_cuda_gpt/kv_cache_generate.h"
 #include "common/cuda/gpu.h"
@@ -47,5 +48,11 @@ Device cuda_device(const cuda::GpuOptions& options) {
   return device;
 }
 // end lesson
+
+Devices course_devices() {
+  return {{"cpu", fast_cpu_device()},
+          {"cuda", cuda_device()},
+          {"cpu-reference", reference_cpu_device()}};
+}
 
 }  // namespace gpt

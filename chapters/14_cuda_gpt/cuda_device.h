@@ -14,6 +14,10 @@ namespace gpt {
 
 Device cuda_device(const cuda::GpuOptions& options = {});
 
+// The devices of this chapter's programs and of every later chapter's:
+// cpu (chapter 10's fast engine, the default), cuda, cpu-reference (chapter 09's).
+Devices course_devices();
+
 // Throws std::runtime_error("no CUDA device: ...") unless a GPU is present (or
 // the emulator's, with GPT_ALLOW_EMULATOR=1 in the environment).
 void require_cuda_device();

@@ -1,16 +1,11 @@
 // chapters/15_bpe/generate_main.cc — `generate` with chapter 14's devices; the checkpoint's
 // tokenizer (char, gpt2 or a learned BPE) comes back with chapter 15's tokenizers.
 #include "chapters/09_training/programs.h"
-#include "chapters/10_fast_cpu/fast_cpu_device.h"
 #include "chapters/10_fast_cpu/spin_waiting.h"
 #include "chapters/14_cuda_gpt/cuda_device.h"
 #include "chapters/15_bpe/tokenizers.h"
 
 int main(int argc, char** argv) {
   gpt::ensure_bounded_spinning(argv);  // chapter 10's CPU engine: spin, then sleep (spin_waiting.h)
-  return gpt::generate_program(argc, argv,
-                               {{"cpu", gpt::fast_cpu_device()},
-                                {"cuda", gpt::cuda_device()},
-                                {"cpu-reference", gpt::reference_cpu_device()}},
-                               gpt::bpe_tokenizers());
+  return gpt::generate_program(argc, argv, gpt::course_devices(), gpt::bpe_tokenizers());
 }

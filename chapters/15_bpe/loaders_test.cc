@@ -20,30 +20,16 @@
 #include "chapters/15_bpe/bpe_file.h"
 #include "chapters/15_bpe/byte_alphabet.h"
 #include "chapters/15_bpe/gpt2_vocabulary.h"
+#include "common/testing/expect.h"
 
 namespace gpt {
 namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using testing::message_of;
 using ::testing::StartsWith;
 
-// The message of the exception of type E that `f` throws; fails the test if it
-// throws nothing or something else.
-template <typename E, typename F>
-std::string message_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    std::cout << "    message: " << e.what() << "\n";
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another type of exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "threw nothing";
-  return "";
-}
 
 // GPT-2's real files, from the build (//third_party/npm:gpt2_vocabulary).
 const std::string& real_encoder_json() {
