@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Chapter 16: our GPT-2 124M generation against PyTorch's, beside the memory bandwidth, in one run.
 
-  bazel run //chapters/16_gpt2:generation_versus_pytorch              # about 10 minutes
+  bazel run //chapters/16_gpt2:generation_versus_pytorch              # about 6 minutes
   bazel run //chapters/16_gpt2:generation_versus_pytorch -- --quick   # 1 round, a small search
   bazel run //chapters/16_gpt2:generation_versus_pytorch -- --out /tmp/versus
 
@@ -14,22 +14,24 @@ after an untimed warm-up of a few tokens, tokens/s = tokens / wall seconds.
 Run it on a quiet machine: it records the load average before and after and
 how many cores other processes kept busy while it ran, and says so.
 
-1. The read bandwidth (memory_bandwidth --json: 1 GiB, 1 thread and every
-   core), at the start and again at the end; the better of the two counts.
-2. PyTorch's settings, as chapter 10's versus_pytorch.py chooses them (its
+1. PyTorch's settings, as chapter 10's versus_pytorch.py chooses them (its
    functions, imported from --chapter10): OpenBLAS reads OPENBLAS_CORETYPE
    and OPENBLAS_NUM_THREADS when it loads, so one process per setting; core
    types whose kernels need instructions this CPU lacks (CORETYPE_NEEDS
    against /proc/cpuinfo's flags) are skipped; with n threads, both ways to
    use n cores (torch n threads and 1 OpenBLAS thread, or 1 and n); a short
    generation each, and the fastest setting per thread count is kept.
-3. R rounds (--rounds) per thread count (--threads), the side that goes first
-   alternating from round to round, so that a change in the machine's load
-   hits both alike; the medians, their ratio, the bytes a token reads
-   (decode_traffic.h: every weight once, the tied wte once as the output
-   layer, one row of wpe, plus the keys and values attention reads), the GB/s
-   that makes on each side and its share of the measured bandwidth (1 thread:
-   the 1-thread probe; more: the all-cores probe).
+2. R rounds (--rounds) per thread count (--threads). A round first reads the
+   memory bandwidth (memory_bandwidth --json: 1 GiB, 1 thread and every core;
+   a virtual machine's bandwidth drifts with its neighbours on the host, by
+   half from one minute to the next on the course's 2-core Xeon), then runs
+   both sides, the side that goes first alternating from round to round, so
+   that a change in the machine's load hits both alike. Per run: the GB/s it
+   read (decode_traffic.h's bytes per token: every weight once, the tied wte
+   once as the output layer, one row of wpe, plus the keys and values
+   attention reads) and its share of its round's bandwidth (1 thread: the
+   1-thread reading; more: the all-cores reading). The medians over the
+   rounds, and the ratio ours / PyTorch.
 
 Writes generation_versus_pytorch.md and .json to --out (default:
 chapters/16_gpt2/results/ in the workspace).
@@ -155,7 +157,8 @@ def run_pytorch(args, ch10, setting, tokens):
 
 
 def measure_bandwidth(args, ch10):
-    return ch10.json_lines([args.bandwidth, "--json"], ch10.clean_env())[0]
+    command = [args.bandwidth, "--json", "--passes", str(args.bandwidth_passes)]
+    return ch10.json_lines(command, ch10.clean_env())[0]
 
 
 def setting_name(s):
@@ -200,57 +203,62 @@ def search_pytorch(args, ch10, flags, thread_counts):
 
 
 def summary(runs):
+    """Medians over the rounds (and the slowest and fastest round's tokens/s)."""
     rates = [r["tokens_per_s"] for r in runs]
     return {"tokens_per_s": statistics.median(rates), "tokens_per_s_min": min(rates),
-            "tokens_per_s_max": max(rates), "seconds": statistics.median(r["seconds"] for r in runs)}
+            "tokens_per_s_max": max(rates), "seconds": statistics.median(r["seconds"] for r in runs),
+            "gb_per_s": statistics.median(r["gb_per_s"] for r in runs),
+            "bandwidth_share": statistics.median(r["bandwidth_share"] for r in runs)}
+
+
+def bandwidth_for(probe, threads):
+    """The probe's GB/s for `threads` threads: its 1-thread reading, or its all-cores one."""
+    return probe["read_gb_per_s_1_thread"] if threads == 1 else probe["read_gb_per_s_all"]
 
 
 def compare(args, ch10, thread_counts, best):
+    """R rounds per thread count: the bandwidth probe, then ours and PyTorch's (the side going
+    first alternating); each run's GB/s as a share of its own round's bandwidth."""
     rows = []
     for n in thread_counts:
-        ours, theirs = [], []
+        ours, theirs, probes = [], [], []
         for round_ in range(args.rounds):
+            probes.append(measure_bandwidth(args, ch10))
             sides = [("ours", lambda: run_ours(args, ch10, n, args.tokens)),
                      ("pytorch", lambda: run_pytorch(args, ch10, best[n], args.tokens))]
             if round_ % 2:
                 sides.reverse()
             for name, run in sides:
                 (ours if name == "ours" else theirs).append(run())
-            print(f"  {n} threads, round {round_ + 1}/{args.rounds} ({sides[0][0]} first): ours "
-                  f"{ours[-1]['tokens_per_s']:6.2f} tokens/s, PyTorch "
-                  f"{theirs[-1]['tokens_per_s']:6.2f} tokens/s", flush=True)
+            bandwidth = bandwidth_for(probes[-1], n)
+            for r in (ours[-1], theirs[-1]):
+                r["gb_per_s"] = r["tokens_per_s"] * ours[0]["bytes_per_token"] / 1e9
+                r["bandwidth_gb_per_s"] = bandwidth
+                r["bandwidth_share"] = r["gb_per_s"] / bandwidth
+            print(f"  {n} threads, round {round_ + 1}/{args.rounds} ({sides[0][0]} first), "
+                  f"bandwidth {bandwidth:5.1f} GB/s: ours {ours[-1]['tokens_per_s']:6.2f} tokens/s "
+                  f"({100 * ours[-1]['bandwidth_share']:3.0f}%), PyTorch "
+                  f"{theirs[-1]['tokens_per_s']:6.2f} tokens/s "
+                  f"({100 * theirs[-1]['bandwidth_share']:3.0f}%)", flush=True)
         o, t = summary(ours), summary(theirs)
-        bytes_per_token = ours[0]["bytes_per_token"]  # the model's traffic, the same on both sides
-        for side in (o, t):
-            side["gb_per_s"] = side["tokens_per_s"] * bytes_per_token / 1e9
+        bandwidths = [bandwidth_for(p, n) for p in probes]
         rows.append({"threads": n, "ours": o, "pytorch": t,
                      "ratio": o["tokens_per_s"] / t["tokens_per_s"],
-                     "bytes_per_token": bytes_per_token,
+                     "bytes_per_token": ours[0]["bytes_per_token"],
+                     "bandwidth_gb_per_s": statistics.median(bandwidths),
+                     "bandwidth_gb_per_s_min": min(bandwidths),
+                     "bandwidth_gb_per_s_max": max(bandwidths),
+                     "one_stream_gb_per_s": statistics.median(
+                         p["one_stream_gb_per_s_1_thread" if n == 1 else "one_stream_gb_per_s_all"]
+                         for p in probes),
                      "pytorch_setting": setting_name(best[n]),
-                     "runs": {"ours": ours, "pytorch": theirs}})
+                     "runs": {"ours": ours, "pytorch": theirs, "bandwidth": probes}})
     return rows
-
-
-def apply_ceilings(rows, probes):
-    """The better of the probes' readings, each number on its own (1 thread, all cores), and
-    every row's share of it: of the 1-thread reading for 1 thread, of the all-cores one else."""
-    keys = ["read_gb_per_s_1_thread", "read_gb_per_s_all", "one_stream_gb_per_s_1_thread",
-            "one_stream_gb_per_s_all"]
-    chosen = {k: max(p[k] for p in probes) for k in keys}
-    chosen["threads_all"] = probes[0]["threads_all"]
-    for r in rows:
-        ceiling = (chosen["read_gb_per_s_1_thread"] if r["threads"] == 1
-                   else chosen["read_gb_per_s_all"])
-        r["bandwidth_gb_per_s"] = ceiling
-        for side in (r["ours"], r["pytorch"]):
-            side["bandwidth_share"] = side["gb_per_s"] / ceiling
-    return chosen
 
 
 # --- The report ----------------------------------------------------------------------------
 
-def markdown(args, info, bandwidth, rows, search):
-    best_probe = bandwidth["chosen"]
+def markdown(args, info, rows, search):
     torch_version = rows[0]["runs"]["pytorch"][0].get("torch", "?") if rows else "?"
     out = [
         "# GPT-2 124M generation: ours against PyTorch, beside the memory bandwidth", "",
@@ -262,41 +270,43 @@ def markdown(args, info, bandwidth, rows, search):
         f"How busy the machine was (it is shared): load average {info['load_before']} "
         f"(1 / 5 / 15 min) before, {info['load_after']} after; other processes kept "
         f"{info['others_busy_cores']:.2f} of the {info['cores']} cores busy on average during the "
-        f"{info['seconds']:.0f} s run (/proc/stat's busy time less this run's).", "",
+        f"{info['seconds']:.0f} s run (/proc/stat's busy time less this run's). A virtual "
+        f"machine's memory bandwidth also drifts with what its neighbours on the host do: the "
+        f"rounds' own readings below.", "",
         f"Both sides: random weights at GPT-2's 124M shape (L=12, H=12, C=768, V=50257, P=1024, "
         f"tied output layer), batch 1, float32, greedy, a KV cache; a {args.prompt_tokens}-token "
         f"prompt, then {args.tokens} new tokens timed after an untimed warm-up; tokens/s = new "
         f"tokens / wall seconds. Ours: `gpt2_generate_throughput` (chapter 10's "
         f"`generate_with_kv_cache`, C++, `-c opt -march=native`). PyTorch {torch_version}: "
         f"`gpt2_reference.py generate` (tests/reference/gpt2.py), its fastest setting of the "
-        f"search below. Medians of {args.rounds} rounds, the side going first alternating.", "",
-        f"Read bandwidth (`memory_bandwidth`, 1 GiB, best of 5 passes, measured at the start and "
-        f"at the end of the run, the better of the two counting for each number): "
-        f"{best_probe['read_gb_per_s_1_thread']:.1f} "
-        f"GB/s on 1 thread, {best_probe['read_gb_per_s_all']:.1f} GB/s on "
-        f"{best_probe['threads_all']} (one sequential stream per thread: "
-        f"{best_probe['one_stream_gb_per_s_1_thread']:.1f} and "
-        f"{best_probe['one_stream_gb_per_s_all']:.1f} GB/s).", "",
+        f"search below. {args.rounds} rounds per thread count; each round reads the memory "
+        f"bandwidth first (`memory_bandwidth`: 1 GiB, 1, 4, 8 and 16 streams per thread, best of "
+        f"{args.bandwidth_passes} passes each), then runs both sides, the side going first "
+        f"alternating. Medians over the rounds; a share is a run's GB/s over its own round's "
+        f"bandwidth (1 thread: the 1-thread reading; more: the all-cores reading).", "",
         "| threads | ours tokens/s | PyTorch tokens/s | ours / PyTorch | bytes per token "
-        "| ours GB/s (share of bandwidth) | PyTorch GB/s (share) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| read bandwidth | ours GB/s (share) | PyTorch GB/s (share) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         o, t = r["ours"], r["pytorch"]
         out.append(f"| {r['threads']} | {o['tokens_per_s']:.1f} | {t['tokens_per_s']:.1f} | "
                    f"{r['ratio']:.2f}x | {r['bytes_per_token'] / 1e6:.1f} MB | "
+                   f"{r['bandwidth_gb_per_s']:.1f} GB/s | "
                    f"{o['gb_per_s']:.1f} ({100 * o['bandwidth_share']:.0f}%) | "
                    f"{t['gb_per_s']:.1f} ({100 * t['bandwidth_share']:.0f}%) |")
     out += ["", "Bytes per token (`decode_traffic.h`): every weight once (the tied wte once, as the "
             "output layer; one row of wpe), plus the keys and values attention reads at each "
             "position, averaged over the run; the same count for both sides (what the model must "
-            "read, whoever runs it). The share is of the 1-thread probe for 1 thread and of the "
-            "all-cores probe otherwise.", "",
+            "read, whoever runs it).", "",
             "Slowest and fastest round:", "",
-            "| threads | ours | PyTorch | PyTorch's setting |", "|---:|---|---|---|"]
+            "| threads | read bandwidth | one stream per thread | ours | PyTorch "
+            "| PyTorch's setting |", "|---:|---|---|---|---|---|"]
     for r in rows:
         o, t = r["ours"], r["pytorch"]
-        out.append(f"| {r['threads']} | {o['tokens_per_s_min']:.1f} to {o['tokens_per_s_max']:.1f} "
+        out.append(f"| {r['threads']} | {r['bandwidth_gb_per_s_min']:.1f} to "
+                   f"{r['bandwidth_gb_per_s_max']:.1f} GB/s | {r['one_stream_gb_per_s']:.1f} GB/s "
+                   f"(median) | {o['tokens_per_s_min']:.1f} to {o['tokens_per_s_max']:.1f} "
                    f"tokens/s | {t['tokens_per_s_min']:.1f} to {t['tokens_per_s_max']:.1f} "
                    f"tokens/s | {r['pytorch_setting']} |")
     out += ["", "## PyTorch settings search", "",
@@ -335,6 +345,8 @@ def main():
     p.add_argument("--coretypes", default="",
                    help="OPENBLAS_CORETYPE values to search (default: chapter 10's list)")
     p.add_argument("--search_tokens", type=int, default=16)
+    p.add_argument("--bandwidth_passes", type=int, default=3,
+                   help="memory_bandwidth's passes per stream count, in every round")
     args = p.parse_args()
     ch10 = load_chapter10(args.chapter10)
     if not args.coretypes:
@@ -354,14 +366,8 @@ def main():
     info["load_before"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     start, busy_start, ours_start = time.time(), busy_jiffies(), children_cpu_seconds()
 
-    probes = [measure_bandwidth(args, ch10)]
-    print(f"read bandwidth: {probes[0]['read_gb_per_s_1_thread']:.1f} GB/s (1 thread), "
-          f"{probes[0]['read_gb_per_s_all']:.1f} GB/s ({probes[0]['threads_all']} threads)",
-          flush=True)
     best, trials, skipped, failed = search_pytorch(args, ch10, flags, thread_counts)
     rows = compare(args, ch10, thread_counts, best)
-    probes.append(measure_bandwidth(args, ch10))
-    chosen = apply_ceilings(rows, probes)
 
     wall = time.time() - start
     info["seconds"] = wall
@@ -373,19 +379,19 @@ def main():
         info["others_busy_cores"] = max(0.0, others / wall)
     else:
         info["others_busy_cores"] = float("nan")
-    bandwidth = {"probes": probes, "chosen": chosen}
     search = {"trials": trials, "skipped": skipped, "failed": failed,
               "chosen": {str(n): best[n] for n in thread_counts}}
-    md = markdown(args, info, bandwidth, rows, search)
+    md = markdown(args, info, rows, search)
     directory = out_dir(args)
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "generation_versus_pytorch.md"), "w") as f:
         f.write(md)
     with open(os.path.join(directory, "generation_versus_pytorch.json"), "w") as f:
-        json.dump({"machine": info, "bandwidth": bandwidth, "rows": rows, "search": search,
+        json.dump({"machine": info, "rows": rows, "search": search,
                    "settings": {"preset": args.preset, "tokens": args.tokens,
                                 "prompt_tokens": args.prompt_tokens, "rounds": args.rounds,
-                                "seed": args.seed, "decoding": "greedy"}}, f, indent=1)
+                                "seed": args.seed, "decoding": "greedy",
+                                "bandwidth_passes": args.bandwidth_passes}}, f, indent=1)
     print(md)
     print(f"wrote {os.path.join(directory, 'generation_versus_pytorch')}.md and .json "
           f"({wall:.0f} s)")
