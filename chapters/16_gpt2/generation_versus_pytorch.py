@@ -58,14 +58,9 @@ def load_chapter10(path):
     return module
 
 
-def user_path(path):
-    """A relative path from the command line is relative to where `bazel run` started."""
-    return os.path.join(os.environ.get("BUILD_WORKING_DIRECTORY", os.getcwd()), path)
-
-
-def out_dir(args):
+def out_dir(args, ch10):
     if args.out:
-        return user_path(args.out)
+        return ch10.user_path(args.out)
     workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
     if not workspace:
         sys.exit("generation_versus_pytorch: give --out DIR (not run by `bazel run`)")
@@ -73,17 +68,6 @@ def out_dir(args):
 
 
 # --- The machine ---------------------------------------------------------------------------
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
 
 def lscpu_field(name):
     try:
@@ -97,10 +81,10 @@ def lscpu_field(name):
     return None
 
 
-def machine(flags):
+def machine(ch10, flags):
     isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     info = {
-        "cpu": cpu_model(),
+        "cpu": ch10.cpu_name(),
         "cores": os.cpu_count(),
         "isa": isa,
         "avx512_flags": sorted(f for f in flags if f.startswith("avx512")),
@@ -361,7 +345,7 @@ def main():
     thread_counts = [int(n) for n in args.threads.split(",")]
     flags = ch10.cpu_flags("/proc/cpuinfo")
 
-    info = machine(flags)
+    info = machine(ch10, flags)
     info["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     info["load_before"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     start, busy_start, ours_start = time.time(), busy_jiffies(), children_cpu_seconds()
@@ -382,7 +366,7 @@ def main():
     search = {"trials": trials, "skipped": skipped, "failed": failed,
               "chosen": {str(n): best[n] for n in thread_counts}}
     md = markdown(args, info, rows, search)
-    directory = out_dir(args)
+    directory = out_dir(args, ch10)
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "generation_versus_pytorch.md"), "w") as f:
         f.write(md)

@@ -223,14 +223,12 @@ GPTModel gpt2_from_safetensors(const Safetensors& file, const std::string& name,
 }
 // end lesson
 
-GPTModel read_gpt2_weights(const std::string& path) {
-  Gpt2FileConfig given;
-  const std::filesystem::path config_json = std::filesystem::path(path).parent_path() / "config.json";
+Gpt2FileConfig gpt2_config_beside(const std::string& model_path) {
+  const std::filesystem::path config_json =
+      std::filesystem::path(model_path).parent_path() / "config.json";
   std::error_code error;
-  if (std::filesystem::is_regular_file(config_json, error)) {
-    given = read_gpt2_config_json(config_json.string());
-  }
-  return gpt2_from_safetensors(Safetensors::read(path), path, given);
+  if (!std::filesystem::is_regular_file(config_json, error)) return {};
+  return read_gpt2_config_json(config_json.string());
 }
 
 Safetensors gpt2_to_safetensors(const GPTModel& model) {

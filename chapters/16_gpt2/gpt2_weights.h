@@ -62,9 +62,9 @@ Gpt2FileConfig read_gpt2_config_json(const std::string& path);
 GPTModel gpt2_from_safetensors(const Safetensors& file, const std::string& name,
                                const Gpt2FileConfig& given = {});
 
-// Reads `path` (a model.safetensors) with config.json from its directory
-// when there is one.
-GPTModel read_gpt2_weights(const std::string& path);
+// What the config.json beside `model_path` (a model.safetensors) says;
+// nothing known when there is none.
+Gpt2FileConfig gpt2_config_beside(const std::string& model_path);
 
 // Our model in Hugging Face's layout, F32, metadata {"format": "pt"}. Throws
 // std::invalid_argument for a model GPT-2's layout cannot hold (post-LN

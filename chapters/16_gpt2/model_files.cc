@@ -26,13 +26,7 @@ bool is_checkpoint(const Safetensors& file) {
 
 TrainingState model_from_safetensors(const Safetensors& file, const std::string& path) {
   if (is_checkpoint(file)) return checkpoint_from_safetensors(file, path);
-  std::error_code error;
-  Gpt2FileConfig given;
-  const std::filesystem::path config_json = std::filesystem::path(path).parent_path() / "config.json";
-  if (std::filesystem::is_regular_file(config_json, error)) {
-    given = read_gpt2_config_json(config_json.string());
-  }
-  GPTModel model = gpt2_from_safetensors(file, path, given);
+  GPTModel model = gpt2_from_safetensors(file, path, gpt2_config_beside(path));
   TrainingState state(model.config);
   state.model = std::move(model);
   const Gpt2Tokenizer gpt2;  // GPT-2's weights speak GPT-2's tokens
