@@ -7,7 +7,9 @@
 #   bash gpu_bundle/run_all.sh [RESULTS]     # writes gpu_bundle/results/ (or RESULTS)
 #
 # It builds, with nvcc (--config=nvcc: this machine may have no GPU), every test
-# tagged "gpu" and every binary tagged "gpu_run" (benchmarks, the device query) for a
+# tagged "gpu", every binary tagged "gpu_run" (benchmarks, the device query) and
+# every program tagged "gpu_program" (train and generate, which run_all.sh
+# does not start: run them by hand, as gpu_bundle/README.txt says) for a
 # generic x86-64-v3 CPU (no -march=native: the GPU host is another CPU),
 # strips them, merges their runfiles (reference cases, corpora) into one data/
 # tree, GoogleTest is linked in statically, and Google Benchmark's shared
@@ -19,16 +21,18 @@ bash tools/setup.sh
 
 tests=$(bazel query 'attr(tags, "\bgpu\b", tests(//...))' 2>/dev/null)
 benches=$(bazel query 'attr(tags, "\bgpu_run\b", kind(cc_binary, //...))' 2>/dev/null || true)
+programs=$(bazel query 'attr(tags, "\bgpu_program\b", kind(cc_binary, //...))' 2>/dev/null || true)
 echo "GPU tests:      " $tests
 echo "GPU binaries:   " $benches
-bazel build --config=portable --config=nvcc $tests $benches
+echo "GPU programs:   " $programs
+bazel build --config=portable --config=nvcc $tests $benches $programs
 
 out=gpu_bundle
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib" "$out/data/gpt_from_scratch"
 # Binaries stripped in bin/; their data files (reference cases, corpora) merged
 # once into data/gpt_from_scratch/, the runfiles root every program starts in.
-for target in $tests $benches; do
+for target in $tests $benches $programs; do
   path=${target#//}
   path=bazel-bin/${path/://}
   name=$(basename "$path")
@@ -122,6 +126,13 @@ for target in $benches; do
 done
 echo 'exit $failed' >>"$out/run_all.sh"
 chmod +x "$out/run_all.sh"
+cat >"$out/README.txt" <<'README'
+gpu_bundle: the course's GPU tests, benchmarks and programs, built with nvcc.
+  bash run_all.sh [RESULTS]     every test, every benchmark, every exercise check
+The programs (train, generate) start where their data is:
+  cd data/gpt_from_scratch && LD_LIBRARY_PATH=../../lib:/usr/local/cuda/lib64 \
+    ../../bin/train --device cuda --data chapters/01_tokens/austen.txt --epochs 10 --out /tmp/seed
+README
 # One compressed file to carry (the tree is ~70 MB, mostly kernels' machine code).
 tar -cJf gpu_bundle.tar.xz "$out"
 du -sh "$out" gpu_bundle.tar.xz

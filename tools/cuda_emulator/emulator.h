@@ -17,6 +17,9 @@
 //   - the barriers and warp operations (__syncthreads, __syncwarp, the
 //     shuffles), which switch to the next emulated thread until all have arrived;
 //   - atomics and the device math functions the course uses;
+//   - the tensor-core instructions (mma.sync, ldmatrix, cp.async), which
+//     inline PTX cannot be here: tensor_core.h, included below, declares the
+//     emulator's models of them (chapter 17's tensor_core_ptx.cuh calls them);
 //   - gpt_emu::launch, what `kernel<<<grid, block, shared>>>(args)` becomes.
 // The emulator's own cuda_runtime.h (include/, not the toolkit's) comes
 // first, with dim3, float4, make_float4 and the runtime functions.
@@ -32,6 +35,9 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+
+#include "tools/cuda_emulator/site.h"         // gpt_emu::Site: where an operation was called
+#include "tools/cuda_emulator/tensor_core.h"  // mma, ldmatrix and cp.async, modelled
 
 // ---------------------------------------------------------------------------
 // Qualifiers. nvcc-only meanings are dropped; inlining and alignment are asked
@@ -59,12 +65,6 @@ extern dim3 gridDim;
 constexpr int warpSize = 32;
 
 namespace gpt_emu {
-
-// Where a barrier or shuffle was called: the emulator's error messages name it.
-struct Site {
-  const char* file;
-  int line;
-};
 
 // Block barrier: returns once every thread of the block has called it at this
 // same place. Reached by only some threads, the program stops with a message.

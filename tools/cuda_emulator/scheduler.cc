@@ -24,6 +24,8 @@
 // one fiber, with two switches per block instead of two per thread. A thread
 // that waits switches straight to the next one that can run (switch_away),
 // and only when none can does control return to the launch (run_block).
+// A fiber also keeps its thread's pending cp.async copies (tensor_core.cc),
+// and performs any still pending when the thread returns.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -77,6 +79,10 @@ struct Worker {
   std::unique_ptr<Fiber> fiber;
   int thread = -1;  // the emulated thread it runs, -1 when idle
   int rank = 0;     // its place in the order: the lowest rank that can run runs next
+  // The cp.async copies its thread has issued and not performed yet: a fiber
+  // runs one thread from start to return, so the queue is that thread's, and
+  // it is emptied when the thread returns.
+  AsyncCopies copies;
 };
 
 // What runs now: one launch, one block.
@@ -181,6 +187,7 @@ void worker_main() {
       self->thread = thread_at(self->rank);
       set_thread_index(self->thread);
       s.body(s.context);
+      if (!self->copies.empty()) finish_async_copies(self->copies);
       ++s.finished;
     }
     self->thread = -1;
@@ -468,6 +475,11 @@ const uint64_t* warp_exchange(unsigned mask, uint64_t value, Site site) {
   // away: they are still this generation's.
   switch_away(self);
   return values;
+}
+
+AsyncCopies& running_thread_copies(Site site) {
+  if (!in_launch()) fail("cp.async outside a kernel", site);
+  return state().current->copies;
 }
 
 void fail(const char* message, Site site) {

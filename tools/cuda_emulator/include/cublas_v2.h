@@ -1,6 +1,6 @@
 // tools/cuda_emulator/include/cublas_v2.h — the emulator's stand-in for the CUDA
-// toolkit's cuBLAS header: the handle, the status, operation and math-mode
-// enums, and the five calls the course makes, nothing else.
+// toolkit's cuBLAS header: the handle, the status, operation, math-mode and
+// compute-type enums, and the five calls the course makes, nothing else.
 //
 // Why the emulator has its own: under --config=emulated nothing may need the
 // CUDA toolkit (see cuda_runtime_api.h). Names, signatures and enum values
@@ -10,6 +10,8 @@
 // defines them. Anything of cuBLAS missing here fails to compile under
 // --config=emulated: add it here (and to cublas.cc) then.
 #pragma once
+
+#include <library_types.h>  // cudaDataType, which the toolkit's cuBLAS header includes too
 
 // cublasCreate gives out a pointer to this; only cublas.cc defines it.
 typedef struct cublasContext* cublasHandle_t;
@@ -42,6 +44,12 @@ typedef enum {
   CUBLAS_DEFAULT_MATH = 0,
   CUBLAS_TF32_TENSOR_OP_MATH = 3,
 } cublasMath_t;
+
+// The precision products accumulate in (cuBLASLt's cublasLtMatmulDescCreate).
+// The toolkit declares it here too (cublas_api.h), for cublasGemmEx and friends.
+typedef enum {
+  CUBLAS_COMPUTE_32F = 68,  // float, the default: inputs read exactly, sums in float
+} cublasComputeType_t;
 
 #define cublasCreate cublasCreate_v2
 #define cublasDestroy cublasDestroy_v2

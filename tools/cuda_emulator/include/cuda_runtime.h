@@ -13,6 +13,7 @@
 // The vector types' constructors, as the toolkit's vector_functions.h has them.
 inline uint3 make_uint3(unsigned int x, unsigned int y, unsigned int z) { return uint3{x, y, z}; }
 inline int2 make_int2(int x, int y) { return int2{x, y}; }
+inline float2 make_float2(float x, float y) { return float2{x, y}; }
 inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 
 // cudaMalloc into a typed pointer: `float* p; cudaMalloc(&p, bytes)`.

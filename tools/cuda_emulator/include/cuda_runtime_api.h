@@ -19,14 +19,18 @@
 
 // ---------------------------------------------------------------------------
 // Built-in vector types: what threadIdx, blockIdx, blockDim and gridDim are,
-// and the small structs kernels load and store in one access. A float4 and an
-// int2 are aligned to their whole size, as on the GPU.
+// and the small structs kernels load and store in one access. A float4, a
+// float2 and an int2 are aligned to their whole size, as on the GPU.
 struct uint3 {
   unsigned int x, y, z;
 };
 
 struct alignas(8) int2 {
   int x, y;
+};
+
+struct alignas(8) float2 {
+  float x, y;
 };
 
 struct alignas(16) float4 {

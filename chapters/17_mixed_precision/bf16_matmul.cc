@@ -1,0 +1,31 @@
+// chapters/17_mixed_precision/bf16_matmul.cc — chapter 17: checks the sizes, then runs the chosen version.
+#include "chapters/17_mixed_precision/bf16_matmul.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "chapters/11_cuda_basics/launch.h"
+
+namespace gpt::cuda {
+
+void bf16_matmul(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K, int version) {
+  check_version("bf16_matmul", version, kBf16MatmulVersions);
+  check_size("bf16_matmul", "M", M, 0);
+  check_size("bf16_matmul", "N", N, 0);
+  check_size("bf16_matmul", "K", K, 8);
+  if (K % 8 != 0) {
+    throw std::invalid_argument("bf16_matmul: K must be a multiple of 8 (rows of whole 16-byte "
+                                "pieces), got " + std::to_string(K));
+  }
+  if (!is_aligned16(out) || !is_aligned16(A) || !is_aligned16(B)) {
+    throw std::invalid_argument("bf16_matmul: out, A and B must be 16-byte aligned");
+  }
+  if (M == 0 || N == 0) return;
+  switch (version) {
+    case 1: bf16_matmul_internal::matmul_wmma(out, A, B, M, N, K); break;
+    case 2: bf16_matmul_internal::matmul_mma(out, A, B, M, N, K); break;
+    default: bf16_matmul_internal::matmul_pipelined(out, A, B, M, N, K); break;
+  }
+}
+
+}  // namespace gpt::cuda

@@ -1,0 +1,46 @@
+// chapters/17_mixed_precision/bf16_matmul.h — chapter 17: a bf16 matrix product on the tensor cores, three versions.
+//
+// Every matrix is row-major, in device memory, bf16, and the product is the
+// one a linear layer computes, both operands running along K:
+//   A (M, K), B (N, K), out (M, N),   out[m, n] = Σ_k A[m, k] · B[n, k]
+// (out = A · Bᵀ: B is stored as PyTorch stores a weight, (out features, in
+// features)). Products of two bf16 are exact in float32, the sum runs in
+// float32, and each result is rounded once, to bf16, when it is written.
+// Versions (one .cu file each):
+//   1  WMMA           CUDA's warp-level matrix API: 16×16×16 fragments,
+//                     64×64 tiles staged in shared memory
+//   2  mma.sync       the PTX instruction underneath (m16n8k16), fed by
+//                     ldmatrix from a swizzled shared-memory layout;
+//                     128×128×32 tiles, 8 warps of 64×32
+//   3  cp.async       the same, with copies that bypass registers and run
+//                     STAGES tiles ahead of the arithmetic (a pipeline);
+//                     tile shapes tuned by the benchmark
+// Every version handles any M, N >= 0 and any K >= 8 that is a multiple of
+// 8 (each row is then a whole number of 16-byte pieces, the unit every
+// version copies); A, B and out must be 16-byte aligned.
+#pragma once
+
+#include "chapters/17_mixed_precision/bf16.h"
+
+namespace gpt::cuda {
+
+constexpr int kBf16MatmulVersions = 3;
+
+// out = A · Bᵀ in bf16 (fp32 accumulation). Asynchronous, like every launch.
+void bf16_matmul(Bf16* out,        // (M, N)
+                 const Bf16* A,    // (M, K)
+                 const Bf16* B,    // (N, K)
+                 int M, int N, int K, int version = kBf16MatmulVersions);
+
+namespace bf16_matmul_internal {
+void matmul_wmma(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
+void matmul_mma(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
+// Version 3 with its default tile shape, and each candidate shape on its own.
+void matmul_pipelined(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
+int pipelined_candidates();
+const char* pipelined_candidate_name(int i);
+void matmul_pipelined_candidate(int i, Bf16* out, const Bf16* A, const Bf16* B, int M, int N,
+                                int K);
+}  // namespace bf16_matmul_internal
+
+}  // namespace gpt::cuda

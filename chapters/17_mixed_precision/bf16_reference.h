@@ -1,0 +1,101 @@
+// chapters/17_mixed_precision/bf16_reference.h — chapter 17 tests: a bf16 product's exact answer, and how far a right one may be from it.
+//
+// The reference sums in double, so it is exact to ~1e-16 relative: the
+// tolerance is then the GPU's own error, which the lesson derives.
+//   * each product a·b of two bf16 is exact in float32 (8 + 8 significant
+//     bits fit in 24);
+//   * adding K of them in float32, in any order, is off by at most
+//     (K − 1)·u·Σ|a·b|, with u = 2^-24 for round-to-nearest; tensor cores may
+//     truncate inside their adders, so u = 2^-23 here;
+//   * rounding the sum s to bf16 moves it by at most 2^-8·|s| (half of the
+//     step between neighbours, 2^-7 at 1: bf16 keeps 8 significant bits).
+// So |out − exact| <= 2^-8·|exact| + (1 + 2^-8)·(K − 1)·2^-23·Σ_k|a_k·b_k|.
+// A wrong fragment layout, a missed slice or a stale stage is off by about
+// |exact| itself, hundreds of times more.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "chapters/17_mixed_precision/bf16.h"
+#include "common/random.h"
+
+namespace gpt::bf16_testing {
+
+// n standard-normal values, each rounded to bf16.
+inline std::vector<Bf16> random_bf16(size_t n, uint64_t seed, float std = 1.0f) {
+  Rng rng(seed);
+  std::vector<Bf16> v(n);
+  for (Bf16& x : v) x = to_bf16(rng.normal(0.0f, std));
+  return v;
+}
+
+// out = A · Bᵀ in double: A (M, K), B (N, K), and Σ_k |A[m,k]·B[n,k]| beside it.
+struct Exact {
+  std::vector<double> value;  // (M, N)
+  std::vector<double> size;   // (M, N): Σ_k |a·b|
+};
+inline Exact exact_product(const std::vector<Bf16>& A, const std::vector<Bf16>& B, int M, int N,
+                           int K) {
+  Exact e{std::vector<double>(size_t(M) * N), std::vector<double>(size_t(M) * N)};
+  for (int m = 0; m < M; ++m) {
+    for (int n = 0; n < N; ++n) {
+      double sum = 0.0, size = 0.0;
+      for (int k = 0; k < K; ++k) {
+        const double p = double(to_float(A[size_t(m) * K + k])) * to_float(B[size_t(n) * K + k]);
+        sum += p;
+        size += std::fabs(p);
+      }
+      e.value[size_t(m) * N + n] = sum;
+      e.size[size_t(m) * N + n] = size;
+    }
+  }
+  return e;
+}
+
+// lesson: bf16_tolerance
+inline double allowed_error(double exact, double size, int K) {
+  const double rounding = std::ldexp(1.0, -8);  // the result to bf16: half a step at most
+  const double sum_error = (K - 1) * std::ldexp(1.0, -23) * size;  // K float32 adds
+  return rounding * std::fabs(exact) + (1.0 + rounding) * sum_error;
+}
+// end lesson
+
+// Every element within allowed_error; on failure, the worst element (by its
+// error over what is allowed) with its row, column and numbers.
+inline ::testing::AssertionResult matches_exact(const std::vector<Bf16>& out, const Exact& e,
+                                                int M, int N, int K, const std::string& name) {
+  if (out.size() != size_t(M) * N) {
+    return ::testing::AssertionFailure() << name << ": " << out.size() << " elements, expected "
+                                         << size_t(M) * N;
+  }
+  double worst_ratio = -1.0;
+  size_t worst = 0, bad = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const double got = to_float(out[i]);
+    const double allowed = allowed_error(e.value[i], e.size[i], K);
+    const double error = std::fabs(got - e.value[i]);
+    const double ratio = std::isfinite(error) ? error / allowed : INFINITY;
+    if (!(ratio <= 1.0)) ++bad;
+    if (!(ratio <= worst_ratio)) worst_ratio = ratio, worst = i;
+  }
+  std::ostringstream line;
+  line << name << " (" << M << "x" << N << "x" << K << "): worst at [" << worst / N << ", "
+       << worst % N << "]: got " << to_float(out[worst]) << ", exact " << e.value[worst]
+       << ", error " << std::fabs(to_float(out[worst]) - e.value[worst]) << " of "
+       << allowed_error(e.value[worst], e.size[worst], K) << " allowed (" << worst_ratio
+       << " of the tolerance)";
+  if (bad > 0) {
+    return ::testing::AssertionFailure() << line.str() << "; " << bad << " of " << out.size()
+                                         << " elements outside";
+  }
+  std::cout << "[ compare  ] " << line.str() << std::endl;
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace gpt::bf16_testing

@@ -1,0 +1,115 @@
+// chapters/17_mixed_precision/mma_tile.cuh — chapter 17: what versions 2 and 3 share — the swizzled tile, one slice of mma.sync, the bf16 write.
+//
+// A block computes a BM×BN tile of out, K slice by K slice: each slice of A
+// (BM rows × BK) and of B (BN rows × BK) is staged in shared memory, and each
+// of the block's warps multiplies its WM×WN part of the tile with
+// mma.sync (tensor_core_ptx.cuh), reading its fragments with ldmatrix.
+//
+// The tile's layout in shared memory is the one idea here. A row of BK bf16
+// is BK/8 pieces of 16 bytes; ldmatrix has 8 lanes each read one piece, from
+// 8 consecutive rows, in the same column of pieces. Stored plainly, those 8
+// pieces sit a multiple of BK·2 bytes apart, which for BK = 32 or 64 puts
+// 2 to 8 of them in the same banks of shared memory (32 banks of 4 bytes, a
+// 128-byte line): the reads queue up. Swizzling stores piece c of row r at
+// piece c XOR (a few bits of r) instead, so that 8 consecutive rows' pieces
+// of one column land in 8 different 16-byte bank groups. Writers and readers
+// both go through swizzled(), so nothing else changes.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+#include "chapters/17_mixed_precision/tensor_core_ptx.cuh"
+
+namespace gpt::cuda::bf16_matmul_internal {
+
+constexpr int kPiece = 8;  // bf16 per 16-byte piece, the unit of every copy
+
+// Eight bf16, moved as one 16-byte load or store.
+struct alignas(16) Piece {
+  uint32_t word[4];
+};
+
+// lesson: swizzled
+// Where piece c of row r of a (rows × BK) tile lives, in bf16 from the tile's start.
+template <int BK>
+__device__ __forceinline__ int swizzled(int r, int c) {
+  constexpr int kPieces = BK / kPiece;          // pieces per row: 2, 4 or 8
+  constexpr int kRowsPerLine = 8 / kPieces;     // rows per 128-byte line of banks
+  static_assert(kPieces >= 2 && kPieces <= 8 && 8 % kPieces == 0, "BK is 16, 32 or 64");
+  return r * BK + (c ^ ((r / kRowsPerLine) % kPieces)) * kPiece;
+}
+// end lesson
+
+// lesson: mma_slice
+// acc += this warp's part of (As slice) · (Bs slice)ᵀ, one BK slice:
+//   As (BM, BK) and Bs (BN, BK) in shared memory, swizzled;
+//   the warp's rows wm0 .. wm0 + 16·MI, columns wn0 .. wn0 + 8·NI;
+//   acc[mi][ni] is the mma fragment of the 16×8 block (wm0 + 16·mi, wn0 + 8·ni).
+template <int BK, int MI, int NI>
+__device__ __forceinline__ void mma_slice(float (&acc)[MI][NI][4], const __nv_bfloat16* As,
+                                          const __nv_bfloat16* Bs, int wm0, int wn0, int lane) {
+  static_assert(NI % 2 == 0, "B's fragments are loaded two 8-column blocks at a time");
+#pragma unroll
+  for (int ks = 0; ks < BK / 16; ++ks) {  // 16 of K per mma
+    uint32_t a[MI][4], b[NI][2];
+    // A's 16×16 fragment as four 8×8 tiles: lanes 0-15 give rows 0-15 of
+    // k 0-7, lanes 16-31 the same rows of k 8-15.
+#pragma unroll
+    for (int mi = 0; mi < MI; ++mi) {
+      const int r = wm0 + mi * 16 + lane % 16;
+      ptx::ldmatrix_x4(a[mi], As + swizzled<BK>(r, ks * 2 + lane / 16));
+    }
+    // Two of B's 16×8 fragments per ldmatrix_x4: lanes 0-7 give rows (n) 0-7
+    // of k 0-7, lanes 8-15 the same of k 8-15, lanes 16-31 rows 8-15 likewise.
+#pragma unroll
+    for (int nj = 0; nj < NI / 2; ++nj) {
+      const int r = wn0 + nj * 16 + (lane / 16) * 8 + lane % 8;
+      uint32_t t[4];
+      ptx::ldmatrix_x4(t, Bs + swizzled<BK>(r, ks * 2 + (lane / 8) % 2));
+      b[2 * nj][0] = t[0], b[2 * nj][1] = t[1];
+      b[2 * nj + 1][0] = t[2], b[2 * nj + 1][1] = t[3];
+    }
+#pragma unroll
+    for (int mi = 0; mi < MI; ++mi) {
+#pragma unroll
+      for (int ni = 0; ni < NI; ++ni) {
+        ptx::mma_m16n8k16_bf16(acc[mi][ni], a[mi], b[ni], acc[mi][ni]);
+      }
+    }
+  }
+}
+// end lesson
+
+// The warp's accumulators, rounded once to bf16, into out (M, N) at (row0,
+// col0). Lane (g = lane/4, t = lane%4) holds, per 16×8 block, rows g and g+8,
+// columns 2t and 2t+1: two neighbours, written as one 4-byte __nv_bfloat162
+// where both are inside and aligned.
+template <int MI, int NI>
+__device__ __forceinline__ void store_bf16(__nv_bfloat16* out, const float (&acc)[MI][NI][4],
+                                           int row0, int col0, int M, int N, int lane) {
+  const int g = lane / 4, t = lane % 4;
+#pragma unroll
+  for (int mi = 0; mi < MI; ++mi) {
+#pragma unroll
+    for (int ni = 0; ni < NI; ++ni) {
+      const int col = col0 + ni * 8 + 2 * t;
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = row0 + mi * 16 + g + 8 * h;
+        if (row >= M || col >= N) continue;
+        const float v0 = acc[mi][ni][2 * h], v1 = acc[mi][ni][2 * h + 1];
+        __nv_bfloat16* p = out + static_cast<size_t>(row) * N + col;
+        if (col + 1 < N && N % 2 == 0) {
+          *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(v0, v1);
+        } else {
+          p[0] = __float2bfloat16(v0);
+          if (col + 1 < N) p[1] = __float2bfloat16(v1);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace gpt::cuda::bf16_matmul_internal
