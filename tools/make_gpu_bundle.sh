@@ -49,6 +49,18 @@ done
 # comes from the GPU machine's own toolkit.
 cp -P /usr/lib/x86_64-linux-gnu/libbenchmark.so* /usr/lib/x86_64-linux-gnu/libgomp.so.1* \
   /usr/lib/x86_64-linux-gnu/libstdc++.so.6* "$out/lib/"
+# And every other library a bundled program links that is neither the C
+# library's own nor CUDA's (ICU, which chapter 15's tokenizer links into
+# train and generate, is missing on the GPU machine), by its soname.
+for program in "$out"/bin/*; do
+  ldd "$program" | awk '$3 ~ /^\// {print $1, $3}'
+done | sort -u | while read -r soname path; do
+  case $soname in
+    libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|libgcc_s.so*) ;;  # the system's
+    libcuda*|libcublas*|libcudart*|libnvidia*) ;;                                      # the toolkit's
+    *) [ -e "$out/lib/$soname" ] || cp -L "$path" "$out/lib/$soname" ;;
+  esac
+done
 
 cat >"$out/run_all.sh" <<'RUN'
 #!/bin/bash

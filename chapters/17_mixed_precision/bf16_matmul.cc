@@ -8,18 +8,39 @@
 
 namespace gpt::cuda {
 
-void bf16_matmul(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K, int version) {
-  check_version("bf16_matmul", version, kBf16MatmulVersions);
-  check_size("bf16_matmul", "M", M, 0);
-  check_size("bf16_matmul", "N", N, 0);
-  check_size("bf16_matmul", "K", K, 8);
+namespace {
+
+void check_product(const char* op, const Bf16* out, const Bf16* A, const Bf16* B, int M, int N,
+                   int K) {
+  check_size(op, "M", M, 0);
+  check_size(op, "N", N, 0);
+  check_size(op, "K", K, 8);
   if (K % 8 != 0) {
-    throw std::invalid_argument("bf16_matmul: K must be a multiple of 8 (rows of whole 16-byte "
-                                "pieces), got " + std::to_string(K));
+    throw std::invalid_argument(std::string(op) + ": K must be a multiple of 8 (rows of whole "
+                                "16-byte pieces), got " + std::to_string(K));
   }
   if (!is_aligned16(out) || !is_aligned16(A) || !is_aligned16(B)) {
-    throw std::invalid_argument("bf16_matmul: out, A and B must be 16-byte aligned");
+    throw std::invalid_argument(std::string(op) + ": out, A and B must be 16-byte aligned");
   }
+}
+
+}  // namespace
+
+void bf16_linear(Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, int M, int N, int K,
+                 Epilogue epilogue) {
+  check_product("bf16_linear", out, A, B, M, N, K);
+  if ((bias == nullptr) != (epilogue == Epilogue::kNone)) {
+    throw std::invalid_argument(
+        "bf16_linear: a bias must be given exactly when the epilogue adds one");
+  }
+  if (M == 0 || N == 0) return;
+  bf16_matmul_internal::matmul_pipelined(out, A, B, M, N, K, bias,
+                                         epilogue == Epilogue::kBiasGelu);
+}
+
+void bf16_matmul(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K, int version) {
+  check_version("bf16_matmul", version, kBf16MatmulVersions);
+  check_product("bf16_matmul", out, A, B, M, N, K);
   if (M == 0 || N == 0) return;
   switch (version) {
     case 1: bf16_matmul_internal::matmul_wmma(out, A, B, M, N, K); break;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "chapters/17_mixed_precision/bf16.h"
+#include "chapters/17_mixed_precision/epilogue.h"
 
 namespace gpt::cuda {
 
@@ -32,11 +33,23 @@ void bf16_matmul(Bf16* out,        // (M, N)
                  const Bf16* B,    // (N, K)
                  int M, int N, int K, int version = kBf16MatmulVersions);
 
+// A linear layer: out = epilogue(A · Bᵀ + bias), on version 3 with the bias
+// and GELU done on the fp32 sums in registers, rounded once to bf16 (one
+// rounding fewer than cuBLASLt's bias epilogue, cublaslt_matmul.h). bias (N)
+// must be given exactly when the epilogue adds it. Sizes as bf16_matmul.
+void bf16_linear(Bf16* out,         // (M, N)
+                 const Bf16* A,     // (M, K)
+                 const Bf16* B,     // (N, K)
+                 const Bf16* bias,  // (N), or null for Epilogue::kNone
+                 int M, int N, int K, Epilogue epilogue);
+
 namespace bf16_matmul_internal {
 void matmul_wmma(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
 void matmul_mma(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
-// Version 3 with its default tile shape, and each candidate shape on its own.
-void matmul_pipelined(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
+// Version 3 with its default tile shape (and, optionally, a bias and GELU
+// after the sums), and each candidate shape on its own.
+void matmul_pipelined(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K,
+                      const Bf16* bias = nullptr, bool gelu = false);
 int pipelined_candidates();
 const char* pipelined_candidate_name(int i);
 void matmul_pipelined_candidate(int i, Bf16* out, const Bf16* A, const Bf16* B, int M, int N,

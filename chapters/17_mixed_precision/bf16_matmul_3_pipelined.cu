@@ -60,7 +60,7 @@ __device__ __forceinline__ void load_tile_async(__nv_bfloat16* tile, const __nv_
 template <typename S>
 __global__ void __launch_bounds__(S::kThreads)
     pipelined_kernel(__nv_bfloat16* out, const __nv_bfloat16* A, const __nv_bfloat16* B, int M,
-                     int N, int K) {
+                     int N, int K, const __nv_bfloat16* bias, bool gelu) {
   extern __shared__ __align__(128) __nv_bfloat16 shared[];
   __nv_bfloat16* const As = shared;                              // STAGES × (BM, BK)
   __nv_bfloat16* const Bs = shared + S::STAGES * S::BM * S::BK;  // STAGES × (BN, BK)
@@ -90,7 +90,7 @@ __global__ void __launch_bounds__(S::kThreads)
     mma_slice<S::BK>(acc, As + stage * S::BM * S::BK, Bs + stage * S::BN * S::BK, wm0, wn0,
                      lane);
   }
-  store_bf16(out, acc, bm + wm0, bn + wn0, M, N, lane);
+  store_bf16(out, acc, bm + wm0, bn + wn0, M, N, lane, bias, gelu);  // + bias, GELU: fused
 }
 // end lesson
 
@@ -110,12 +110,14 @@ auto kernel_ready() {
 }
 
 template <typename S>
-void launch(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K) {
+void launch(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K,
+            const Bf16* bias = nullptr, bool gelu = false) {
   const dim3 grid(grid_size(N, S::BN), grid_size(M, S::BM));
   auto kernel = kernel_ready<S>();
   kernel<<<grid, S::kThreads, S::kSharedBytes>>>(
       reinterpret_cast<__nv_bfloat16*>(out), reinterpret_cast<const __nv_bfloat16*>(A),
-      reinterpret_cast<const __nv_bfloat16*>(B), M, N, K);
+      reinterpret_cast<const __nv_bfloat16*>(B), M, N, K,
+      reinterpret_cast<const __nv_bfloat16*>(bias), gelu);
   CUDA_CHECK(cudaGetLastError());
 }
 
@@ -136,8 +138,9 @@ const char* const kCandidateNames[] = {"128x128x32_s4_w2x4", "128x256x32_s3_w2x4
 
 }  // namespace
 
-void matmul_pipelined(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K) {
-  launch<Default>(out, A, B, M, N, K);
+void matmul_pipelined(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K,
+                      const Bf16* bias, bool gelu) {
+  launch<Default>(out, A, B, M, N, K, bias, gelu);
 }
 
 int pipelined_candidates() { return 5; }

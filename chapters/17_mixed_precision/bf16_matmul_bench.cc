@@ -4,7 +4,9 @@
 // Without a GPU (on the CPU emulator too) it says so and exits 0. Benchmarks
 // are named bf16/SHAPE/VERSION: cublaslt first (the reference), then v1, v2,
 // v3 (version 3's default tile shape) and v3_<shape> for each candidate; at
-// gpt2_fc also cublaslt_bias_gelu (cuBLASLt's fused epilogue), and at square
+// gpt2_fc also cublaslt_bias_gelu and v3_bias_gelu (the bias and GELU fused
+// into the product, cuBLASLt's and ours), at gpt2_qkv cublaslt_bias and
+// v3_bias, and at square
 // fp32/square/cublas_sgemm, chapter 12's float32 product, for the jump the
 // tensor cores make. Shapes, out (M, N) = A (M, K) · Bᵀ, B (N, K):
 //   square    M = N = K = 4096
@@ -81,7 +83,7 @@ void time_gpu(benchmark::State& state, double flops, const std::string& shape, b
 // version 1..3, or version 3's candidate tile shape i (candidate >= 0).
 struct Variant {
   std::string name;
-  int version = 0;  // 0: cuBLASLt
+  int version = 0;  // 0: cuBLASLt; 3 with an epilogue: bf16_linear
   int candidate = -1;
   cuda::Epilogue epilogue = cuda::Epilogue::kNone;
 };
@@ -95,6 +97,8 @@ void bf16_bench(benchmark::State& state, const Shape& s, const Variant& v) {
       cuda::matmul_cublaslt_bf16(out.data(), A.data(), B.data(),
                                  v.epilogue == cuda::Epilogue::kNone ? nullptr : bias.data(), s.M,
                                  s.N, s.K, v.epilogue);
+    } else if (v.epilogue != cuda::Epilogue::kNone) {
+      cuda::bf16_linear(out.data(), A.data(), B.data(), bias.data(), s.M, s.N, s.K, v.epilogue);
     } else if (v.candidate >= 0) {
       cuda::bf16_matmul_internal::matmul_pipelined_candidate(v.candidate, out.data(), A.data(),
                                                              B.data(), s.M, s.N, s.K);
@@ -122,6 +126,11 @@ int main(int argc, char** argv) {
     std::vector<gpt::Variant> variants = {{"cublaslt", 0}};
     if (std::string(shape.name) == "gpt2_fc") {
       variants.push_back({"cublaslt_bias_gelu", 0, -1, gpt::cuda::Epilogue::kBiasGelu});
+      variants.push_back({"v3_bias_gelu", 3, -1, gpt::cuda::Epilogue::kBiasGelu});
+    }
+    if (std::string(shape.name) == "gpt2_qkv") {
+      variants.push_back({"cublaslt_bias", 0, -1, gpt::cuda::Epilogue::kBias});
+      variants.push_back({"v3_bias", 3, -1, gpt::cuda::Epilogue::kBias});
     }
     for (int version = 1; version <= gpt::cuda::kBf16MatmulVersions; ++version) {
       variants.push_back({"v" + std::to_string(version), version});

@@ -31,5 +31,21 @@ TEST(Bf16MatmulChecks, RefusesWhatItCannotCompute) {
   EXPECT_NE(refusal(4, 4, 16, 3, fake(4098)).find("16-byte aligned"), std::string::npos);
 }
 
+TEST(Bf16LinearChecks, ABiasExactlyWhenTheEpilogueAddsOne) {
+  auto linear = [](const Bf16* bias, cuda::Epilogue e) {
+    return gpt::testing::message_of<std::invalid_argument>(
+        [&] { cuda::bf16_linear(fake(4096), fake(8192), fake(16384), bias, 4, 4, 16, e); });
+  };
+  EXPECT_NE(linear(nullptr, cuda::Epilogue::kBias).find("bias must be given exactly"),
+            std::string::npos);
+  EXPECT_NE(linear(fake(32768), cuda::Epilogue::kNone).find("bias must be given exactly"),
+            std::string::npos);
+  EXPECT_NE(gpt::testing::message_of<std::invalid_argument>([] {
+              cuda::bf16_linear(fake(4096), fake(8192), fake(16384), fake(32768), 4, 4, 20,
+                                cuda::Epilogue::kBiasGelu);
+            }).find("bf16_linear: K must be a multiple of 8"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gpt

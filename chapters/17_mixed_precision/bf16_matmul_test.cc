@@ -90,6 +90,31 @@ TEST(Bf16MatmulPipelined, EveryCandidateTileShapeMatches) {
   }
 }
 
+// A linear layer on version 3: the bias and GELU fused into the store.
+TEST(Bf16Linear, EpiloguesMatchTheExactLayer) {
+  GPU_TEST_REQUIRE_GPU();
+  for (const Shape& s : kShapes) {
+    for (const cuda::Epilogue epilogue : {cuda::Epilogue::kNone, cuda::Epilogue::kBias,
+                                          cuda::Epilogue::kBiasGelu}) {
+      const auto A = random_bf16(size_t(s.M) * s.K, 3000 + s.M);
+      const auto B = random_bf16(size_t(s.N) * s.K, 4000 + s.N);
+      const auto bias = random_bf16(s.N, 5000 + s.N);
+      const bool with_bias = epilogue != cuda::Epilogue::kNone;
+      const bool gelu = epilogue == cuda::Epilogue::kBiasGelu;
+      DeviceBuffer<Bf16> dA(A), dB(B), dbias(bias);
+      DeviceBuffer<Bf16> dout(std::vector<Bf16>(size_t(s.M) * s.N, to_bf16(std::nanf(""))));
+      cuda::bf16_linear(dout.data(), dA.data(), dB.data(), with_bias ? dbias.data() : nullptr,
+                        s.M, s.N, s.K, epilogue);
+      const std::string name = std::string("linear") + (with_bias ? " + bias" : "") +
+                               (gelu ? ", GELU" : "");
+      EXPECT_TRUE(matches_exact(dout.to_host(),
+                                exact_product(A, B, s.M, s.N, s.K,
+                                              with_bias ? bias : std::vector<Bf16>{}, gelu),
+                                s.M, s.N, s.K, name));
+    }
+  }
+}
+
 // The check itself can fail: a product with one input element changed is
 // caught, by its row and column.
 TEST(Bf16MatmulCheck, CatchesOneWrongElement) {

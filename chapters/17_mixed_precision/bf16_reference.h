@@ -12,6 +12,9 @@
 // So |out − exact| <= 2^-8·|exact| + (1 + 2^-8)·(K − 1)·2^-23·Σ_k|a_k·b_k|.
 // A wrong fragment layout, a missed slice or a stale stage is off by about
 // |exact| itself, hundreds of times more.
+// A linear layer's epilogue (epilogue.h) adds a bias and maybe GELU to the
+// fp32 sum before that rounding: the sum's error passes through them times
+// their slope (1, and at most 1.13 for GELU), plus their own fp32 arithmetic.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -35,23 +38,34 @@ inline std::vector<Bf16> random_bf16(size_t n, uint64_t seed, float std = 1.0f) 
   return v;
 }
 
-// out = A · Bᵀ in double: A (M, K), B (N, K), and Σ_k |A[m,k]·B[n,k]| beside it.
+inline double gelu_tanh(double x) {  // GELU's tanh form, in double
+  const double kSqrt2OverPi = 0.79788456080286536;
+  return 0.5 * x * (1.0 + std::tanh(kSqrt2OverPi * (x + 0.044715 * x * x * x)));
+}
+
+// out = epilogue(A · Bᵀ + bias) in double: A (M, K), B (N, K), bias (N) or
+// empty; beside it the value before the epilogue and Σ_k |A[m,k]·B[n,k]|.
 struct Exact {
   std::vector<double> value;  // (M, N)
+  std::vector<double> pre;    // (M, N): A · Bᵀ + bias, before GELU
   std::vector<double> size;   // (M, N): Σ_k |a·b|
+  bool bias = false, gelu = false;
 };
 inline Exact exact_product(const std::vector<Bf16>& A, const std::vector<Bf16>& B, int M, int N,
-                           int K) {
-  Exact e{std::vector<double>(size_t(M) * N), std::vector<double>(size_t(M) * N)};
+                           int K, const std::vector<Bf16>& bias = {}, bool gelu = false) {
+  const size_t n_out = size_t(M) * N;
+  Exact e{std::vector<double>(n_out), std::vector<double>(n_out), std::vector<double>(n_out),
+          !bias.empty(), gelu};
   for (int m = 0; m < M; ++m) {
     for (int n = 0; n < N; ++n) {
-      double sum = 0.0, size = 0.0;
+      double sum = bias.empty() ? 0.0 : to_float(bias[n]), size = 0.0;
       for (int k = 0; k < K; ++k) {
         const double p = double(to_float(A[size_t(m) * K + k])) * to_float(B[size_t(n) * K + k]);
         sum += p;
         size += std::fabs(p);
       }
-      e.value[size_t(m) * N + n] = sum;
+      e.pre[size_t(m) * N + n] = sum;
+      e.value[size_t(m) * N + n] = gelu ? gelu_tanh(sum) : sum;
       e.size[size_t(m) * N + n] = size;
     }
   }
@@ -66,6 +80,23 @@ inline double allowed_error(double exact, double size, int K) {
 }
 // end lesson
 
+// With an epilogue: `pre` is the exact value before GELU (sum + bias). The
+// bias add rounds once in fp32 (2^-24·|pre|); GELU multiplies an error by
+// at most 1.13 and its fp32 evaluation (tanhf, a few products) adds a few
+// ulps, 2^-20·|pre| allowed.
+inline double allowed_error(double exact, double pre, double size, int K, bool gelu) {
+  const double rounding = std::ldexp(1.0, -8);
+  const double sum_error = (K - 1) * std::ldexp(1.0, -23) * size + std::ldexp(std::fabs(pre), -24);
+  const double through = gelu ? 1.13 * sum_error + std::ldexp(std::fabs(pre), -20) : sum_error;
+  return rounding * std::fabs(exact) + (1.0 + rounding) * through;
+}
+
+// What element i of e's product may be off by.
+inline double allowed_for(const Exact& e, size_t i, int K) {
+  if (!e.bias && !e.gelu) return allowed_error(e.value[i], e.size[i], K);
+  return allowed_error(e.value[i], e.pre[i], e.size[i], K, e.gelu);
+}
+
 // Every element within allowed_error; on failure, the worst element (by its
 // error over what is allowed) with its row, column and numbers.
 inline ::testing::AssertionResult matches_exact(const std::vector<Bf16>& out, const Exact& e,
@@ -78,7 +109,7 @@ inline ::testing::AssertionResult matches_exact(const std::vector<Bf16>& out, co
   size_t worst = 0, bad = 0;
   for (size_t i = 0; i < out.size(); ++i) {
     const double got = to_float(out[i]);
-    const double allowed = allowed_error(e.value[i], e.size[i], K);
+    const double allowed = allowed_for(e, i, K);
     const double error = std::fabs(got - e.value[i]);
     const double ratio = std::isfinite(error) ? error / allowed : INFINITY;
     if (!(ratio <= 1.0)) ++bad;
@@ -88,7 +119,7 @@ inline ::testing::AssertionResult matches_exact(const std::vector<Bf16>& out, co
   line << name << " (" << M << "x" << N << "x" << K << "): worst at [" << worst / N << ", "
        << worst % N << "]: got " << to_float(out[worst]) << ", exact " << e.value[worst]
        << ", error " << std::fabs(to_float(out[worst]) - e.value[worst]) << " of "
-       << allowed_error(e.value[worst], e.size[worst], K) << " allowed (" << worst_ratio
+       << allowed_for(e, worst, K) << " allowed (" << worst_ratio
        << " of the tolerance)";
   if (bad > 0) {
     return ::testing::AssertionFailure() << line.str() << "; " << bad << " of " << out.size()

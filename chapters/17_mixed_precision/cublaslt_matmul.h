@@ -9,15 +9,9 @@
 #pragma once
 
 #include "chapters/17_mixed_precision/bf16.h"
+#include "chapters/17_mixed_precision/epilogue.h"
 
 namespace gpt::cuda {
-
-// What is done to each fp32 sum before it is rounded to bf16 and stored.
-enum class Epilogue {
-  kNone,      // out = A · Bᵀ
-  kBias,      // out = A · Bᵀ + bias
-  kBiasGelu,  // out = GELU(A · Bᵀ + bias), GELU's tanh form (GPT-2's, chapter 05)
-};
 
 // out (M, N) = A (M, K) · Bᵀ, where B is stored (N, K) row-major (a linear
 // layer's weight: one row per output feature), [+ bias (N), one per output

@@ -1,4 +1,4 @@
-// chapters/17_mixed_precision/mma_tile.cuh — chapter 17: what versions 2 and 3 share — the swizzled tile, one slice of mma.sync, the bf16 write.
+// chapters/17_mixed_precision/mma_tile.cuh — chapter 17: what versions 2 and 3 share — the swizzled tile, one slice of mma.sync, the bf16 write with its epilogue.
 //
 // A block computes a BM×BN tile of out, K slice by K slice: each slice of A
 // (BM rows × BK) and of B (BN rows × BK) is staged in shared memory, and each
@@ -82,13 +82,29 @@ __device__ __forceinline__ void mma_slice(float (&acc)[MI][NI][4], const __nv_bf
 }
 // end lesson
 
-// The warp's accumulators, rounded once to bf16, into out (M, N) at (row0,
-// col0). Lane (g = lane/4, t = lane%4) holds, per 16×8 block, rows g and g+8,
-// columns 2t and 2t+1: two neighbours, written as one 4-byte __nv_bfloat162
-// where both are inside and aligned.
+// lesson: epilogue
+// A linear layer's epilogue on one fp32 sum: + bias[col] (if bias is not
+// null), then GELU's tanh form (if gelu), still in fp32.
+__device__ __forceinline__ float linear_epilogue(float sum, const __nv_bfloat16* bias, int col,
+                                                 bool gelu) {
+  if (bias != nullptr) sum += __bfloat162float(bias[col]);
+  if (gelu) {
+    constexpr float kSqrt2OverPi = 0.79788456080286536f, kKappa = 0.044715f;
+    sum = 0.5f * sum * (1.0f + tanhf(kSqrt2OverPi * (sum + kKappa * sum * sum * sum)));
+  }
+  return sum;
+}
+// end lesson
+
+// The warp's accumulators, through the epilogue and rounded once to bf16,
+// into out (M, N) at (row0, col0). Lane (g = lane/4, t = lane%4) holds, per
+// 16×8 block, rows g and g+8, columns 2t and 2t+1: two neighbours, written as
+// one 4-byte __nv_bfloat162 where both are inside and aligned.
 template <int MI, int NI>
 __device__ __forceinline__ void store_bf16(__nv_bfloat16* out, const float (&acc)[MI][NI][4],
-                                           int row0, int col0, int M, int N, int lane) {
+                                           int row0, int col0, int M, int N, int lane,
+                                           const __nv_bfloat16* bias = nullptr,
+                                           bool gelu = false) {
   const int g = lane / 4, t = lane % 4;
 #pragma unroll
   for (int mi = 0; mi < MI; ++mi) {
@@ -99,13 +115,16 @@ __device__ __forceinline__ void store_bf16(__nv_bfloat16* out, const float (&acc
       for (int h = 0; h < 2; ++h) {
         const int row = row0 + mi * 16 + g + 8 * h;
         if (row >= M || col >= N) continue;
-        const float v0 = acc[mi][ni][2 * h], v1 = acc[mi][ni][2 * h + 1];
+        const float v0 = linear_epilogue(acc[mi][ni][2 * h], bias, col, gelu);
         __nv_bfloat16* p = out + static_cast<size_t>(row) * N + col;
         if (col + 1 < N && N % 2 == 0) {
+          const float v1 = linear_epilogue(acc[mi][ni][2 * h + 1], bias, col + 1, gelu);
           *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(v0, v1);
         } else {
           p[0] = __float2bfloat16(v0);
-          if (col + 1 < N) p[1] = __float2bfloat16(v1);
+          if (col + 1 < N) {
+            p[1] = __float2bfloat16(linear_epilogue(acc[mi][ni][2 * h + 1], bias, col + 1, gelu));
+          }
         }
       }
     }

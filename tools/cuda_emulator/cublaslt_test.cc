@@ -16,32 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "tools/cuda_emulator/emulator_testing.h"
+
 namespace gpt_emu::testing {
 namespace {
-
-// A device copy of a host vector, freed at the end of the scope.
-template <typename T>
-class Device {
- public:
-  explicit Device(const std::vector<T>& host) : size_(host.size()) {
-    EXPECT_EQ(cudaMalloc(&data_, bytes()), cudaSuccess);
-    EXPECT_EQ(cudaMemcpy(data_, host.data(), bytes(), cudaMemcpyHostToDevice), cudaSuccess);
-  }
-  ~Device() { cudaFree(data_); }
-  Device(const Device&) = delete;
-  Device& operator=(const Device&) = delete;
-  T* get() const { return data_; }
-  std::vector<T> host() const {
-    std::vector<T> out(size_);
-    EXPECT_EQ(cudaMemcpy(out.data(), data_, bytes(), cudaMemcpyDeviceToHost), cudaSuccess);
-    return out;
-  }
-
- private:
-  size_t bytes() const { return size_ * sizeof(T); }
-  T* data_ = nullptr;
-  size_t size_;
-};
 
 float from_bf16(uint16_t bits) {
   const uint32_t u = static_cast<uint32_t>(bits) << 16;
@@ -347,7 +325,8 @@ TEST_F(CublasLt, GeluIsTheTanhForm) {
     Plan p;
     make_plan(p, false, false, 1, 1, 1, CUDA_R_32F, CUDA_R_32F, 1, 1, 1);
     p.set_epilogue(CUBLASLT_EPILOGUE_GELU, nullptr, -1);
-    Device<float> dA(std::vector<float>{1.0f}), dB(std::vector<float>{x}), dD({0.0f});
+    Device<float> dA(std::vector<float>{1.0f}), dB(std::vector<float>{x}),
+        dD(std::vector<float>{0.0f});
     ASSERT_OK(run(p, 1.0f, dA.get(), dB.get(), 0.0f, dD.get(), dD.get()));
     const double want = 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
     EXPECT_NEAR(dD.host()[0], want, 1e-7) << "x = " << x;
@@ -355,7 +334,8 @@ TEST_F(CublasLt, GeluIsTheTanhForm) {
   Plan p;
   make_plan(p, false, false, 1, 1, 1, CUDA_R_32F, CUDA_R_32F, 1, 1, 1);
   p.set_epilogue(CUBLASLT_EPILOGUE_GELU, nullptr, -1);
-  Device<float> dA(std::vector<float>{1.0f}), dB(std::vector<float>{-3.0f}), dD({0.0f});
+  Device<float> dA(std::vector<float>{1.0f}), dB(std::vector<float>{-3.0f}),
+      dD(std::vector<float>{0.0f});
   ASSERT_OK(run(p, 1.0f, dA.get(), dB.get(), 0.0f, dD.get(), dD.get()));
   const double erf_form = 0.5 * -3.0 * (1 + std::erf(-3.0 / std::sqrt(2.0)));  // -0.00405
   EXPECT_GT(std::fabs(dD.host()[0] - erf_form), 1e-4) << "the tanh form gives -0.00363";

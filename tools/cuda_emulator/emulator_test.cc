@@ -12,61 +12,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "tools/cuda_emulator/emulator_test_kernels.h"
+#include "tools/cuda_emulator/emulator_testing.h"
 
 namespace gpt_emu::testing {
 namespace {
-
-// A device copy of a host vector, freed at the end of the scope.
-template <typename T>
-class Device {
- public:
-  explicit Device(const std::vector<T>& host) : size_(host.size()) {
-    EXPECT_EQ(cudaMalloc(&data_, bytes()), cudaSuccess);
-    EXPECT_EQ(cudaMemcpy(data_, host.data(), bytes(), cudaMemcpyHostToDevice), cudaSuccess);
-  }
-  ~Device() { cudaFree(data_); }
-  T* get() const { return data_; }
-  std::vector<T> host() const {
-    std::vector<T> out(size_);
-    EXPECT_EQ(cudaMemcpy(out.data(), data_, bytes(), cudaMemcpyDeviceToHost), cudaSuccess);
-    return out;
-  }
-
- private:
-  size_t bytes() const { return size_ * sizeof(T); }
-  T* data_ = nullptr;
-  size_t size_;
-};
-
-// GPT_EMU_ORDER for one scope: the scheduler reads it at every launch.
-class ThreadOrder {
- public:
-  explicit ThreadOrder(const char* order) {
-    const char* old = std::getenv("GPT_EMU_ORDER");
-    had_ = old != nullptr;
-    if (had_) saved_ = old;
-    setenv("GPT_EMU_ORDER", order, 1);
-  }
-  ~ThreadOrder() {
-    if (had_) {
-      setenv("GPT_EMU_ORDER", saved_.c_str(), 1);
-    } else {
-      unsetenv("GPT_EMU_ORDER");
-    }
-  }
-
- private:
-  bool had_ = false;
-  std::string saved_;
-};
-
-constexpr const char* kOrders[] = {"forward", "reverse"};
 
 std::vector<float> iota(int n) {
   std::vector<float> v(n);

@@ -353,6 +353,12 @@ struct WmmaLane : LaneRecord {
 
 const char* element_name(int element_bytes) { return element_bytes == 2 ? "bf16" : "float"; }
 
+// Where element (r, c) of a tile lies in memory, in elements from its start
+// p: p[r·ldm + c] row-major, p[c·ldm + r] column-major. Loads and stores alike.
+size_t tile_offset(int r, int c, unsigned ldm, bool col_major) {
+  return col_major ? static_cast<size_t>(c) * ldm + r : static_cast<size_t>(r) * ldm + c;
+}
+
 // A load's or store's own arguments, checked in its lane before the meeting.
 void check_tile_address(const char* what, const void* p, int element_bytes, unsigned ldm,
                         Site site) {
@@ -430,12 +436,11 @@ void wmma_load(void* x, int element_bytes, const void* p, unsigned ldm, bool col
   WmmaLane* lanes[32];
   if (!meet(kWmmaLoad, &mine, lanes)) return;
   check_same_arguments("load_matrix_sync", lanes, mine, true);
-  // Element (r, c) of the tile: p[r·ldm + c] row-major, p[c·ldm + r] column-major.
   unsigned char tile[kElements * 4];
   const unsigned char* base = static_cast<const unsigned char*>(p);
   for (int r = 0; r < kTile; ++r) {
     for (int c = 0; c < kTile; ++c) {
-      const size_t at = col_major ? static_cast<size_t>(c) * ldm + r : static_cast<size_t>(r) * ldm + c;
+      const size_t at = tile_offset(r, c, ldm, col_major);
       std::memcpy(tile + (r * kTile + c) * element_bytes, base + at * element_bytes,
                   element_bytes);
     }
@@ -466,7 +471,7 @@ void wmma_store(void* p, const void* x, int element_bytes, unsigned ldm, bool co
   unsigned char* base = static_cast<unsigned char*>(p);
   for (int r = 0; r < kTile; ++r) {
     for (int c = 0; c < kTile; ++c) {
-      const size_t at = col_major ? static_cast<size_t>(c) * ldm + r : static_cast<size_t>(r) * ldm + c;
+      const size_t at = tile_offset(r, c, ldm, col_major);
       std::memcpy(base + at * element_bytes, tile + (r * kTile + c) * element_bytes,
                   element_bytes);
     }
