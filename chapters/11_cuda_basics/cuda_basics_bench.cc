@@ -47,6 +47,7 @@
 #include "chapters/11_cuda_basics/softmax.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/gpu.h"
+#include "common/hashed_fill.h"
 
 namespace gpt {
 namespace {
@@ -67,22 +68,8 @@ struct Size {
 };
 const Size kSizes[] = {{"seed", 32, 64, 256, 65, 8}, {"gpt2", 8, 1024, 768, 50257, 12}};
 
-// Inputs: a hash of the index, uniform in [lo, hi). Fast enough for GPT-2's
-// 411 million logits, and the same on every machine.
-std::vector<float> filled(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t h = static_cast<uint32_t>(i) * 2654435761u ^ seed * 2246822519u;
-    h ^= h >> 15;
-    h *= 2246822519u;
-    h ^= h >> 13;
-    v[i] = lo + (hi - lo) * static_cast<float>(h >> 8) * (1.0f / 16777216.0f);
-  }
-  return v;
-}
-
 std::vector<int32_t> ids(size_t n, int V, uint32_t seed) {
-  const std::vector<float> u = filled(n, seed, 0.0f, 1.0f);
+  const std::vector<float> u = hashed_floats(n, seed, 0.0f, 1.0f);
   std::vector<int32_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(u[i] * V) % V;
   return v;
@@ -124,7 +111,8 @@ constexpr double kF = sizeof(float);
 void embedding_forward_bench(benchmark::State& state, const Size& s, int version) {
   const int BT = s.B * s.T;
   const std::vector<int32_t> tokens = ids(BT, s.V, 1);
-  const std::vector<float> wte = filled(size_t(s.V) * s.C, 2), wpe = filled(size_t(s.T) * s.C, 3);
+  const std::vector<float> wte = hashed_floats(size_t(s.V) * s.C, 2),
+                           wpe = hashed_floats(size_t(s.T) * s.C, 3);
   std::vector<float> out = host(version, size_t(BT) * s.C);
   auto dtokens = device(version, tokens);
   auto dwte = device(version, wte), dwpe = device(version, wpe);
@@ -143,7 +131,7 @@ void embedding_forward_bench(benchmark::State& state, const Size& s, int version
 void embedding_backward_bench(benchmark::State& state, const Size& s, int version) {
   const int BT = s.B * s.T;
   const std::vector<int32_t> tokens = ids(BT, s.V, 1);
-  const std::vector<float> dout = filled(size_t(BT) * s.C, 4);
+  const std::vector<float> dout = hashed_floats(size_t(BT) * s.C, 4);
   std::vector<float> dwte(size_t(s.V) * s.C, 0.0f), dwpe(size_t(s.T) * s.C, 0.0f);
   auto dtokens = device(version, tokens);
   auto ddout = device(version, dout), ddwte = device(version, dwte), ddwpe = device(version, dwpe);
@@ -160,7 +148,7 @@ void embedding_backward_bench(benchmark::State& state, const Size& s, int versio
 
 void residual_forward_bench(benchmark::State& state, const Size& s, int version) {
   const int64_t N = int64_t(s.B) * s.T * s.C;
-  const std::vector<float> a = filled(N, 5), b = filled(N, 6);
+  const std::vector<float> a = hashed_floats(N, 5), b = hashed_floats(N, 6);
   std::vector<float> out = host(version, N);
   auto da = device(version, a), db = device(version, b);
   DeviceBuffer<float> dout(version ? N : 0);
@@ -175,7 +163,7 @@ void residual_forward_bench(benchmark::State& state, const Size& s, int version)
 
 void residual_backward_bench(benchmark::State& state, const Size& s, int version) {
   const int64_t N = int64_t(s.B) * s.T * s.C;
-  const std::vector<float> dout = filled(N, 7);
+  const std::vector<float> dout = hashed_floats(N, 7);
   std::vector<float> da(N, 0.0f), db(N, 0.0f);
   auto ddout = device(version, dout), dda = device(version, da), ddb = device(version, db);
   time_op(state, version, 5.0 * N * kF, [&] {  // read dout; read and write da and db
@@ -190,7 +178,7 @@ void residual_backward_bench(benchmark::State& state, const Size& s, int version
 // GELU runs on the feed-forward hidden layer, (B, T, 4C), in GPT-2's tanh form.
 void gelu_forward_bench(benchmark::State& state, const Size& s, int version) {
   const int64_t N = int64_t(s.B) * s.T * 4 * s.C;
-  const std::vector<float> x = filled(N, 8, -4.0f, 4.0f);
+  const std::vector<float> x = hashed_floats(N, 8, -4.0f, 4.0f);
   std::vector<float> out = host(version, N);
   auto dx = device(version, x);
   DeviceBuffer<float> dout(version ? N : 0);
@@ -205,7 +193,7 @@ void gelu_forward_bench(benchmark::State& state, const Size& s, int version) {
 
 void gelu_backward_bench(benchmark::State& state, const Size& s, int version) {
   const int64_t N = int64_t(s.B) * s.T * 4 * s.C;
-  const std::vector<float> x = filled(N, 8, -4.0f, 4.0f), dout = filled(N, 9);
+  const std::vector<float> x = hashed_floats(N, 8, -4.0f, 4.0f), dout = hashed_floats(N, 9);
   std::vector<float> dinp(N, 0.0f);
   auto dx = device(version, x), ddout = device(version, dout), ddinp = device(version, dinp);
   time_op(state, version, 4.0 * N * kF, [&] {  // read x and dout; read and write dinp
@@ -219,8 +207,8 @@ void gelu_backward_bench(benchmark::State& state, const Size& s, int version) {
 
 void layernorm_forward_bench(benchmark::State& state, const Size& s, int version) {
   const int N = s.B * s.T, C = s.C;
-  const std::vector<float> x = filled(size_t(N) * C, 10, -2.0f, 3.0f);
-  const std::vector<float> w = filled(C, 11, 0.5f, 1.5f), b = filled(C, 12);
+  const std::vector<float> x = hashed_floats(size_t(N) * C, 10, -2.0f, 3.0f);
+  const std::vector<float> w = hashed_floats(C, 11, 0.5f, 1.5f), b = hashed_floats(C, 12);
   std::vector<float> out = host(version, size_t(N) * C), mean = host(version, N),
                      rstd = host(version, N);
   auto dx = device(version, x), dw = device(version, w), db = device(version, b);
@@ -239,9 +227,9 @@ void layernorm_forward_bench(benchmark::State& state, const Size& s, int version
 
 void layernorm_backward_bench(benchmark::State& state, const Size& s, int version) {
   const int N = s.B * s.T, C = s.C;
-  const std::vector<float> x = filled(size_t(N) * C, 10, -2.0f, 3.0f),
-                           w = filled(C, 11, 0.5f, 1.5f);
-  const std::vector<float> dout = filled(size_t(N) * C, 13);
+  const std::vector<float> x = hashed_floats(size_t(N) * C, 10, -2.0f, 3.0f),
+                           w = hashed_floats(C, 11, 0.5f, 1.5f);
+  const std::vector<float> dout = hashed_floats(size_t(N) * C, 13);
   std::vector<float> y(size_t(N) * C), mean(N), rstd(N);
   layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), w.data(), w.data(), N, C, 1e-5f);
   std::vector<float> dinp(size_t(N) * C, 0.0f), dw(C, 0.0f), db(C, 0.0f);
@@ -264,7 +252,7 @@ void layernorm_backward_bench(benchmark::State& state, const Size& s, int versio
 void causal_softmax_forward_bench(benchmark::State& state, const Size& s, int version) {
   const int N = s.B * s.H, T = s.T;
   const size_t n = size_t(N) * T * T;
-  const std::vector<float> scores = filled(n, 14, -3.0f, 3.0f);
+  const std::vector<float> scores = hashed_floats(n, 14, -3.0f, 3.0f);
   std::vector<float> weights = host(version, n);
   auto dscores = device(version, scores);
   DeviceBuffer<float> dweights(version ? n : 0);
@@ -282,8 +270,8 @@ void causal_softmax_backward_bench(benchmark::State& state, const Size& s, int v
   const int N = s.B * s.H, T = s.T;
   const size_t n = size_t(N) * T * T;
   std::vector<float> weights(n);
-  causal_softmax_forward(weights.data(), filled(n, 14, -3.0f, 3.0f).data(), N, T);
-  const std::vector<float> dweights = filled(n, 15);
+  causal_softmax_forward(weights.data(), hashed_floats(n, 14, -3.0f, 3.0f).data(), N, T);
+  const std::vector<float> dweights = hashed_floats(n, 15);
   std::vector<float> dscores(n, 0.0f);
   auto dw = device(version, weights), ddw = device(version, dweights);
   auto dds = device(version, dscores);
@@ -300,7 +288,7 @@ void causal_softmax_backward_bench(benchmark::State& state, const Size& s, int v
 void cross_entropy_forward_bench(benchmark::State& state, const Size& s, int version) {
   const int N = s.B * s.T, V = s.V;
   const size_t n = size_t(N) * V;
-  const std::vector<float> logits = filled(n, 16, -8.0f, 8.0f);
+  const std::vector<float> logits = hashed_floats(n, 16, -8.0f, 8.0f);
   const std::vector<int32_t> targets = ids(N, V, 17);
   std::vector<float> probs = host(version, n), losses = host(version, N);
   auto dlogits = device(version, logits);
@@ -321,7 +309,7 @@ void cross_entropy_forward_bench(benchmark::State& state, const Size& s, int ver
 void cross_entropy_backward_bench(benchmark::State& state, const Size& s, int version) {
   const int N = s.B * s.T, V = s.V;
   const size_t n = size_t(N) * V;
-  const std::vector<float> probs = filled(n, 18, 0.0f, 2.0f / V);
+  const std::vector<float> probs = hashed_floats(n, 18, 0.0f, 2.0f / V);
   const std::vector<int32_t> targets = ids(N, V, 17);
   std::vector<float> dlogits(n, 0.0f);
   auto dprobs = device(version, probs), ddlogits = device(version, dlogits);
@@ -339,8 +327,8 @@ void cross_entropy_backward_bench(benchmark::State& state, const Size& s, int ve
 // AdamW over every parameter of the model (the seed model, or GPT-2 small).
 void adamw_bench(benchmark::State& state, const Size& s, int version) {
   const size_t n = ParameterLayout(s.model()).total();
-  std::vector<float> params = filled(n, 19), m(n, 0.0f), v(n, 0.0f);
-  const std::vector<float> grads = filled(n, 20);
+  std::vector<float> params = hashed_floats(n, 19), m(n, 0.0f), v(n, 0.0f);
+  const std::vector<float> grads = hashed_floats(n, 20);
   auto dparams = device(version, params), dgrads = device(version, grads);
   auto dm = device(version, m), dv = device(version, v);
   const AdamWConfig config;

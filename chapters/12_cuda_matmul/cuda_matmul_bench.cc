@@ -32,6 +32,7 @@
 #include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/gpu.h"
+#include "common/hashed_fill.h"
 
 namespace gpt {
 namespace {
@@ -47,18 +48,6 @@ const Shape kShapes[] = {{"square", 4096, 4096, 4096},
                          {"seed_ff", 2048, 1024, 256},
                          {"gpt2_qkv", 8192, 2304, 768},
                          {"gpt2_ff", 8192, 3072, 768}};
-
-std::vector<float> filled(size_t n, uint32_t seed) {  // uniform in [-1, 1), a hash of the index
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t h = static_cast<uint32_t>(i) * 2654435761u ^ seed * 2246822519u;
-    h ^= h >> 15;
-    h *= 2246822519u;
-    h ^= h >> 13;
-    v[i] = -1.0f + 2.0f * static_cast<float>(h >> 8) * (1.0f / 16777216.0f);
-  }
-  return v;
-}
 
 std::map<std::string, double> cublas_gflops;  // per shape, filled by the cuBLAS runs
 
@@ -78,7 +67,8 @@ void time_gpu(benchmark::State& state, double flops, const std::string& shape, b
 
 // version 0: cuBLAS; version -1 - i: version 8's candidate tile shape i.
 void matmul_bench(benchmark::State& state, const Shape& s, int version) {
-  DeviceBuffer<float> A(filled(size_t(s.M) * s.K, 1)), B(filled(size_t(s.K) * s.N, 2));
+  DeviceBuffer<float> A(hashed_floats(size_t(s.M) * s.K, 1)),
+      B(hashed_floats(size_t(s.K) * s.N, 2));
   DeviceBuffer<float> C(size_t(s.M) * s.N);
   time_gpu(state, 2.0 * s.M * s.N * s.K, s.name, version == 0, [&] {
     if (version == 0) {
@@ -96,8 +86,9 @@ void matmul_bench(benchmark::State& state, const Shape& s, int version) {
 void linear_bench(benchmark::State& state, const Shape& s, bool backward,
                   cuda::MatmulBackend backend) {
   const int N = s.M, IC = s.K, OC = s.N;
-  DeviceBuffer<float> inp(filled(size_t(N) * IC, 3)), weight(filled(size_t(OC) * IC, 4));
-  DeviceBuffer<float> bias(filled(OC, 5)), out(filled(size_t(N) * OC, 6));
+  DeviceBuffer<float> inp(hashed_floats(size_t(N) * IC, 3)),
+      weight(hashed_floats(size_t(OC) * IC, 4));
+  DeviceBuffer<float> bias(hashed_floats(OC, 5)), out(hashed_floats(size_t(N) * OC, 6));
   DeviceBuffer<float> dinp(size_t(N) * IC), dweight(size_t(OC) * IC), dbias(OC);
   dinp.zero(), dweight.zero(), dbias.zero();
   const std::string key = std::string(backward ? "linear_backward/" : "linear_forward/") + s.name;
@@ -118,7 +109,7 @@ void linear_bench(benchmark::State& state, const Shape& s, bool backward,
 // (kAutoSplit), S > 0: version 8 in S layers.
 void dweight_bench(benchmark::State& state, const Shape& s, int variant) {
   const int N = s.M, IC = s.K, OC = s.N;
-  DeviceBuffer<float> dout(filled(size_t(N) * OC, 7)), inp(filled(size_t(N) * IC, 8));
+  DeviceBuffer<float> dout(hashed_floats(size_t(N) * OC, 7)), inp(hashed_floats(size_t(N) * IC, 8));
   DeviceBuffer<float> dweight(size_t(OC) * IC);
   dweight.zero();
   const std::string key = std::string("dweight/") + s.name;

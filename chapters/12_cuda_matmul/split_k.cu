@@ -13,6 +13,7 @@
 #include "chapters/11_cuda_basics/launch.h"
 #include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "common/cuda/cuda_check.h"
+#include "common/cuda/growing_buffer.h"
 
 namespace gpt::cuda::matmul_internal {
 namespace {
@@ -45,15 +46,8 @@ void sum_partials(float* C, const float* partials, int splits, int M, int N, boo
 // overwrite it before sum_partials has read it; cudaFree waits for the GPU.
 // (One buffer: not for products launched from several host threads at once.)
 float* split_k_workspace(size_t floats) {
-  static float* buffer = nullptr;
-  static size_t capacity = 0;
-  if (floats > capacity) {
-    if (buffer != nullptr) CUDA_CHECK(cudaFree(buffer));
-    buffer = nullptr, capacity = 0;  // if cudaMalloc throws, the next call tries again
-    CUDA_CHECK(cudaMalloc(&buffer, floats * sizeof(float)));
-    capacity = floats;
-  }
-  return buffer;
+  static GrowingDeviceBuffer<float> buffer;  // if cudaMalloc throws, the next call tries again
+  return buffer.at_least(floats);
 }
 
 int multiprocessor_count() {

@@ -27,6 +27,7 @@
 #include "chapters/13_cuda_attention/flash_attention.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/gpu.h"
+#include "common/hashed_fill.h"
 
 namespace gpt {
 namespace {
@@ -40,22 +41,11 @@ struct Model {
 const Model kModels[] = {{"seed", 256, 32}, {"gpt2", 96, 64}};
 const int kLengths[] = {64, 128, 256, 512, 1024};
 
-std::vector<float> filled(size_t n, uint32_t seed) {  // uniform in [-1, 1), a hash of the index
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t h = static_cast<uint32_t>(i) * 2654435761u ^ seed * 2246822519u;
-    h ^= h >> 15;
-    h *= 2246822519u;
-    h ^= h >> 13;
-    v[i] = -1.0f + 2.0f * static_cast<float>(h >> 8) * (1.0f / 16777216.0f);
-  }
-  return v;
-}
-
 void attention_bench(benchmark::State& state, const Model& m, int T, bool fused, bool backward) {
   const int N = m.N, hs = m.hs;
   const size_t n = size_t(N) * T * hs;
-  DeviceBuffer<float> q(filled(n, 1)), k(filled(n, 2)), v(filled(n, 3)), dout(filled(n, 4));
+  DeviceBuffer<float> q(hashed_floats(n, 1)), k(hashed_floats(n, 2)), v(hashed_floats(n, 3)),
+      dout(hashed_floats(n, 4));
   DeviceBuffer<float> out(n), dq(n), dk(n), dv(n);
   dq.zero(), dk.zero(), dv.zero();
   DeviceBuffer<float> weights(fused ? 0 : size_t(N) * T * T), lse(fused ? size_t(N) * T : 0);

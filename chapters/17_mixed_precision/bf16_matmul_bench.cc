@@ -33,6 +33,7 @@
 #include "chapters/17_mixed_precision/cublaslt_matmul.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/gpu.h"
+#include "common/hashed_fill.h"
 
 namespace gpt {
 namespace {
@@ -47,21 +48,9 @@ const Shape kShapes[] = {{"square", 4096, 4096, 4096},   {"gpt2_qkv", 8192, 2304
                          {"gpt2_proj", 8192, 768, 768},  {"gpt2_fc", 8192, 3072, 768},
                          {"gpt2_fc2", 8192, 768, 3072},  {"gpt2_head", 8192, 50304, 768}};
 
-float hashed(size_t i, uint32_t seed) {  // uniform in [-1, 1), a hash of the index
-  uint32_t h = static_cast<uint32_t>(i) * 2654435761u ^ seed * 2246822519u;
-  h ^= h >> 15;
-  h *= 2246822519u;
-  h ^= h >> 13;
-  return -1.0f + 2.0f * static_cast<float>(h >> 8) * (1.0f / 16777216.0f);
-}
-std::vector<Bf16> filled_bf16(size_t n, uint32_t seed) {
+std::vector<Bf16> filled_bf16(size_t n, uint32_t seed) {  // hashed_floats, in bf16
   std::vector<Bf16> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = to_bf16(hashed(i, seed));
-  return v;
-}
-std::vector<float> filled_f32(size_t n, uint32_t seed) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = hashed(i, seed);
+  for (size_t i = 0; i < n; ++i) v[i] = to_bf16(hashed_uniform(i, seed));
   return v;
 }
 
@@ -110,7 +99,8 @@ void bf16_bench(benchmark::State& state, const Shape& s, const Variant& v) {
 
 // Chapter 12's float32 product (cuBLAS SGEMM, TF32 off) on the same square shape.
 void fp32_bench(benchmark::State& state, const Shape& s) {
-  DeviceBuffer<float> A(filled_f32(size_t(s.M) * s.K, 1)), B(filled_f32(size_t(s.K) * s.N, 2));
+  DeviceBuffer<float> A(hashed_floats(size_t(s.M) * s.K, 1)),
+      B(hashed_floats(size_t(s.K) * s.N, 2));
   DeviceBuffer<float> C(size_t(s.M) * s.N);
   time_gpu(state, 2.0 * s.M * s.N * s.K, s.name, false,
            [&] { cuda::matmul_cublas(C.data(), A.data(), B.data(), s.M, s.N, s.K); });
