@@ -11,8 +11,9 @@
 // The kernel is chapter 12's shared-memory tiling with fragments in place of
 // a thread's scalars: a block of 4 warps (2 × 2) owns a 64×64 tile of out,
 // each warp 32×32 of it (2 × 2 fragments); K advances in slices of 32,
-// staged in shared memory. Each row of a staged slice is padded by 8 bf16,
-// so that the rows of a fragment start in different banks. At the end the
+// staged in shared memory. Each row of a staged slice is padded by 8 bf16
+// (80 bytes a row), so that any 8 consecutive rows start in 8 different
+// 16-byte groups of banks. At the end the
 // accumulators go through shared memory as float32 and are rounded once to
 // bf16 on their way out.
 #include <cuda_bf16.h>

@@ -330,6 +330,10 @@ TEST(ClassifierLoss, SmallAndOddVocabularies) {
   EXPECT_TRUE(fused_matches(random_problem("V 1, one at a time", 3, 1, 1, 5)));
   EXPECT_TRUE(fused_matches(random_problem("V 4100, 513 packs", 3, 4100, 4104, 6)));
   EXPECT_TRUE(fused_matches(random_problem("V 1300, one at a time", 3, 1300, 1301, 7)));
+  // 750 packs: threads 0-237 take a second one. Here one pack is ~8/V = 1.3e-3
+  // of the row's sum, above the loss's tolerance (~V·2^-24 = 3.6e-4): a stride
+  // or loop bound that drops a pack fails, as it might not at V = 50,257.
+  EXPECT_TRUE(fused_matches(random_problem("V 6000, a second round of packs", 3, 6000, 6000, 8)));
 }
 
 // V = 1: the only token is always the target, the loss exactly 0.

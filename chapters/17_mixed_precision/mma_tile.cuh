@@ -8,9 +8,9 @@
 // The tile's layout in shared memory is the one idea here. A row of BK bf16
 // is BK/8 pieces of 16 bytes; ldmatrix has 8 lanes each read one piece, from
 // 8 consecutive rows, in the same column of pieces. Stored plainly, those 8
-// pieces sit a multiple of BK·2 bytes apart, which for BK = 32 or 64 puts
-// 2 to 8 of them in the same banks of shared memory (32 banks of 4 bytes, a
-// 128-byte line): the reads queue up. Swizzling stores piece c of row r at
+// pieces sit a multiple of BK·2 bytes apart, which puts 4 of them (BK = 32)
+// or all 8 (BK = 64) in the same banks of shared memory (32 banks of 4
+// bytes, a 128-byte line): the reads queue up. Swizzling stores piece c of row r at
 // piece c XOR (a few bits of r) instead, so that 8 consecutive rows' pieces
 // of one column land in 8 different 16-byte bank groups. Writers and readers
 // both go through swizzled(), so nothing else changes.

@@ -426,8 +426,8 @@ void check_given(const char* op, std::initializer_list<std::pair<const char*, co
 }
 
 void check_eps(const char* op, float eps) {
-  if (!(eps >= 0.0f) || !std::isfinite(eps)) {
-    throw std::invalid_argument(std::string(op) + ": eps must be finite and >= 0, got " +
+  if (!(eps > 0.0f) || !std::isfinite(eps)) {  // 0 would divide by 0 on a constant row
+    throw std::invalid_argument(std::string(op) + ": eps must be finite and > 0, got " +
                                 std::to_string(eps));
   }
 }
