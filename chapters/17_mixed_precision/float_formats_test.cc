@@ -70,6 +70,12 @@ template <typename Convert, typename IsNan>
   return ::testing::AssertionSuccess();
 }
 
+// The reference case is the one the lesson describes: 557 inputs.
+TEST(Conversions, TheReferenceCaseHasEveryInput) {
+  const Safetensors ref = load_reference("17_mixed_precision", "conversions");
+  EXPECT_EQ(ref.floats("in.x").size(), 557u);
+}
+
 TEST(Conversions, Bf16MatchesPyTorch) {
   EXPECT_PASSES(same_bits("to_bf16", [](float x) { return to_bf16(x).bits; }, is_bf16_nan,
                           "out.bf16_bits"));
