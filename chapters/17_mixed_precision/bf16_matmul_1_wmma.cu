@@ -22,6 +22,7 @@
 
 #include "chapters/11_cuda_basics/launch.h"
 #include "chapters/17_mixed_precision/bf16_matmul.h"
+#include "chapters/17_mixed_precision/mma_tile.cuh"  // Piece: eight bf16 in one 16-byte copy
 #include "common/cuda/cuda_check.h"
 
 namespace gpt::cuda::bf16_matmul_internal {
@@ -32,10 +33,6 @@ using namespace nvcuda;
 constexpr int BM = 64, BN = 64, BK = 32;  // the block's tile of out, and its K slice
 constexpr int LD = BK + 8;                // a staged row, padded: 80 bytes
 constexpr int kThreads = 4 * kWarpSize;   // 4 warps, 2 × 2, each 32×32 of out
-
-struct alignas(16) Piece {  // eight bf16, moved as one 16-byte load or store
-  uint32_t word[4];
-};
 
 // Rows r0 .. r0 + 64 of src (rows × K), columns k0 .. k0 + BK, into tile
 // (64, LD); zeros past the matrix's last row or column.

@@ -35,7 +35,7 @@
 
 #include "chapters/11_cuda_basics/device_buffer.h"
 #include "chapters/17_mixed_precision/bf16.h"
-#include "common/random.h"
+#include "chapters/17_mixed_precision/bf16_reference.h"
 #include "common/testing/gpu.h"
 
 namespace gpt {
@@ -66,18 +66,8 @@ std::string epilogue_name(Epilogue e) {
   return "?";
 }
 
-// n standard normal values, rounded to bf16.
-std::vector<Bf16> random_bf16(size_t n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<Bf16> v(n);
-  for (Bf16& x : v) x = to_bf16(rng.normal(0.0f, 1.0f));
-  return v;
-}
-
-double gelu_tanh(double x) {
-  const double kSqrt2OverPi = 0.7978845608028654;  // √(2/π)
-  return 0.5 * x * (1.0 + std::tanh(kSqrt2OverPi * (x + 0.044715 * x * x * x)));
-}
+using bf16_testing::gelu_tanh;    // bf16_reference.h
+using bf16_testing::random_bf16;  // n standard normal values, rounded to bf16
 
 // The exact answer and each element's tolerance (the top of this file).
 struct Reference {

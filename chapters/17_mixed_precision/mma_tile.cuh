@@ -26,7 +26,7 @@ namespace gpt::cuda::bf16_matmul_internal {
 
 constexpr int kPiece = 8;  // bf16 per 16-byte piece, the unit of every copy
 
-// Eight bf16, moved as one 16-byte load or store.
+// Eight bf16, moved as one 16-byte load or store (version 1's copies too).
 struct alignas(16) Piece {
   uint32_t word[4];
 };
