@@ -61,6 +61,14 @@ done | sort -u | while read -r soname path; do
     *) [ -e "$out/lib/$soname" ] || cp -L "$path" "$out/lib/$soname" ;;
   esac
 done
+# Chapter 17's side-by-side with PyTorch: a script, not a binary (so after the
+# libraries' ldd), that drives bin/bf16_training_bench and then the GPU
+# machine's own python3 and PyTorch on pytorch_bf16_training.py.
+if [ -e "$out/bin/bf16_training_bench" ]; then
+  install -m 755 chapters/17_mixed_precision/versus_pytorch_gpu.sh "$out/bin/versus_pytorch_gpu"
+  install -D -m 755 chapters/17_mixed_precision/pytorch_bf16_training.py \
+    "$out/data/gpt_from_scratch/chapters/17_mixed_precision/pytorch_bf16_training.py"
+fi
 
 cat >"$out/run_all.sh" <<'RUN'
 #!/bin/bash
@@ -132,6 +140,11 @@ for target in $benches; do
     *) echo "run bench $name" >>"$out/run_all.sh" ;;
   esac
 done
+# Ours against PyTorch in bf16 (chapter 17's versus_pytorch_gpu.sh): writes
+# RESULTS/versus_pytorch.md and .json, and its raw outputs beside them.
+if [ -e "$out/bin/versus_pytorch_gpu" ]; then
+  echo 'run bench versus_pytorch_gpu --bench "$here/bin/bf16_training_bench" --pytorch chapters/17_mixed_precision/pytorch_bf16_training.py --out "$results"' >>"$out/run_all.sh"
+fi
 for target in $benches; do
   name=$(basename "${target/://}")
   case $name in *_on_exercise) echo "run exercise $name" >>"$out/run_all.sh" ;; esac
@@ -141,6 +154,7 @@ chmod +x "$out/run_all.sh"
 cat >"$out/README.txt" <<'README'
 gpu_bundle: the course's GPU tests, benchmarks and programs, built with nvcc.
   bash run_all.sh [RESULTS]     every test, every benchmark, every exercise check
+  (versus_pytorch_gpu, chapter 17's bf16 step against PyTorch's, needs python3 with PyTorch)
 The programs (train, generate) start where their data is:
   cd data/gpt_from_scratch && LD_LIBRARY_PATH=../../lib:/usr/local/cuda/lib64 \
     ../../bin/train --device cuda --data chapters/01_tokens/austen.txt --epochs 10 --out /tmp/seed

@@ -31,18 +31,25 @@ using GenerateFunction = std::function<std::vector<int32_t>(
 
 struct Device {
   std::string description;  // printed by the programs: "CPU, chapter 09's Trainer"
+  // The number format of its matrix products, as `--precision` names it:
+  // "fp32", or "bf16" (chapter 17's tensor cores). Parameters, their
+  // gradients and AdamW's moments are fp32 in every precision, so a
+  // checkpoint is the same file whichever trained it.
+  std::string precision = "fp32";
   // An engine for batches of up to (B, T). Throws (with a message for the
   // user) when the device cannot be used, e.g. no GPU.
   std::function<std::unique_ptr<TrainingEngine>(const GPTConfig& config, int B, int T)> engine;
   GenerateFunction generate;
 };
 
-// `--device` names one of these; the first is the default.
+// `--device` names one of these (with `--precision`, one name may appear
+// once per precision); the first is the default.
 using Devices = std::vector<std::pair<std::string, Device>>;
 
-// The device `name` names (empty: the first). Throws UsageError listing the
-// names this program offers when there is no such device.
-const std::pair<std::string, Device>& choose_device(const Devices& devices, const std::string& name);
+// The device `name` names (empty: the first) in `precision`. Throws
+// UsageError listing what this program offers when there is no such device.
+const std::pair<std::string, Device>& choose_device(const Devices& devices, const std::string& name,
+                                                    const std::string& precision = "fp32");
 
 // Chapter 09's device: Trainer and chapter 07's generate (full recompute).
 Device reference_cpu_device();

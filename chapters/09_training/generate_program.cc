@@ -25,7 +25,7 @@ int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokeniz
   const std::optional<GenerateOptions> parsed = parse_generate_options(argc, argv, std::cout);
   if (!parsed) return 0;  // --help
   const GenerateOptions& o = *parsed;
-  const auto& [device_name, device] = choose_device(devices, o.device);
+  const auto& [device_name, device] = choose_device(devices, o.device, o.precision);
 
   std::optional<TrainingState> state;
   state.emplace(read_model_flag(models, "--checkpoint", o.checkpoint));

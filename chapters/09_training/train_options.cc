@@ -122,6 +122,9 @@ const std::vector<TrainFlag>& train_flags() {
        "prompt for that sample (default: the start of the validation text)", false, {}, false},
       {"device", &O::device, "where to train: cpu, or cuda where built (chapter 14)", false, {},
        false},
+      {"precision", &O::precision,
+       "the matrix products' number format: fp32, or bf16 on cuda (chapter 17's programs); "
+       "weights, gradients and AdamW stay fp32 either way"},
   };
   return flags;
 }
@@ -477,6 +480,10 @@ std::optional<GenerateOptions> parse_generate_options(int argc, const char* cons
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--device", o.device, "where to run the model: cpu, or cuda where built");
+  app.add_option("--precision", o.precision,
+                 "the matrix products' number format: fp32, or bf16 on cuda (chapter 17's "
+                 "programs)")
+      ->capture_default_str();
   app.add_option("--tokenizer", o.tokenizer,
                  "the checkpoint stores its tokenizer; if given (char, gpt2, a BPE file), it must "
                  "be that one");

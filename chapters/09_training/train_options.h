@@ -75,6 +75,7 @@ struct TrainOptions {
   int sample_tokens = 200;
   std::string sample_prompt;  // empty: the first characters of the validation text
   std::string device;         // --device: empty means the program's first (programs.h)
+  std::string precision = "fp32";  // --precision: the matrix products' format (device.h)
 
   std::set<std::string> given;  // the flags the user typed, without "--"
 
@@ -137,6 +138,7 @@ struct GenerateOptions {
   SamplingOptions sampling;
   uint64_t seed = 1337;
   std::string device;     // --device: empty means the program's first (programs.h)
+  std::string precision = "fp32";  // --precision: the matrix products' format (device.h)
   std::string tokenizer;  // --tokenizer: empty means the checkpoint's; else it must be that one
 };
 

@@ -171,7 +171,7 @@ std::optional<PreparedRun> prepare(int argc, char** argv, const Devices& devices
     apply_checkpoint(o, state->model.config, state->settings);
   }
   validate_train_options(o);
-  const auto& [device_name, device] = choose_device(devices, o.device);
+  const auto& [device_name, device] = choose_device(devices, o.device, o.precision);
 
   // A resumed run's tokenizer is its checkpoint's, and --init's model's is its
   // file's: --tokenizer, if given, must name it.

@@ -31,9 +31,11 @@ void require_cuda_device() {
 // lesson: cuda_device
 Device cuda_device(const cuda::GpuOptions& options) {
   Device device;
-  device.description = std::string("GPU, chapter 14's CudaEngine (matmuls: ") +
-                       (options.matmul == cuda::MatmulBackend::kCublas ? "cuBLAS" : "chapter 12") +
-                       ", attention: chapter 13) and KV-cache generation";
+  const auto products =
+      options.products != nullptr ? options.products : cuda::fp32_products(options.matmul);
+  device.description = "GPU, chapter 14's CudaEngine (products: " + products->name() +
+                       ") and KV-cache generation";
+  device.precision = products->precision();
   device.engine = [options](const GPTConfig& config, int B,
                             int T) -> std::unique_ptr<TrainingEngine> {
     require_cuda_device();

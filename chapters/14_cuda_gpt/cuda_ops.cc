@@ -17,6 +17,11 @@
 
 namespace gpt::cuda {
 
+// The products in the format the options name (product_kernels.h).
+ProductKernels& CudaOps::products() {
+  return options_.products != nullptr ? *options_.products : *fp32_products(options_.matmul);
+}
+
 // ---- forward ----------------------------------------------------------------
 
 void CudaOps::layernorm(float* out, float* mean, float* rstd, const float* inp,
@@ -30,11 +35,10 @@ void CudaOps::layernorm(float* out, float* mean, float* rstd, const float* inp,
 void CudaOps::attention(float* out, AttentionActivations& a, const float* x,
                         const AttentionParams& p, const BlockConfig& c, int layer) {
   const int BT = c.B * c.T;
-  cuda::linear_forward(a.qkv, x, p.qkv_weight, p.qkv_bias, BT, c.C, 3 * c.C,
-                       options_.matmul);                                           // (B, T, 3C)
+  products().linear_forward(a.qkv, x, p.qkv_weight, p.qkv_bias, BT, c.C, 3 * c.C);  // (B, T, 3C)
   mark(options_, "matmul");
   attend(a, c, layer);                                                             // (B, T, C)
-  cuda::linear_forward(out, a.merged, p.proj_weight, p.proj_bias, BT, c.C, c.C, options_.matmul);
+  products().linear_forward(out, a.merged, p.proj_weight, p.proj_bias, BT, c.C, c.C);  // (B, T, C)
   mark(options_, "matmul");
 }
 
@@ -43,8 +47,13 @@ void CudaOps::attend(AttentionActivations& a, const BlockConfig& c, int /*layer*
   cuda::split_heads(a.q, a.k, a.v, a.qkv, c.B, c.T, c.C, c.H);  // (B, H, T, hs) x3
   mark(options_, "heads");
   // Without carved weights (GpuActivations) the fused kernel is the only choice.
-  if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, c.B * c.H, c.T, hs))) {
-    cuda::flash_attention_forward(a.y, a.lse, a.q, a.k, a.v, c.B * c.H, c.T, hs);
+  const int N = c.B * c.H;
+  if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, N, c.T, hs))) {
+    if (products().has_attention(N, c.T, hs)) {  // the format's own fused kernel
+      products().attention_forward(a.y, a.lse, a.q, a.k, a.v, N, c.T, hs);
+    } else {
+      cuda::flash_attention_forward(a.y, a.lse, a.q, a.k, a.v, N, c.T, hs);
+    }
   } else {
     cuda::attention_forward(a.y, a.weights, a.q, a.k, a.v, c.B * c.H, c.T, hs);
   }
@@ -57,11 +66,11 @@ void CudaOps::attend(AttentionActivations& a, const BlockConfig& c, int /*layer*
 void CudaOps::feedforward(float* out, float* hidden, float* activated, const float* x,
                           const FeedForwardParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
-  cuda::linear_forward(hidden, x, p.fc_weight, p.fc_bias, N, c.C, c.F, options_.matmul);  // (N, F)
+  products().linear_forward(hidden, x, p.fc_weight, p.fc_bias, N, c.C, c.F);  // (N, F)
   mark(options_, "matmul");
   cuda::gelu_forward(activated, hidden, int64_t(N) * c.F, c.gelu);                       // (N, F)
   mark(options_, "gelu");
-  cuda::linear_forward(out, activated, p.proj_weight, p.proj_bias, N, c.F, c.C, options_.matmul);
+  products().linear_forward(out, activated, p.proj_weight, p.proj_bias, N, c.F, c.C);  // (N, C)
   mark(options_, "matmul");
 }
 
@@ -90,7 +99,7 @@ void CudaOps::embedding(float* out, const int32_t* tokens, const float* wte,
 
 void CudaOps::linear(float* out, const float* inp, const float* weight, const float* bias, int N,
                      int IC, int OC) {
-  cuda::linear_forward(out, inp, weight, bias, N, IC, OC, options_.matmul);
+  products().linear_forward(out, inp, weight, bias, N, IC, OC);
   mark(options_, "matmul");
 }
 
@@ -128,21 +137,25 @@ void CudaOps::attention_backward(float* dinp, const AttentionGrads& g, Attention
   const int B = c.B, T = c.T, C = c.C, H = c.H, hs = C / H, BT = B * T;
   for (float* buffer : {d.merged, d.y, d.q, d.k, d.v}) zero(buffer, int64_t(BT) * C);
   zero(d.qkv, int64_t(BT) * 3 * C);
-  cuda::linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight, BT,
-                        C, C, options_.matmul);
+  products().linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight,
+                             BT, C, C);
   mark(options_, "matmul");
   cuda::merge_heads_backward(d.y, d.merged, B, T, C, H);
   mark(options_, "heads");
   if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, B * H, T, hs))) {
-    cuda::flash_attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
+    if (products().has_attention(B * H, T, hs)) {  // as the forward chose
+      products().attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
+    } else {
+      cuda::flash_attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
+    }
   } else {
     cuda::attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.weights, B * H, T, hs);
   }
   mark(options_, "attention");
   cuda::split_heads_backward(d.qkv, d.q, d.k, d.v, B, T, C, H);
   mark(options_, "heads");
-  cuda::linear_backward(dinp, g.qkv_weight, g.qkv_bias, d.qkv, inp, p.qkv_weight, BT, C, 3 * C,
-                        options_.matmul);
+  products().linear_backward(dinp, g.qkv_weight, g.qkv_bias, d.qkv, inp, p.qkv_weight, BT, C,
+                             3 * C);
   mark(options_, "matmul");
 }
 // end lesson
@@ -154,13 +167,13 @@ void CudaOps::feedforward_backward(float* dinp, const FeedForwardGrads& g, float
   const int N = c.B * c.T;
   zero(dactivated, int64_t(N) * c.F);
   zero(dhidden, int64_t(N) * c.F);
-  cuda::linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated, p.proj_weight, N,
-                        c.F, c.C, options_.matmul);
+  products().linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated,
+                             p.proj_weight, N, c.F, c.C);
   mark(options_, "matmul");
   cuda::gelu_backward(dhidden, dactivated, hidden, int64_t(N) * c.F, c.gelu);
   mark(options_, "gelu");
-  cuda::linear_backward(dinp, g.fc_weight, g.fc_bias, dhidden, inp, p.fc_weight, N, c.C, c.F,
-                        options_.matmul);
+  products().linear_backward(dinp, g.fc_weight, g.fc_bias, dhidden, inp, p.fc_weight, N, c.C,
+                             c.F);
   mark(options_, "matmul");
 }
 
@@ -171,7 +184,7 @@ void CudaOps::residual_backward(float* da, float* db, const float* dout, int64_t
 
 void CudaOps::linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                               const float* inp, const float* weight, int N, int IC, int OC) {
-  cuda::linear_backward(dinp, dweight, dbias, dout, inp, weight, N, IC, OC, options_.matmul);
+  products().linear_backward(dinp, dweight, dbias, dout, inp, weight, N, IC, OC);
   mark(options_, "matmul");
 }
 

@@ -80,6 +80,10 @@ class CudaOps : public TrainOps {
   // Generation overrides it to attend over a KV cache (kv_cache_generate.cc).
   virtual void attend(AttentionActivations& acts, const BlockConfig& config, int layer);
 
+  // Every matrix product goes through these: fp32 (chapter 12, as
+  // options_.matmul says, and 13) or the format options_.products names.
+  ProductKernels& products();
+
   GpuOptions options_;
 
  private:

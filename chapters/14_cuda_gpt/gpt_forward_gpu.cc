@@ -11,6 +11,7 @@ namespace gpt::cuda {
 
 bool uses_flash(const GpuOptions& o, int N, int T, int hs) {
   if (!o.flash) return false;
+  if (o.products != nullptr && o.products->has_attention(N, T, hs)) return true;
   try {
     check_flash_sizes("flash attention", N, T, hs);
     return true;

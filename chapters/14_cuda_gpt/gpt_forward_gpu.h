@@ -9,12 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "chapters/06_transformer_block/block_ops.h"
 #include "chapters/12_cuda_matmul/linear.h"
 #include "chapters/14_cuda_gpt/device_model.h"
 #include "chapters/14_cuda_gpt/gpu_activations.h"
 #include "chapters/14_cuda_gpt/op_profile.h"
+#include "chapters/14_cuda_gpt/product_kernels.h"
 
 namespace gpt::cuda {
 
@@ -22,6 +24,9 @@ struct GpuOptions {
   MatmulBackend matmul = MatmulBackend::kCublas;  // or chapter 12's version 8 (kOurs)
   bool flash = true;  // chapter 13's fused attention where it fits (hs 32 or 64), else naive
   OpProfile* profile = nullptr;  // when set, every op is timed (op_profile.h)
+  // The format of the matrix products (product_kernels.h); null: fp32, as
+  // `matmul` says. Chapter 17 sets bf16 tensor cores here.
+  std::shared_ptr<ProductKernels> products;
 };
 
 // Ends the op just launched, for the profile (op_profile.h). Does nothing without one.
@@ -29,7 +34,8 @@ inline void mark(const GpuOptions& o, const char* op) {
   if (o.profile != nullptr) o.profile->mark(op);
 }
 
-// Whether the fused attention runs for N = B·H sequences of T positions.
+// Whether the fused attention runs for N = B·H sequences of T positions: the
+// products' own (ProductKernels::has_attention), else chapter 13's.
 bool uses_flash(const GpuOptions& o, int N, int T, int hs);
 
 // Chapter 07's gpt_forward on the GPU: copies the (B, T) tokens (host memory)

@@ -33,7 +33,7 @@ grep -q "^device  cpu: " "$tmp/cpu.txt" ||
 "$train" "${tiny[@]}" --device tpu --out "$tmp/tpu" > /dev/null 2> "$tmp/err.txt"
 status=$?
 [[ $status -eq 2 ]] || fail "train --device tpu exited with $status, expected 2"
-grep -qF "offers cpu, cuda" "$tmp/err.txt" || fail "train --device tpu: $(cat "$tmp/err.txt")"
+grep -qF "offers cpu (fp32), cuda (fp32)" "$tmp/err.txt" || fail "train --device tpu: $(cat "$tmp/err.txt")"
 
 # A GPU run: train on the device, then greedy generation (within the context:
 # 2 + 5 <= 8 tokens) gives the same text on both devices from that checkpoint.

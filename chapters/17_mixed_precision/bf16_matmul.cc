@@ -10,7 +10,7 @@ namespace gpt::cuda {
 
 namespace {
 
-void check_product(const char* op, const Bf16* out, const Bf16* A, const Bf16* B, int M, int N,
+void check_product(const char* op, const Bf16* A, const Bf16* B, int M, int N,
                    int K) {
   check_size(op, "M", M, 0);
   check_size(op, "N", N, 0);
@@ -19,8 +19,8 @@ void check_product(const char* op, const Bf16* out, const Bf16* A, const Bf16* B
     throw std::invalid_argument(std::string(op) + ": K must be a multiple of 8 (rows of whole "
                                 "16-byte pieces), got " + std::to_string(K));
   }
-  if (!is_aligned16(out) || !is_aligned16(A) || !is_aligned16(B)) {
-    throw std::invalid_argument(std::string(op) + ": out, A and B must be 16-byte aligned");
+  if (!is_aligned16(A) || !is_aligned16(B)) {
+    throw std::invalid_argument(std::string(op) + ": A and B must be 16-byte aligned");
   }
 }
 
@@ -28,7 +28,8 @@ void check_product(const char* op, const Bf16* out, const Bf16* A, const Bf16* B
 
 void bf16_linear(Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, int M, int N, int K,
                  Epilogue epilogue) {
-  check_product("bf16_linear", out, A, B, M, N, K);
+  check_product("bf16_linear", A, B, M, N, K);
+  if (!is_aligned16(out)) throw std::invalid_argument("bf16_linear: out must be 16-byte aligned");
   if ((bias == nullptr) != (epilogue == Epilogue::kNone)) {
     throw std::invalid_argument(
         "bf16_linear: a bias must be given exactly when the epilogue adds one");
@@ -38,9 +39,17 @@ void bf16_linear(Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, int 
                                          epilogue == Epilogue::kBiasGelu);
 }
 
+void bf16_product_f32(float* out, const Bf16* A, const Bf16* B, const float* bias, int M, int N,
+                      int K, bool accumulate) {
+  check_product("bf16_product_f32", A, B, M, N, K);
+  if (M == 0 || N == 0) return;
+  bf16_matmul_internal::matmul_pipelined_f32(out, A, B, M, N, K, bias, accumulate);
+}
+
 void bf16_matmul(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K, int version) {
   check_version("bf16_matmul", version, kBf16MatmulVersions);
-  check_product("bf16_matmul", out, A, B, M, N, K);
+  check_product("bf16_matmul", A, B, M, N, K);
+  if (!is_aligned16(out)) throw std::invalid_argument("bf16_matmul: out must be 16-byte aligned");
   if (M == 0 || N == 0) return;
   switch (version) {
     case 1: bf16_matmul_internal::matmul_wmma(out, A, B, M, N, K); break;

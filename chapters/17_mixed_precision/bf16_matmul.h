@@ -43,6 +43,17 @@ void bf16_linear(Bf16* out,         // (M, N)
                  const Bf16* bias,  // (N), or null for Epilogue::kNone
                  int M, int N, int K, Epilogue epilogue);
 
+// The product kept in fp32, for the GPT's bf16 backend (bf16_products.h),
+// whose activations and gradients stay fp32: out (M, N) = A · Bᵀ + bias, or
+// out += A · Bᵀ + bias when accumulate (a gradient adding into its buffer).
+// Version 3; bias may be null; sizes and alignment as bf16_matmul, and out
+// must be 4-byte aligned.
+void bf16_product_f32(float* out,         // (M, N), fp32
+                      const Bf16* A,      // (M, K)
+                      const Bf16* B,      // (N, K)
+                      const float* bias,  // (N), or null
+                      int M, int N, int K, bool accumulate);
+
 namespace bf16_matmul_internal {
 void matmul_wmma(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
 void matmul_mma(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
@@ -50,6 +61,8 @@ void matmul_mma(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K);
 // after the sums), and each candidate shape on its own.
 void matmul_pipelined(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K,
                       const Bf16* bias = nullptr, bool gelu = false);
+void matmul_pipelined_f32(float* out, const Bf16* A, const Bf16* B, int M, int N, int K,
+                          const float* bias, bool accumulate);
 int pipelined_candidates();
 const char* pipelined_candidate_name(int i);
 void matmul_pipelined_candidate(int i, Bf16* out, const Bf16* A, const Bf16* B, int M, int N,

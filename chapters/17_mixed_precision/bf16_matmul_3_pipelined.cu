@@ -56,11 +56,34 @@ __device__ __forceinline__ void load_tile_async(__nv_bfloat16* tile, const __nv_
 }
 // end lesson
 
+// Where the sums go: bf16, through a linear layer's epilogue (bf16_linear),
+// or fp32, kept (the GPT's bf16 backend, bf16_products.h).
+struct Bf16Out {
+  __nv_bfloat16* out;
+  const __nv_bfloat16* bias;
+  bool gelu;
+  template <int MI, int NI>
+  __device__ void store(const float (&acc)[MI][NI][4], int row0, int col0, int M, int N,
+                        int lane) const {
+    store_bf16(out, acc, row0, col0, M, N, lane, bias, gelu);
+  }
+};
+struct F32Out {
+  float* out;
+  const float* bias;
+  bool accumulate;
+  template <int MI, int NI>
+  __device__ void store(const float (&acc)[MI][NI][4], int row0, int col0, int M, int N,
+                        int lane) const {
+    store_f32(out, acc, row0, col0, M, N, lane, bias, accumulate);
+  }
+};
+
 // lesson: pipelined_kernel
-template <typename S>
+template <typename S, typename Out>
 __global__ void __launch_bounds__(S::kThreads)
-    pipelined_kernel(__nv_bfloat16* out, const __nv_bfloat16* A, const __nv_bfloat16* B, int M,
-                     int N, int K, const __nv_bfloat16* bias, bool gelu) {
+    pipelined_kernel(Out out, const __nv_bfloat16* A, const __nv_bfloat16* B, int M, int N,
+                     int K) {
   extern __shared__ __align__(128) __nv_bfloat16 shared[];
   __nv_bfloat16* const As = shared;                              // STAGES × (BM, BK)
   __nv_bfloat16* const Bs = shared + S::STAGES * S::BM * S::BK;  // STAGES × (BN, BK)
@@ -90,15 +113,15 @@ __global__ void __launch_bounds__(S::kThreads)
     mma_slice<S::BK>(acc, As + stage * S::BM * S::BK, Bs + stage * S::BN * S::BK, wm0, wn0,
                      lane);
   }
-  store_bf16(out, acc, bm + wm0, bn + wn0, M, N, lane, bias, gelu);  // + bias, GELU: fused
+  out.store(acc, bm + wm0, bn + wn0, M, N, lane);  // + bias, GELU: fused (Bf16Out)
 }
 // end lesson
 
 // The kernel, after asking (once) for its shared memory beyond the 48 KiB a
 // kernel gets without asking.
-template <typename S>
+template <typename S, typename Out>
 auto kernel_ready() {
-  auto kernel = pipelined_kernel<S>;
+  auto kernel = pipelined_kernel<S, Out>;
   static_assert(S::kSharedBytes <= 227 * 1024, "more shared memory than an SM has");
   static const bool asked = [&] {
     CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -109,16 +132,22 @@ auto kernel_ready() {
   return kernel;
 }
 
+template <typename S, typename Out>
+void launch_to(Out out, const Bf16* A, const Bf16* B, int M, int N, int K) {
+  const dim3 grid(grid_size(N, S::BN), grid_size(M, S::BM));
+  auto kernel = kernel_ready<S, Out>();
+  kernel<<<grid, S::kThreads, S::kSharedBytes>>>(out, reinterpret_cast<const __nv_bfloat16*>(A),
+                                                 reinterpret_cast<const __nv_bfloat16*>(B), M, N,
+                                                 K);
+  CUDA_CHECK(cudaGetLastError());
+}
+
 template <typename S>
 void launch(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K,
             const Bf16* bias = nullptr, bool gelu = false) {
-  const dim3 grid(grid_size(N, S::BN), grid_size(M, S::BM));
-  auto kernel = kernel_ready<S>();
-  kernel<<<grid, S::kThreads, S::kSharedBytes>>>(
-      reinterpret_cast<__nv_bfloat16*>(out), reinterpret_cast<const __nv_bfloat16*>(A),
-      reinterpret_cast<const __nv_bfloat16*>(B), M, N, K,
-      reinterpret_cast<const __nv_bfloat16*>(bias), gelu);
-  CUDA_CHECK(cudaGetLastError());
+  launch_to<S>(Bf16Out{reinterpret_cast<__nv_bfloat16*>(out),
+                       reinterpret_cast<const __nv_bfloat16*>(bias), gelu},
+               A, B, M, N, K);
 }
 
 // The candidates: (BM, BN, BK, warps along M, along N, stages). Names say
@@ -146,6 +175,11 @@ const char* const kCandidateNames[] = {"128x128x32_s4_w2x4", "128x256x32_s3_w2x4
 void matmul_pipelined(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K,
                       const Bf16* bias, bool gelu) {
   launch<Default>(out, A, B, M, N, K, bias, gelu);
+}
+
+void matmul_pipelined_f32(float* out, const Bf16* A, const Bf16* B, int M, int N, int K,
+                          const float* bias, bool accumulate) {
+  launch_to<Default>(F32Out{out, bias, accumulate}, A, B, M, N, K);
 }
 
 int pipelined_candidates() { return 7; }

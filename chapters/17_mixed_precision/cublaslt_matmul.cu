@@ -97,8 +97,8 @@ struct Plan {
   cublasLtMatmulAlgo_t algo{};
 };
 
-// M, N, K, the epilogue and the alignments of out, A, B and the bias.
-using PlanKey = std::tuple<int, int, int, Epilogue, uint32_t, uint32_t, uint32_t, uint32_t>;
+// M, N, K, the epilogue, out's type and the alignments of out, A, B and the bias.
+using PlanKey = std::tuple<int, int, int, Epilogue, int, uint32_t, uint32_t, uint32_t, uint32_t>;
 
 void set_desc(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attr, const void* value,
               size_t bytes, const char* what) {
@@ -124,9 +124,10 @@ void destroy(Plan& plan) {
 // Describes the product and asks the heuristic for an algorithm, filling
 // `plan` (the caller's, so that after a failure what was made can be given back).
 // Of out (M, N), A (M, K), B (N, K) and bias (N) only the addresses are read:
-// their alignment, which the chosen algorithm may count on.
-void describe(const Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, int M, int N, int K,
-              Epilogue epilogue, Plan& plan) {
+// their alignment, which the chosen algorithm may count on. out and the bias
+// are of out_type: bf16, or fp32 for a product kept in fp32.
+void describe(const void* out, cudaDataType out_type, const Bf16* A, const Bf16* B,
+              const void* bias, int M, int N, int K, Epilogue epilogue, Plan& plan) {
   // fp32 sums (CUBLAS_COMPUTE_32F) and fp32 alpha, beta (CUDA_R_32F).
   lt_check(cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
            "cublasLtMatmulDescCreate");
@@ -139,7 +140,7 @@ void describe(const Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, i
   set_desc(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &lt, sizeof lt,
            "cublasLtMatmulDescSetAttribute(EPILOGUE)");
   if (epilogue != Epilogue::kNone) {
-    const cudaDataType bias_type = CUDA_R_16BF;  // bias (N), bf16
+    const cudaDataType bias_type = out_type;  // bias (N), of out's type
     set_desc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof bias_type,
              "cublasLtMatmulDescSetAttribute(BIAS_DATA_TYPE)");
     // The heuristic reads the bias pointer's alignment from here.
@@ -150,7 +151,7 @@ void describe(const Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, i
            "cublasLtMatrixLayoutCreate(B)");
   lt_check(cublasLtMatrixLayoutCreate(&plan.input, CUDA_R_16BF, K, M, K),  // (K, M), ld K
            "cublasLtMatrixLayoutCreate(A)");
-  lt_check(cublasLtMatrixLayoutCreate(&plan.output, CUDA_R_16BF, N, M, N),  // (N, M), ld N
+  lt_check(cublasLtMatrixLayoutCreate(&plan.output, out_type, N, M, N),  // (N, M), ld N
            "cublasLtMatrixLayoutCreate(out)");
 
   // The heuristic's choice among the algorithms that fit our workspace and
@@ -197,11 +198,11 @@ void describe(const Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, i
 }
 // end lesson
 
-Plan make_plan(const Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, int M, int N, int K,
-               Epilogue epilogue) {
+Plan make_plan(const void* out, cudaDataType out_type, const Bf16* A, const Bf16* B,
+               const void* bias, int M, int N, int K, Epilogue epilogue) {
   Plan plan;
   try {
-    describe(out, A, B, bias, M, N, K, epilogue, plan);
+    describe(out, out_type, A, B, bias, M, N, K, epilogue, plan);
   } catch (...) {
     destroy(plan);
     throw;
@@ -209,9 +210,9 @@ Plan make_plan(const Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, 
   return plan;
 }
 
-void check_arguments(const Bf16* out, const Bf16* A, const Bf16* B, const Bf16* bias, int M, int N,
-                     int K, Epilogue epilogue) {
-  const std::string where = "matmul_cublaslt_bf16(M=" + std::to_string(M) +
+void check_arguments(const char* op, const void* out, const Bf16* A, const Bf16* B,
+                     const void* bias, int M, int N, int K, Epilogue epilogue) {
+  const std::string where = std::string(op) + "(M=" + std::to_string(M) +
                             ", N=" + std::to_string(N) + ", K=" + std::to_string(K) + "): ";
   if (M < 0 || N < 0) throw std::invalid_argument(where + "M and N must be >= 0");
   if (K < 1) throw std::invalid_argument(where + "K must be >= 1");
@@ -231,6 +232,36 @@ void check_arguments(const Bf16* out, const Bf16* A, const Bf16* B, const Bf16* 
   }
 }
 
+// out = epilogue(A · Bᵀ [+ bias]) + beta · out, out and the bias of out_type.
+void product(void* out, cudaDataType out_type, const Bf16* A, const Bf16* B, const void* bias,
+             int M, int N, int K, Epilogue epilogue, float beta) {
+  // The plans of every shape seen so far, made at first use and kept for the
+  // program's life, like the handle. The mutex also guards the bias pointer,
+  // which is set on a plan's shared description at every call.
+  static std::mutex mutex;
+  static auto* plans = new std::map<PlanKey, Plan>;
+  std::lock_guard<std::mutex> lock(mutex);
+  const Library& lib = library();
+  const PlanKey key{M,           N,           K,           epilogue,   static_cast<int>(out_type),
+                    alignment(out), alignment(A), alignment(B), alignment(bias)};
+  auto it = plans->find(key);
+  if (it == plans->end()) {
+    it = plans->emplace(key, make_plan(out, out_type, A, B, bias, M, N, K, epilogue)).first;
+  }
+  const Plan& plan = it->second;
+  if (epilogue != Epilogue::kNone) {
+    set_desc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias,
+             "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+  }
+  // outᵀ (N, M) = B (N, K) · Aᵀ (K, M): see the top of this file. C is out
+  // itself, read only where beta is not 0.
+  const float alpha = 1.0f;
+  lt_check(cublasLtMatmul(lib.handle, plan.desc, &alpha, B, plan.weight, A, plan.input, &beta, out,
+                          plan.output, out, plan.output, &plan.algo, lib.workspace, kWorkspaceBytes,
+                          /*stream=*/0),
+           "cublasLtMatmul");
+}
+
 }  // namespace
 
 // lesson: matmul_cublaslt_bf16
@@ -239,34 +270,18 @@ void matmul_cublaslt_bf16(Bf16* out,         // (M, N)
                           const Bf16* B,     // (N, K)
                           const Bf16* bias,  // (N), or null
                           int M, int N, int K, Epilogue epilogue) {
-  check_arguments(out, A, B, bias, M, N, K, epilogue);
+  check_arguments("matmul_cublaslt_bf16", out, A, B, bias, M, N, K, epilogue);
   if (M == 0 || N == 0) return;  // an empty product: nothing to write
-
-  // The plans of every shape seen so far, made at first use and kept for the
-  // program's life, like the handle. The mutex also guards the bias pointer,
-  // which is set on a plan's shared description at every call.
-  static std::mutex mutex;
-  static auto* plans = new std::map<PlanKey, Plan>;
-  std::lock_guard<std::mutex> lock(mutex);
-  const Library& lib = library();
-  const PlanKey key{M, N, K, epilogue, alignment(out), alignment(A), alignment(B), alignment(bias)};
-  auto it = plans->find(key);
-  if (it == plans->end()) {
-    it = plans->emplace(key, make_plan(out, A, B, bias, M, N, K, epilogue)).first;
-  }
-  const Plan& plan = it->second;
-  if (epilogue != Epilogue::kNone) {
-    set_desc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias,
-             "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
-  }
-  // outᵀ (N, M) = B (N, K) · Aᵀ (K, M): see the top of this file. beta = 0:
-  // C (here out itself) is not read.
-  const float alpha = 1.0f, beta = 0.0f;
-  lt_check(cublasLtMatmul(lib.handle, plan.desc, &alpha, B, plan.weight, A, plan.input, &beta, out,
-                          plan.output, out, plan.output, &plan.algo, lib.workspace, kWorkspaceBytes,
-                          /*stream=*/0),
-           "cublasLtMatmul");
+  product(out, CUDA_R_16BF, A, B, bias, M, N, K, epilogue, /*beta=*/0.0f);
 }
 // end lesson
+
+void matmul_cublaslt_bf16_f32(float* out, const Bf16* A, const Bf16* B, const float* bias, int M,
+                              int N, int K, bool accumulate) {
+  const Epilogue epilogue = bias != nullptr ? Epilogue::kBias : Epilogue::kNone;
+  check_arguments("matmul_cublaslt_bf16_f32", out, A, B, bias, M, N, K, epilogue);
+  if (M == 0 || N == 0) return;
+  product(out, CUDA_R_32F, A, B, bias, M, N, K, epilogue, accumulate ? 1.0f : 0.0f);
+}
 
 }  // namespace gpt::cuda

@@ -32,4 +32,13 @@ void matmul_cublaslt_bf16(Bf16* out,         // (M, N)
                           const Bf16* bias,  // (N); null for Epilogue::kNone
                           int M, int N, int K, Epilogue epilogue = Epilogue::kNone);
 
+// The same product kept in fp32, for the GPT's bf16 backend (bf16_products.h):
+// out (M, N) = A · Bᵀ [+ bias], or out += A · Bᵀ [+ bias] when accumulate
+// (cuBLASLt's beta = 1). out and the bias are fp32, the bias may be null.
+void matmul_cublaslt_bf16_f32(float* out,         // (M, N), fp32
+                              const Bf16* A,      // (M, K)
+                              const Bf16* B,      // (N, K)
+                              const float* bias,  // (N), or null
+                              int M, int N, int K, bool accumulate);
+
 }  // namespace gpt::cuda

@@ -131,4 +131,35 @@ __device__ __forceinline__ void store_bf16(__nv_bfloat16* out, const float (&acc
   }
 }
 
+// The warp's accumulators kept in fp32, into out (M, N) at (row0, col0):
+// + bias[col] (if bias is not null), + what out holds (if accumulate). For
+// the GPT's bf16 backend, whose activations and gradients stay fp32: a
+// product's only roundings are its inputs'.
+template <int MI, int NI>
+__device__ __forceinline__ void store_f32(float* out, const float (&acc)[MI][NI][4], int row0,
+                                          int col0, int M, int N, int lane, const float* bias,
+                                          bool accumulate) {
+  const int g = lane / 4, t = lane % 4;
+#pragma unroll
+  for (int mi = 0; mi < MI; ++mi) {
+#pragma unroll
+    for (int ni = 0; ni < NI; ++ni) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int row = row0 + mi * 16 + g + 8 * h;
+        if (row >= M) continue;
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          const int col = col0 + ni * 8 + 2 * t + j;
+          if (col >= N) continue;
+          float v = acc[mi][ni][2 * h + j];
+          if (bias != nullptr) v += bias[col];
+          float* p = out + static_cast<size_t>(row) * N + col;
+          *p = accumulate ? *p + v : v;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace gpt::cuda::bf16_matmul_internal

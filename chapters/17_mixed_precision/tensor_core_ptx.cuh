@@ -9,6 +9,8 @@
 //   ldmatrix_x4         one warp: four 8×8 bf16 tiles from shared memory into
 //                       registers, laid out as mma's fragments want them
 //   ldmatrix_x2         the same, two tiles
+//   ldmatrix_x4_trans   ldmatrix_x4, each 8×8 tile transposed on the way (for a B
+//                       stored (k, n) rows, as V is in attention's P·V)
 //   cp_async_16         one thread: 16 bytes global → shared memory without
 //                       passing through registers; it completes later
 //   cp_async_commit     closes the group of copies this thread issued so far
@@ -55,6 +57,11 @@ __device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], const void* row_ad
                                             const char* file = __builtin_FILE(),
                                             int line = __builtin_LINE()) {
   ::gpt_emu::ldmatrix_m8n8_b16(r, 2, false, row_address, {file, line});
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* row_address,
+                                                  const char* file = __builtin_FILE(),
+                                                  int line = __builtin_LINE()) {
+  ::gpt_emu::ldmatrix_m8n8_b16(r, 4, true, row_address, {file, line});
 }
 __device__ __forceinline__ void cp_async_16(void* shared_dst, const void* global_src,
                                             int src_bytes = 16,
@@ -103,6 +110,15 @@ __device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], const void* row_ad
                : "=r"(r[0]), "=r"(r[1])
                : "r"(shared_address(row_address)));
 }
+// lesson: ldmatrix_trans
+// With .trans, lane l receives column l/4 of each tile, rows 2(l%4) and
+// 2(l%4)+1: from a tile stored (k, n) rows, exactly b[0..1] of mma's B.
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* row_address) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(shared_address(row_address)));
+}
+// end lesson
 
 // lesson: cp_async
 // src_bytes < 16 copies that many bytes and fills the rest with zeros (0: all

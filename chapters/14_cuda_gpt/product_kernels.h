@@ -1,0 +1,77 @@
+// chapters/14_cuda_gpt/product_kernels.h — what a number format changes on the GPU: the matrix products.
+//
+// Almost all of a step's arithmetic is matrix products: the four linear
+// layers of every block, the lm_head, and attention's Q·Kᵀ and P·V. A number
+// format (fp32 here, bf16 on tensor cores in chapter 17) changes how those
+// products are computed; the layernorms, GELU, softmax, loss and AdamW stay
+// in fp32 and stay chapter 11's kernels. So the format is an object the ops
+// call for their products, and CudaOps (cuda_ops.h) is written once for all
+// of them:
+//   linear_forward    out  = inp · Wᵀ + b        every linear layer
+//   linear_backward   dinp += dout · W, dW += doutᵀ · inp, db += Σ dout
+//   attention_*       attention proper, fused (flash), where the format has
+//                     a kernel for the sizes; else chapter 13's fp32 one runs
+// Every pointer is device memory and every tensor is fp32 at this boundary:
+// a format rounds what it multiplies, inside.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "chapters/12_cuda_matmul/matmul.h"
+
+namespace gpt::cuda {
+
+class ProductKernels {
+ public:
+  virtual ~ProductKernels() = default;
+
+  // As `--precision` names the format: "fp32", "bf16".
+  virtual std::string precision() const = 0;
+  // For the programs' banner: "fp32 (cuBLAS)", "bf16 tensor cores (chapter 17)".
+  virtual std::string name() const = 0;
+
+  // Chapter 12's linear_forward: `out` must not alias `inp`.
+  virtual void linear_forward(float* out,           // (N, OC)
+                              const float* inp,     // (N, IC)
+                              const float* weight,  // (OC, IC)
+                              const float* bias,    // (OC), or nullptr
+                              int N, int IC, int OC) = 0;
+
+  // Chapter 12's linear_backward: ADDS into dinp (may be nullptr), dweight
+  // and dbias (may be nullptr).
+  virtual void linear_backward(float* dinp,          // (N, IC), accumulated
+                               float* dweight,       // (OC, IC), accumulated
+                               float* dbias,         // (OC), accumulated
+                               const float* dout,    // (N, OC)
+                               const float* inp,     // (N, IC)
+                               const float* weight,  // (OC, IC)
+                               int N, int IC, int OC) = 0;
+
+  // Whether this format has its own fused attention for N sequences of T
+  // positions of head size hs. When it does, CudaOps calls the two below
+  // instead of chapter 13's kernels, in the forward and in the backward.
+  virtual bool has_attention(int /*N*/, int /*T*/, int /*hs*/) const { return false; }
+
+  // Chapter 13's flash_attention_forward: causal, scale 1/sqrt(hs).
+  virtual void attention_forward(float* /*out*/,      // (N, T, hs)
+                                 float* /*lse*/,      // (N, T)
+                                 const float* /*q*/,  // (N, T, hs)
+                                 const float* /*k*/,  // (N, T, hs)
+                                 const float* /*v*/,  // (N, T, hs)
+                                 int /*N*/, int /*T*/, int /*hs*/) {}
+
+  // Chapter 13's flash_attention_backward: ADDS into dq, dk, dv.
+  virtual void attention_backward(float* /*dq*/, float* /*dk*/, float* /*dv*/,  // (N, T, hs)
+                                  const float* /*dout*/,                        // (N, T, hs)
+                                  const float* /*q*/, const float* /*k*/, const float* /*v*/,
+                                  const float* /*out*/,  // (N, T, hs): the forward's
+                                  const float* /*lse*/,  // (N, T): the forward's
+                                  int /*N*/, int /*T*/, int /*hs*/) {}
+};
+
+// fp32 on the CUDA cores: chapter 12's linear layer (its version 8 or
+// cuBLAS, as `matmul` says); attention stays chapter 13's.
+std::shared_ptr<ProductKernels> fp32_products(MatmulBackend matmul);
+
+}  // namespace gpt::cuda

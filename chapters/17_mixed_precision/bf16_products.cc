@@ -1,0 +1,111 @@
+// chapters/17_mixed_precision/bf16_products.cc — chapter 17: each linear layer's three products on bf16 tensor cores.
+#include "chapters/17_mixed_precision/bf16_products.h"
+
+#include <string>
+
+#include "chapters/12_cuda_matmul/matmul_kernels.h"
+#include "chapters/17_mixed_precision/bf16_matmul.h"
+#include "chapters/17_mixed_precision/bf16_operands.h"
+#include "chapters/17_mixed_precision/cublaslt_matmul.h"
+#include "chapters/17_mixed_precision/flash_attention_bf16.h"
+#include "common/cuda/growing_buffer.h"
+
+namespace gpt::cuda {
+namespace {
+
+// The two operands of the product being made: one pair for every product,
+// reused in stream order (growing_buffer.h).
+GrowingDeviceBuffer<Bf16>& operand_a() {
+  static GrowingDeviceBuffer<Bf16> buffer;
+  return buffer;
+}
+GrowingDeviceBuffer<Bf16>& operand_b() {
+  static GrowingDeviceBuffer<Bf16> buffer;
+  return buffer;
+}
+
+class Bf16Products : public ProductKernels {
+ public:
+  explicit Bf16Products(Bf16Matmul matmul) : matmul_(matmul) {}
+
+  std::string precision() const override { return "bf16"; }
+  std::string name() const override {
+    return std::string("bf16 tensor cores, ") +
+           (matmul_ == Bf16Matmul::kCublasLt ? "cuBLASLt" : "chapter 17's version 3") +
+           ", fp32 master weights";
+  }
+
+  // lesson: linear_forward
+  // out = inp · Wᵀ + b: K = IC runs along the rows of both, as stored.
+  void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int N,
+                      int IC, int OC) override {
+    const int K = padded_k(IC);
+    Bf16* a = operand_a().at_least(size_t(N) * K);   // (N, K)
+    Bf16* b = operand_b().at_least(size_t(OC) * K);  // (OC, K)
+    to_bf16_rows(a, inp, N, IC, K);
+    to_bf16_rows(b, weight, OC, IC, K);
+    product(out, a, b, bias, N, OC, K, /*accumulate=*/false);  // (N, OC), fp32
+  }
+  // end lesson
+
+  // lesson: linear_backward
+  // dinp += dout · W runs along OC: dout's rows as stored, W's columns
+  // (W transposed). dW += doutᵀ · inp runs along N, down the columns of
+  // both (both transposed). db += Σ_n dout stays fp32 (chapter 12's kernel).
+  void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                       const float* inp, const float* weight, int N, int IC, int OC) override {
+    if (N == 0) return;  // no rows: nothing to add
+    if (dinp != nullptr) {
+      const int K = padded_k(OC);
+      Bf16* a = operand_a().at_least(size_t(N) * K);   // dout (N, K)
+      Bf16* b = operand_b().at_least(size_t(IC) * K);  // Wᵀ (IC, K)
+      to_bf16_rows(a, dout, N, OC, K);
+      to_bf16_transposed(b, weight, OC, IC, K);
+      product(dinp, a, b, nullptr, N, IC, K, /*accumulate=*/true);  // (N, IC)
+    }
+    const int K = padded_k(N);
+    Bf16* a = operand_a().at_least(size_t(OC) * K);  // doutᵀ (OC, K)
+    Bf16* b = operand_b().at_least(size_t(IC) * K);  // inpᵀ (IC, K)
+    to_bf16_transposed(a, dout, N, OC, K);
+    to_bf16_transposed(b, inp, N, IC, K);
+    product(dweight, a, b, nullptr, OC, IC, K, /*accumulate=*/true);  // (OC, IC)
+    if (dbias != nullptr) matmul_internal::bias_backward(dbias, dout, N, OC);
+  }
+  // end lesson
+
+  // Attention proper: section 12's bf16 flash attention where it takes the
+  // sizes (head sizes 32 and 64), else chapter 13's fp32 kernels run.
+  bool has_attention(int N, int T, int hs) const override {
+    return flash_attention_bf16_supports(N, T, hs);
+  }
+  void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                         int N, int T, int hs) override {
+    flash_attention_bf16_forward(out, lse, q, k, v, N, T, hs);
+  }
+  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                          const float* k, const float* v, const float* out, const float* lse,
+                          int N, int T, int hs) override {
+    flash_attention_bf16_backward(dq, dk, dv, dout, q, k, v, out, lse, N, T, hs);
+  }
+
+ private:
+  // out (M, N) [+]= A · Bᵀ [+ bias], A (M, K) and B (N, K) bf16, out fp32.
+  void product(float* out, const Bf16* A, const Bf16* B, const float* bias, int M, int N, int K,
+               bool accumulate) {
+    if (matmul_ == Bf16Matmul::kCublasLt) {
+      matmul_cublaslt_bf16_f32(out, A, B, bias, M, N, K, accumulate);
+    } else {
+      bf16_product_f32(out, A, B, bias, M, N, K, accumulate);
+    }
+  }
+
+  Bf16Matmul matmul_;
+};
+
+}  // namespace
+
+std::shared_ptr<ProductKernels> bf16_products(Bf16Matmul matmul) {
+  return std::make_shared<Bf16Products>(matmul);
+}
+
+}  // namespace gpt::cuda

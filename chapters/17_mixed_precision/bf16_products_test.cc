@@ -1,0 +1,317 @@
+// chapters/17_mixed_precision/bf16_products_test.cc — the GPT's bf16 format: its products, then the whole model on it.
+//
+// The products (bf16_products.h) are held to the exact answer for the
+// operands they were given, rounded to bf16 first: the reference rounds the
+// same fp32 inputs with the host's to_bf16 and sums in double. The output
+// stays fp32, so the only error left is the fp32 sum's (bf16_reference.h):
+//   |out − exact| <= (K' − 1)·2^-23·Σ|a·b| + 2^-23·(|bias| + |old|)
+// K' is the padded length, the bias and an accumulated gradient's old value
+// are added in fp32 once each. A transposed operand read the wrong way, a
+// lost padding zero or an overwritten gradient is off by |exact| itself.
+//
+// The whole model on it cannot be held to an exact answer: every product's
+// operands are rounded (relative error at most 2^-9 each, so a product moves
+// by at most 2^-8·Σ|a·b|, a fraction of its size), and the errors pass
+// through the layers. So the model is held to fp32 with a tolerance sized
+// by the products in series: a forward of L blocks runs 6L + 1 of them
+// (qkv, Q·Kᵀ, P·V, proj, fc, proj per block, the lm_head), each adding at
+// most 2^-8 of its output's size; the logits may then be off by
+// (6L + 1)·2^-8 of their norm, the gradients (twice the products in series)
+// by 2·(6L + 1)·2^-8.
+// And never by less than 2^-16: a "bf16" model that rounded nothing would
+// match fp32 to ~1e-6 and fail.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "chapters/01_tokens/batches.h"
+#include "chapters/07_gpt/init.h"
+#include "chapters/09_training/trainer.h"
+#include "chapters/11_cuda_basics/device_buffer.h"
+#include "chapters/11_cuda_basics/gpu_compare.h"
+#include "chapters/14_cuda_gpt/cuda_engine.h"
+#include "chapters/14_cuda_gpt/gpt_forward_gpu.h"
+#include "chapters/14_cuda_gpt/kv_cache_generate.h"
+#include "chapters/17_mixed_precision/bf16.h"
+#include "chapters/17_mixed_precision/bf16_products.h"
+#include "common/cuda/cuda_check.h"
+#include "common/random.h"
+#include "common/testing/gpu.h"
+
+namespace gpt {
+namespace {
+
+using cuda::DeviceBuffer;
+
+std::vector<float> normal(size_t n, uint64_t seed, float std = 1.0f) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = rng.normal(0.0f, std);
+  return v;
+}
+
+// out[i, j] = Σ_k A[i, k]·B[j, k] over rounded operands, in double, with Σ|a·b| beside it.
+struct Exact {
+  std::vector<double> value, size;
+};
+Exact exact(const std::vector<float>& A, const std::vector<float>& B, int M, int N, int K) {
+  Exact e{std::vector<double>(size_t(M) * N), std::vector<double>(size_t(M) * N)};
+  for (int i = 0; i < M; ++i) {
+    for (int j = 0; j < N; ++j) {
+      double sum = 0, size = 0;
+      for (int k = 0; k < K; ++k) {
+        const double p = double(round_to_bf16(A[size_t(i) * K + k])) * round_to_bf16(B[size_t(j) * K + k]);
+        sum += p, size += std::fabs(p);
+      }
+      e.value[size_t(i) * N + j] = sum, e.size[size_t(i) * N + j] = size;
+    }
+  }
+  return e;
+}
+
+std::vector<float> transpose(const std::vector<float>& x, int rows, int cols) {
+  std::vector<float> t(x.size());
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) t[size_t(c) * rows + r] = x[size_t(r) * cols + c];
+  }
+  return t;
+}
+
+// got == old + e.value (+ bias[j]) within the header's bound, K' = padded K.
+::testing::AssertionResult within_sum_error(const std::vector<float>& got, const Exact& e,
+                                            const std::vector<float>& old,
+                                            const std::vector<float>& bias, int M, int N, int K,
+                                            const std::string& name) {
+  const int Kp = (K + 7) / 8 * 8;
+  double worst_ratio = -1;
+  size_t worst = 0, bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double b = bias.empty() ? 0.0 : bias[i % N], o = old.empty() ? 0.0 : old[i];
+    const double want = o + e.value[i] + b;
+    const double allowed =
+        (Kp - 1) * std::ldexp(1.0, -23) * e.size[i] + std::ldexp(std::fabs(b) + std::fabs(o), -23) +
+        1e-30;
+    const double ratio = std::fabs(got[i] - want) / allowed;
+    if (!(ratio <= 1.0)) ++bad;
+    if (!(ratio <= worst_ratio)) worst_ratio = ratio, worst = i;
+  }
+  std::ostringstream line;
+  line << name << " (" << M << "x" << N << ", K " << K << "): worst at [" << worst / N << ", "
+       << worst % N << "]: got " << got[worst] << ", error used " << worst_ratio
+       << " of its bound";
+  if (bad > 0) return ::testing::AssertionFailure() << line.str() << "; " << bad << " outside";
+  std::printf("%s\n", line.str().c_str());
+  return ::testing::AssertionSuccess();
+}
+
+struct Sizes {
+  int N, IC, OC;
+};
+// K of every product not a multiple of 8 somewhere: IC (forward), OC (dinp), N (dweight).
+const Sizes kSizes[] = {{5, 13, 37}, {33, 64, 24}, {70, 40, 9}, {1, 8, 65}};
+
+using cuda::Bf16Matmul;
+const char* name(Bf16Matmul m) { return m == Bf16Matmul::kCublasLt ? "cublaslt" : "ours"; }
+
+// Every shape on both products: this chapter's version 3 and cuBLASLt.
+class Bf16ProductsTest : public ::testing::TestWithParam<std::tuple<Sizes, Bf16Matmul>> {
+ protected:
+  void SetUp() override { GPU_TEST_REQUIRE_GPU(); }
+  std::shared_ptr<cuda::ProductKernels> products() const {
+    return cuda::bf16_products(std::get<1>(GetParam()));
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Shapes, Bf16ProductsTest,
+                         ::testing::Combine(::testing::ValuesIn(kSizes),
+                                            ::testing::Values(Bf16Matmul::kOurs,
+                                                              Bf16Matmul::kCublasLt)),
+                         [](const auto& info) {
+                           const Sizes& s = std::get<0>(info.param);
+                           return std::string(name(std::get<1>(info.param))) + "_N" +
+                                  std::to_string(s.N) + "_IC" + std::to_string(s.IC) + "_OC" +
+                                  std::to_string(s.OC);
+                         });
+
+TEST_P(Bf16ProductsTest, ForwardIsTheExactProductOfTheRoundedOperands) {
+  const auto [N, IC, OC] = std::get<0>(GetParam());
+  const auto inp = normal(size_t(N) * IC, 1), weight = normal(size_t(OC) * IC, 2, 0.1f),
+             bias = normal(OC, 3);
+  DeviceBuffer<float> d_inp(inp), d_weight(weight), d_bias(bias), d_out(size_t(N) * OC);
+  const auto products = this->products();
+  products->linear_forward(d_out.data(), d_inp.data(), d_weight.data(), d_bias.data(), N, IC, OC);
+  EXPECT_TRUE(within_sum_error(d_out.to_host(), exact(inp, weight, N, OC, IC), {}, bias, N, OC,
+                               IC, "out = inp·Wᵀ + b"));
+  products->linear_forward(d_out.data(), d_inp.data(), d_weight.data(), nullptr, N, IC, OC);
+  EXPECT_TRUE(within_sum_error(d_out.to_host(), exact(inp, weight, N, OC, IC), {}, {}, N, OC, IC,
+                               "out = inp·Wᵀ"));
+}
+
+TEST_P(Bf16ProductsTest, BackwardAddsTheExactProductsOfTheRoundedOperands) {
+  const auto [N, IC, OC] = std::get<0>(GetParam());
+  const auto inp = normal(size_t(N) * IC, 4), weight = normal(size_t(OC) * IC, 5, 0.1f),
+             dout = normal(size_t(N) * OC, 6, 1e-3f);  // gradients are small: bf16 keeps fp32's range
+  const auto old_dinp = normal(size_t(N) * IC, 7, 1e-3f),
+             old_dweight = normal(size_t(OC) * IC, 8, 1e-3f), old_dbias = normal(OC, 9, 1e-3f);
+  DeviceBuffer<float> d_inp(inp), d_weight(weight), d_dout(dout), d_dinp(old_dinp),
+      d_dweight(old_dweight), d_dbias(old_dbias);
+  products()->linear_backward(d_dinp.data(), d_dweight.data(), d_dbias.data(),
+                                         d_dout.data(), d_inp.data(), d_weight.data(), N, IC, OC);
+  // dinp += dout · W = dout (N, OC) · (Wᵀ (IC, OC))ᵀ
+  EXPECT_TRUE(within_sum_error(d_dinp.to_host(), exact(dout, transpose(weight, OC, IC), N, IC, OC),
+                               old_dinp, {}, N, IC, OC, "dinp += dout·W"));
+  // dW += doutᵀ · inp = doutᵀ (OC, N) · (inpᵀ (IC, N))ᵀ
+  EXPECT_TRUE(within_sum_error(d_dweight.to_host(),
+                               exact(transpose(dout, N, OC), transpose(inp, N, IC), OC, IC, N),
+                               old_dweight, {}, OC, IC, N, "dW += doutᵀ·inp"));
+  // db += Σ_n dout[n, :], in fp32: N adds, each off by 2^-24 of the running sum.
+  const std::vector<float> dbias = d_dbias.to_host();
+  for (int o = 0; o < OC; ++o) {
+    double sum = old_dbias[o], size = std::fabs(old_dbias[o]);
+    for (int n = 0; n < N; ++n) sum += dout[size_t(n) * OC + o], size += std::fabs(dout[size_t(n) * OC + o]);
+    EXPECT_NEAR(dbias[o], sum, N * std::ldexp(size, -23) + 1e-30) << "dbias[" << o << "]";
+  }
+  // Without dinp and dbias (the first layer, a layer without bias) only dW is added to.
+  products()->linear_backward(nullptr, d_dweight.data(), nullptr, d_dout.data(),
+                                         d_inp.data(), d_weight.data(), N, IC, OC);
+  std::vector<float> twice = old_dweight;
+  const Exact once = exact(transpose(dout, N, OC), transpose(inp, N, IC), OC, IC, N);
+  Exact doubled = once;
+  for (size_t i = 0; i < once.value.size(); ++i) {
+    doubled.value[i] *= 2, doubled.size[i] *= 2;
+  }
+  EXPECT_TRUE(within_sum_error(d_dweight.to_host(), doubled, old_dweight, {}, OC, IC, N,
+                               "dW added to twice"));
+}
+
+// The operands really are rounded: 1 + 2^-10 is no bf16 (the nearest is 1),
+// so (1 + 2^-10)·1 comes out exactly 1. In fp32 it would be 1.0009766.
+TEST(Bf16Products, RoundTheirOperandsToBf16) {
+  GPU_TEST_REQUIRE_GPU();
+  const std::vector<float> inp = {1.0f + std::ldexp(1.0f, -10)}, weight = {1.0f};
+  DeviceBuffer<float> d_inp(inp), d_weight(weight), d_out(1);
+  for (const Bf16Matmul matmul : {Bf16Matmul::kOurs, Bf16Matmul::kCublasLt}) {
+    cuda::bf16_products(matmul)->linear_forward(d_out.data(), d_inp.data(), d_weight.data(),
+                                                nullptr, 1, 1, 1);
+    EXPECT_EQ(d_out.to_host()[0], 1.0f) << name(matmul);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The whole GPT on bf16 products against the same GPT in fp32.
+
+GPTConfig small_config() {
+  GPTConfig c;
+  c.vocab_size = 37, c.embed_size = 64, c.max_length = 24, c.num_layers = 2, c.heads = 2;
+  c.ff_dim = 3 * 64;
+  return c;
+}
+
+double relative_difference(const float* a, const float* b, size_t n) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < n; ++i) {
+    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    norm += double(b[i]) * b[i];
+  }
+  return std::sqrt(diff / std::max(norm, 1e-300));
+}
+
+// lesson: model_tolerance
+// (6L + 1) products in series in the forward, each off by at most 2^-8 of
+// its size; twice as many in the backward. Never less than 2^-16: fp32.
+double forward_tolerance(const GPTConfig& c) { return (6 * c.num_layers + 1) * std::ldexp(1.0, -8); }
+double backward_tolerance(const GPTConfig& c) { return 2 * forward_tolerance(c); }
+constexpr double kRoundsSomething = 0x1p-16;
+// end lesson
+
+class Bf16Gpt : public ::testing::TestWithParam<Bf16Matmul> {
+ protected:
+  void SetUp() override { GPU_TEST_REQUIRE_GPU(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Products, Bf16Gpt,
+                         ::testing::Values(Bf16Matmul::kOurs, Bf16Matmul::kCublasLt),
+                         [](const auto& info) { return std::string(name(info.param)); });
+
+TEST_P(Bf16Gpt, LossAndEveryGradientStayNearFp32) {
+  const GPTConfig config = small_config();
+  const int B = 3, T = 20;
+  TrainingState fp32_state(config), bf16_state(config);
+  Rng init(11);
+  init_gpt2(fp32_state.model, init);
+  bf16_state.model.params = fp32_state.model.params;
+  cuda::GpuOptions bf16;
+  bf16.products = cuda::bf16_products(GetParam());
+  cuda::CudaEngine fp32_engine(config, B, T), bf16_engine(config, B, T, bf16);
+  const Batch batch{B, T, gpu_testing::random_ids(B * T, config.vocab_size, 1),
+                    gpu_testing::random_ids(B * T, config.vocab_size, 2)};
+  Rng rng_a(5), rng_b(5);
+  const AdamWConfig adamw;
+  // lr 0: the step computes the gradients and changes nothing.
+  const StepResult a = fp32_engine.step(fp32_state, batch, 0.0f, 0.0f, adamw, rng_a);
+  const StepResult b = bf16_engine.step(bf16_state, batch, 0.0f, 0.0f, adamw, rng_b);
+  const double loss_difference = std::fabs(a.loss - b.loss) / a.loss;
+  std::printf("loss: fp32 %.7f, bf16 %.7f, relative difference %.2e (allowed %.2e)\n", a.loss,
+              b.loss, loss_difference, forward_tolerance(config));
+  EXPECT_LE(loss_difference, forward_tolerance(config));
+
+  ParameterBuffer fp32_grads(config), bf16_grads(config);
+  fp32_engine.download_grads(fp32_grads);
+  bf16_engine.download_grads(bf16_grads);
+  double largest = 0, all_diff = 0, all_norm = 0;
+  for (const ParameterSlot& slot : fp32_grads.layout().slots()) {
+    const double d = relative_difference(bf16_grads.data() + slot.offset,
+                                         fp32_grads.data() + slot.offset, slot.numel);
+    largest = std::max(largest, d);
+    EXPECT_LE(d, backward_tolerance(config)) << slot.name;
+    for (size_t i = 0; i < slot.numel; ++i) {
+      const double x = fp32_grads.data()[slot.offset + i], y = bf16_grads.data()[slot.offset + i];
+      all_diff += (x - y) * (x - y), all_norm += x * x;
+    }
+  }
+  std::printf("gradients: largest relative difference of a tensor %.2e (allowed %.2e)\n", largest,
+              backward_tolerance(config));
+  EXPECT_GE(std::sqrt(all_diff / all_norm), kRoundsSomething) << "bf16 rounded nothing";
+}
+
+// Generation on bf16 products. The prefill runs the training forward's
+// products and attention on the same rows, rounded the same way: its logits
+// are the bf16 forward's, but for fp32 sums in another order. A decode step
+// attends over the fp32 KV cache with chapter 14's fp32 kernel: its logits
+// differ by the rounding of two products per block, 2L·2^-8 at most.
+TEST_P(Bf16Gpt, KvCacheGenerationFollowsTheBf16Forward) {
+  const GPTConfig config = small_config();
+  GPTModel model(config);
+  Rng init(12);
+  init_gpt2(model, init);
+  cuda::GpuOptions bf16;
+  bf16.products = cuda::bf16_products(GetParam());
+  const std::vector<int32_t> text = gpu_testing::random_ids(9, config.vocab_size, 3);
+  cuda::KVCacheGenerator whole(model, bf16), stepped(model, bf16);
+  const std::vector<float> prefilled = whole.prefill(text);  // the last position's
+  stepped.prefill(std::vector<int32_t>(text.begin(), text.end() - 1));
+  const std::vector<float> decoded = stepped.decode(text.back());
+
+  cuda::DeviceModel device(config);
+  device.upload(model);
+  const int T = static_cast<int>(text.size()), V = config.vocab_size;
+  cuda::GpuActivations acts(config, 1, T);
+  cuda::gpt_forward(acts, text.data(), device, 1, T, bf16);
+  std::vector<float> full(V);
+  CUDA_CHECK(cudaMemcpy(full.data(), acts.logits + size_t(T - 1) * V, V * sizeof(float),
+                        cudaMemcpyDeviceToHost));
+  const double p = relative_difference(prefilled.data(), full.data(), V);
+  const double d = relative_difference(decoded.data(), full.data(), V);
+  const double decode_allowed = 2 * config.num_layers * std::ldexp(1.0, -8);
+  std::printf("against the full forward: prefill %.2e (allowed 1e-5), decode %.2e (allowed %.2e)\n",
+              p, d, decode_allowed);
+  EXPECT_LE(p, 1e-5);
+  EXPECT_LE(d, decode_allowed);
+}
+
+}  // namespace
+}  // namespace gpt
