@@ -24,6 +24,8 @@ packages=(
   python3-matplotlib   # their figures
   r-cran-janeaustenr   # the default corpus: Jane Austen's six novels
   bible-kjv            # a second corpus: the King James Bible
+  libopenmpi-dev       # MPI: chapter 18's data-parallel training, one process per rank
+  openmpi-bin          # its mpirun, which starts the ranks
 )
 
 missing=()

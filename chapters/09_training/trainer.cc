@@ -61,6 +61,10 @@ StepResult Trainer::step(TrainingState& state, const Batch& batch, float lr, flo
   return train_step(ops_, mem, state.step, batch, lr, grad_clip, adamw, rng);
 }
 
+std::optional<StepParts> Trainer::step_parts(TrainingState& state) {
+  return StepParts{ops_, host_training_memory(state, grads_, grad_views_, acts_, dacts_)};
+}
+
 float Trainer::evaluate(TrainingState& state, const Batch& batch) {
   return evaluate(state.model, batch);
 }

@@ -9,6 +9,7 @@
 // allocates no tensor-sized buffer.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "chapters/01_tokens/batches.h"
@@ -66,6 +67,14 @@ StepResult train_step(TrainOps& ops, TrainingMemory& memory, int& step, const Ba
 // The batch's mean loss with the parameters as they are: Mode::Eval, no update.
 float evaluate_batch(ModelOps& ops, TrainingMemory& memory, const Batch& batch);
 
+// What an engine's step runs on: its ops and its memory. A wrapper that runs
+// train_step itself around an engine (chapter 18's data parallelism, which
+// intercepts the clip and the update) takes these instead of step().
+struct StepParts {
+  TrainOps& ops;
+  TrainingMemory memory;
+};
+
 // Trains one TrainingState. An engine may keep its own copy of the state (a
 // GPU engine keeps parameters and moments in device memory): from the first
 // step() or evaluate() on, it owns the state's model, m and v, and sync()
@@ -82,6 +91,10 @@ class TrainingEngine {
   virtual float evaluate(TrainingState& state, const Batch& batch) = 0;
   // Makes state.model, state.m and state.v current. CPU engines: nothing to do.
   virtual void sync(TrainingState& /*state*/) {}
+  // The ops and memory step() would run train_step on, holding `state` (an
+  // engine that keeps its own copy takes the state first, as step() does).
+  // nullopt: this engine does not lend them, and cannot be wrapped.
+  virtual std::optional<StepParts> step_parts(TrainingState& /*state*/) { return std::nullopt; }
 };
 
 // Chapter 09's engine: train_step on the plain ops, in host memory.
@@ -94,6 +107,7 @@ class Trainer : public TrainingEngine {
                   const AdamWConfig& adamw, Rng& rng) override;
   float evaluate(TrainingState& state, const Batch& batch) override;
   float evaluate(const GPTModel& model, const Batch& batch);
+  std::optional<StepParts> step_parts(TrainingState& state) override;
 
   const ParameterBuffer& grads() const { return grads_; }  // of the last step
 

@@ -26,5 +26,5 @@ text=$("$generate" --checkpoint "$out/checkpoint.safetensors" --prompt "!" --max
 msg=$("$train" --device nope --data random --max_steps 1 --out "$out" 2>&1)
 status=$?
 [ $status -eq 2 ] || fail "--device nope exited $status, expected 2: $msg"
-grep -q "offers cpu, cpu-reference" <<<"$msg" || fail "message does not list the devices: $msg"
+grep -qF "offers cpu (fp32), cpu-reference (fp32)" <<<"$msg" || fail "message does not list the devices: $msg"
 echo "PASS"

@@ -28,6 +28,11 @@ StepResult FastTrainer::step(TrainingState& state, const Batch& batch, float lr,
 }
 // end lesson
 
+std::optional<StepParts> FastTrainer::step_parts(TrainingState& state) {
+  ops_.set_threads(threads_now());
+  return StepParts{ops_, host_training_memory(state, grads_, grad_views_, acts_, dacts_)};
+}
+
 float FastTrainer::evaluate(TrainingState& state, const Batch& batch) {
   return evaluate(state.model, batch);
 }

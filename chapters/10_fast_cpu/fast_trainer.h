@@ -23,6 +23,7 @@ class FastTrainer : public TrainingEngine {
                   const AdamWConfig& adamw, Rng& rng) override;
   float evaluate(TrainingState& state, const Batch& batch) override;
   float evaluate(const GPTModel& model, const Batch& batch);
+  std::optional<StepParts> step_parts(TrainingState& state) override;  // for wrappers (chapter 18)
   const ParameterBuffer& grads() const { return grads_; }  // of the last step
   int threads() const { return threads_; }  // at most
 

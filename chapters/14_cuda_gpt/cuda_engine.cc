@@ -43,11 +43,21 @@ void CudaEngine::sync(TrainingState& state) {
 StepResult CudaEngine::step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                             const AdamWConfig& adamw, Rng& rng) {
   take_ownership(state);
-  TrainingMemory memory{config_, model_.layout(), model_.params(), grads_.data(), m_.data(),
-                        v_.data(), model_.weights(), grad_views_, acts_, scratch_};
+  TrainingMemory memory = device_memory();
   return train_step(ops_, memory, state.step, batch, lr, grad_clip, adamw, rng);  // chapter 09's
 }
 // end lesson
+
+std::optional<StepParts> CudaEngine::step_parts(TrainingState& state) {
+  take_ownership(state);
+  return StepParts{ops_, device_memory()};
+}
+
+// Chapter 09's TrainingMemory: the device buffers, the views into them.
+TrainingMemory CudaEngine::device_memory() {
+  return TrainingMemory{config_, model_.layout(), model_.params(), grads_.data(), m_.data(),
+                        v_.data(), model_.weights(), grad_views_, acts_, scratch_};
+}
 
 float CudaEngine::evaluate(TrainingState& state, const Batch& batch) {
   take_ownership(state);

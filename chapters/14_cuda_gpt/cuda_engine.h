@@ -32,6 +32,8 @@ class CudaEngine : public TrainingEngine {
                   const AdamWConfig& adamw, Rng& rng) override;
   float evaluate(TrainingState& state, const Batch& batch) override;
   void sync(TrainingState& state) override;
+  // Its CudaOps and device memory, holding `state` (for wrappers: chapter 18).
+  std::optional<StepParts> step_parts(TrainingState& state) override;
 
   // The last step's gradients, after clipping, copied to `grads`.
   void download_grads(ParameterBuffer& grads) const;
@@ -39,6 +41,7 @@ class CudaEngine : public TrainingEngine {
 
  private:
   void take_ownership(TrainingState& state);  // uploads state on first use
+  TrainingMemory device_memory();             // the step's memory: the device buffers
 
   GPTConfig config_;
   CudaOps ops_;
