@@ -28,7 +28,8 @@ class ProductKernels {
 
   // As `--precision` names the format: "fp32", "bf16".
   virtual std::string precision() const = 0;
-  // For the programs' banner: "fp32 (cuBLAS)", "bf16 tensor cores (chapter 17)".
+  // For the programs' banner: "fp32 (cuBLAS)", or
+  // "bf16 tensor cores, cuBLASLt, fp32 master weights".
   virtual std::string name() const = 0;
 
   // Chapter 12's linear_forward: `out` must not alias `inp`.

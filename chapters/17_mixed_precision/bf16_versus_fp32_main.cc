@@ -110,6 +110,17 @@ int run(const Flags& flags) {
                        gpu.describe() + ". Data: Austen, " + std::to_string(split.train.size()) +
                        " training characters, V = " + std::to_string(tokenizer.vocab_size()) +
                        ". AdamW, lr 1e-3, weight decay 0.1, clip 1.0, no dropout; w = 10.\n\n";
+  // The report so far, rewritten after each shape: a run that fails later
+  // (on the GPU, whose time is scarce) keeps what it measured.
+  auto save = [&] {
+    if (flags.out.empty()) return;
+    std::string path = flags.out;  // under `bazel run`, relative to where the user typed it
+    const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+    if (cwd != nullptr && path[0] != '/') path = std::string(cwd) + "/" + path;
+    std::ofstream file(path);
+    file << report;
+    if (!file) throw std::runtime_error("cannot write " + path);
+  };
   bool bf16_agrees = true, control_caught = false;
   for (const Shape& shape : shapes) {
     GPTConfig config;
@@ -176,14 +187,7 @@ int run(const Flags& flags) {
     std::printf("%s", section.c_str());
     std::fflush(stdout);
     report += section;
-  }
-  if (!flags.out.empty()) {
-    std::string path = flags.out;  // under `bazel run`, relative to where the user typed it
-    const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-    if (cwd != nullptr && !path.empty() && path[0] != '/') path = std::string(cwd) + "/" + path;
-    std::ofstream file(path);
-    file << report;
-    if (!file) throw std::runtime_error("cannot write " + path);
+    save();
   }
   if (!bf16_agrees) return 1;
   return control_caught || flags.control_bits.empty() ? 0 : 3;
