@@ -2,7 +2,7 @@
 //
 // A learner's machine is seldom idle. When another process keeps one of two
 // cores busy, a thread of ours on that core gets about half of it, and at
-// every barrier (hundreds per training step, about sixty per generated token)
+// every barrier (hundreds per training step, about forty per generated token)
 // our other thread waits for it: the step runs at the speed of the slowest
 // thread, and worse, since the waiting thread holds a core it cannot use.
 // One thread on the free core does better: no barriers, a whole core.

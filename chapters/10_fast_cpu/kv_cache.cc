@@ -20,51 +20,56 @@ namespace {
 
 // lesson: team_ops
 // The model's steps for a team of threads: EVERY thread of the team calls
-// each method. The linear layers are shared (team_linear); the small vector
-// work (embeddings, LayerNorm, residual adds) is done by one thread while the
-// others wait at the end of `single`; attention splits the tokens' head groups.
+// each method. The small vector work (embeddings, LayerNorm, residual adds,
+// copies) is done by thread 0 alone (`masked`), with no barrier after it:
+// the same thread does the next small step, and the others wait only where
+// they next read its output, at the barrier that opens the next shared step.
+// The shared steps are the linear layers (team_linear) and attention, which
+// splits the head groups; each ends with a barrier, as the next step reads
+// all of its output. A pre-LN layer crosses 6 barriers, not 11.
 class TeamOps : public PlainModelOpsFor<ModelOps> {
  public:
   TeamOps(KVCache& cache, int t0) : cache_(cache), t0_(t0) {}
 
   void embedding(float* out, const int32_t* tokens, const float* wte, const float* positions,
                  int B, int T, int C, int V) override {
-#pragma omp single
+#pragma omp masked
     embedding_forward(out, tokens, wte, positions, B, T, C, V);
   }
   void layernorm(float* out, float* mean, float* rstd, const float* inp, const float* weight,
                  const float* bias, int N, int C, float eps) override {
-#pragma omp single
+#pragma omp masked
     layernorm_forward(out, mean, rstd, inp, weight, bias, N, C, eps);
   }
   // Token i of the step, at position t0 + i, attends to cache rows 0 .. t0 + i.
-  // The team shares the (token, head group) pairs: one token's G groups in an
-  // append, all n · G in a prefill. A pair first gathers its group's q, k, v
-  // (kv_cache.h); all pairs append before any attends, as token i attends to
-  // the rows that tokens before it append.
+  // The team splits the head groups, and a thread computes the q, k and v of
+  // its own groups (w rows of each of the three parts of the projection), so
+  // it can attend at once: no barrier between the projection and attention.
+  // Per group, token by token: gather its q, k, v (kv_cache.h), append k and
+  // v to the cache, attend (token i reads the rows tokens before it appended).
   void attention(float* out, AttentionActivations& a, const float* x, const AttentionParams& p,
                  const BlockConfig& c, int layer) override {
     const int n = c.T, C = c.C, G = cache_.head_groups(), w = C / G;
-    team_linear(a.qkv, x, p.qkv_weight, p.qkv_bias, n, C, 3 * C);  // (n, 3C)
-#pragma omp for collapse(2) schedule(static)
-    for (int i = 0; i < n; ++i) {
-      for (int g = 0; g < G; ++g) {
+    const auto [g0, g1] = team_rows(G, 1);  // this thread's head groups
+#pragma omp barrier  // x: the LayerNorm thread 0 wrote
+    for (int g = g0; g < g1; ++g) {
+      for (int part = 0; part < 3; ++part) {  // q, k, v: rows part·C + g·w .. + w of (3C)
+        const int r = part * C + g * w;
+        linear_rows(a.qkv, x, p.qkv_weight, p.qkv_bias, n, C, 3 * C, r, r + w);
+      }
+      float* K = cache_.keys(layer, g);                // (P, w)
+      float* V = K + size_t(cache_.capacity()) * w;    // (P, w)
+      for (int i = 0; i < n; ++i) {
         const float* qkv = a.qkv + size_t(i) * 3 * C + size_t(g) * w;  // group g's q
         float* qkv_g = cache_.group_qkv(i, g);                          // (3w)
         for (int part = 0; part < 3; ++part) std::copy_n(qkv + part * C, w, qkv_g + part * w);
-        float* K = cache_.keys(layer, g);  // (P, w)
-        kv_cache_append(K, K + size_t(cache_.capacity()) * w, qkv_g, t0_ + i, w);
-      }
-    }
-#pragma omp for collapse(2) schedule(static)
-    for (int i = 0; i < n; ++i) {
-      for (int g = 0; g < G; ++g) {
-        const float* K = cache_.keys(layer, g);  // (P, w)
+        kv_cache_append(K, V, qkv_g, t0_ + i, w);
         cached_attention_forward(a.merged + size_t(i) * C + size_t(g) * w,
-                                 cache_.scores(omp_get_thread_num()), cache_.group_qkv(i, g), K,
-                                 K + size_t(cache_.capacity()) * w, t0_ + i, w, c.H / G);
+                                 cache_.scores(omp_get_thread_num()), qkv_g, K, V, t0_ + i, w,
+                                 c.H / G);
       }
     }
+#pragma omp barrier  // the projection reads every group's output
     team_linear(out, a.merged, p.proj_weight, p.proj_bias, n, C, C);  // (n, C)
   }
   // end lesson
@@ -73,6 +78,7 @@ class TeamOps : public PlainModelOpsFor<ModelOps> {
                    const FeedForwardParams& p, const BlockConfig& c) override {
     const int n = c.T, C = c.C, F = c.F;
     const auto [begin, end] = team_rows(F);
+#pragma omp barrier  // x: the LayerNorm thread 0 wrote
     linear_rows(hidden, x, p.fc_weight, p.fc_bias, n, C, F, begin, end);
     for (int i = 0; i < n; ++i) {  // 16 at a time
       gelu_rows(activated + size_t(i) * F + begin, hidden + size_t(i) * F + begin, end - begin,
@@ -83,15 +89,16 @@ class TeamOps : public PlainModelOpsFor<ModelOps> {
   }
   void dropout_residual(float* out, const float* x, float* branch, const float* /*mask*/,
                         int64_t n) override {
-#pragma omp single
+#pragma omp masked
     for (int64_t j = 0; j < n; ++j) out[j] = x[j] + branch[j];  // generation: no dropout
   }
   void copy(float* dst, const float* src, int64_t n) override {
-#pragma omp single
+#pragma omp masked
     std::copy_n(src, n, dst);
   }
   void linear(float* out, const float* inp, const float* weight, const float* bias, int N,
               int IC, int OC) override {
+#pragma omp barrier  // inp: the LayerNorm thread 0 wrote
     team_linear(out, inp, weight, bias, N, IC, OC);
   }
 

@@ -11,7 +11,7 @@
 
 #include "chapters/10_fast_cpu/fast_matmul_kernel.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -120,12 +120,119 @@ void linear_rows(float* out, const float* inp, const float* W, const float* b, i
   }
 }
 
-#else  // no AVX-512 (e.g. --config=portable): the same idea on fast_matmul_kernel.h's Vec16.
+#elif defined(__AVX2__) && defined(__FMA__)  // AVX2 (e.g. --config=portable): 8-lane ymm registers
 
 namespace {
 
-// R weight rows times one token, 16 partial sums per row (a Vec16: two AVX2
-// registers here). A plain loop with `lanes[c % 16]` was 4.6x slower: GCC
+// The first n of 8 lanes (none for n <= 0, all for n >= 8), as a mask for
+// _mm256_maskload_ps: AVX2's stand-in for AVX-512's __mmask16.
+inline __m256i first_lanes(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline __m256 load8(const float* p, bool masked, __m256i m) {
+  return masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p);
+}
+
+// lesson: matvec_kernel_avx2
+// The AVX-512 dot_block on 8-lane ymm registers: R·N accumulators, one pass
+// over the C columns (the tail through masked loads: zeros beyond C), then
+// each accumulator's 8 lanes added up as a tree (4, 2, 1). 16 registers hold
+// R·N accumulators, the R rows' and the N tokens' vectors: 2 rows × 4 tokens
+// take 14. out[i, r] is summed in the same order for any R, N and stride.
+template <int R, int N>
+void dot_block(float* out, int ldo, const float* inp, const float* W, const float* b, int C,
+               int stride) {
+  const size_t row_step = size_t(stride) * C;  // from one of the R rows to the next
+  __m256 acc[R][N];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) acc[r][i] = _mm256_setzero_ps();
+  }
+  const auto step = [&](int c, bool tail, __m256i m) {  // columns c .. c + 7
+    __m256 x[N];
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) x[i] = load8(inp + size_t(i) * C + c, tail, m);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m256 w = load8(W + r * row_step + c, tail, m);
+#pragma GCC unroll 4
+      for (int i = 0; i < N; ++i) acc[r][i] = _mm256_fmadd_ps(w, x[i], acc[r][i]);
+    }
+  };
+  int c = 0;
+  for (; c + 8 <= C; c += 8) step(c, false, __m256i{});
+  if (c < C) step(c, true, first_lanes(C - c));
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) {
+      const __m256 s8 = acc[r][i];  // 8 lanes -> 4 -> 2 -> 1
+      const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+      const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+      const size_t o = size_t(r) * stride;
+      out[size_t(i) * ldo + o] =
+          _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2))) + (b ? b[o] : 0.0f);
+    }
+  }
+}
+// end lesson
+
+// Rows [begin, end) for tokens [0, N): blocks of R adjacent rows, each block
+// (R rows, a few KB: it stays in L1) taken by every token, N at a time, so
+// the weights come from L3 once per prefill, not once per token. Returns the
+// first row not done.
+template <int R, int NB>
+int rows_by_blocks(float* out, const float* inp, const float* W, const float* b, int N, int C,
+                   int OC, int begin, int end) {
+  int r = begin;
+  for (; r + R <= end; r += R) {
+    const float* Wr = W + size_t(r) * C;
+    const float* br = b ? b + r : nullptr;
+    int i = 0;
+    for (; i + NB <= N; i += NB) {
+      dot_block<R, NB>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C, 1);
+    }
+    for (; i < N; ++i) {
+      dot_block<R, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C, 1);
+    }
+  }
+  return r;
+}
+
+// One token, rows [begin, end) as R streams, as in the AVX-512 path.
+template <int R>
+int rows_as_streams(float* out, const float* x, const float* W, const float* b, int C,
+                    int begin, int end) {
+  const int run = (end - begin) / R;  // rows per stream
+  for (int j = 0; j < run; ++j) {
+    const int r = begin + j;  // stream s's row: r + s·run
+    dot_block<R, 1>(out + r, 0, x, W + size_t(r) * C, b ? b + r : nullptr, C, run);
+  }
+  return begin + R * run;
+}
+
+}  // namespace
+
+void linear_rows(float* out, const float* inp, const float* W, const float* b, int N, int C,
+                 int OC, int begin, int end) {
+  // One token: 8 streams of rows, 8 independent sums. Several: 2 rows × 4 tokens.
+  int r = N == 1 ? rows_as_streams<8>(out, inp, W, b, C, begin, end)
+                 : rows_by_blocks<2, 4>(out, inp, W, b, N, C, OC, begin, end);
+  for (; r < end; ++r) {
+    for (int i = 0; i < N; ++i) {
+      dot_block<1, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, W + size_t(r) * C,
+                      b ? b + r : nullptr, C, 1);
+    }
+  }
+}
+
+#else  // neither AVX-512 nor AVX2: the same idea on fast_matmul_kernel.h's Vec16.
+
+namespace {
+
+// R weight rows times one token, 16 partial sums per row (a Vec16: a pair of
+// 8-float vectors). A plain loop with `lanes[c % 16]` was 4.6x slower: GCC
 // did not vectorise it. The R rows are `stride` rows apart, as in the
 // AVX-512 dot_block; each row is summed in the same order for any R and stride.
 template <int R>

@@ -5,8 +5,8 @@
 // weight and reads each weight once, so its speed is the speed at which the
 // weights stream in from memory, not the speed of the FMA units. The weights
 // are stored (out, in) row-major, so output r is the dot product of the
-// contiguous row W[r, :] with x, 16 floats per instruction, 8 rows at a time
-// (4 with AVX2; independent sums keep the FMA pipes busy). The 8 rows are not
+// contiguous row W[r, :] with x, 16 floats per instruction (8 with AVX2), 8
+// rows at a time (independent sums keep the FMA pipes busy). The 8 rows are not
 // neighbours: a thread cuts its rows into 8 equal runs and takes the next row
 // of each, so it reads 8 sequential streams far apart. A core's prefetchers
 // keep more reads in flight over several streams than over one: on a 2-core
@@ -14,8 +14,9 @@
 // memory_bandwidth.h measures both).
 //
 // A prefill pushes N tokens at once: then each block of weight rows, once
-// loaded, is used for all N tokens (a matrix-matrix product), and each output
-// is still summed in exactly the same order as for one token.
+// loaded, is used for all N tokens (a matrix-matrix product: the weights are
+// read from memory once per prefill, not once per token), and each output is
+// still summed in exactly the same order as for one token.
 //
 // Threads split the OUTPUT rows: each thread streams its own part of W and
 // writes its own part of the outputs. Every output is summed in the same

@@ -2,7 +2,7 @@
 //
 // A fast step opens hundreds of short parallel regions and barriers (every
 // matrix product, every row-wise op), and generating one token crosses about
-// sixty barriers. A thread that arrives early waits: it can spin (poll a
+// forty barriers (kv_cache.cc). A thread that arrives early waits: it can spin (poll a
 // flag, ready the moment the others arrive) or sleep in the kernel (free its
 // core, but pay tens of microseconds to wake). GNU OpenMP spins for a number
 // of polls, GOMP_SPINCOUNT, then sleeps: 300,000 polls by default, which
