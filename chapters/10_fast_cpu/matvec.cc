@@ -69,56 +69,9 @@ void dot_block(float* out, int ldo, const float* inp, const float* W, const floa
 }
 // end lesson
 
-// Rows [begin, end) for tokens [0, N): blocks of R adjacent rows by 4 tokens,
-// the rest one by one. Returns the first row not done.
-template <int R>
-int rows_by_blocks(float* out, const float* inp, const float* W, const float* b, int N, int C,
-                   int OC, int begin, int end) {
-  int r = begin;
-  for (; r + R <= end; r += R) {
-    const float* Wr = W + size_t(r) * C;
-    const float* br = b ? b + r : nullptr;
-    int i = 0;
-    for (; i + 4 <= N; i += 4) {
-      dot_block<R, 4>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C, 1);
-    }
-    for (; i < N; ++i) dot_block<R, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, Wr, br, C, 1);
-  }
-  return r;
-}
-
-// lesson: rows_as_streams
-// One token, rows [begin, end) as R streams: stream s is the s-th of R equal
-// runs of rows, and each dot_block takes the next row of every stream. The
-// weights are the same bytes as rows_by_blocks reads, in another order: R
-// sequential reads far apart keep more loads in flight than one, and one
-// core then streams its rows from memory faster. Returns the first row not done.
-template <int R>
-int rows_as_streams(float* out, const float* x, const float* W, const float* b, int C,
-                    int begin, int end) {
-  const int run = (end - begin) / R;  // rows per stream
-  for (int j = 0; j < run; ++j) {
-    const int r = begin + j;  // stream s's row: r + s·run
-    dot_block<R, 1>(out + r, 0, x, W + size_t(r) * C, b ? b + r : nullptr, C, run);
-  }
-  return begin + R * run;
-}
-// end lesson
+constexpr int kBlockRows = 4;  // 4 rows × 4 tokens: 16 zmm accumulators of 32
 
 }  // namespace
-
-void linear_rows(float* out, const float* inp, const float* W, const float* b, int N, int C,
-                 int OC, int begin, int end) {
-  // One token: 8 streams of rows, 8 independent sums. Several: 4 rows × 4 tokens.
-  int r = N == 1 ? rows_as_streams<8>(out, inp, W, b, C, begin, end)
-                 : rows_by_blocks<4>(out, inp, W, b, N, C, OC, begin, end);
-  for (; r < end; ++r) {
-    for (int i = 0; i < N; ++i) {
-      dot_block<1, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, W + size_t(r) * C,
-                      b ? b + r : nullptr, C, 1);
-    }
-  }
-}
 
 #elif defined(__AVX2__) && defined(__FMA__)  // AVX2 (e.g. --config=portable): 8-lane ymm registers
 
@@ -178,8 +131,18 @@ void dot_block(float* out, int ldo, const float* inp, const float* W, const floa
 }
 // end lesson
 
+constexpr int kBlockRows = 2;  // 2 rows × 4 tokens: 14 of the 16 ymm registers
+
+}  // namespace
+
+#endif
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+
+namespace {
+
 // Rows [begin, end) for tokens [0, N): blocks of R adjacent rows, each block
-// (R rows, a few KB: it stays in L1) taken by every token, N at a time, so
+// (R rows, a few KB: it stays in L1) taken by every token, NB at a time, so
 // the weights come from L3 once per prefill, not once per token. Returns the
 // first row not done.
 template <int R, int NB>
@@ -200,7 +163,12 @@ int rows_by_blocks(float* out, const float* inp, const float* W, const float* b,
   return r;
 }
 
-// One token, rows [begin, end) as R streams, as in the AVX-512 path.
+// lesson: rows_as_streams
+// One token, rows [begin, end) as R streams: stream s is the s-th of R equal
+// runs of rows, and each dot_block takes the next row of every stream. The
+// weights are the same bytes as rows_by_blocks reads, in another order: R
+// sequential reads far apart keep more loads in flight than one, and one
+// core then streams its rows from memory faster. Returns the first row not done.
 template <int R>
 int rows_as_streams(float* out, const float* x, const float* W, const float* b, int C,
                     int begin, int end) {
@@ -211,14 +179,15 @@ int rows_as_streams(float* out, const float* x, const float* W, const float* b, 
   }
   return begin + R * run;
 }
+// end lesson
 
 }  // namespace
 
 void linear_rows(float* out, const float* inp, const float* W, const float* b, int N, int C,
                  int OC, int begin, int end) {
-  // One token: 8 streams of rows, 8 independent sums. Several: 2 rows × 4 tokens.
+  // One token: 8 streams of rows, 8 independent sums. Several: kBlockRows rows × 4 tokens.
   int r = N == 1 ? rows_as_streams<8>(out, inp, W, b, C, begin, end)
-                 : rows_by_blocks<2, 4>(out, inp, W, b, N, C, OC, begin, end);
+                 : rows_by_blocks<kBlockRows, 4>(out, inp, W, b, N, C, OC, begin, end);
   for (; r < end; ++r) {
     for (int i = 0; i < N; ++i) {
       dot_block<1, 1>(out + size_t(i) * OC + r, OC, inp + size_t(i) * C, W + size_t(r) * C,
