@@ -36,4 +36,11 @@ inline std::vector<float> hashed_floats(size_t n, uint32_t seed, float lo = -1.0
   return v;
 }
 
+// n token ids in [0, V), a hash of the index: a benchmark's text.
+inline std::vector<int32_t> hashed_ids(size_t n, int V, uint32_t seed) {
+  std::vector<int32_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(hashed_bits(i, seed) % uint32_t(V));
+  return v;
+}
+
 }  // namespace gpt

@@ -44,6 +44,7 @@
 #include "chapters/14_cuda_gpt/cuda_engine.h"
 #include "chapters/14_cuda_gpt/kv_cache_generate.h"
 #include "common/cuda/cuda_check.h"
+#include "common/hashed_fill.h"
 #include "common/random.h"
 #include "common/timer.h"
 
@@ -91,12 +92,8 @@ double peak_fp32_flops() {
 }
 // end lesson
 
-std::vector<int32_t> text_for(const GPTConfig& c) {
-  Rng rng(5);
-  std::vector<int32_t> t(200000);
-  for (int32_t& id : t) id = static_cast<int32_t>(rng.below(c.vocab_size));
-  return t;
-}
+// 200,000 token ids: the text the benchmark's batches come from.
+std::vector<int32_t> text_for(const GPTConfig& c) { return hashed_ids(200000, c.vocab_size, 5); }
 
 // Seconds per step and per generated token, filled as the benchmarks run.
 struct Measured {

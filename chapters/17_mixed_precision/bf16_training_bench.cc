@@ -52,6 +52,7 @@
 #include "chapters/17_mixed_precision/bf16_products.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/gpu.h"
+#include "common/hashed_fill.h"
 #include "common/random.h"
 
 namespace gpt {
@@ -105,12 +106,8 @@ Peak bf16_peak(const std::string& device) {
   return {0, "not in the table"};
 }
 
-std::vector<int32_t> text_for(const GPTConfig& c) {
-  Rng rng(5);
-  std::vector<int32_t> t(200000);
-  for (int32_t& id : t) id = static_cast<int32_t>(rng.below(c.vocab_size));
-  return t;
-}
+// 200,000 token ids: the text the benchmark's batches come from.
+std::vector<int32_t> text_for(const GPTConfig& c) { return hashed_ids(200000, c.vocab_size, 5); }
 
 struct Measured {
   double step_seconds = 0, tokens_per_s = 0, loss = 0;
