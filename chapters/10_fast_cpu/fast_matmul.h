@@ -33,10 +33,18 @@ struct MatrixView {
   }
 };
 
-// C (M, N) = A (M, K) · B (K, N), or C += A · B when `accumulate`. C is
-// row-major with row stride ldc. `threads` > 1 splits C's rows among that
-// many OpenMP threads; call with 1 from inside a parallel region.
+// Work a product can do in the same pass over its operands, instead of a
+// pass of its own over memory. Each gives the same bits as the separate pass.
+struct FusedWork {
+  const float* bias = nullptr;  // (N): C = bias + A · B, the bias added to every row
+  float* a_row_sums = nullptr;  // (M): a_row_sums[i] += Σ_k A[i, k], k in order
+};
+
+// C (M, N) = A (M, K) · B (K, N), or C += A · B when `accumulate` (ignored
+// with a fused bias). C is row-major with row stride ldc. `threads` > 1
+// splits C's rows among that many OpenMP threads; call with 1 from inside a
+// parallel region.
 void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B, int M, int N,
-                 int K, bool accumulate, int threads);
+                 int K, bool accumulate, int threads, const FusedWork& fused = {});
 
 }  // namespace gpt

@@ -69,10 +69,11 @@ inline void store_unaligned(float* p, const Vec16& v) {
 
 // lesson: micro_kernel
 // C[0:m, 0:n] (+)= Ap · Bp over kc steps; Ap is a packed (kc, MR) panel,
-// Bp a packed (kc, NR) panel. m <= MR and n <= NR (edge tiles).
+// Bp a packed (kc, NR) panel. m <= MR and n <= NR (edge tiles). With a
+// `bias` (n floats), every row of C is the sum plus the bias instead.
 template <int MR>
 inline void micro_kernel(int kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int m,
-                         int n, bool accumulate) {
+                         int n, bool accumulate, const float* bias = nullptr) {
   constexpr int V = kNR / 16;  // Vec16s across a tile's row
   Vec16 c[MR][V];
 #pragma GCC unroll 16
@@ -100,7 +101,11 @@ inline void micro_kernel(int kc, const float* Ap, const float* Bp, float* C, int
       float* row = C + r * ldc;
 #pragma GCC unroll 2
       for (int v = 0; v < V; ++v) {
-        if (accumulate) c[r][v] += load_unaligned(row + 16 * v);
+        if (bias) {
+          c[r][v] += load_unaligned(bias + 16 * v);
+        } else if (accumulate) {
+          c[r][v] += load_unaligned(row + 16 * v);
+        }
         store_unaligned(row + 16 * v, c[r][v]);
       }
     }
@@ -109,7 +114,10 @@ inline void micro_kernel(int kc, const float* Ap, const float* Bp, float* C, int
   alignas(64) float tile[MR][kNR];  // an edge tile: only m × n of it is C's
   std::memcpy(tile, c, sizeof tile);
   for (int r = 0; r < m; ++r) {
-    for (int j = 0; j < n; ++j) C[r * ldc + j] = accumulate ? C[r * ldc + j] + tile[r][j] : tile[r][j];
+    for (int j = 0; j < n; ++j) {
+      float& out = C[r * ldc + j];
+      out = bias ? tile[r][j] + bias[j] : accumulate ? tile[r][j] + out : tile[r][j];
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "chapters/05_feedforward_layernorm/gelu.h"
+#include "chapters/09_training/adamw.h"
 
 namespace gpt {
 
@@ -24,13 +25,14 @@ void fast_linear_forward(float* out,          // (N, O)
                          const float* weight, // (O, I)
                          const float* bias,   // (O) or nullptr
                          int N, int I, int O, int threads);
-// dinp += dout · W (dinp may be nullptr: not needed); dweight += doutᵀ · inp;
-// dbias += Σ_n dout[n] (dbias may be nullptr).
+// dinp += dout · W (dinp may be nullptr: not needed), or dinp = dout · W when
+// `overwrite_dinp` (a scratch gradient: no pass to zero it first);
+// dweight += doutᵀ · inp; dbias += Σ_n dout[n] (dbias may be nullptr).
 void fast_linear_backward(float* dinp, float* dweight, float* dbias,
                           const float* dout,    // (N, O)
                           const float* inp,     // (N, I)
                           const float* weight,  // (O, I)
-                          int N, int I, int O, int threads);
+                          int N, int I, int O, int threads, bool overwrite_dinp = false);
 
 // ---- LayerNorm (chapter 05), in float, one row per task ----------------------
 void fast_layernorm_forward(float* out, float* mean, float* rstd,  // (N, C), (N), (N)
@@ -57,6 +59,11 @@ void fast_attention_forward(float* out, float* weights, const float* qkv,
 // dqkv (B, T, 3C) += d(qkv), given dout (B, T, C).
 void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
                              const float* weights, int B, int T, int C, int H, int threads);
+
+// ---- AdamW (chapter 09), vectorised ------------------------------------------
+// adamw_update (chapter 09's adamw.h), the same bits, 8 floats at a time.
+void fast_adamw_update(float* params, const float* grads, float* m, float* v, size_t n, int t,
+                       float lr, const AdamWConfig& config, float weight_decay);
 
 // ---- softmax + cross-entropy (chapter 07), fused ------------------------------
 // Returns the mean loss; probs (N, V) kept for backward; losses (N).

@@ -98,9 +98,8 @@ void FastOps::attention_backward(float* dx, const AttentionGrads& g, AttentionAc
                                  const float* dout, const float* x, const AttentionActivations& a,
                                  const AttentionParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
-  zero(d.merged, int64_t(N) * c.C);
   fast_linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight, N,
-                       c.C, c.C, threads_);
+                       c.C, c.C, threads_, /*overwrite_dinp=*/true);  // d.merged is scratch
   zero(d.qkv, int64_t(N) * 3 * c.C);
   fast_attention_backward(d.qkv, d.merged, a.qkv, a.weights, c.B, c.T, c.C, c.H, threads_);
   fast_linear_backward(dx, g.qkv_weight, g.qkv_bias, d.qkv, x, p.qkv_weight, N, c.C, 3 * c.C,
@@ -112,9 +111,8 @@ void FastOps::feedforward_backward(float* dx, const FeedForwardGrads& g, float* 
                                    const float* hidden, const float* activated,
                                    const FeedForwardParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
-  zero(dactivated, int64_t(N) * c.F);
   fast_linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated, p.proj_weight, N,
-                       c.F, c.C, threads_);
+                       c.F, c.C, threads_, /*overwrite_dinp=*/true);  // dactivated is scratch
   zero(dhidden, int64_t(N) * c.F);
   fast_gelu_backward(dhidden, dactivated, hidden, int64_t(N) * c.F, c.gelu, threads_);
   fast_linear_backward(dx, g.fc_weight, g.fc_bias, dhidden, x, p.fc_weight, N, c.C, c.F,
@@ -168,16 +166,23 @@ double FastOps::clip_grad_norm(float* g, size_t n, float max_norm) {
   return norm;
 }
 
-// Chapter 09's adamw_update on each parameter tensor, tensors in parallel:
-// the same arithmetic per element, so the same bits as adamw_step.
+// Chapter 09's adamw_update, vectorised (fast_adamw.cc), on chunks of the
+// parameters: the same arithmetic per element, so the same bits as adamw_step. Chunks, not whole tensors,
+// go to the threads: the tensors range from 256 floats to a quarter million.
 void FastOps::adamw_step(const ParameterLayout& layout, float* params, const float* grads,
                          float* m, float* v, int t, float lr, const AdamWConfig& config) {
-  const std::vector<ParameterSlot>& slots = layout.slots();
-  parallel_rows(static_cast<int>(slots.size()), threads_, [&](int s) {
-    const ParameterSlot& slot = slots[s];
-    const size_t o = slot.offset;
-    adamw_update(params + o, grads + o, m + o, v + o, slot.numel, t, lr, config,
-                 decays(slot) ? config.weight_decay : 0.0f);
+  adamw_pieces_.clear();  // each tensor cut at chunk boundaries (no allocation after step 1)
+  for (const ParameterSlot& slot : layout.slots()) {
+    for (size_t start = 0; start < slot.numel; start += kChunk) {
+      adamw_pieces_.push_back({slot.offset + start, std::min<size_t>(kChunk, slot.numel - start),
+                               decays(slot)});
+    }
+  }
+  parallel_rows(static_cast<int>(adamw_pieces_.size()), threads_, [&](int i) {
+    const AdamWPiece& piece = adamw_pieces_[i];
+    const size_t o = piece.offset;
+    fast_adamw_update(params + o, grads + o, m + o, v + o, piece.numel, t, lr, config,
+                      piece.decays ? config.weight_decay : 0.0f);
   });
 }
 // end lesson

@@ -64,6 +64,11 @@ class FastOps : public PlainTrainOpsFor<TrainOps> {
  private:
   int threads_;
   std::vector<double> norm_parts_;  // the gradient norm's partial sums, by chunk
+  struct AdamWPiece {               // a chunk of one parameter tensor
+    size_t offset, numel;
+    bool decays;
+  };
+  std::vector<AdamWPiece> adamw_pieces_;  // rebuilt each step, in place
 };
 
 }  // namespace gpt
