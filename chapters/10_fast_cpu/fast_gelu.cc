@@ -29,7 +29,7 @@ void fast_bias_gelu_forward(float* activated, float* hidden, const float* bias, 
 // end lesson
 
 void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hidden,
-                        int64_t count, GeluForm form, int threads) {
+                        int64_t count, GeluForm form, int threads, bool overwrite) {
   constexpr int kChunk = 4096;
   const int chunks = static_cast<int>((count + kChunk - 1) / kChunk);
   parallel_rows(chunks, threads, [&](int c) {
@@ -37,6 +37,7 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
     const int n = static_cast<int>(std::min<int64_t>(kChunk, count - start));
     const ConstRowArray x(hidden + start, n), dy(dactivated + start, n);
     RowArray dx(dhidden + start, n);
+    if (overwrite) dx.setZero();  // in cache, just before the add: no pass of its own
     if (form == GeluForm::Erf) {  // d/dx x·Φ(x) = Φ(x) + x·φ(x)
       dx += dy * (0.5f * (1.0f + (x * kInvSqrt2).erf()) + x * kInvSqrt2Pi * (-0.5f * x.square()).exp());
     } else {

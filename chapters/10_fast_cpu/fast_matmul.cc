@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "chapters/10_fast_cpu/fast_matmul_kernel.h"
+#include "chapters/10_fast_cpu/team_rows.h"
 #include "common/aligned_vector.h"
 
 namespace gpt {
@@ -104,8 +106,12 @@ void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int k
       for (; p + 8 <= kc; p += 8) transpose_8x8(Ap + p * kMR, kMR, row, p);
     }
     for (int r = 0; r < kMR; ++r) {  // the last steps, and edge panels
+      if (r >= rows) {
+        for (int q = p; q < kc; ++q) Ap[q * kMR + r] = 0.0f;
+        continue;
+      }
       const float* row = A.data + int64_t(i0 + ir + r) * A.stride + p0;  // A[i0 + ir + r, p0]
-      for (int q = p; q < kc; ++q) Ap[q * kMR + r] = r < rows ? row[q] : 0.0f;
+      for (int q = p; q < kc; ++q) Ap[q * kMR + r] = row[q];
     }
   }
 }
@@ -138,8 +144,12 @@ void pack_B(float* Bp, const MatrixView& B, int N, int p0, int kc, int j0, int j
     }
   }
   for (int c = 0; c < kNR; ++c) {  // the last steps, and edge panels
+    if (c >= cols) {
+      for (int q = p; q < kc; ++q) Bp[q * kNR + c] = 0.0f;
+      continue;
+    }
     const float* column = B.data + int64_t(j0 + jr + c) * B.stride + p0;  // B[p0, j0 + jr + c]
-    for (int q = p; q < kc; ++q) Bp[q * kNR + c] = c < cols ? column[q] : 0.0f;
+    for (int q = p; q < kc; ++q) Bp[q * kNR + c] = column[q];
   }
 }
 // end lesson
@@ -176,12 +186,10 @@ template <bool Shared>
 void blocked_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B, int M, int N,
                     int K, bool accumulate, const FusedWork& fused, float* const Bp[2]) {
   float* Ap = ensure(local_buffer(0), size_t(kMC) * kKC);
-  int rows_begin = 0, rows_end = M;  // this thread's rows of C
-  if constexpr (Shared) {
-    const int tiles = (M + kMR - 1) / kMR, t = omp_get_thread_num(), T = omp_get_num_threads();
-    rows_begin = std::min(M, int(int64_t(tiles) * t / T) * kMR);
-    rows_end = std::min(M, int(int64_t(tiles) * (t + 1) / T) * kMR);
-  }
+  // This thread's rows of C: in a team, an equal share of the MR-row tiles;
+  // otherwise all of them (even when called by one thread inside a parallel
+  // region, as attention's per-head products are).
+  const auto [rows_begin, rows_end] = Shared ? team_rows(M, kMR) : std::pair<int, int>{0, M};
   int block = 0;
   for (int j0 = 0; j0 < N; j0 += kNC) {
     const int nc = std::min(kNC, N - j0);

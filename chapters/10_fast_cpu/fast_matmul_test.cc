@@ -11,6 +11,9 @@
 // 1e-5 is ten of its standard deviations.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <tuple>
 #include <vector>
@@ -69,6 +72,74 @@ INSTANTIATE_TEST_SUITE_P(
                                          Shape{200, 65, 300}),
                        ::testing::Bool(), ::testing::Bool(), ::testing::Bool(),
                        ::testing::Values(1, 2)));
+
+// FusedWork gives the same bits as the separate passes it replaces: filling
+// C's rows with the bias and accumulating the product onto them, and summing
+// A's rows in order, one float add at a time (chapter 04's bias gradient).
+// N = 1100 spans two column blocks (the bias's second part, and sums taken
+// once, not once per block), K = 300 two k-blocks, and edge tiles in both.
+TEST(FastMatmulFused, SameBitsAsTheSeparatePasses) {
+  for (const Shape shape : {Shape{37, 53, 70}, Shape{97, 1100, 129}, Shape{200, 65, 300}}) {
+    for (const bool trans_a : {false, true}) {
+      for (const int threads : {1, 2}) {
+        const int M = shape.M, N = shape.N, K = shape.K;
+        SCOPED_TRACE(::testing::Message() << M << " x " << N << " x " << K << ", A transposed "
+                                          << trans_a << ", " << threads << " threads");
+        Rng rng(M + N + K);
+        const int lda = (trans_a ? M : K) + 3, ldb = N + 2;
+        std::vector<float> a(size_t(trans_a ? K : M) * lda), b(size_t(K) * ldb), bias(N);
+        std::vector<float> sums(M);
+        for (float& x : a) x = rng.normal(0.0f, 1.0f);
+        for (float& x : b) x = rng.normal(0.0f, 1.0f);
+        for (float& x : bias) x = rng.normal(0.0f, 1.0f);
+        for (float& x : sums) x = rng.normal(0.0f, 1.0f);
+        const MatrixView A{a.data(), lda, trans_a}, B{b.data(), ldb};
+
+        std::vector<float> fused(size_t(M) * N), separate(size_t(M) * N);
+        fast_matmul(fused.data(), N, A, B, M, N, K, false, threads, FusedWork{bias.data(), nullptr});
+        for (int i = 0; i < M; ++i) std::copy(bias.begin(), bias.end(), separate.begin() + size_t(i) * N);
+        fast_matmul(separate.data(), N, A, B, M, N, K, true, threads);
+        for (size_t e = 0; e < fused.size(); ++e) {
+          ASSERT_EQ(fused[e], separate[e]) << "C[" << e / N << ", " << e % N << "] with the bias";
+        }
+
+        std::vector<float> fused_sums = sums, separate_sums = sums;
+        fast_matmul(fused.data(), N, A, B, M, N, K, true, threads,
+                    FusedWork{nullptr, fused_sums.data()});
+        for (int i = 0; i < M; ++i) {
+          for (int k = 0; k < K; ++k) separate_sums[i] += A.at(i, k);
+        }
+        for (int i = 0; i < M; ++i) {
+          ASSERT_EQ(fused_sums[i], separate_sums[i]) << "the sum of A's row " << i;
+        }
+      }
+    }
+  }
+}
+
+// Called by one thread inside a parallel region (threads = 1), the product
+// computes all of C, whatever the size of the team around it.
+TEST(FastMatmulEdges, OneThreadInsideAParallelRegionDoesAllOfC) {
+  const int M = 97, N = 53, K = 70;
+  Rng rng(4);
+  std::vector<float> a(size_t(M) * K), b(size_t(K) * N), alone(size_t(M) * N);
+  for (float& x : a) x = rng.normal(0.0f, 1.0f);
+  for (float& x : b) x = rng.normal(0.0f, 1.0f);
+  fast_matmul(alone.data(), N, MatrixView{a.data(), K}, MatrixView{b.data(), N}, M, N, K, false, 1);
+  std::vector<std::vector<float>> in_team(2, std::vector<float>(size_t(M) * N, -1.0f));
+  int team = 0;
+#pragma omp parallel num_threads(2)
+  {
+    const int t = omp_get_thread_num();
+#pragma omp single
+    team = omp_get_num_threads();
+    fast_matmul(in_team[t].data(), N, MatrixView{a.data(), K}, MatrixView{b.data(), N}, M, N, K,
+                false, 1);
+  }
+  ASSERT_EQ(team, 2) << "the test needs a team of 2 threads";
+  EXPECT_EQ(in_team[0], alone);
+  EXPECT_EQ(in_team[1], alone);
+}
 
 TEST(FastMatmulEdges, EmptyDepthWritesZerosOrLeavesC) {
   std::vector<float> c(6, 7.0f);

@@ -47,9 +47,10 @@ void fast_layernorm_backward(float* dinp, float* dweight, float* dbias,  // accu
 void fast_bias_gelu_forward(float* activated, float* hidden,  // (N, F) each
                             const float* bias,                // (F)
                             int N, int F, GeluForm form, int threads);
-// dhidden += dactivated ⊙ gelu'(hidden)
+// dhidden += dactivated ⊙ gelu'(hidden), or dhidden = … when `overwrite` (a
+// scratch gradient: the same bits as zeroing it first, without that pass)
 void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hidden,
-                        int64_t count, GeluForm form, int threads);
+                        int64_t count, GeluForm form, int threads, bool overwrite = false);
 
 // ---- causal self-attention (chapter 03–04) on the fused projection ----------
 // qkv (B, T, 3C) holds q | k | v; head h uses channels [h·hs, (h+1)·hs) of each.

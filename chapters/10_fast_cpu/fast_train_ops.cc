@@ -113,8 +113,8 @@ void FastOps::feedforward_backward(float* dx, const FeedForwardGrads& g, float* 
   const int N = c.B * c.T;
   fast_linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated, p.proj_weight, N,
                        c.F, c.C, threads_, /*overwrite_dinp=*/true);  // dactivated is scratch
-  zero(dhidden, int64_t(N) * c.F);
-  fast_gelu_backward(dhidden, dactivated, hidden, int64_t(N) * c.F, c.gelu, threads_);
+  fast_gelu_backward(dhidden, dactivated, hidden, int64_t(N) * c.F, c.gelu, threads_,
+                     /*overwrite=*/true);  // dhidden is scratch
   fast_linear_backward(dx, g.fc_weight, g.fc_bias, dhidden, x, p.fc_weight, N, c.C, c.F,
                        threads_);
 }

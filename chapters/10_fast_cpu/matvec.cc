@@ -17,14 +17,6 @@
 
 namespace gpt {
 
-std::pair<int, int> team_rows(int rows, int align) {
-  const int threads = omp_get_num_threads(), id = omp_get_thread_num();
-  const int blocks = (rows + align - 1) / align;
-  const int first = int(int64_t(blocks) * id / threads);
-  const int last = int(int64_t(blocks) * (id + 1) / threads);
-  return {std::min(rows, first * align), std::min(rows, last * align)};
-}
-
 #if defined(__AVX512F__)
 
 namespace {

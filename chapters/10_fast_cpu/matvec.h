@@ -24,14 +24,9 @@
 // prefill and token-by-token appends, give identical bits.
 #pragma once
 
-#include <utility>
+#include "chapters/10_fast_cpu/team_rows.h"
 
 namespace gpt {
-
-// The rows [begin, end) of `rows` that the calling thread of the current
-// OpenMP team owns: contiguous blocks of `align` rows, split evenly. Outside a
-// parallel region (one thread): all of them.
-std::pair<int, int> team_rows(int rows, int align = 16);
 
 // out[i, r] = inp[i, :]·weight[r, :] + bias[r] for every token i < N and the
 // output rows r in [begin, end) only. `bias` may be nullptr.

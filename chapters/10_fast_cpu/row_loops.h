@@ -1,8 +1,8 @@
 // chapters/10_fast_cpu/row_loops.h — the two ways this chapter spreads work over threads.
 //
 // Row-wise ops (LayerNorm, GELU, softmax) hand whole rows to threads: rows are
-// independent, so any split gives the same answer. Sums down the rows (a
-// bias's or LayerNorm weight's gradient) hand whole COLUMNS to threads, each
+// independent, so any split gives the same answer. Sums down the rows
+// (LayerNorm's weight and bias gradients) hand whole COLUMNS to threads, each
 // adding its columns over all rows in order: no thread shares a sum, so the
 // result is the same for 1 thread or 2, bit for bit, and no locks are needed.
 #pragma once
@@ -40,16 +40,6 @@ void parallel_columns(int C, int threads, const Body& body) {
     const int j0 = std::min(C, p * width), j1 = std::min(C, j0 + width);
     if (j0 < j1) body(j0, j1);
   }
-}
-
-// sums[j] += Σ_n rows[n, j]   (rows: (N, C))
-inline void column_sums(float* sums, const float* rows, int N, int C, int threads) {
-  parallel_columns(C, threads, [&](int j0, int j1) {
-    for (int n = 0; n < N; ++n) {
-      const float* row = rows + int64_t(n) * C;
-      for (int j = j0; j < j1; ++j) sums[j] += row[j];
-    }
-  });
 }
 
 }  // namespace gpt
