@@ -17,11 +17,15 @@ class Rng {
   explicit Rng(uint64_t seed) : state_(seed) {}
 
   uint64_t next_u64() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    uint64_t z = (state_ += kIncrement);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   }
+
+  // As n calls of next_u64, their results discarded, at once: each call
+  // moves the state by one constant, so n calls move it by n times that.
+  void skip(uint64_t n) { state_ += n * kIncrement; }
 
   // Uniform in [0, 1), with the 24 bits a float can hold.
   float uniform() { return static_cast<float>(next_u64() >> 40) * (1.0f / 16777216.0f); }
@@ -48,6 +52,7 @@ class Rng {
   void set_state(uint64_t state) { state_ = state; }
 
  private:
+  static constexpr uint64_t kIncrement = 0x9E3779B97F4A7C15ull;  // 2^64 / the golden ratio
   uint64_t state_;
 };
 

@@ -31,6 +31,16 @@ TEST(Rng, StateRoundTripResumesTheSequence) {
   EXPECT_EQ(a.next_u64(), b.next_u64());
 }
 
+TEST(Rng, SkipIsDrawingAndDiscarding) {
+  Rng drawn(9), skipped(9);
+  for (int i = 0; i < 123; ++i) drawn.next_u64();
+  skipped.skip(123);
+  EXPECT_EQ(drawn.state(), skipped.state());
+  EXPECT_EQ(drawn.next_u64(), skipped.next_u64());
+  skipped.skip(0);
+  EXPECT_EQ(drawn.next_u64(), skipped.next_u64()) << "skip(0) draws nothing";
+}
+
 TEST(Rng, UniformAndNormalHaveTheRightMoments) {
   Rng r(1);
   const int n = 200000;

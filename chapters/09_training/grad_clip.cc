@@ -12,13 +12,17 @@ double global_norm(const float* g, size_t n) {
 }
 
 // lesson: clip
+double clip_scale(double norm, float max_norm) {
+  if (max_norm <= 0.0f) return 1.0;
+  const double scale = max_norm / (norm + 1e-6);
+  return scale < 1.0 ? scale : 1.0;
+}
+
 double clip_grad_norm(float* g, size_t n, float max_norm) {
   const double norm = global_norm(g, n);
-  if (max_norm > 0.0f) {
-    const double scale = max_norm / (norm + 1e-6);
-    if (scale < 1.0) {
-      for (size_t i = 0; i < n; ++i) g[i] = static_cast<float>(g[i] * scale);
-    }
+  const double scale = clip_scale(norm, max_norm);
+  if (scale < 1.0) {
+    for (size_t i = 0; i < n; ++i) g[i] = static_cast<float>(g[i] * scale);
   }
   return norm;
 }

@@ -14,6 +14,11 @@ namespace gpt {
 // The 2-norm of g, accumulated in double.
 double global_norm(const float* g, size_t n);
 
+// What clipping multiplies gradients of global norm `norm` by: max_norm /
+// (norm + 1e-6) where that is below 1, else exactly 1 (no clipping); always 1
+// when max_norm <= 0. Every engine's clip uses it (on its own memory).
+double clip_scale(double norm, float max_norm);
+
 // Scales g in place if its norm exceeds max_norm; returns the norm before clipping.
 // max_norm <= 0 disables clipping.
 double clip_grad_norm(float* g, size_t n, float max_norm);

@@ -325,6 +325,13 @@ TEST(GradClip, ScalesToMaxNormOnlyWhenAbove) {
   EXPECT_FLOAT_EQ(h[0], 0.3f);  // below the limit: untouched
 }
 
+TEST(GradClip, ScaleIsOneWithoutClipping) {
+  EXPECT_EQ(clip_scale(5.0, 1.0f), 1.0 / (5.0 + 1e-6));  // the rule, to the bit
+  EXPECT_EQ(clip_scale(0.5, 1.0f), 1.0);                 // below the limit
+  EXPECT_EQ(clip_scale(5.0, 0.0f), 1.0);                 // clipping off
+  EXPECT_EQ(clip_scale(5.0, -1.0f), 1.0);
+}
+
 TEST(LrSchedule, WarmsUpThenFollowsACosineToTheMinimum) {
   LrSchedule s;
   s.max_lr = 1.0f, s.min_lr = 0.1f, s.warmup_steps = 10, s.total_steps = 110;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "chapters/09_training/grad_clip.h"
 #include "chapters/10_fast_cpu/fast_ops.h"
 #include "chapters/10_fast_cpu/row_loops.h"
 
@@ -157,8 +158,8 @@ double FastOps::clip_grad_norm(float* g, size_t n, float max_norm) {
   double total = 0;
   for (double p : norm_parts_) total += p;
   const double norm = std::sqrt(total);
-  const double scale = max_norm / (norm + 1e-6);
-  if (max_norm > 0.0f && scale < 1.0) {
+  const double scale = clip_scale(norm, max_norm);  // chapter 09's rule
+  if (scale < 1.0) {
     parallel_chunks(int64_t(n), threads_, [&](int64_t start, int64_t end) {
       for (int64_t i = start; i < end; ++i) g[i] = static_cast<float>(g[i] * scale);
     });

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "chapters/07_gpt/gpt_forward.h"
+#include "chapters/09_training/grad_clip.h"
 #include "chapters/09_training/trainer.h"
 #include "chapters/11_cuda_basics/elementwise.h"
 #include "chapters/14_cuda_gpt/gpt_kernels.h"
@@ -75,10 +76,8 @@ void CudaEngine::download_grads(ParameterBuffer& grads) const {
 // lesson: clip_and_adamw
 double clip_grad_norm(float* grads, size_t n, float max_norm) {
   const double norm = std::sqrt(sum_of_squares(grads, static_cast<int64_t>(n)));
-  if (max_norm > 0.0f) {
-    const double scale = max_norm / (norm + 1e-6);
-    if (scale < 1.0) scale_in_place(grads, static_cast<int64_t>(n), scale);
-  }
+  const double scale = clip_scale(norm, max_norm);  // chapter 09's rule
+  if (scale < 1.0) scale_in_place(grads, static_cast<int64_t>(n), scale);
   return norm;
 }
 

@@ -77,10 +77,6 @@ class Communicator {
   virtual void all_gather_host(float* x, const Shards& shards) = 0;
   // Whether every rank passed the same value.
   virtual bool same_on_all_ranks(uint64_t value) = 0;
-
-  // Seconds spent inside the buffer collectives so far (waiting for a slower
-  // rank included): the communication share of a step.
-  virtual double communication_seconds() const = 0;
 };
 
 // One rank alone: every collective is the identity. What `train` uses when
@@ -99,7 +95,6 @@ class SoloCommunicator : public Communicator {
   void all_reduce_sum_host(double*, int) override {}
   void all_gather_host(float*, const Shards&) override {}
   bool same_on_all_ranks(uint64_t) override { return true; }
-  double communication_seconds() const override { return 0; }
 };
 
 // Host memory's scale, shared by the host communicators.

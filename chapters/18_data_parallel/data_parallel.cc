@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "chapters/09_training/grad_clip.h"
 namespace gpt {
 
 Batch rows_of(const Batch& batch, int rank, int ranks) {
@@ -24,10 +25,6 @@ Batch rows_of(const Batch& batch, int rank, int ranks) {
   return mine;
 }
 
-void skip_draws(Rng& rng, uint64_t draws) {
-  rng.set_state(rng.state() + draws * 0x9E3779B97F4A7C15ull);  // Rng::next_u64's increment
-}
-
 DataParallelOps::DataParallelOps(TrainOps& inner, Communicator& comm,
                                  const DataParallelOptions& options, size_t num_parameters)
     : ForwardingTrainOps(inner),
@@ -40,9 +37,9 @@ void DataParallelOps::dropout_mask(float* mask, int64_t n, float p, Rng& rng) {
   // One rank would draw a mask for all N·n floats; ours are its rows
   // [rank·n, (rank+1)·n): skip the draws before them, draw ours, skip the rest.
   const int r = comm_.rank(), N = comm_.size();
-  skip_draws(rng, uint64_t(r) * n);
+  rng.skip(uint64_t(r) * n);
   inner().dropout_mask(mask, n, p, rng);
-  skip_draws(rng, uint64_t(N - 1 - r) * n);
+  rng.skip(uint64_t(N - 1 - r) * n);
 }
 // end lesson
 
@@ -59,10 +56,8 @@ double DataParallelOps::clip_grad_norm(float* grads, size_t n, float max_norm) {
   double squares = shard_norm * shard_norm;
   comm_.all_reduce_sum_host(&squares, 1);
   const double norm = std::sqrt(squares);
-  if (max_norm > 0.0f) {
-    const double scale = max_norm / (norm + 1e-6);  // chapter 09's clip, on our shard
-    if (scale < 1.0) comm_.scale(grads + begin, count, scale);
-  }
+  const double scale = clip_scale(norm, max_norm);  // chapter 09's clip, on our shard
+  if (scale < 1.0) comm_.scale(grads + begin, count, scale);
   return norm;
 }
 // end lesson

@@ -35,10 +35,6 @@ struct DataParallelOptions {
 // Rank `rank`'s rows of `batch`: [rank·B/N, (rank+1)·B/N). B must divide by N.
 Batch rows_of(const Batch& batch, int rank, int ranks);
 
-// Advances `rng` past `draws` draws at once: SplitMix64's state moves by one
-// constant per draw (common/random.h), so k draws move it by k times that.
-void skip_draws(Rng& rng, uint64_t draws);
-
 // train_step's ops for one rank: the wrapped engine's, but for the clip,
 // the update and the dropout masks.
 class DataParallelOps : public ForwardingTrainOps {
@@ -77,8 +73,6 @@ class DataParallelEngine : public TrainingEngine {
   // so that every rank's state (and rank 0's checkpoint) is whole. Throws if
   // the ranks' parameters differ: they must never drift apart.
   void sync(TrainingState& state) override;
-
-  Communicator& communicator() { return comm_; }
 
  private:
   std::unique_ptr<TrainingEngine> inner_;

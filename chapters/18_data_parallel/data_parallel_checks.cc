@@ -38,6 +38,7 @@
 #include "chapters/10_fast_cpu/fast_trainer.h"
 #include "chapters/18_data_parallel/data_parallel.h"
 #include "chapters/18_data_parallel/mpi_communicator.h"
+#include "chapters/18_data_parallel/run_comparison.h"
 
 namespace gpt {
 namespace {
@@ -45,8 +46,7 @@ namespace {
 MpiCommunicator* g_comm = nullptr;
 
 constexpr int kB = 8, kT = 16, kSteps = 20;
-constexpr double kAbs = 1e-6;
-double kRel = 1e-5;  // chapter 10's parameters: 1e-4 (above)
+constexpr double kFastParameterRtol = 1e-4;  // chapter 10's parameters (above)
 
 GPTConfig test_config() {
   GPTConfig c;
@@ -97,73 +97,30 @@ Trajectory train(TrainingEngine& engine, const GPTConfig& config, int steps = kS
   return run;
 }
 
-// Whether float i of a parameter buffer is in the key third of an attention bias.
-std::vector<bool> key_biases(const ParameterLayout& layout) {
-  std::vector<bool> key(layout.total(), false);
-  for (const ParameterSlot& slot : layout.slots()) {
-    if (slot.name.find("attn.qkv.bias") == std::string::npos) continue;
-    const size_t C = slot.numel / 3;
-    for (size_t i = C; i < 2 * C; ++i) key[slot.offset + i] = true;
-  }
-  return key;
-}
-
-// The largest |a − b| / (kAbs + kRel·|b|) over n values (but those `skip`
-// marks); where in `at`.
-double worst(const float* a, const float* b, size_t n, size_t* at = nullptr,
-             const std::vector<bool>* skip = nullptr) {
-  double w = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (skip && (*skip)[i]) continue;
-    const double d = std::abs(double(a[i]) - b[i]) / (kAbs + kRel * std::abs(double(b[i])));
-    if (!(d <= w)) {
-      w = std::isnan(d) ? INFINITY : d;
-      if (at) *at = i;
-    }
-  }
-  return w;
-}
-
+// got's run against want's: every loss and gradient norm within kSameRun, the
+// same random draws, the states within parameter_rtol (the parameters) and
+// kSameRun (AdamW's moments), the key biases near 0 (run_comparison.h).
 void expect_same_run(const Trajectory& got, const Trajectory& want, const std::string& what,
-                     double parameter_rel = 1e-5) {
+                     double parameter_rtol = kSameRun.rtol) {
   ASSERT_EQ(got.losses.size(), want.losses.size());
   for (size_t s = 0; s < got.losses.size(); ++s) {
-    EXPECT_LE(worst(&got.losses[s], &want.losses[s], 1), 1.0)
+    EXPECT_LE(tolerances_apart(got.losses[s], want.losses[s], kSameRun), 1.0)
         << what << ": step " << s + 1 << "'s loss is " << got.losses[s] << ", should be "
         << want.losses[s];
-    const float gn = static_cast<float>(got.norms[s]), wn = static_cast<float>(want.norms[s]);
-    EXPECT_LE(worst(&gn, &wn, 1), 1.0) << what << ": step " << s + 1 << "'s gradient norm is "
-                                       << got.norms[s] << ", should be " << want.norms[s];
+    EXPECT_LE(tolerances_apart(got.norms[s], want.norms[s], kSameRun), 1.0)
+        << what << ": step " << s + 1 << "'s gradient norm is " << got.norms[s] << ", should be "
+        << want.norms[s];
   }
   EXPECT_EQ(got.rng_state, want.rng_state) << what << ": the runs drew other random numbers";
-  const struct {
-    const char* name;
-    const ParameterBuffer& a;
-    const ParameterBuffer& b;
-  } buffers[] = {{"parameter", got.state->model.params, want.state->model.params},
-                 {"AdamW m", got.state->m, want.state->m},
-                 {"AdamW v", got.state->v, want.state->v}};
-  const std::vector<bool> key = key_biases(got.state->model.params.layout());
-  for (size_t i = 0; i < key.size(); ++i) {
-    if (!key[i]) continue;
-    const float a = got.state->model.params.data()[i], b = want.state->model.params.data()[i];
-    EXPECT_TRUE(std::abs(a) < 1e-3f && std::abs(b) < 1e-3f)
-        << what << ": key bias " << i << " is " << a << " and " << b << ", should stay near 0";
-  }
-  for (const auto& buffer : buffers) {
-    size_t at = 0;
-    const bool params = &buffer.a == &got.state->model.params;
-    kRel = params ? parameter_rel : 1e-5;
-    const double w =
-        worst(buffer.a.data(), buffer.b.data(), buffer.a.size(), &at, params ? &key : nullptr);
-    kRel = 1e-5;
-    const double rel = params ? parameter_rel : 1e-5;
-    EXPECT_LE(w, 1.0) << what << ": " << buffer.name << " " << at << " is " << buffer.a.data()[at]
-                      << ", should be " << buffer.b.data()[at] << " (" << w
-                      << " tolerances of 1e-6 + " << rel << "·|x| apart)";
+  const StateComparison states =
+      compare_states(*got.state, *want.state, {kSameRun.atol, parameter_rtol}, kSameRun);
+  for (const std::string& off : states.key_biases_off) ADD_FAILURE() << what << ": " << off;
+  for (const BufferComparison& buffer : states.buffers) {
+    EXPECT_TRUE(buffer.ok()) << what << ": " << buffer.describe();
     if (g_comm->rank() == 0) {
-      std::printf("[ measured ] %s: %ss within %.3g of 1e-6 + %g·|x|\n", what.c_str(), buffer.name,
-                  w, rel);
+      std::printf("[ measured ] %s: %ss within %.3g of %g + %g·|x|\n", what.c_str(),
+                  buffer.name.c_str(), buffer.worst.tolerances, buffer.tolerance.atol,
+                  buffer.tolerance.rtol);
     }
   }
 }
@@ -182,7 +139,7 @@ TEST_P(Engines, NRanksWithBOverNEachTrainAsOneRankWithB) {
   expect_same_run(got, want,
                   std::to_string(N) + " ranks × B/" + std::to_string(N) + " (" +
                       (GetParam() ? "chapter 10" : "chapter 09") + ")",
-                  GetParam() ? 1e-4 : 1e-5);
+                  GetParam() ? kFastParameterRtol : kSameRun.rtol);
 }
 
 TEST_P(Engines, ZeroOneTrainsAsAllReduce) {
@@ -213,7 +170,8 @@ TEST(DataParallelEvaluate, IsTheWholeBatchsMeanLoss) {
   DataParallelEngine ranks(std::make_unique<Trainer>(config, kB / g_comm->size(), kT), *g_comm,
                            DataParallelOptions{});
   const float want = alone.evaluate(state, batch), got = ranks.evaluate(state, batch);
-  EXPECT_LE(worst(&got, &want, 1), 1.0) << "evaluated " << got << ", one rank " << want;
+  EXPECT_LE(tolerances_apart(got, want, kSameRun), 1.0)
+      << "evaluated " << got << ", one rank " << want;
 }
 
 TEST(DataParallelSync, NoticesRanksThatDriftedApart) {

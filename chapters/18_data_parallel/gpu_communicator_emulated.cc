@@ -39,7 +39,6 @@ class EmulatedGpuCommunicator : public Communicator {
   void all_reduce_sum_host(double* x, int n) override { host_.all_reduce_sum_host(x, n); }
   void all_gather_host(float* x, const Shards& shards) override { host_.all_gather_host(x, shards); }
   bool same_on_all_ranks(uint64_t value) override { return host_.same_on_all_ranks(value); }
-  double communication_seconds() const override { return host_.communication_seconds(); }
 
  private:
   MpiCommunicator& host_;

@@ -2,19 +2,23 @@
 //
 // data_parallel_checks.cc's equalities for chapter 14's engine: 2 ranks ×
 // B/2 train as 1 rank × B, ZeRO-1 as the all-reduce, the gradients moved by
-// gpu_communicator (NCCL on GPUs; MPI over the CPU emulator's device memory).
+// gpu_communicator (NCCL on GPUs; MPI over the CPU emulator's device memory),
+// compared as there (run_comparison.h).
 // Few steps of a tiny model: on the emulator every kernel runs on the CPU.
 #include <mpi.h>
 
-#include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "chapters/01_tokens/batches.h"
 #include "chapters/07_gpt/init.h"
 #include "chapters/14_cuda_gpt/cuda_engine.h"
 #include "chapters/18_data_parallel/data_parallel.h"
 #include "chapters/18_data_parallel/gpu_communicator.h"
+#include "chapters/18_data_parallel/run_comparison.h"
 
 namespace {
 
@@ -35,7 +39,9 @@ gpt::GPTConfig tiny() {
 
 struct Run {
   std::vector<float> losses;
+  std::vector<double> norms;
   std::unique_ptr<gpt::TrainingState> state;
+  uint64_t rng_state = 0;
 };
 
 Run train(gpt::TrainingEngine& engine) {
@@ -47,32 +53,40 @@ Run train(gpt::TrainingEngine& engine) {
   for (int32_t& t : tokens) t = static_cast<int32_t>(rng.below(11));
   for (int s = 0; s < kSteps; ++s) {
     const gpt::Batch batch = gpt::sample_batch(tokens, kB, kT, rng);
-    run.losses.push_back(engine.step(*run.state, batch, 1e-3f, 0.5f, gpt::AdamWConfig{}, rng).loss);
+    const gpt::StepResult result =
+        engine.step(*run.state, batch, 1e-3f, 0.5f, gpt::AdamWConfig{}, rng);
+    run.losses.push_back(result.loss);
+    run.norms.push_back(result.grad_norm);
   }
   engine.sync(*run.state);
+  run.rng_state = rng.state();
   return run;
 }
 
-// Within 1e-6 + 1e-5·|x|, but the key biases (data_parallel_checks.cc says why).
+// Every loss, gradient norm, parameter and AdamW moment within 1e-6 + 1e-5·|x|,
+// the same random draws, the key biases near 0 (run_comparison.h; a NaN fails).
 void compare(const Run& got, const Run& want, const char* what, int rank) {
-  double worst = 0;
+  std::vector<std::string> problems;
+  double worst = 0;  // in tolerances, over every value compared
   for (size_t s = 0; s < got.losses.size(); ++s) {
-    worst = std::max(worst, std::abs(double(got.losses[s]) - want.losses[s]) /
-                                (1e-6 + 1e-5 * std::abs(double(want.losses[s]))));
+    const double loss = gpt::tolerances_apart(got.losses[s], want.losses[s], gpt::kSameRun);
+    const double norm = gpt::tolerances_apart(got.norms[s], want.norms[s], gpt::kSameRun);
+    if (!(loss <= 1.0)) problems.push_back("step " + std::to_string(s + 1) + "'s loss is off");
+    if (!(norm <= 1.0)) problems.push_back("step " + std::to_string(s + 1) + "'s norm is off");
+    worst = std::max({worst, loss, norm});
   }
-  const gpt::ParameterLayout& layout = got.state->model.params.layout();
-  for (const gpt::ParameterSlot& slot : layout.slots()) {
-    const bool qkv_bias = slot.name.find("attn.qkv.bias") != std::string::npos;
-    for (size_t i = 0; i < slot.numel; ++i) {
-      if (qkv_bias && i >= slot.numel / 3 && i < 2 * slot.numel / 3) continue;
-      const double a = got.state->model.params.data()[slot.offset + i];
-      const double b = want.state->model.params.data()[slot.offset + i];
-      const double d = std::abs(a - b) / (1e-6 + 1e-5 * std::abs(b));
-      worst = std::isnan(d) ? INFINITY : std::max(worst, d);
+  if (got.rng_state != want.rng_state) problems.push_back("the runs drew other random numbers");
+  const gpt::StateComparison states =
+      gpt::compare_states(*got.state, *want.state, gpt::kSameRun, gpt::kSameRun);
+  for (const std::string& off : states.key_biases_off) problems.push_back(off);
+  for (const gpt::BufferComparison& buffer : states.buffers) {
+    if (!buffer.ok()) problems.push_back(buffer.describe());
+  }
+  worst = std::max(worst, states.worst().worst.tolerances);
+  if (!problems.empty()) {
+    for (const std::string& problem : problems) {
+      std::printf("FAIL rank %d: %s: %s\n", rank, what, problem.c_str());
     }
-  }
-  if (!(worst <= 1.0)) {
-    std::printf("FAIL rank %d: %s: %.3g tolerances of 1e-6 + 1e-5·|x| apart\n", rank, what, worst);
     ++failures;
   } else if (rank == 0) {
     std::printf("ok: %s (within %.3g of 1e-6 + 1e-5·|x|)\n", what, worst);
@@ -90,14 +104,6 @@ int main(int argc, char** argv) {
     const int r = host.rank(), N = host.size();
     if (r == 0) std::printf("%d rank%s, %s\n", N, N == 1 ? "" : "s", gpu->description().c_str());
     gpt::cuda::CudaEngine alone(tiny(), kB, kT);
-    {
-      gpt::TrainingState probe(tiny());
-      if (!alone.step_parts(probe)) {
-        std::printf("FAIL: chapter 14's CudaEngine does not lend its step's parts "
-                    "(TrainingEngine::step_parts)\n");
-        MPI_Abort(MPI_COMM_WORLD, 1);
-      }
-    }
     const Run want = train(alone);
     gpt::DataParallelEngine ranks(std::make_unique<gpt::cuda::CudaEngine>(tiny(), kB / N, kT), *gpu,
                                   {false});

@@ -60,7 +60,9 @@ class MpiCommunicator : public Communicator {
   void all_reduce_sum_host(double* x, int n) override;
   void all_gather_host(float* x, const Shards& shards) override { all_gather(x, shards); }
   bool same_on_all_ranks(uint64_t value) override;
-  double communication_seconds() const override { return seconds_; }
+  // Seconds spent in collectives so far (waiting for a slower rank included,
+  // and run_watched's waits): the communication share of a step.
+  double communication_seconds() const { return seconds_; }
 
   void barrier();
   // `bytes` bytes at `data` from rank `root` to every rank (NCCL's unique id).

@@ -106,7 +106,7 @@ TEST(RowsOf, EachRankTakesItsRowsOfTheGlobalBatch) {
 TEST(SkipDraws, EqualsDrawingAndDiscarding) {
   Rng drawn(42), skipped(42);
   for (int i = 0; i < 1000; ++i) drawn.uniform();
-  skip_draws(skipped, 1000);
+  skipped.skip(1000);
   EXPECT_EQ(drawn.state(), skipped.state()) << "Rng's draw is no longer one fixed step of its state";
   EXPECT_EQ(drawn.uniform(), skipped.uniform());
 }

@@ -1,4 +1,4 @@
-// chapters/18_data_parallel/train_main.cc — `train` on N ranks: chapter 09's program, data parallel.
+// chapters/18_data_parallel/train_main.cc — `train` on N ranks: chapter 17's program, data parallel.
 //
 //   mpirun -np 2 bazel-bin/chapters/18_data_parallel/train --max_steps 200
 //   mpirun -np 2 bazel-bin/chapters/18_data_parallel/train --zero1 ...
@@ -9,7 +9,8 @@
 // same seed, the same global batches (each takes its rows of them), the same
 // checkpoints read. Rank 0 alone speaks: the others print nothing and write
 // their checkpoints and metrics into a directory of their own, removed at
-// the end. The engine on every rank is chapter 10's (or 09's), wrapped.
+// the end. The program is chapter 17's (its devices, tokenizers and models),
+// every device's engine wrapped: chapter 10's (or 09's) on the CPU, 14's on a GPU.
 #include <mpi.h>
 #include <omp.h>
 #include <unistd.h>
@@ -27,8 +28,9 @@
 #include "chapters/09_training/programs.h"
 #include "chapters/10_fast_cpu/fast_cpu_device.h"
 #include "chapters/10_fast_cpu/spin_waiting.h"
-#include "chapters/14_cuda_gpt/cuda_device.h"
-#include "chapters/17_mixed_precision/bf16_products.h"
+#include "chapters/15_bpe/tokenizers.h"
+#include "chapters/16_gpt2/model_files.h"
+#include "chapters/17_mixed_precision/bf16_device.h"
 #include "chapters/18_data_parallel/data_parallel.h"
 #include "chapters/18_data_parallel/gpu_communicator.h"
 #include "chapters/18_data_parallel/mpi_communicator.h"
@@ -92,7 +94,6 @@ class GpuCollectivesOnFirstUse : public gpt::Communicator {
   void all_reduce_sum_host(double* x, int n) override { host_.all_reduce_sum_host(x, n); }
   void all_gather_host(float* x, const gpt::Shards& s) override { host_.all_gather_host(x, s); }
   bool same_on_all_ranks(uint64_t value) override { return host_.same_on_all_ranks(value); }
-  double communication_seconds() const override { return host_.communication_seconds(); }
 
  private:
   gpt::Communicator& gpu() {
@@ -127,24 +128,28 @@ int run(std::vector<std::string> args, gpt::Communicator& comm, const ParallelFl
     quiet_rank(args, own_out.string());
     if (std::freopen("/dev/null", "w", stdout) == nullptr) return 1;
   }
-  gpt::Devices devices = {
-      {"cpu", gpt::data_parallel_device(gpt::fast_cpu_device(threads), comm, flags.options)},
-      {"cpu-reference",
-       gpt::data_parallel_device(gpt::reference_cpu_device(), comm, flags.options)},
-  };
-  // One rank per GPU, the gradients moved by NCCL (gpu_communicator.h), in
-  // fp32 (chapter 14) and in bf16 (chapter 17's products): the wrapper takes
-  // any engine that lends its step's parts (TrainingEngine::step_parts).
-  gpt::cuda::GpuOptions bf16;
-  bf16.products = gpt::cuda::bf16_products();
-  for (const gpt::Device& gpu : {gpt::cuda_device(), gpt::cuda_device(bf16)}) {
-    devices.push_back({"cuda", gpu_comm ? gpt::data_parallel_device(gpu, *gpu_comm, flags.options)
-                                        : gpu});  // one rank: chapter 14's GPU as it is
+  // Chapter 17's devices (chapter 14's in fp32, and cuda in bf16), each
+  // wrapped: the CPU engines over `comm` (chapter 10's with this rank's share
+  // of the cores), the GPU ones over the GPU collectives, one rank per GPU
+  // (gpu_communicator.h). The wrapper takes any engine that lends its step's
+  // parts (TrainingEngine::step_parts).
+  gpt::Devices devices;
+  for (auto [name, device] : gpt::bf16_course_devices()) {
+    if (name == "cuda") {
+      // Wrapped under mpirun; one rank without it trains on chapter 14's GPU as it is.
+      if (gpu_comm) device = gpt::data_parallel_device(device, *gpu_comm, flags.options);
+    } else {
+      if (name == "cpu") device = gpt::fast_cpu_device(threads);  // this rank's share of the cores
+      device = gpt::data_parallel_device(device, comm, flags.options);
+    }
+    devices.push_back({name, device});
   }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int status = gpt::train_program(static_cast<int>(args.size()), argv.data(), devices);
+  // Chapter 17's tokenizers and models (chapters 15, 16): the same flags as its train.
+  const int status = gpt::train_program(static_cast<int>(args.size()), argv.data(), devices,
+                                        gpt::bpe_tokenizers(), gpt::gpt2_model_sources());
   if (flags.help && comm.rank() == 0) {
     std::printf(
         "\nData parallel (chapter 18), under mpirun -np N:\n"

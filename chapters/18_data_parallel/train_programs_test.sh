@@ -6,10 +6,13 @@
 # resumed for 10 on 2 with ZeRO-1: the three checkpoints agree
 # (compare_checkpoints). Rank 0 alone prints; a batch that does not split
 # is a usage error; a rank killed ends the job; a rank stopped (a hang) ends
-# it too, by the watchdog, with a message naming the collective.
+# it too, by the watchdog, with a message naming the collective. And the
+# program is chapter 17's (its third argument): the same devices, models and
+# tokenizers, named alike in the usage errors.
 set -u
 train=$1
 compare=$2
+chapter17_train=$3
 tmp="${TEST_TMPDIR:-/tmp}/ch18_programs"
 rm -rf "$tmp"
 mkdir -p "$tmp"
@@ -25,6 +28,21 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 flags=(--data random --vocab_size 11 --random_tokens 5000 --embed_size 32 --num_layers 2 --heads 2
   --block_size 16 --batch_size 8 --dropout 0.1 --lr 1e-3 --grad_clip 0.5 --eval_interval 0
   --eval_batches 2 --sample_tokens 0 --device cpu-reference)
+
+# Chapter 17's devices, models and tokenizers: the same usage errors, word for word.
+printf 'To be, or not to be, that is the question. ' >"$tmp/text.txt"
+for wrong in "--device nope" "--model nope" "--tokenizer nope"; do
+  # shellcheck disable=SC2086  # "--flag value": two words
+  want=$("$chapter17_train" $wrong --data "$tmp/text.txt" --max_steps 1 --out "$tmp/usage" 2>&1) &&
+    fail "chapter 17's train $wrong should fail"
+  # shellcheck disable=SC2086
+  got=$("$train" $wrong --data "$tmp/text.txt" --max_steps 1 --out "$tmp/usage" 2>&1) &&
+    fail "train $wrong should fail"
+  error=$(grep "error:" <<<"$got")
+  if [ -z "$error" ] || [ "$error" != "$(grep "error:" <<<"$want")" ]; then
+    fail "train $wrong: '$got', chapter 17's: '$want'"
+  fi
+done
 
 # One rank, 20 steps, no mpirun.
 "$train" "${flags[@]}" --max_steps 20 --out "$tmp/one" >"$tmp/one.log" 2>&1 ||
