@@ -41,4 +41,7 @@ void flash_attention_backward(float* dq,          // (N, T, hs), accumulated
 // Throws std::invalid_argument unless the sizes are ones the fused kernels take.
 void check_flash_sizes(const char* op, int N, int T, int hs);
 
+// Whether the fused kernels take these sizes (check_flash_sizes would not throw).
+bool flash_takes_sizes(int N, int T, int hs);
+
 }  // namespace gpt::cuda

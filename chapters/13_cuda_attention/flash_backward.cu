@@ -166,6 +166,11 @@ void launch(float* dq, float* dk, float* dv, const float* dout, const float* q, 
 
 }  // namespace
 
+void flash::row_dots(float* D, const float* dout, const float* out, int64_t rows, int hs) {
+  row_dot_kernel<<<grid_size(rows, kBlockSize), kBlockSize>>>(D, dout, out, rows, hs);
+  CUDA_CHECK(cudaGetLastError());
+}
+
 void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
                               const float* k, const float* v, const float* out, const float* lse,
                               int N, int T, int hs) {
@@ -173,8 +178,7 @@ void flash_attention_backward(float* dq, float* dk, float* dv, const float* dout
   if (N == 0) return;
   const int64_t rows = int64_t(N) * T;
   DeviceBuffer<float> D(rows);  // N·T floats: the only scratch
-  row_dot_kernel<<<grid_size(rows, kBlockSize), kBlockSize>>>(D.data(), dout, out, rows, hs);
-  CUDA_CHECK(cudaGetLastError());
+  flash::row_dots(D.data(), dout, out, rows, hs);
   if (hs == 32) {
     launch<32>(dq, dk, dv, dout, q, k, v, lse, D.data(), N, T);
   } else {

@@ -20,4 +20,8 @@ void check_flash_sizes(const char* op, int N, int T, int hs) {
   }
 }
 
+bool flash_takes_sizes(int N, int T, int hs) {
+  return N >= 0 && N <= 65535 && T >= 1 && (hs == 32 || hs == 64);
+}
+
 }  // namespace gpt::cuda

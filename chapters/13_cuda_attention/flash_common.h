@@ -1,5 +1,7 @@
-// chapters/13_cuda_attention/flash_common.h — chapter 13: the fused kernels' tile sizes and size checks.
+// chapters/13_cuda_attention/flash_common.h — chapter 13: the fused kernels' tile sizes, and the backward's row dots.
 #pragma once
+
+#include <cstdint>
 
 namespace gpt::cuda::flash {
 
@@ -11,5 +13,12 @@ constexpr int kQueries = 64;
 constexpr int kKeys = 32;
 constexpr int kKeysPerBlock = 64;
 constexpr int kQueryTile = 16;
+
+// The backward's D: D[row] = Σ_d dout[row, d] · out[row, d] in fp32, for the
+// N·T rows of hs (device memory). Chapter 17's bf16 backward uses it too.
+void row_dots(float* D,           // (rows)
+              const float* dout,  // (rows, hs)
+              const float* out,   // (rows, hs)
+              int64_t rows, int hs);
 
 }  // namespace gpt::cuda::flash

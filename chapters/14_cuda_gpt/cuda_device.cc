@@ -31,8 +31,7 @@ void require_cuda_device() {
 // lesson: cuda_device
 Device cuda_device(const cuda::GpuOptions& options) {
   Device device;
-  const auto products =
-      options.products != nullptr ? options.products : cuda::fp32_products(options.matmul);
+  const auto products = cuda::products_of(options);
   device.description = "GPU, chapter 14's CudaEngine (products: " + products->name() +
                        ") and KV-cache generation";
   device.precision = products->precision();

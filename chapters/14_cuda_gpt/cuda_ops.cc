@@ -10,7 +10,6 @@
 #include "chapters/11_cuda_basics/softmax.h"
 #include "chapters/12_cuda_matmul/linear.h"
 #include "chapters/13_cuda_attention/attention.h"
-#include "chapters/13_cuda_attention/flash_attention.h"
 #include "chapters/14_cuda_gpt/cuda_engine.h"
 #include "chapters/14_cuda_gpt/gpt_kernels.h"
 #include "common/cuda/cuda_check.h"
@@ -18,9 +17,7 @@
 namespace gpt::cuda {
 
 // The products in the format the options name (product_kernels.h).
-ProductKernels& CudaOps::products() {
-  return options_.products != nullptr ? *options_.products : *fp32_products(options_.matmul);
-}
+ProductKernels& CudaOps::products() { return *products_of(options_); }
 
 // ---- forward ----------------------------------------------------------------
 
@@ -49,11 +46,7 @@ void CudaOps::attend(AttentionActivations& a, const BlockConfig& c, int /*layer*
   // Without carved weights (GpuActivations) the fused kernel is the only choice.
   const int N = c.B * c.H;
   if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, N, c.T, hs))) {
-    if (products().has_attention(N, c.T, hs)) {  // the format's own fused kernel
-      products().attention_forward(a.y, a.lse, a.q, a.k, a.v, N, c.T, hs);
-    } else {
-      cuda::flash_attention_forward(a.y, a.lse, a.q, a.k, a.v, N, c.T, hs);
-    }
+    products().attention_forward(a.y, a.lse, a.q, a.k, a.v, N, c.T, hs);  // the format's, fused
   } else {
     cuda::attention_forward(a.y, a.weights, a.q, a.k, a.v, c.B * c.H, c.T, hs);
   }
@@ -128,7 +121,7 @@ void CudaOps::layernorm_backward(float* dinp, float* dweight, float* dbias, cons
 }
 
 // lesson: attention_backward
-// Chapter 08's multihead_attention_backward, with chapter 13's fused
+// Chapter 08's multihead_attention_backward, with the format's fused
 // backward where the forward ran the fused kernel.
 void CudaOps::attention_backward(float* dinp, const AttentionGrads& g, AttentionActivations& d,
                                  const float* dout, const float* inp,
@@ -143,11 +136,7 @@ void CudaOps::attention_backward(float* dinp, const AttentionGrads& g, Attention
   cuda::merge_heads_backward(d.y, d.merged, B, T, C, H);
   mark(options_, "heads");
   if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, B * H, T, hs))) {
-    if (products().has_attention(B * H, T, hs)) {  // as the forward chose
-      products().attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
-    } else {
-      cuda::flash_attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
-    }
+    products().attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
   } else {
     cuda::attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.weights, B * H, T, hs);
   }

@@ -75,13 +75,15 @@ class CudaOps : public TrainOps {
  protected:
   // Attention proper, between the two projections: acts.qkv (B, T, 3C) to
   // acts.merged (B, T, C). Training attends over all T positions at once:
-  // chapter 13's fused kernels where they fit (the logsumexp goes to
-  // acts.lse), else the naive ones (the weights stay in acts.weights).
+  // the format's fused kernels (chapter 13's in fp32) where they fit (the
+  // logsumexp goes to acts.lse), else chapter 13's naive ones (the weights
+  // stay in acts.weights).
   // Generation overrides it to attend over a KV cache (kv_cache_generate.cc).
   virtual void attend(AttentionActivations& acts, const BlockConfig& config, int layer);
 
-  // Every matrix product goes through these: fp32 (chapter 12, as
-  // options_.matmul says, and 13) or the format options_.products names.
+  // Every matrix product goes through these: products_of(options_), fp32
+  // (chapter 12, as options_.matmul says, and 13) or the format
+  // options_.products names.
   ProductKernels& products();
 
   GpuOptions options_;

@@ -1,23 +1,13 @@
 // chapters/14_cuda_gpt/gpt_forward_gpu.cc — chapter 07's forward pass, on CudaOps.
 #include "chapters/14_cuda_gpt/gpt_forward_gpu.h"
 
-#include <stdexcept>
-
 #include "chapters/07_gpt/gpt_forward.h"
-#include "chapters/13_cuda_attention/flash_attention.h"
 #include "chapters/14_cuda_gpt/cuda_ops.h"
 
 namespace gpt::cuda {
 
 bool uses_flash(const GpuOptions& o, int N, int T, int hs) {
-  if (!o.flash) return false;
-  if (o.products != nullptr && o.products->has_attention(N, T, hs)) return true;
-  try {
-    check_flash_sizes("flash attention", N, T, hs);
-    return true;
-  } catch (const std::invalid_argument&) {
-    return false;  // a head size the fused kernels do not take: the naive kernels run
-  }
+  return o.flash && products_of(o)->has_attention(N, T, hs);
 }
 
 void gpt_forward(GpuActivations& acts, const int32_t* tokens, const DeviceModel& model, int B,

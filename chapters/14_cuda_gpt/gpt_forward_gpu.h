@@ -29,13 +29,17 @@ struct GpuOptions {
   std::shared_ptr<ProductKernels> products;
 };
 
+// The format `o` names: o.products, or (null) fp32_products(o.matmul).
+std::shared_ptr<ProductKernels> products_of(const GpuOptions& o);
+
 // Ends the op just launched, for the profile (op_profile.h). Does nothing without one.
 inline void mark(const GpuOptions& o, const char* op) {
   if (o.profile != nullptr) o.profile->mark(op);
 }
 
-// Whether the fused attention runs for N = B·H sequences of T positions: the
-// products' own (ProductKernels::has_attention), else chapter 13's.
+// Whether the fused attention runs for N = B·H sequences of T positions:
+// o.flash, and the format's fused kernel takes the sizes
+// (ProductKernels::has_attention; in fp32, chapter 13's).
 bool uses_flash(const GpuOptions& o, int N, int T, int hs);
 
 // Chapter 07's gpt_forward on the GPU: copies the (B, T) tokens (host memory)

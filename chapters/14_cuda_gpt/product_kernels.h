@@ -9,8 +9,9 @@
 // of them:
 //   linear_forward    out  = inp · Wᵀ + b        every linear layer
 //   linear_backward   dinp += dout · W, dW += doutᵀ · inp, db += Σ dout
-//   attention_*       attention proper, fused (flash), where the format has
-//                     a kernel for the sizes; else chapter 13's fp32 one runs
+//   attention_*       attention proper, fused (flash), where the format's
+//                     kernel takes the sizes (has_attention); else CudaOps
+//                     runs chapter 13's naive kernels
 // Every pointer is device memory and every tensor is fp32 at this boundary:
 // a format rounds what it multiplies, inside.
 #pragma once
@@ -49,30 +50,30 @@ class ProductKernels {
                                const float* weight,  // (OC, IC)
                                int N, int IC, int OC) = 0;
 
-  // Whether this format has its own fused attention for N sequences of T
-  // positions of head size hs. When it does, CudaOps calls the two below
-  // instead of chapter 13's kernels, in the forward and in the backward.
-  virtual bool has_attention(int /*N*/, int /*T*/, int /*hs*/) const { return false; }
+  // Whether this format's fused attention takes N sequences of T positions
+  // of head size hs. When it does, CudaOps calls the two below, in the
+  // forward and in the backward; else it runs chapter 13's naive kernels.
+  virtual bool has_attention(int N, int T, int hs) const = 0;
 
   // Chapter 13's flash_attention_forward: causal, scale 1/sqrt(hs).
-  virtual void attention_forward(float* /*out*/,      // (N, T, hs)
-                                 float* /*lse*/,      // (N, T)
-                                 const float* /*q*/,  // (N, T, hs)
-                                 const float* /*k*/,  // (N, T, hs)
-                                 const float* /*v*/,  // (N, T, hs)
-                                 int /*N*/, int /*T*/, int /*hs*/) {}
+  virtual void attention_forward(float* out,      // (N, T, hs)
+                                 float* lse,      // (N, T)
+                                 const float* q,  // (N, T, hs)
+                                 const float* k,  // (N, T, hs)
+                                 const float* v,  // (N, T, hs)
+                                 int N, int T, int hs) = 0;
 
   // Chapter 13's flash_attention_backward: ADDS into dq, dk, dv.
-  virtual void attention_backward(float* /*dq*/, float* /*dk*/, float* /*dv*/,  // (N, T, hs)
-                                  const float* /*dout*/,                        // (N, T, hs)
-                                  const float* /*q*/, const float* /*k*/, const float* /*v*/,
-                                  const float* /*out*/,  // (N, T, hs): the forward's
-                                  const float* /*lse*/,  // (N, T): the forward's
-                                  int /*N*/, int /*T*/, int /*hs*/) {}
+  virtual void attention_backward(float* dq, float* dk, float* dv,  // (N, T, hs)
+                                  const float* dout,                // (N, T, hs)
+                                  const float* q, const float* k, const float* v,
+                                  const float* out,  // (N, T, hs): the forward's
+                                  const float* lse,  // (N, T): the forward's
+                                  int N, int T, int hs) = 0;
 };
 
 // fp32 on the CUDA cores: chapter 12's linear layer (its version 8 or
-// cuBLAS, as `matmul` says); attention stays chapter 13's.
+// cuBLAS, as `matmul` says) and chapter 13's fused attention.
 std::shared_ptr<ProductKernels> fp32_products(MatmulBackend matmul);
 
 }  // namespace gpt::cuda

@@ -74,7 +74,7 @@ class Bf16Products : public ProductKernels {
   // end lesson
 
   // Attention proper: section 12's bf16 flash attention where it takes the
-  // sizes (head sizes 32 and 64), else chapter 13's fp32 kernels run.
+  // sizes (head sizes 32 and 64), else chapter 13's naive fp32 kernels run.
   bool has_attention(int N, int T, int hs) const override {
     return flash_attention_bf16_supports(N, T, hs);
   }

@@ -14,7 +14,7 @@
 //   * LayerNorm, GELU, softmax, the loss and AdamW never see bf16: they stay
 //     chapter 11's fp32 kernels, where precision is kept;
 //   * attention proper runs section 12's bf16 flash attention where it
-//     takes the sizes (head sizes 32 and 64), else chapter 13's fp32 kernels.
+//     takes the sizes (head sizes 32 and 64), else chapter 13's naive fp32 kernels.
 // This is the "autocast" arrangement: the format changes what the products
 // multiply, not what the model stores. The rounding of the operands is the
 // whole numerical difference from fp32 (section 14 measures what it does

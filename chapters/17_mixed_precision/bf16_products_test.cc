@@ -40,6 +40,7 @@
 #include "chapters/14_cuda_gpt/kv_cache_generate.h"
 #include "chapters/17_mixed_precision/bf16.h"
 #include "chapters/17_mixed_precision/bf16_products.h"
+#include "chapters/17_mixed_precision/bf16_reference.h"
 #include "common/cuda/cuda_check.h"
 #include "common/random.h"
 #include "common/testing/gpu.h"
@@ -49,31 +50,9 @@ namespace {
 
 using cuda::DeviceBuffer;
 
-std::vector<float> normal(size_t n, uint64_t seed, float std = 1.0f) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = rng.normal(0.0f, std);
-  return v;
-}
-
-// out[i, j] = Σ_k A[i, k]·B[j, k] over rounded operands, in double, with Σ|a·b| beside it.
-struct Exact {
-  std::vector<double> value, size;
-};
-Exact exact(const std::vector<float>& A, const std::vector<float>& B, int M, int N, int K) {
-  Exact e{std::vector<double>(size_t(M) * N), std::vector<double>(size_t(M) * N)};
-  for (int i = 0; i < M; ++i) {
-    for (int j = 0; j < N; ++j) {
-      double sum = 0, size = 0;
-      for (int k = 0; k < K; ++k) {
-        const double p = double(round_to_bf16(A[size_t(i) * K + k])) * round_to_bf16(B[size_t(j) * K + k]);
-        sum += p, size += std::fabs(p);
-      }
-      e.value[size_t(i) * N + j] = sum, e.size[size_t(i) * N + j] = size;
-    }
-  }
-  return e;
-}
+using bf16_testing::Exact;  // out[i, j] = Σ_k A[i, k]·B[j, k], in double, with Σ|a·b| beside it
+using bf16_testing::exact_product;
+using gpu_testing::random_floats;
 
 std::vector<float> transpose(const std::vector<float>& x, int rows, int cols) {
   std::vector<float> t(x.size());
@@ -141,35 +120,37 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Bf16ProductsTest,
 
 TEST_P(Bf16ProductsTest, ForwardIsTheExactProductOfTheRoundedOperands) {
   const auto [N, IC, OC] = std::get<0>(GetParam());
-  const auto inp = normal(size_t(N) * IC, 1), weight = normal(size_t(OC) * IC, 2, 0.1f),
-             bias = normal(OC, 3);
+  const auto inp = random_floats(size_t(N) * IC, 1),
+             weight = random_floats(size_t(OC) * IC, 2, 0.0f, 0.1f), bias = random_floats(OC, 3);
   DeviceBuffer<float> d_inp(inp), d_weight(weight), d_bias(bias), d_out(size_t(N) * OC);
+  const Exact exact = exact_product(to_bf16(inp), to_bf16(weight), N, OC, IC);
   const auto products = this->products();
   products->linear_forward(d_out.data(), d_inp.data(), d_weight.data(), d_bias.data(), N, IC, OC);
-  EXPECT_TRUE(within_sum_error(d_out.to_host(), exact(inp, weight, N, OC, IC), {}, bias, N, OC,
-                               IC, "out = inp·Wᵀ + b"));
+  EXPECT_TRUE(within_sum_error(d_out.to_host(), exact, {}, bias, N, OC, IC, "out = inp·Wᵀ + b"));
   products->linear_forward(d_out.data(), d_inp.data(), d_weight.data(), nullptr, N, IC, OC);
-  EXPECT_TRUE(within_sum_error(d_out.to_host(), exact(inp, weight, N, OC, IC), {}, {}, N, OC, IC,
-                               "out = inp·Wᵀ"));
+  EXPECT_TRUE(within_sum_error(d_out.to_host(), exact, {}, {}, N, OC, IC, "out = inp·Wᵀ"));
 }
 
 TEST_P(Bf16ProductsTest, BackwardAddsTheExactProductsOfTheRoundedOperands) {
   const auto [N, IC, OC] = std::get<0>(GetParam());
-  const auto inp = normal(size_t(N) * IC, 4), weight = normal(size_t(OC) * IC, 5, 0.1f),
-             dout = normal(size_t(N) * OC, 6, 1e-3f);  // gradients are small: bf16 keeps fp32's range
-  const auto old_dinp = normal(size_t(N) * IC, 7, 1e-3f),
-             old_dweight = normal(size_t(OC) * IC, 8, 1e-3f), old_dbias = normal(OC, 9, 1e-3f);
+  const auto inp = random_floats(size_t(N) * IC, 4),
+             weight = random_floats(size_t(OC) * IC, 5, 0.0f, 0.1f),
+             dout = random_floats(size_t(N) * OC, 6, 0.0f, 1e-3f);  // gradients are small: bf16 keeps fp32's range
+  const auto old_dinp = random_floats(size_t(N) * IC, 7, 0.0f, 1e-3f),
+             old_dweight = random_floats(size_t(OC) * IC, 8, 0.0f, 1e-3f),
+             old_dbias = random_floats(OC, 9, 0.0f, 1e-3f);
   DeviceBuffer<float> d_inp(inp), d_weight(weight), d_dout(dout), d_dinp(old_dinp),
       d_dweight(old_dweight), d_dbias(old_dbias);
   products()->linear_backward(d_dinp.data(), d_dweight.data(), d_dbias.data(),
                                          d_dout.data(), d_inp.data(), d_weight.data(), N, IC, OC);
   // dinp += dout · W = dout (N, OC) · (Wᵀ (IC, OC))ᵀ
-  EXPECT_TRUE(within_sum_error(d_dinp.to_host(), exact(dout, transpose(weight, OC, IC), N, IC, OC),
-                               old_dinp, {}, N, IC, OC, "dinp += dout·W"));
+  const Exact dinp = exact_product(to_bf16(dout), to_bf16(transpose(weight, OC, IC)), N, IC, OC);
+  EXPECT_TRUE(within_sum_error(d_dinp.to_host(), dinp, old_dinp, {}, N, IC, OC, "dinp += dout·W"));
   // dW += doutᵀ · inp = doutᵀ (OC, N) · (inpᵀ (IC, N))ᵀ
-  EXPECT_TRUE(within_sum_error(d_dweight.to_host(),
-                               exact(transpose(dout, N, OC), transpose(inp, N, IC), OC, IC, N),
-                               old_dweight, {}, OC, IC, N, "dW += doutᵀ·inp"));
+  const Exact dweight =
+      exact_product(to_bf16(transpose(dout, N, OC)), to_bf16(transpose(inp, N, IC)), OC, IC, N);
+  EXPECT_TRUE(within_sum_error(d_dweight.to_host(), dweight, old_dweight, {}, OC, IC, N,
+                               "dW += doutᵀ·inp"));
   // db += Σ_n dout[n, :], in fp32: N adds, each off by 2^-24 of the running sum.
   const std::vector<float> dbias = d_dbias.to_host();
   for (int o = 0; o < OC; ++o) {
@@ -181,9 +162,8 @@ TEST_P(Bf16ProductsTest, BackwardAddsTheExactProductsOfTheRoundedOperands) {
   products()->linear_backward(nullptr, d_dweight.data(), nullptr, d_dout.data(),
                                          d_inp.data(), d_weight.data(), N, IC, OC);
   std::vector<float> twice = old_dweight;
-  const Exact once = exact(transpose(dout, N, OC), transpose(inp, N, IC), OC, IC, N);
-  Exact doubled = once;
-  for (size_t i = 0; i < once.value.size(); ++i) {
+  Exact doubled = dweight;
+  for (size_t i = 0; i < dweight.value.size(); ++i) {
     doubled.value[i] *= 2, doubled.size[i] *= 2;
   }
   EXPECT_TRUE(within_sum_error(d_dweight.to_host(), doubled, old_dweight, {}, OC, IC, N,

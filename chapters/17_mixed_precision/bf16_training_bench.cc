@@ -106,9 +106,6 @@ Peak bf16_peak(const std::string& device) {
   return {0, "not in the table"};
 }
 
-// 200,000 token ids: the text the benchmark's batches come from.
-std::vector<int32_t> text_for(const GPTConfig& c) { return hashed_ids(200000, c.vocab_size, 5); }
-
 struct Measured {
   double step_seconds = 0, tokens_per_s = 0, loss = 0;
 };
@@ -126,7 +123,8 @@ void train_step(benchmark::State& state, const Shape& s, const std::string& form
   if (format == "bf16_ours") options.products = cuda::bf16_products(cuda::Bf16Matmul::kOurs);
   // (fp32_cublas: products null, fp32 as chapter 14)
   cuda::CudaEngine engine(s.config, s.B, s.T, options);
-  const Batch batch = sample_batch(text_for(s.config), s.B, s.T, rng);
+  // The text the batch comes from: 200,000 token ids.
+  const Batch batch = sample_batch(hashed_ids(200000, s.config.vocab_size, 5), s.B, s.T, rng);
   StepResult last{};
   const double total = cuda::time_with_events(state, [&] {
     last = engine.step(model, batch, 1e-4f, 1.0f, AdamWConfig{}, rng);

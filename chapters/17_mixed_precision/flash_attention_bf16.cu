@@ -26,10 +26,11 @@
 
 #include <cmath>
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 
 #include "chapters/11_cuda_basics/launch.h"
+#include "chapters/13_cuda_attention/flash_attention.h"
+#include "chapters/13_cuda_attention/flash_common.h"
+#include "chapters/17_mixed_precision/bf16_operands.h"
 #include "chapters/17_mixed_precision/flash_attention_bf16.h"
 #include "chapters/17_mixed_precision/mma_tile.cuh"
 #include "chapters/17_mixed_precision/tensor_core_ptx.cuh"
@@ -62,27 +63,10 @@ constexpr float kLn2 = 0.69314718055994531f;
 // ---------------------------------------------------------------------------
 // Rounding to bf16, and the tiles in shared memory.
 
-// in (count) floats → out (count) bf16, rounded to nearest even; count even.
-__global__ void to_bf16_kernel(bf16* out, const float* in, int64_t pairs) {
-  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= pairs) return;
-  reinterpret_cast<__nv_bfloat162*>(out)[i] = __floats2bfloat162_rn(in[2 * i], in[2 * i + 1]);
-}
-
-void convert_to_bf16(bf16* out, const float* in, int64_t count) {
-  const int64_t pairs = count / 2;
-  to_bf16_kernel<<<grid_size(pairs, kBlockSize), kBlockSize>>>(out, in, pairs);
-  CUDA_CHECK(cudaGetLastError());
-}
-
-// D[row] = Σ_d dout[row, d] · out[row, d] in fp32, for the N·T rows: D (N·T).
-__global__ void row_dot_kernel(float* D, const float* dout, const float* out, int64_t rows,
-                               int hs) {
-  const int64_t row = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (row >= rows) return;
-  float sum = 0.0f;
-  for (int d = 0; d < hs; ++d) sum += dout[row * hs + d] * out[row * hs + d];
-  D[row] = sum;
+// x (N, T, hs) fp32 → out (N, T, hs) bf16, rounded to nearest even
+// (bf16_operands.h's rows: one row of T·hs per sequence, no padding).
+void convert_to_bf16(bf16* out, const float* x, int N, int T, int hs) {
+  to_bf16_rows(reinterpret_cast<Bf16*>(out), x, N, T * hs, T * hs);
 }
 
 // Rows r0 .. r0 + ROWS of one sequence's (T, HS) bf16 matrix into a swizzled
@@ -415,17 +399,6 @@ __global__ void __launch_bounds__(kThreads)
 // ---------------------------------------------------------------------------
 // Launchers.
 
-// Throws std::invalid_argument unless flash_attention_bf16_supports(N, T, hs)
-// or N = 0 (nothing to do, as in chapter 13).
-void check_sizes(const char* op, int N, int T, int hs) {
-  const bool nothing_to_do = N == 0 && flash_attention_bf16_supports(1, T, hs);
-  if (flash_attention_bf16_supports(N, T, hs) || nothing_to_do) return;
-  throw std::invalid_argument(std::string(op) + ": sizes N = " + std::to_string(N) +
-                              ", T = " + std::to_string(T) + ", hs = " + std::to_string(hs) +
-                              " are not supported (the bf16 kernels take hs 32 or 64, T >= 1, "
-                              "0 <= N <= 65535)");
-}
-
 float scale_of(int hs) { return 1.0f / std::sqrt(static_cast<float>(hs)); }
 
 template <int HS>
@@ -451,19 +424,20 @@ void backward(float* dq, float* dk, float* dv, const bf16* q, const bf16* k, con
 }  // namespace
 
 bool flash_attention_bf16_supports(int N, int T, int hs) {
-  return (hs == 32 || hs == 64) && T >= 1 && N >= 1 && N <= 65535;  // N: the grid's y
+  // N = 0 is taken, as nothing to do, but not supported; else chapter 13's sizes.
+  return N >= 1 && flash_takes_sizes(N, T, hs);
 }
 
 void flash_attention_bf16_forward(float* out, float* lse, const float* q, const float* k,
                                   const float* v, int N, int T, int hs) {
-  check_sizes("flash_attention_bf16_forward", N, T, hs);
+  check_flash_sizes("flash_attention_bf16_forward", N, T, hs);  // N = 0: nothing to do
   if (N == 0) return;
   const int64_t count = int64_t(N) * T * hs;  // elements of each of q, k, v
   static GrowingDeviceBuffer<bf16> scratch;  // q, k, v in bf16: (3, N, T, hs)
   bf16* const qkv = scratch.at_least(3 * count);
-  convert_to_bf16(qkv, q, count);
-  convert_to_bf16(qkv + count, k, count);
-  convert_to_bf16(qkv + 2 * count, v, count);
+  convert_to_bf16(qkv, q, N, T, hs);
+  convert_to_bf16(qkv + count, k, N, T, hs);
+  convert_to_bf16(qkv + 2 * count, v, N, T, hs);
   if (hs == 32) {
     forward<32>(out, lse, qkv, qkv + count, qkv + 2 * count, N, T);
   } else {
@@ -474,21 +448,20 @@ void flash_attention_bf16_forward(float* out, float* lse, const float* q, const 
 void flash_attention_bf16_backward(float* dq, float* dk, float* dv, const float* dout,
                                    const float* q, const float* k, const float* v,
                                    const float* out, const float* lse, int N, int T, int hs) {
-  check_sizes("flash_attention_bf16_backward", N, T, hs);
+  check_flash_sizes("flash_attention_bf16_backward", N, T, hs);
   if (N == 0) return;
   const int64_t rows = int64_t(N) * T, count = rows * hs;
   static GrowingDeviceBuffer<bf16> scratch;  // q, k, v, dout in bf16: (4, N, T, hs)
   static GrowingDeviceBuffer<float> row_dots;  // D: (N, T)
   bf16* const inputs = scratch.at_least(4 * count);
   float* const D = row_dots.at_least(rows);
-  convert_to_bf16(inputs, q, count);
-  convert_to_bf16(inputs + count, k, count);
-  convert_to_bf16(inputs + 2 * count, v, count);
-  convert_to_bf16(inputs + 3 * count, dout, count);
-  // D from the fp32 dout and out, as chapter 13: D = Σ_s P dP only up to the
-  // roundings, and its own error should not add 2^-8 to every dS.
-  row_dot_kernel<<<grid_size(rows, kBlockSize), kBlockSize>>>(D, dout, out, rows, hs);
-  CUDA_CHECK(cudaGetLastError());
+  convert_to_bf16(inputs, q, N, T, hs);
+  convert_to_bf16(inputs + count, k, N, T, hs);
+  convert_to_bf16(inputs + 2 * count, v, N, T, hs);
+  convert_to_bf16(inputs + 3 * count, dout, N, T, hs);
+  // D from the fp32 dout and out, by chapter 13's kernel: D = Σ_s P dP only
+  // up to the roundings, and its own error should not add 2^-8 to every dS.
+  flash::row_dots(D, dout, out, rows, hs);
   const bf16 *qb = inputs, *kb = inputs + count, *vb = inputs + 2 * count,
              *dob = inputs + 3 * count;
   if (hs == 32) {

@@ -13,7 +13,9 @@
 
 namespace gpt::cuda {
 
-// Whether the bf16 kernels take these sizes (hs 32 or 64, T >= 1, 1 <= N <= 65535).
+// Whether the bf16 kernels take these sizes: chapter 13's (check_flash_sizes:
+// hs 32 or 64, T >= 1, N <= 65535), and N >= 1. Other sizes throw
+// std::invalid_argument, with chapter 13's message.
 bool flash_attention_bf16_supports(int N, int T, int hs);
 // Chapter 13's flash_attention_forward (causal, scale 1/sqrt(hs), lse the
 // logsumexp of the scaled scores), fp32 at the boundary: q, k, v are rounded

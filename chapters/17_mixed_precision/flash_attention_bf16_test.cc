@@ -538,8 +538,10 @@ TEST(FlashAttentionBf16, SizeChecks) {
                                                       none, none, 0, 8, 64));
   try {
     cuda::flash_attention_bf16_forward(none, none, none, none, none, 4, 64, 48);
+    ADD_FAILURE() << "hs = 48 was not refused";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("hs = 48"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("head size must be 32 or 64, got 48"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "chapters/13_cuda_attention/flash_attention.h"
+#include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "chapters/14_cuda_gpt/cuda_engine.h"
 #include "chapters/14_cuda_gpt/device_model.h"
 #include "chapters/14_cuda_gpt/gpu_activations.h"
@@ -68,17 +68,8 @@ void HostOperandProducts::linear_forward(float* out, const float* inp, const flo
 void HostOperandProducts::linear_backward(float* dinp, float* dweight, float* dbias,
                                           const float* dout, const float* inp,
                                           const float* weight, int N, int IC, int OC) {
-  if (dbias != nullptr) {  // Σ over the N rows of the fp32 dout, added into dbias
-    std::vector<float> g(size_t(N) * OC), b(OC);
-    CUDA_CHECK(cudaMemcpy(g.data(), dout, g.size() * sizeof(float), cudaMemcpyDeviceToHost));
-    CUDA_CHECK(cudaMemcpy(b.data(), dbias, b.size() * sizeof(float), cudaMemcpyDeviceToHost));
-    for (int o = 0; o < OC; ++o) {
-      double sum = 0;
-      for (int n = 0; n < N; ++n) sum += g[size_t(n) * OC + o];
-      b[o] += static_cast<float>(sum);
-    }
-    CUDA_CHECK(cudaMemcpy(dbias, b.data(), b.size() * sizeof(float), cudaMemcpyHostToDevice));
-  }
+  // Σ over the N rows of the fp32 dout, added into dbias: chapter 12's kernel.
+  if (dbias != nullptr) matmul_internal::bias_backward(dbias, dout, N, OC);
   const float* g = transformed(dout, size_t(N) * OC, 0);     // (N, OC)
   const float* a = transformed(inp, size_t(N) * IC, 1);      // (N, IC)
   const float* w = transformed(weight, size_t(OC) * IC, 2);  // (OC, IC)
@@ -86,20 +77,15 @@ void HostOperandProducts::linear_backward(float* dinp, float* dweight, float* db
 }
 
 bool HostOperandProducts::has_attention(int N, int T, int hs) const {
-  try {
-    check_flash_sizes("attention", N, T, hs);  // chapter 13's fused kernels take these sizes
-    return true;
-  } catch (const std::invalid_argument&) {
-    return false;
-  }
+  return inner_->has_attention(N, T, hs);
 }
 
 void HostOperandProducts::attention_forward(float* out, float* lse, const float* q,
                                             const float* k, const float* v, int N, int T,
                                             int hs) {
   const size_t n = size_t(N) * T * hs;
-  flash_attention_forward(out, lse, transformed(q, n, 0), transformed(k, n, 1),
-                          transformed(v, n, 2), N, T, hs);
+  inner_->attention_forward(out, lse, transformed(q, n, 0), transformed(k, n, 1),
+                            transformed(v, n, 2), N, T, hs);
 }
 
 void HostOperandProducts::attention_backward(float* dq, float* dk, float* dv, const float* dout,
@@ -107,8 +93,8 @@ void HostOperandProducts::attention_backward(float* dq, float* dk, float* dv, co
                                              const float* out, const float* lse, int N, int T,
                                              int hs) {
   const size_t n = size_t(N) * T * hs;
-  flash_attention_backward(dq, dk, dv, transformed(dout, n, 3), transformed(q, n, 0),
-                           transformed(k, n, 1), transformed(v, n, 2), out, lse, N, T, hs);
+  inner_->attention_backward(dq, dk, dv, transformed(dout, n, 3), transformed(q, n, 0),
+                             transformed(k, n, 1), transformed(v, n, 2), out, lse, N, T, hs);
 }
 
 RoundedProducts::RoundedProducts(int fraction_bits, std::shared_ptr<ProductKernels> inner)
@@ -213,10 +199,6 @@ struct LossProbe {
   DeviceModel model;
   GpuActivations acts;
 };
-
-std::shared_ptr<ProductKernels> products_of(const GpuOptions& o) {
-  return o.products != nullptr ? o.products : fp32_products(o.matmul);
-}
 
 }  // namespace
 

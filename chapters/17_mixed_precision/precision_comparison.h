@@ -57,9 +57,10 @@ double rms_rounding_error(int fraction_bits);
 // Products whose operands pass through the host: each operand is copied
 // there, `transform`ed, copied back, and `inner`'s products (fp32) run on the
 // results. Slow (every operand crosses the bus twice) but exact about what is
-// done to each number. Attention, at the sizes chapter 13's fused kernels
-// take: q, k, v (and dout) transformed, then those fp32 kernels; the
-// probabilities P inside are not (a bf16 attention rounds them too).
+// done to each number. Attention, where `inner`'s fused attention takes the
+// sizes (chapter 13's, in fp32): q, k, v (and dout) transformed, then those
+// kernels; the probabilities P inside are not (a bf16 attention rounds them
+// too).
 class HostOperandProducts : public ProductKernels {
  public:
   explicit HostOperandProducts(std::shared_ptr<ProductKernels> inner) : inner_(std::move(inner)) {}
@@ -168,10 +169,10 @@ struct Comparison {
   double first_difference = 0, first_predicted_rms = 0, first_sensitivity = 0;  // √S
   double rounding_rms = 0;             // r, the format's RMS relative rounding error
   bool first_agrees = true;            // |d_0| <= 3·r·√S
-  // Whether that prediction models every rounding: not where the format has
-  // its own attention, which also rounds the weights P inside (section 12),
-  // and PerturbedProducts perturbs only q, k, v. There the first step is
-  // reported, not judged.
+  // Whether that prediction models every rounding: not where the format
+  // runs the fused attention (has_attention), which in bf16 also rounds the
+  // weights P inside (section 12), and PerturbedProducts perturbs only q, k,
+  // v. There the first step is reported, not judged.
   bool first_modelled = true;
   bool agrees() const {
     return curves.agrees && final_agrees && (first_agrees || !first_modelled);

@@ -11,12 +11,7 @@
 set -uo pipefail
 train="$PWD/$1" generate="$PWD/$2"
 tmp="$TEST_TMPDIR"
-failures=0
-
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+source common/testing/program_checks.sh  # fail, expect_error, finish
 
 tiny=(--data random --vocab_size 11 --embed_size 32 --num_layers 1 --heads 1 --block_size 8
       --batch_size 2 --random_tokens 5000 --eval_batches 2 --sample_tokens 5 --max_steps 2)
@@ -24,11 +19,8 @@ tiny=(--data random --vocab_size 11 --embed_size 32 --num_layers 1 --heads 1 --b
 # ---- a precision the device lacks, or no such precision at all
 for args in "--device cpu --precision bf16" "--precision fp16"; do
   # shellcheck disable=SC2086
-  "$train" "${tiny[@]}" $args --out "$tmp/bad" > /dev/null 2> "$tmp/err.txt"
-  status=$?
-  [[ $status -eq 2 ]] || fail "train $args exited with $status, expected 2"
-  grep -qF "this program offers cpu (fp32), cuda (fp32, bf16), cpu-reference (fp32)" \
-    "$tmp/err.txt" || fail "train $args: $(cat "$tmp/err.txt")"
+  expect_error 2 "this program offers cpu (fp32), cuda (fp32, bf16), cpu-reference (fp32)" \
+    "$train" "${tiny[@]}" $args --out "$tmp/bad"
 done
 
 bf16_run() {
@@ -65,8 +57,4 @@ else
   fi
 fi
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "all checks passed"
+finish "train and generate with --precision bf16"
