@@ -15,7 +15,8 @@
 namespace gpt {
 
 void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
-                             const float* weights, int B, int T, int C, int H, int threads) {
+                             const float* weights, int B, int T, int C, int H, int threads,
+                             bool overwrite) {
   const int hs = C / H;
   const float scale = 1.0f / std::sqrt(float(hs));
   parallel_rows(B * H, threads, [&](int bh) {
@@ -27,12 +28,15 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     s.load(s.v, qkv + base + 2 * C, 3 * C);
     s.load(s.dy, dout + int64_t(b) * T * C + h * hs, C);     // (T, hs) of (B, T, C)
     const float* P = weights + int64_t(bh) * T * T;
+    const auto out = [&](float* to, const float* from) {  // (T, hs) of dqkv, row stride 3C
+      overwrite ? s.store(to, 3 * C, from) : s.add(to, 3 * C, from);
+    };
     std::fill_n(s.p, size_t(s.Tr) * s.Tc, 0.0f);
     for (int i = 0; i < T; ++i) std::copy_n(P + int64_t(i) * T, i + 1, s.p + int64_t(i) * s.Tc);
     // y = P·v:  dv = Pᵀ·dy,  dP = dy·vᵀ
     s.transpose_square(s.st, s.p);
     rows_mix(s.y, s.st, s.Tc, s.dy, T, s.dp, /*lower=*/false);
-    s.add(dqkv + base + 2 * C, 3 * C, s.y);
+    out(dqkv + base + 2 * C, s.y);
     s.transpose_rows(s.kt, s.v);
     row_dots(s.s, s.Tc, s.dy, s.kt, T, s.dp, s.Tc);
     // P = softmax(scale · S) row by row:  dS = scale · P ⊙ (dP − Σ_j dP ⊙ P)
@@ -49,10 +53,10 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     }
     // S = q·kᵀ:  dq = dS·k,  dk = dSᵀ·q
     rows_mix(s.y, s.s, s.Tc, s.k, T, s.dp, /*lower=*/true);
-    s.add(dqkv + base, 3 * C, s.y);
+    out(dqkv + base, s.y);
     s.transpose_square(s.st, s.s);
     rows_mix(s.y, s.st, s.Tc, s.q, T, s.dp, /*lower=*/false);
-    s.add(dqkv + base + C, 3 * C, s.y);
+    out(dqkv + base + C, s.y);
   });
 }
 

@@ -70,6 +70,35 @@ void BM_MatmulFast(benchmark::State& state) {
 }
 BENCHMARK(BM_MatmulFast)->Apply(MatmulArgs)->ArgNames({"M", "N", "K", "threads"})->UseRealTime();
 
+// The three layouts of a linear layer's products, at the small configuration
+// (C = 128, F = 512, B·T = 768 rows): 0 forward x · Wᵀ, 1 input gradient
+// dY · W, 2 weight gradient dYᵀ · X. Each packs its operands differently.
+void BM_MatmulLayouts(benchmark::State& state) {
+  const int M = state.range(0), N = state.range(1), K = state.range(2), layout = state.range(3),
+            threads = state.range(4);
+  const RowMatrix a = layout == 2 ? RowMatrix::Random(K, M) : RowMatrix::Random(M, K);  // A or Aᵀ
+  const RowMatrix b = layout == 0 ? RowMatrix::Random(N, K) : RowMatrix::Random(K, N);  // Bᵀ or B
+  RowMatrix y(M, N);
+  for (auto _ : state) {
+    fast_matmul(y.data(), N, MatrixView{a.data(), a.cols(), /*transposed=*/layout == 2},
+                MatrixView{b.data(), b.cols(), /*transposed=*/layout == 0}, M, N, K, false,
+                threads);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_flops(state, 2.0 * M * N * K);
+}
+void LayoutArgs(benchmark::internal::Benchmark* b) {
+  const int rows = 768;
+  for (int threads : {1, 2}) {
+    for (auto [out, in] : {std::pair{384, 128}, {128, 128}, {512, 128}, {128, 512}}) {
+      b->Args({rows, out, in, 0, threads});   // (768, in) · (in, out)
+      b->Args({rows, in, out, 1, threads});   // (768, out) · (out, in)
+      b->Args({out, in, rows, 2, threads});   // (out, 768) · (768, in)
+    }
+  }
+}
+BENCHMARK(BM_MatmulLayouts)->Apply(LayoutArgs)->ArgNames({"M", "N", "K", "layout", "threads"})->UseRealTime();
+
 // GELU: chapter 05's std::erf loop plus a separate bias pass, against the fused vector pass.
 void BM_BiasGeluPlain(benchmark::State& state) {
   const int N = 2048, F = 1024;

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "chapters/06_transformer_block/dropout.h"
@@ -160,6 +161,17 @@ void expect_adds_one(const char* op, const std::vector<float>& from_zero,
                           << from_one[at] << "; from 0 it became " << from_zero[at];
 }
 
+// An op that overwrites a scratch gradient gives the same bits as zeroing it
+// and adding into it.
+void expect_same_bits(const char* op, const std::vector<float>& zeroed,
+                      const std::vector<float>& overwritten) {
+  for (size_t i = 0; i < zeroed.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&zeroed[i], &overwritten[i], sizeof(float)), 0)
+        << op << ": element " << i << " is " << overwritten[i] << ", zeroed and added: "
+        << zeroed[i];
+  }
+}
+
 // fast_adamw_update against chapter 09's adamw_update, bit for bit: the
 // moments, then 3 steps of each, with and without decay, on 8k + 5 floats
 // (8-float lanes and chapter 09's loop for the last 5), gradients spread over
@@ -191,7 +203,8 @@ TEST(FastAdamW, SameBitsAsChapter09) {
   }
 }
 
-TEST(FastBackwardOps, AddIntoTheirOutputs) {
+// Gradients add into their buffers; with `overwrite` a scratch buffer is written as if zeroed first.
+TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
   Rng rng(5);
   const auto random = [&](size_t n) {
     std::vector<float> v(n);
@@ -206,6 +219,9 @@ TEST(FastBackwardOps, AddIntoTheirOutputs) {
     fast_gelu_backward(zero.data(), dactivated.data(), hidden.data(), N * C, form, 1);
     fast_gelu_backward(one.data(), dactivated.data(), hidden.data(), N * C, form, 1);
     expect_adds_one("fast_gelu_backward", zero, one);
+    std::vector<float> stale(N * C, 7.0f);  // overwrite: as if it had been zeroed
+    fast_gelu_backward(stale.data(), dactivated.data(), hidden.data(), N * C, form, 1, true);
+    expect_same_bits("fast_gelu_backward with overwrite", zero, stale);
   }
   // Attention: dqkv += d(qkv)
   const std::vector<float> dout = random(N * C), qkv = random(N * 3 * C),
@@ -214,6 +230,10 @@ TEST(FastBackwardOps, AddIntoTheirOutputs) {
   fast_attention_backward(zero.data(), dout.data(), qkv.data(), weights.data(), B, T, C, H, 1);
   fast_attention_backward(one.data(), dout.data(), qkv.data(), weights.data(), B, T, C, H, 1);
   expect_adds_one("fast_attention_backward", zero, one);
+  std::vector<float> stale(N * 3 * C, 7.0f);
+  fast_attention_backward(stale.data(), dout.data(), qkv.data(), weights.data(), B, T, C, H, 1,
+                          /*overwrite=*/true);
+  expect_same_bits("fast_attention_backward with overwrite", zero, stale);
   // Cross-entropy: dlogits += dloss · (probs − onehot) / N
   std::vector<float> probs(N * V);
   for (float& p : probs) p = rng.uniform();

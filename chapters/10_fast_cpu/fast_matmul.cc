@@ -32,24 +32,30 @@ constexpr int kNC = 1024;  // columns of B packed at a time: 256 × 1024 floats 
 // store then also writes past its step, into the next step's slots, which
 // the next store overwrites; the buffers end with kPackSlack floats for the
 // last one.
-inline void transpose_8x8(float* out, int ld, const float* const in[8], int p) {
+[[gnu::always_inline]] inline void transpose_8x8(float* out, int ld, const float* const in[8], int p) {
 #if defined(__AVX2__)
+  // Every loop unrolled: the arrays then live in registers, not on the stack.
   __m256 r[8];
+#pragma GCC unroll 8
   for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(in[k] + p);
   __m256 t[8], s[8];
+#pragma GCC unroll 8
   for (int k = 0; k < 8; k += 2) {  // pairs of rows interleaved: a0 b0 a1 b1 | a4 b4 a5 b5, ...
     t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
     t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
   }
+#pragma GCC unroll 8
   for (int k = 0; k < 8; k += 4) {  // quads: a0 b0 c0 d0 | a4 b4 c4 d4, ...
     s[k] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(1, 0, 1, 0));
     s[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(3, 2, 3, 2));
     s[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(1, 0, 1, 0));
     s[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(3, 2, 3, 2));
   }
+#pragma GCC unroll 8
   for (int k = 0; k < 4; ++k) {  // halves joined: column k, then column k + 4
     _mm256_storeu_ps(out + k * ld, _mm256_permute2f128_ps(s[k], s[k + 4], 0x20));
   }
+#pragma GCC unroll 8
   for (int k = 0; k < 4; ++k) {
     _mm256_storeu_ps(out + (k + 4) * ld, _mm256_permute2f128_ps(s[k], s[k + 4], 0x31));
   }
@@ -61,38 +67,50 @@ inline void transpose_8x8(float* out, int ld, const float* const in[8], int p) {
 }
 // end lesson
 
+// sums[i] += values[i], 8 at a time (GCC's -O2 would add them one by one).
+inline void add_rows(float* sums, const float* values, int n) {
+  typedef float Eight __attribute__((vector_size(32)));
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    Eight s, v;
+    std::memcpy(&s, sums + i, sizeof s);
+    std::memcpy(&v, values + i, sizeof v);
+    s += v;
+    std::memcpy(sums + i, &s, sizeof s);
+  }
+  for (; i < n; ++i) sums[i] += values[i];
+}
+
 // lesson: packing
 // Rows [i0, i0 + mc) and columns [p0, p0 + kc) of A, as mc/MR panels in which
 // each step p holds the MR values the kernel broadcasts, rows past M as zeros.
 // A transposed A (A's column i is memory row i: the weight gradient's dYᵀ)
-// already lies in that order, MR neighbours per step; a row-major A (the
-// activations) is turned by 8 × 8 transposes in registers. With row_sums
+// already lies in that order, MR neighbours per step: it is read one memory
+// row (mc values, contiguous) at a time and dealt out to the panels, rather
+// than panel by panel down a column, a new cache line at every step. A
+// row-major A (the activations) is turned by 8 × 8 transposes in registers. With row_sums
 // (rows [i0, i0 + mc) of FusedWork::a_row_sums), each row's values are also
 // added to its sum, in order, as they pass.
 void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int kc,
             float* row_sums) {
+  if (A.transposed) {  // step by step: each step's mc values are contiguous in memory
+    const int real = std::min(mc, M - i0);  // rows of A; the panels' last rows may be past M
+    for (int p = 0; p < kc; ++p) {
+      const float* column = A.data + int64_t(p0 + p) * A.stride + i0;  // A[i0, p0 + p]
+      float* step = Ap + p * kMR;  // step p of the first panel
+      int ir = 0;
+      for (; ir + kMR <= real; ir += kMR, step += size_t(kc) * kMR) {
+        std::memcpy(step, column + ir, sizeof(float) * kMR);
+      }
+      for (; ir < mc; ir += kMR, step += size_t(kc) * kMR) {  // an edge panel, zero-padded
+        for (int r = 0; r < kMR; ++r) step[r] = ir + r < real ? column[ir + r] : 0.0f;
+      }
+      if (row_sums) add_rows(row_sums, column, real);  // k in order for each row
+    }
+    return;
+  }
   for (int ir = 0; ir < mc; ir += kMR, Ap += size_t(kc) * kMR) {
     const int rows = std::min(kMR, M - (i0 + ir));  // real rows; the rest of the panel is zeros
-    if (A.transposed) {
-      const float* column = A.data + int64_t(p0) * A.stride + i0 + ir;  // A[i0 + ir, p0]
-      float sums[kMR] = {};
-      if (row_sums) std::copy_n(row_sums + ir, rows, sums);
-      for (int p = 0; p < kc; ++p, column += A.stride) {
-        if (rows == kMR) {
-          std::memcpy(Ap + p * kMR, column, sizeof(float) * kMR);
-          if (row_sums) {
-            for (int r = 0; r < kMR; ++r) sums[r] += column[r];
-          }
-        } else {
-          for (int r = 0; r < kMR; ++r) Ap[p * kMR + r] = r < rows ? column[r] : 0.0f;
-          if (row_sums) {
-            for (int r = 0; r < rows; ++r) sums[r] += column[r];
-          }
-        }
-      }
-      if (row_sums) std::copy_n(sums, rows, row_sums + ir);
-      continue;
-    }
     if (row_sums) {  // a row-major A: each row's values are contiguous
       for (int r = 0; r < rows; ++r) {
         const float* row = A.data + int64_t(i0 + ir + r) * A.stride + p0;
@@ -116,40 +134,50 @@ void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int k
   }
 }
 
-// Rows [p0, p0 + kc) and columns [j0 + jr, j0 + jr + NR) of B, as a panel in
-// which each step p holds one NR-float row, columns past N as zeros. A
-// row-major B is copied row by row; a transposed B (B's column j is memory
-// row j: the weight W in x · Wᵀ) is turned by 8 × 8 transposes.
-void pack_B(float* Bp, const MatrixView& B, int N, int p0, int kc, int j0, int jr) {
-  const int cols = std::min(kNR, N - (j0 + jr));  // real columns; the rest are zeros
+// Rows [p0, p0 + kc) and columns [j0 + jr_begin, j0 + jr_end) of B, as
+// panels of NR columns (the panel of column j0 + jr at Bp + jr · kc) in which
+// each step p holds one NR-float row, columns past N as zeros. A row-major B
+// is read one memory row at a time and dealt out to the panels; a transposed
+// B (B's column j is memory row j: the weight W in x · Wᵀ) is turned by
+// 8 × 8 transposes, panel by panel, each reading 16 memory rows in order.
+void pack_B(float* Bp, const MatrixView& B, int N, int p0, int kc, int j0, int jr_begin,
+            int jr_end) {
   if (!B.transposed) {
     for (int p = 0; p < kc; ++p) {
-      const float* row = B.data + int64_t(p0 + p) * B.stride + j0 + jr;  // B[p0 + p, j0 + jr]
-      if (cols == kNR) {
-        std::memcpy(Bp + p * kNR, row, sizeof(float) * kNR);
-      } else {
-        for (int c = 0; c < kNR; ++c) Bp[p * kNR + c] = c < cols ? row[c] : 0.0f;
+      const float* row = B.data + int64_t(p0 + p) * B.stride + j0;  // B[p0 + p, j0]
+      for (int jr = jr_begin; jr < jr_end; jr += kNR) {
+        float* step = Bp + size_t(jr) * kc + p * kNR;
+        const int cols = std::min(kNR, N - (j0 + jr));  // real columns; the rest are zeros
+        if (cols == kNR) {
+          std::memcpy(step, row + jr, sizeof(float) * kNR);
+        } else {
+          for (int c = 0; c < kNR; ++c) step[c] = c < cols ? row[jr + c] : 0.0f;
+        }
       }
     }
     return;
   }
-  int p = 0;
-  if (cols == kNR) {
-    for (; p + 8 <= kc; p += 8) {
-      for (int c = 0; c < kNR; c += 8) {
-        const float* column[8];
-        for (int k = 0; k < 8; ++k) column[k] = B.data + int64_t(j0 + jr + c + k) * B.stride + p0;
-        transpose_8x8(Bp + p * kNR + c, kNR, column, p);
+  for (int jr = jr_begin; jr < jr_end; jr += kNR) {
+    float* panel = Bp + size_t(jr) * kc;
+    const int cols = std::min(kNR, N - (j0 + jr));
+    int p = 0;
+    if (cols == kNR) {
+      for (; p + 8 <= kc; p += 8) {
+        for (int c = 0; c < kNR; c += 8) {
+          const float* column[8];
+          for (int k = 0; k < 8; ++k) column[k] = B.data + int64_t(j0 + jr + c + k) * B.stride + p0;
+          transpose_8x8(panel + p * kNR + c, kNR, column, p);
+        }
       }
     }
-  }
-  for (int c = 0; c < kNR; ++c) {  // the last steps, and edge panels
-    if (c >= cols) {
-      for (int q = p; q < kc; ++q) Bp[q * kNR + c] = 0.0f;
-      continue;
+    for (int c = 0; c < kNR; ++c) {  // the last steps, and edge panels
+      if (c >= cols) {
+        for (int q = p; q < kc; ++q) panel[q * kNR + c] = 0.0f;
+        continue;
+      }
+      const float* column = B.data + int64_t(j0 + jr + c) * B.stride + p0;  // B[p0, j0 + jr + c]
+      for (int q = p; q < kc; ++q) panel[q * kNR + c] = column[q];
     }
-    const float* column = B.data + int64_t(j0 + jr + c) * B.stride + p0;  // B[p0, j0 + jr + c]
-    for (int q = p; q < kc; ++q) Bp[q * kNR + c] = column[q];
   }
 }
 // end lesson
@@ -198,12 +226,12 @@ void blocked_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView
       const bool add = accumulate || p0 > 0;  // the first k-block writes C, the rest add
       const float* block_bias = p0 == 0 && fused.bias ? fused.bias + j0 : nullptr;  // the first adds it
       float* Bb = Bp[Shared ? block % 2 : 0];
-      auto pack = [&](int jr) { pack_B(Bb + size_t(jr) * kc, B, N, p0, kc, j0, jr); };
-      if constexpr (Shared) {
-#pragma omp for schedule(static)  // ends in the block's one barrier: all of B is packed
-        for (int jr = 0; jr < nc; jr += kNR) pack(jr);
+      if constexpr (Shared) {  // the team splits B's panels, then waits until all are packed
+        const auto [jr_begin, jr_end] = team_rows(nc, kNR);
+        pack_B(Bb, B, N, p0, kc, j0, jr_begin, jr_end);
+#pragma omp barrier  // the block's one barrier
       } else {
-        for (int jr = 0; jr < nc; jr += kNR) pack(jr);
+        pack_B(Bb, B, N, p0, kc, j0, 0, nc);
       }
       for (int i0 = rows_begin; i0 < rows_end; i0 += kMC) {
         const int mc = std::min(kMC, rows_end - i0);

@@ -57,9 +57,12 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
 // weights (B, H, T, T): the softmax rows (kept for backward); out (B, T, C): heads merged.
 void fast_attention_forward(float* out, float* weights, const float* qkv,
                             int B, int T, int C, int H, int threads);
-// dqkv (B, T, 3C) += d(qkv), given dout (B, T, C).
+// dqkv (B, T, 3C) += d(qkv), given dout (B, T, C); or dqkv = … when
+// `overwrite` (a scratch gradient: each head writes its own columns of it,
+// so nothing need zero it first).
 void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
-                             const float* weights, int B, int T, int C, int H, int threads);
+                             const float* weights, int B, int T, int C, int H, int threads,
+                             bool overwrite = false);
 
 // ---- AdamW (chapter 09), vectorised ------------------------------------------
 // adamw_update (chapter 09's adamw.h), the same bits, 8 floats at a time.

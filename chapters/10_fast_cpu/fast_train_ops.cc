@@ -101,8 +101,8 @@ void FastOps::attention_backward(float* dx, const AttentionGrads& g, AttentionAc
   const int N = c.B * c.T;
   fast_linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight, N,
                        c.C, c.C, threads_, /*overwrite_dinp=*/true);  // d.merged is scratch
-  zero(d.qkv, int64_t(N) * 3 * c.C);
-  fast_attention_backward(d.qkv, d.merged, a.qkv, a.weights, c.B, c.T, c.C, c.H, threads_);
+  fast_attention_backward(d.qkv, d.merged, a.qkv, a.weights, c.B, c.T, c.C, c.H, threads_,
+                          /*overwrite=*/true);  // d.qkv is scratch
   fast_linear_backward(dx, g.qkv_weight, g.qkv_bias, d.qkv, x, p.qkv_weight, N, c.C, 3 * c.C,
                        threads_);
 }
