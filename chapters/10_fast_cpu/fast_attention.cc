@@ -30,17 +30,22 @@ void fast_attention_forward(float* out, float* weights, const float* qkv, int B,
     s.load(s.k, q + C, 3 * C);
     s.load(s.v, q + 2 * C, 3 * C);
     s.transpose_rows(s.kt, s.k);
-    row_dots(s.s, s.Tc, s.q, s.kt, T, s.dp, s.Tc);           // S = q·kᵀ, causal part
+    float* P = weights + int64_t(bh) * T * T;                // (T, T), kept for backward
+    // When T is a multiple of 64 the padded square is (T, T): the scores are
+    // computed in P itself, with no copy out of the scratch.
+    float* S = s.Tr == T && s.Tc == T ? P : s.s;             // (Tr, Tc)
+    row_dots(S, s.Tc, s.q, s.kt, T, s.dp, s.Tc);             // S = q·kᵀ, causal part
     for (int i = 0; i < s.Tr; ++i) {
       if (i < T) {
-        scaled_causal_softmax(s.s + int64_t(i) * s.Tc, i, s.Tc, scale);
+        scaled_causal_softmax(S + int64_t(i) * s.Tc, i, s.Tc, scale);
       } else {
-        std::fill_n(s.s + int64_t(i) * s.Tc, s.Tc, 0.0f);
+        std::fill_n(S + int64_t(i) * s.Tc, s.Tc, 0.0f);
       }
     }
-    float* P = weights + int64_t(bh) * T * T;                // (T, T), kept for backward
-    for (int i = 0; i < T; ++i) std::copy_n(s.s + int64_t(i) * s.Tc, T, P + int64_t(i) * T);
-    rows_mix(s.y, s.s, s.Tc, s.v, T, s.dp, /*lower=*/true);  // y = P·v
+    if (S != P) {
+      for (int i = 0; i < T; ++i) std::copy_n(S + int64_t(i) * s.Tc, T, P + int64_t(i) * T);
+    }
+    rows_mix(s.y, S, s.Tc, s.v, T, s.dp, /*lower=*/true);    // y = P·v
     s.store(out + int64_t(b) * T * C + h * hs, C, s.y);      // (T, hs) of (B, T, C)
   });
 }

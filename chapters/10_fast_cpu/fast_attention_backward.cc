@@ -31,10 +31,14 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     const auto out = [&](float* to, const float* from) {  // (T, hs) of dqkv, row stride 3C
       overwrite ? s.store(to, 3 * C, from) : s.add(to, 3 * C, from);
     };
-    std::fill_n(s.p, size_t(s.Tr) * s.Tc, 0.0f);
-    for (int i = 0; i < T; ++i) std::copy_n(P + int64_t(i) * T, i + 1, s.p + int64_t(i) * s.Tc);
+    const float* p = P;  // (Tr, Tc): P itself when T is a multiple of 64, else a padded copy
+    if (s.Tr != T || s.Tc != T) {
+      std::fill_n(s.p, size_t(s.Tr) * s.Tc, 0.0f);
+      for (int i = 0; i < T; ++i) std::copy_n(P + int64_t(i) * T, i + 1, s.p + int64_t(i) * s.Tc);
+      p = s.p;
+    }
     // y = P·v:  dv = Pᵀ·dy,  dP = dy·vᵀ
-    s.transpose_square(s.st, s.p);
+    s.transpose_square(s.st, p);
     rows_mix(s.y, s.st, s.Tc, s.dy, T, s.dp, /*lower=*/false);
     out(dqkv + base + 2 * C, s.y);
     s.transpose_rows(s.kt, s.v);
@@ -44,7 +48,7 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
       float* row = s.s + int64_t(i) * s.Tc;
       if (i < T) {
         Eigen::Map<Eigen::ArrayXf> dp(row, i + 1);
-        const Eigen::Map<const Eigen::ArrayXf> pi(s.p + int64_t(i) * s.Tc, i + 1);
+        const Eigen::Map<const Eigen::ArrayXf> pi(p + int64_t(i) * s.Tc, i + 1);
         dp = scale * pi * (dp - (dp * pi).sum());
         std::fill(row + i + 1, row + s.Tc, 0.0f);
       } else {

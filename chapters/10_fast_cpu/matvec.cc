@@ -78,6 +78,38 @@ inline __m256 load8(const float* p, bool masked, __m256i m) {
   return masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p);
 }
 
+// The 8 sums of 2 rows × 4 tokens at once: out[i · ldo + r] = the 8 lanes of
+// acc[r][i] added up as the tree below does it, (l0 + l4) + (l2 + l6), plus
+// (l1 + l5) + (l3 + l7), then the bias. Three rounds of shuffles and adds
+// serve all 8 accumulators, instead of a tree for each: the same additions
+// of the same pairs, so the same bits.
+inline void add_up_2x4(float* out, int ldo, const __m256 (&acc)[2][4], const float* b) {
+  // [x.lo + x.hi | y.lo + y.hi]: two accumulators from 8 lanes to 4
+  const auto halves = [](__m256 x, __m256 y) {
+    return _mm256_add_ps(_mm256_permute2f128_ps(x, y, 0x20), _mm256_permute2f128_ps(x, y, 0x31));
+  };
+  // per 128-bit half, lanes j and j + 2 of x, then of y: from 4 lanes to 2
+  const auto pairs = [](__m256 x, __m256 y) {
+    return _mm256_add_ps(_mm256_shuffle_ps(x, y, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm256_shuffle_ps(x, y, _MM_SHUFFLE(3, 2, 3, 2)));
+  };
+  // acc[r][i] is row r, token i. Low halves carry tokens 0 and 1, high halves 2 and 3.
+  const __m256 r0_t02 = halves(acc[0][0], acc[0][2]), r1_t02 = halves(acc[1][0], acc[1][2]);
+  const __m256 r0_t13 = halves(acc[0][1], acc[0][3]), r1_t13 = halves(acc[1][1], acc[1][3]);
+  const __m256 t02 = pairs(r0_t02, r1_t02), t13 = pairs(r0_t13, r1_t13);
+  // from 2 lanes to 1: low half [t0 r0, t0 r1, t1 r0, t1 r1], high half the same for t2, t3
+  const __m256 sums = _mm256_add_ps(_mm256_shuffle_ps(t02, t13, _MM_SHUFFLE(2, 0, 2, 0)),
+                                    _mm256_shuffle_ps(t02, t13, _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m256 bias = b ? _mm256_setr_ps(b[0], b[1], b[0], b[1], b[0], b[1], b[0], b[1])
+                        : _mm256_setzero_ps();  // + 0.0f, as the tree below adds without one
+  const __m256 y = _mm256_add_ps(sums, bias);
+  const __m128 t01 = _mm256_castps256_ps128(y), t23 = _mm256_extractf128_ps(y, 1);
+  _mm_storel_pi(reinterpret_cast<__m64*>(out), t01);  // token 0: rows 0 and 1
+  _mm_storeh_pi(reinterpret_cast<__m64*>(out + size_t(ldo)), t01);
+  _mm_storel_pi(reinterpret_cast<__m64*>(out + 2 * size_t(ldo)), t23);
+  _mm_storeh_pi(reinterpret_cast<__m64*>(out + 3 * size_t(ldo)), t23);
+}
+
 // lesson: matvec_kernel_avx2
 // The AVX-512 dot_block on 8-lane ymm registers: R·N accumulators, one pass
 // over the C columns (the tail through masked loads: zeros beyond C), then
@@ -97,10 +129,14 @@ void dot_block(float* out, int ldo, const float* inp, const float* W, const floa
   const auto step = [&](int c, bool tail, __m256i m) {  // columns c .. c + 7
     __m256 x[N];
 #pragma GCC unroll 4
-    for (int i = 0; i < N; ++i) x[i] = load8(inp + size_t(i) * C + c, tail, m);
+    for (int i = 0; i < N; ++i) {
+      x[i] = load8(inp + size_t(i) * C + c, tail, m);
+      if constexpr (R > 1) asm("" : "+x"(x[i]));  // in a register, not reloaded for every row
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m256 w = load8(W + r * row_step + c, tail, m);
+      __m256 w = load8(W + r * row_step + c, tail, m);
+      if constexpr (N > 1) asm("" : "+x"(w));  // the same: loaded once for the N tokens
 #pragma GCC unroll 4
       for (int i = 0; i < N; ++i) acc[r][i] = _mm256_fmadd_ps(w, x[i], acc[r][i]);
     }
@@ -108,6 +144,9 @@ void dot_block(float* out, int ldo, const float* inp, const float* W, const floa
   int c = 0;
   for (; c + 8 <= C; c += 8) step(c, false, __m256i{});
   if (c < C) step(c, true, first_lanes(C - c));
+  if constexpr (R == 2 && N == 4) {
+    if (stride == 1) return add_up_2x4(out, ldo, acc, b);
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
