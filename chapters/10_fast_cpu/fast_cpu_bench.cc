@@ -8,6 +8,7 @@
 // seed configuration (B=32, T=64, C=256, L=6, H=8, F=1024, V=65).
 // Counters: GFLOP/s (2·M·N·K per product) and tokens/s.
 #include <benchmark/benchmark.h>
+#include <omp.h>
 
 #include <Eigen/Core>
 #include <vector>
@@ -98,6 +99,27 @@ void LayoutArgs(benchmark::internal::Benchmark* b) {
   }
 }
 BENCHMARK(BM_MatmulLayouts)->Apply(LayoutArgs)->ArgNames({"M", "N", "K", "layout", "threads"})->UseRealTime();
+
+// What two threads pay to work together: opening (and closing) a parallel
+// region, and one barrier inside a region (100 per iteration, so the
+// region's own cost is a hundredth of the time).
+void BM_ParallelRegion(benchmark::State& state) {
+  for (auto _ : state) {
+#pragma omp parallel num_threads(2)
+    benchmark::DoNotOptimize(omp_get_thread_num());
+  }
+}
+BENCHMARK(BM_ParallelRegion)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void BM_Barrier100(benchmark::State& state) {
+  for (auto _ : state) {
+#pragma omp parallel num_threads(2)
+    for (int i = 0; i < 100; ++i) {
+#pragma omp barrier
+    }
+  }
+}
+BENCHMARK(BM_Barrier100)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // GELU: chapter 05's std::erf loop plus a separate bias pass, against the fused vector pass.
 void BM_BiasGeluPlain(benchmark::State& state) {
