@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "chapters/06_transformer_block/dropout.h"
@@ -123,10 +124,12 @@ TEST_P(FastTrajectory, TwentyAdamWStepsMatchPyTorch) {
 INSTANTIATE_TEST_SUITE_P(Cases, FastTrajectory,
                          ::testing::Values("trajectory_pre", "trajectory_post_tied"));
 
-// A model with every option that the PyTorch cases leave out: dropout.
-GPTConfig dropout_config(NormPlacement norm) {
+// A model with every option that the PyTorch cases leave out: dropout. And
+// with max_length 64, the length at which attention works in its (T, T)
+// weights directly (fast_attention.cc) instead of in padded scratch.
+GPTConfig dropout_config(NormPlacement norm, int max_length = 19) {
   GPTConfig c;
-  c.vocab_size = 23, c.embed_size = 48, c.max_length = 19, c.num_layers = 2, c.heads = 4;
+  c.vocab_size = 23, c.embed_size = 48, c.max_length = max_length, c.num_layers = 2, c.heads = 4;
   c.ff_dim = 100, c.norm = norm, c.dropout = 0.2f;
   return c;
 }
@@ -223,17 +226,20 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
     fast_gelu_backward(stale.data(), dactivated.data(), hidden.data(), N * C, form, 1, true);
     expect_same_bits("fast_gelu_backward with overwrite", zero, stale);
   }
-  // Attention: dqkv += d(qkv)
-  const std::vector<float> dout = random(N * C), qkv = random(N * 3 * C),
-                           weights = random(size_t(B) * H * T * T);
-  std::vector<float> zero(N * 3 * C, 0.0f), one(N * 3 * C, 1.0f);
-  fast_attention_backward(zero.data(), dout.data(), qkv.data(), weights.data(), B, T, C, H, 1);
-  fast_attention_backward(one.data(), dout.data(), qkv.data(), weights.data(), B, T, C, H, 1);
-  expect_adds_one("fast_attention_backward", zero, one);
-  std::vector<float> stale(N * 3 * C, 7.0f);
-  fast_attention_backward(stale.data(), dout.data(), qkv.data(), weights.data(), B, T, C, H, 1,
-                          /*overwrite=*/true);
-  expect_same_bits("fast_attention_backward with overwrite", zero, stale);
+  // Attention: dqkv += d(qkv), at a T in padded scratch and at T = 64, in the weights directly
+  for (int t : {T, 64}) {
+    const int n = B * t;
+    const std::vector<float> dout = random(n * C), qkv = random(n * 3 * C),
+                             weights = random(size_t(B) * H * t * t);
+    std::vector<float> zero(n * 3 * C, 0.0f), one(n * 3 * C, 1.0f);
+    fast_attention_backward(zero.data(), dout.data(), qkv.data(), weights.data(), B, t, C, H, 1);
+    fast_attention_backward(one.data(), dout.data(), qkv.data(), weights.data(), B, t, C, H, 1);
+    expect_adds_one("fast_attention_backward", zero, one);
+    std::vector<float> stale(n * 3 * C, 7.0f);
+    fast_attention_backward(stale.data(), dout.data(), qkv.data(), weights.data(), B, t, C, H, 1,
+                            /*overwrite=*/true);
+    expect_same_bits("fast_attention_backward with overwrite", zero, stale);
+  }
   // Cross-entropy: dlogits += dloss · (probs − onehot) / N
   std::vector<float> probs(N * V);
   for (float& p : probs) p = rng.uniform();
@@ -249,21 +255,51 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
   }
 }
 
+// At T = 64 attention works in its (T, T) weights directly, a path no
+// PyTorch case (T <= 19) reaches: its logits and every gradient against
+// chapter 07's and 08's plain ops, within the PyTorch cases' tolerances.
+TEST(FastAttentionAtSixtyFour, LogitsAndGradientsFollowThePlainOps) {
+  GPTConfig config = dropout_config(NormPlacement::Pre, 64);
+  config.dropout = 0.0f;
+  GPTModel model(config);
+  Rng init(7), data(8);
+  init_gpt2(model, init);
+  const int B = 2, T = 64;
+  const Batch batch = random_batch(B, T, config.vocab_size, data);
+  GPTActivations fast_acts(config, B, T), plain_acts(config, B, T);
+  fast_gpt_forward(fast_acts, batch.inputs.data(), batch.targets.data(), model, B, T, 2);
+  gpt_forward_loss(plain_acts, batch.inputs.data(), batch.targets.data(), model, B, T);
+  const int64_t V = config.vocab_size;
+  const CompareReport logits = compare(fast_acts.logits, plain_acts.logits, {B, T, V}, kLogitsTol);
+  EXPECT_TRUE(logits.ok) << logits.describe("logits", kLogitsTol, {{"b", "t", "vocab"}, {}});
+  ParameterBuffer fast_grads(config), plain_grads(config);
+  GPTBackwardScratch fast_scratch(config, B, T), plain_scratch(config, B, T);
+  fast_gpt_backward(fast_grads, fast_scratch, fast_acts, model, 2);
+  gpt_backward(plain_grads, plain_scratch, plain_acts, model);
+  for (const ParameterSlot& slot : fast_grads.layout().slots()) {
+    const CompareReport r = compare(fast_grads.data() + slot.offset,
+                                    plain_grads.data() + slot.offset, {int64_t(slot.numel)},
+                                    kGradTol);
+    EXPECT_TRUE(r.ok) << r.describe("grad." + slot.name, kGradTol);
+  }
+}
+
 TEST(FastTrainerWithDropout, FollowsChapter09sTrainer) {
-  for (NormPlacement norm : {NormPlacement::Pre, NormPlacement::Post}) {
-    const GPTConfig config = dropout_config(norm);
+  for (auto [norm, T] : {std::pair{NormPlacement::Pre, 19}, {NormPlacement::Post, 19},
+                         {NormPlacement::Pre, 64}}) {
+    const GPTConfig config = dropout_config(norm, T);
     TrainingState ours(config), theirs(config);
     Rng init(5);
     init_gpt2(ours.model, init);
     theirs.model.params = ours.model.params;
-    FastTrainer fast(config, 3, 19, 2);
-    Trainer plain(config, 3, 19);
+    FastTrainer fast(config, 3, T, 2);
+    Trainer plain(config, 3, T);
     Rng rng_fast(9), rng_plain(9), data(11);
     double worst = 0;  // the largest loss difference, in tolerances (1e-6 + 1e-4·|x|)
     int worst_step = 0;
     float worst_fast = 0, worst_plain = 0;
     for (int s = 0; s < 5; ++s) {
-      const Batch batch = random_batch(3, 19, config.vocab_size, data);
+      const Batch batch = random_batch(3, T, config.vocab_size, data);
       const float a = fast.step(ours, batch, 1e-3f, 1.0f, AdamWConfig{}, rng_fast).loss;
       const float b = plain.step(theirs, batch, 1e-3f, 1.0f, AdamWConfig{}, rng_plain).loss;
       const double difference = double(std::abs(a - b)) / (1e-6 + 1e-4 * std::abs(b));
@@ -273,7 +309,8 @@ TEST(FastTrainerWithDropout, FollowsChapter09sTrainer) {
       }
     }
     EXPECT_HOLDS(worst <= 1.0)
-        << (norm == NormPlacement::Pre ? "pre-LN" : "post-LN") << " with dropout: FastTrainer's "
+        << (norm == NormPlacement::Pre ? "pre-LN" : "post-LN") << ", T = " << T
+        << ", with dropout: FastTrainer's "
         << "losses should follow chapter 09's Trainer within 1e-6 + 1e-4·|loss|; at step "
         << worst_step << " they are " << worst_fast << " and " << worst_plain << " (" << worst
         << " tolerances apart)";

@@ -139,7 +139,7 @@ void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int k
 // each step p holds one NR-float row, columns past N as zeros. A row-major B
 // is read one memory row at a time and dealt out to the panels; a transposed
 // B (B's column j is memory row j: the weight W in x · Wᵀ) is turned by
-// 8 × 8 transposes, panel by panel, each reading 16 memory rows in order.
+// 8 × 8 transposes, panel by panel, each reading its NR memory rows 8 floats at a time.
 void pack_B(float* Bp, const MatrixView& B, int N, int p0, int kc, int j0, int jr_begin,
             int jr_end) {
   if (!B.transposed) {
