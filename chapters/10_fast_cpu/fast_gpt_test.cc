@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -164,14 +165,14 @@ void expect_adds_one(const char* op, const std::vector<float>& from_zero,
                           << from_one[at] << "; from 0 it became " << from_zero[at];
 }
 
-// An op that overwrites a scratch gradient gives the same bits as zeroing it
-// and adding into it.
-void expect_same_bits(const char* op, const std::vector<float>& zeroed,
-                      const std::vector<float>& overwritten) {
-  for (size_t i = 0; i < zeroed.size(); ++i) {
-    ASSERT_EQ(std::memcmp(&zeroed[i], &overwritten[i], sizeof(float)), 0)
-        << op << ": element " << i << " is " << overwritten[i] << ", zeroed and added: "
-        << zeroed[i];
+// Two ways to the same numbers, bit for bit: an op that overwrites a scratch
+// gradient against zeroing it and adding into it, or one thread count against
+// another.
+void expect_same_bits(const char* op, const std::vector<float>& expected,
+                      const std::vector<float>& actual) {
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&expected[i], &actual[i], sizeof(float)), 0)
+        << op << ": element " << i << " is " << actual[i] << ", not " << expected[i];
   }
 }
 
@@ -252,6 +253,54 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
   fast_cross_entropy_backward(twice.data(), 2.0f, probs.data(), targets.data(), N, V, 1);
   for (int i = 0; i < N * V; ++i) {  // dloss = 2 doubles each term exactly
     ASSERT_EQ(twice[i], 2.0f * dzero[i]) << "fast_cross_entropy_backward with dloss 2, element " << i;
+  }
+}
+
+// The weight gradient sums two fixed halves of the tokens: 1, 2 or 3 threads
+// give the same bits, it adds into dW and db, and a token count of 1 (an
+// empty first half) or an odd one works.
+TEST(FastWeightGradient, SameBitsOnAnyThreadCountAndAddsIntoItsOutputs) {
+  Rng rng(3);
+  const int I = 20, O = 13;
+  for (int N : {1, 7, 64}) {
+    std::vector<float> dout(size_t(N) * O), inp(size_t(N) * I);
+    for (float& x : dout) x = rng.normal(0.0f, 1.0f);
+    for (float& x : inp) x = rng.normal(0.0f, 1.0f);
+    std::vector<float> dw_zero(size_t(O) * I, 0.0f), db_zero(O, 0.0f);
+    fast_weight_gradient(dw_zero.data(), db_zero.data(), dout.data(), inp.data(), N, I, O, 1);
+    for (int threads : {2, 3}) {
+      std::vector<float> dw(size_t(O) * I, 0.0f), db(O, 0.0f);
+      fast_weight_gradient(dw.data(), db.data(), dout.data(), inp.data(), N, I, O, threads);
+      expect_same_bits("fast_weight_gradient's dW on more threads", dw_zero, dw);
+      expect_same_bits("fast_weight_gradient's db on more threads", db_zero, db);
+    }
+    // From 1 instead of 0: (1 + H0) + H1 against 1 + (H0 + H1), the halves'
+    // sums H0, H1 each at most S = Σ_n |term| in size: four roundings apart,
+    // so within 4u·(1 + S).
+    std::vector<float> dw_one(size_t(O) * I, 1.0f), db_one(O, 1.0f);
+    fast_weight_gradient(dw_one.data(), db_one.data(), dout.data(), inp.data(), N, I, O, 2);
+    double worst = 0;  // the largest error, in units of its bound
+    std::string where;
+    for (int o = 0; o < O; ++o) {
+      for (int i = 0; i <= I; ++i) {  // i == I: the bias
+        double S = 0;
+        for (int n = 0; n < N; ++n) {
+          S += std::fabs(double(dout[size_t(n) * O + o]) * (i < I ? inp[size_t(n) * I + i] : 1.0));
+        }
+        const double from_zero = i < I ? dw_zero[size_t(o) * I + i] : db_zero[o];
+        const double from_one = i < I ? dw_one[size_t(o) * I + i] : db_one[o];
+        const double error = std::fabs(from_one - (1.0 + from_zero)) / (4 * kFloatRoundoff * (1 + S));
+        if (!(error <= worst)) {
+          worst = std::isnan(error) ? INFINITY : error;
+          where = (i < I ? "dW[" + std::to_string(o) + ", " + std::to_string(i) + "]"
+                         : "db[" + std::to_string(o) + "]") +
+                  " became " + std::to_string(from_one) + " from 1, " +
+                  std::to_string(from_zero) + " from 0";
+        }
+      }
+    }
+    EXPECT_LE(worst, 1.0) << "N = " << N << ": fast_weight_gradient should add into dW and db; "
+                          << where;
   }
 }
 

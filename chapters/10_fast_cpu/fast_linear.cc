@@ -3,10 +3,67 @@
 // The bias rides along with a product: added as the forward's first k-block
 // is stored, and its gradient (dout's column sums) summed while the weight
 // gradient's product packs dout. Neither takes a pass of its own over memory.
+//
+// The weight gradient sums over the tokens, and each thread holds the
+// activations and gradients of its own tokens (the ops before split the rows
+// the same way), so it is split by tokens, not by rows of dW: the first half
+// of the tokens adds into dW, the second half into a scratch that is added
+// after. Always two halves, on any number of threads, so the bits never
+// depend on the thread count.
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
 #include "chapters/10_fast_cpu/fast_matmul.h"
 #include "chapters/10_fast_cpu/fast_ops.h"
+#include "chapters/10_fast_cpu/row_loops.h"
 
 namespace gpt {
+namespace {
+
+// dweight (O, I) += Σ_n dout[n]ᵀ · inp[n] and dbias (O) += Σ_n dout[n] over
+// tokens [n0, n1), written into (dw, db) from zero instead when !add.
+void weight_gradient_part(float* dw, float* db, const float* dout, const float* inp, int n0,
+                          int n1, int I, int O, bool add, int threads) {
+  const MatrixView dout_t{dout + int64_t(n0) * O, O, /*transposed=*/true};  // (O, n1 - n0)
+  const MatrixView x{inp + int64_t(n0) * I, I};                             // (n1 - n0, I)
+  fast_matmul(dw, I, dout_t, x, O, I, n1 - n0, add, threads, FusedWork{nullptr, db});
+}
+
+}  // namespace
+
+// lesson: weight_gradient
+void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const float* inp,
+                          int N, int I, int O, int threads) {
+  // The second half's sums, the calling thread's (a pointer to them, not the
+  // thread_local name, goes into the parallel region: there each thread's
+  // name would mean its own buffer).
+  static thread_local std::vector<float> second_dw_buffer, second_db_buffer;
+  second_dw_buffer.resize(size_t(O) * I);
+  second_db_buffer.assign(dbias ? O : 0, 0.0f);  // row sums add into their buffer
+  float* const dw2 = second_dw_buffer.data();
+  float* const db2 = dbias ? second_db_buffer.data() : nullptr;
+  const int half = N / 2;  // tokens [0, half) and [half, N)
+  if (threads == 2 && !omp_in_parallel()) {  // a half each, on the tokens each thread holds
+#pragma omp parallel num_threads(2)
+    {
+      const bool first = omp_get_thread_num() == 0;
+      weight_gradient_part(first ? dweight : dw2, first ? dbias : db2, dout, inp,
+                           first ? 0 : half, first ? half : N, I, O, first, 1);
+    }
+  } else {  // one thread, or more than two: the halves one after the other, each on all threads
+    weight_gradient_part(dweight, dbias, dout, inp, 0, half, I, O, true, threads);
+    weight_gradient_part(dw2, db2, dout, inp, half, N, I, O, false, threads);
+  }
+  parallel_rows(O, threads, [&](int o) {  // dW += the second half, row by row
+    float* row = dweight + int64_t(o) * I;
+    const float* second = dw2 + int64_t(o) * I;
+    for (int i = 0; i < I; ++i) row[i] += second[i];
+    if (dbias) dbias[o] += db2[o];
+  });
+}
+// end lesson
 
 // lesson: linear
 void fast_linear_forward(float* out, const float* inp, const float* weight, const float* bias,
@@ -23,9 +80,7 @@ void fast_linear_backward(float* dinp, float* dweight, float* dbias, const float
     fast_matmul(dinp, I, MatrixView{dout, O}, MatrixView{weight, I}, N, I, O, !overwrite_dinp,
                 threads);
   }                                                                          // (N, O) · (O, I)
-  const FusedWork sum_dbias{/*bias=*/nullptr, /*a_row_sums=*/dbias};  // dbias += Σ_n dout[n]
-  fast_matmul(dweight, I, MatrixView{dout, O, /*transposed=*/true}, MatrixView{inp, I}, O, I, N,
-              true, threads, sum_dbias);                                     // (O, N) · (N, I)
+  fast_weight_gradient(dweight, dbias, dout, inp, N, I, O, threads);  // (O, N) · (N, I)
 }
 // end lesson
 

@@ -25,6 +25,11 @@ void fast_linear_forward(float* out,          // (N, O)
                          const float* weight, // (O, I)
                          const float* bias,   // (O) or nullptr
                          int N, int I, int O, int threads);
+// dweight (O, I) += doutᵀ · inp and dbias (O) += Σ_n dout[n] (dbias may be
+// nullptr), summed as two halves of the tokens, the second added last: a
+// thread per half on 2 threads, each on the tokens its earlier ops wrote.
+void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const float* inp,
+                          int N, int I, int O, int threads);
 // dinp += dout · W (dinp may be nullptr: not needed), or dinp = dout · W when
 // `overwrite_dinp` (a scratch gradient: no pass to zero it first);
 // dweight += doutᵀ · inp; dbias += Σ_n dout[n] (dbias may be nullptr).
