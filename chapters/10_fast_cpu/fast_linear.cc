@@ -22,8 +22,8 @@
 namespace gpt {
 namespace {
 
-// dweight (O, I) += Σ_n dout[n]ᵀ · inp[n] and dbias (O) += Σ_n dout[n] over
-// tokens [n0, n1), written into (dw, db) from zero instead when !add.
+// dw (O, I) += Σ_n dout[n]ᵀ · inp[n] over tokens [n0, n1), or dw = … when
+// !add; db (O) += Σ_n dout[n] over the same tokens (db may be nullptr).
 void weight_gradient_part(float* dw, float* db, const float* dout, const float* inp, int n0,
                           int n1, int I, int O, bool add, int threads) {
   const MatrixView dout_t{dout + int64_t(n0) * O, O, /*transposed=*/true};  // (O, n1 - n0)
