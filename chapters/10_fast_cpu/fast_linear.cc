@@ -12,7 +12,6 @@
 // depend on the thread count.
 #include <omp.h>
 
-#include <algorithm>
 #include <vector>
 
 #include "chapters/10_fast_cpu/fast_matmul.h"
