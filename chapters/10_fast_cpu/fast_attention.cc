@@ -32,9 +32,7 @@ void fast_attention_forward(float* out, float* weights, const float* qkv, int B,
     s.transpose_rows(s.kt, s.k);
     float* P = weights + int64_t(bh) * T * T;                // (T, T), kept for backward
     // When T is a multiple of 64 the padded square is (T, T): the scores are
-    // computed in P itself, with no copy out of the scratch. (The softmax's
-    // Eigen sums start at P's first 64-byte-aligned float: P's address, the
-    // same for any thread count, fixes their order.)
+    // computed in P itself, with no copy out of the scratch.
     float* S = s.Tr == T && s.Tc == T ? P : s.s;             // (Tr, Tc)
     row_dots(S, s.Tc, s.q, s.kt, T, s.dp, s.Tc);             // S = q·kᵀ, causal part
     for (int i = 0; i < s.Tr; ++i) {

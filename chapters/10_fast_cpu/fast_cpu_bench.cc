@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <cmath>
 #include <vector>
 
 #include "chapters/01_tokens/batches.h"
@@ -197,6 +198,29 @@ void BM_AttentionFast(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AttentionFast)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The heads alone, without the projections (the seed size, one thread):
+// head_products.h's small kernels, the softmax and the scratch copies.
+void BM_AttentionHeads(benchmark::State& state) {
+  const int B = 32, T = 64, C = 256, H = 8;
+  const bool backward = state.range(0) == 1;
+  std::vector<float> qkv(size_t(B) * T * 3 * C), merged(size_t(B) * T * C),
+      weights(size_t(B) * H * T * T), dqkv(qkv.size());
+  for (size_t i = 0; i < qkv.size(); ++i) qkv[i] = 0.5f * std::sin(0.37f * float(i));
+  for (size_t i = 0; i < merged.size(); ++i) merged[i] = 0.5f * std::cos(0.11f * float(i));
+  fast_attention_forward(merged.data(), weights.data(), qkv.data(), B, T, C, H, 1);
+  for (auto _ : state) {
+    if (backward) {
+      fast_attention_backward(dqkv.data(), merged.data(), qkv.data(), weights.data(), B, T, C, H,
+                              1, /*overwrite=*/true);
+      benchmark::DoNotOptimize(dqkv.data());
+    } else {
+      fast_attention_forward(merged.data(), weights.data(), qkv.data(), B, T, C, H, 1);
+      benchmark::DoNotOptimize(merged.data());
+    }
+  }
+}
+BENCHMARK(BM_AttentionHeads)->Arg(0)->Arg(1)->ArgName("backward")->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The whole training step at the seed configuration.
 GPTConfig seed_config() {

@@ -37,15 +37,23 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
     const int n = static_cast<int>(std::min<int64_t>(kChunk, count - start));
     const ConstRowArray x(hidden + start, n), dy(dactivated + start, n);
     RowArray dx(dhidden + start, n);
-    if (overwrite) dx.setZero();  // in cache, just before the add: no pass of its own
+    // Overwriting is adding to 0.0f, written as such (the same bits as zeroing
+    // dx first, down to the sign of a zero) without a pass that zeroes.
+    const auto write = [&](const auto& grad) {
+      if (overwrite) {
+        dx = 0.0f + grad;
+      } else {
+        dx += grad;
+      }
+    };
     if (form == GeluForm::Erf) {  // d/dx x·Φ(x) = Φ(x) + x·φ(x)
-      dx += dy * (0.5f * (1.0f + (x * kInvSqrt2).erf()) + x * kInvSqrt2Pi * (-0.5f * x.square()).exp());
+      write(dy * (0.5f * (1.0f + (x * kInvSqrt2).erf()) + x * kInvSqrt2Pi * (-0.5f * x.square()).exp()));
     } else {
       float t_buffer[kChunk];
       RowArray t(t_buffer, n);
       t = (kSqrt2OverPi * (x + kGeluCubic * x.cube())).tanh();
-      dx += dy * (0.5f * (1.0f + t) +
-                  0.5f * x * (1.0f - t.square()) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x.square()));
+      write(dy * (0.5f * (1.0f + t) +
+                  0.5f * x * (1.0f - t.square()) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x.square())));
     }
   });
 }

@@ -151,9 +151,16 @@ double FastOps::clip_grad_norm(float* g, size_t n, float max_norm) {
   norm_parts_.resize(chunks);  // allocates on the first step only
   parallel_rows(chunks, threads_, [&](int c) {
     const size_t start = c * size_t(kChunk), end = std::min(n, start + kChunk);
-    double sum = 0;
-    for (size_t i = start; i < end; ++i) sum += double(g[i]) * g[i];
-    norm_parts_[c] = sum;
+    // Eight running sums, element i into sum i % 8: four doubles to a vector,
+    // two vectors, and no add waits for the one before it. (One running sum
+    // waited four cycles per element.) The order is fixed by the chunk alone.
+    double sum[8] = {};
+    size_t i = start;
+    for (; i + 8 <= end; i += 8) {
+      for (int l = 0; l < 8; ++l) sum[l] += double(g[i + l]) * g[i + l];
+    }
+    for (; i < end; ++i) sum[0] += double(g[i]) * g[i];
+    norm_parts_[c] = ((sum[0] + sum[1]) + (sum[2] + sum[3])) + ((sum[4] + sum[5]) + (sum[6] + sum[7]));
   });
   double total = 0;
   for (double p : norm_parts_) total += p;
