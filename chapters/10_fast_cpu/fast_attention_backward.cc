@@ -22,14 +22,20 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
   parallel_rows(B * H, threads, [&](int bh) {
     const int b = bh / H, h = bh % H;
     HeadScratch& s = head_scratch(T, hs);
-    const int64_t base = int64_t(b) * T * 3 * C + h * hs;
+    const int64_t base = int64_t(b) * T * 3 * C + h * hs;   // (T, hs), row stride 3C
+    // Every row of q, k and dy is read again and again: copied, contiguous.
     s.load(s.q, qkv + base, 3 * C);
     s.load(s.k, qkv + base + C, 3 * C);
-    s.load(s.v, qkv + base + 2 * C, 3 * C);
     s.load(s.dy, dout + int64_t(b) * T * C + h * hs, C);     // (T, hs) of (B, T, C)
     const float* P = weights + int64_t(bh) * T * T;
-    const auto out = [&](float* to, const float* from) {  // (T, hs) of dqkv, row stride 3C
-      overwrite ? s.store(to, 3 * C, from) : s.add(to, 3 * C, from);
+    // to (T, hs) of dqkv, row stride 3C, = (or +=) A·X over A's lower or upper triangle
+    const auto mix_into = [&](float* to, const float* A, const float* X, bool lower) {
+      if (overwrite && s.unpadded()) {  // straight into dqkv
+        rows_mix(to, 3 * C, A, s.Tc, X, s.dp, T, s.dp, lower);
+        return;
+      }
+      rows_mix(s.y, s.dp, A, s.Tc, X, s.dp, T, s.dp, lower);
+      overwrite ? s.store(to, 3 * C, s.y) : s.add(to, 3 * C, s.y);
     };
     const float* p = P;  // (Tr, Tc): P itself when T is a multiple of 64, else a padded copy
     if (s.Tr != T || s.Tc != T) {
@@ -39,10 +45,9 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     }
     // y = P·v:  dv = Pᵀ·dy,  dP = dy·vᵀ
     s.transpose_square(s.st, p);
-    rows_mix(s.y, s.st, s.Tc, s.dy, T, s.dp, /*lower=*/false);
-    out(dqkv + base + 2 * C, s.y);
-    s.transpose_rows(s.kt, s.v);
-    row_dots(s.s, s.Tc, s.dy, s.kt, T, s.dp, s.Tc);
+    mix_into(dqkv + base + 2 * C, s.st, s.dy, /*lower=*/false);
+    s.transpose_rows(s.kt, {qkv + base + 2 * C, 3 * C});  // vᵀ (dp, Tc)
+    row_dots(s.s, s.Tc, s.dy, s.dp, s.kt, T, s.dp, s.Tc);
     // P = softmax(scale · S) row by row:  dS = scale · P ⊙ (dP − Σ_j dP ⊙ P)
     for (int i = 0; i < s.Tr; ++i) {
       float* row = s.s + int64_t(i) * s.Tc;
@@ -56,11 +61,9 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
       }
     }
     // S = q·kᵀ:  dq = dS·k,  dk = dSᵀ·q
-    rows_mix(s.y, s.s, s.Tc, s.k, T, s.dp, /*lower=*/true);
-    out(dqkv + base, s.y);
+    mix_into(dqkv + base, s.s, s.k, /*lower=*/true);
     s.transpose_square(s.st, s.s);
-    rows_mix(s.y, s.st, s.Tc, s.q, T, s.dp, /*lower=*/false);
-    out(dqkv + base + C, s.y);
+    mix_into(dqkv + base + C, s.st, s.q, /*lower=*/false);
   });
 }
 

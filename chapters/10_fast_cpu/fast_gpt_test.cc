@@ -227,17 +227,23 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
     fast_gelu_backward(stale.data(), dactivated.data(), hidden.data(), N * C, form, 1, true);
     expect_same_bits("fast_gelu_backward with overwrite", zero, stale);
   }
-  // Attention: dqkv += d(qkv), at a T in padded scratch and at T = 64, in the weights directly
-  for (int t : {T, 64}) {
-    const int n = B * t;
-    const std::vector<float> dout = random(n * C), qkv = random(n * 3 * C),
-                             weights = random(size_t(B) * H * t * t);
-    std::vector<float> zero(n * 3 * C, 0.0f), one(n * 3 * C, 1.0f);
-    fast_attention_backward(zero.data(), dout.data(), qkv.data(), weights.data(), B, t, C, H, 1);
-    fast_attention_backward(one.data(), dout.data(), qkv.data(), weights.data(), B, t, C, H, 1);
+  // Attention: dqkv += d(qkv). hs = 4 goes through padded scratch, at a T in
+  // padded scratch and at T = 64 (P read in the weights directly); hs = 16
+  // needs no padding when T is a multiple of 4, and `overwrite` then writes
+  // straight into dqkv.
+  struct Shape {
+    int t, c, h;
+  };
+  for (const Shape& shape : {Shape{T, C, H}, Shape{64, C, H}, Shape{8, 32, 2}, Shape{64, 32, 2}}) {
+    const int t = shape.t, c = shape.c, h = shape.h, n = B * t;
+    const std::vector<float> dout = random(n * c), qkv = random(n * 3 * c),
+                             weights = random(size_t(B) * h * t * t);
+    std::vector<float> zero(n * 3 * c, 0.0f), one(n * 3 * c, 1.0f);
+    fast_attention_backward(zero.data(), dout.data(), qkv.data(), weights.data(), B, t, c, h, 1);
+    fast_attention_backward(one.data(), dout.data(), qkv.data(), weights.data(), B, t, c, h, 1);
     expect_adds_one("fast_attention_backward", zero, one);
-    std::vector<float> stale(n * 3 * C, 7.0f);
-    fast_attention_backward(stale.data(), dout.data(), qkv.data(), weights.data(), B, t, C, H, 1,
+    std::vector<float> stale(n * 3 * c, 7.0f);
+    fast_attention_backward(stale.data(), dout.data(), qkv.data(), weights.data(), B, t, c, h, 1,
                             /*overwrite=*/true);
     expect_same_bits("fast_attention_backward with overwrite", zero, stale);
   }

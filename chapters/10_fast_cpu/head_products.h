@@ -3,8 +3,9 @@
 // A head's products are tiny (T × hs = 64 × 32 at the seed size) and causal:
 // half of every T × T matrix is zeros. fast_matmul's packing and edge tiles
 // cost more than the arithmetic at that size, so attention gets two kernels
-// of its own, on operands first copied into contiguous, zero-padded scratch
-// (rows padded to a multiple of 4, columns to a multiple of 16):
+// of their own, on operands with no edges: rows a multiple of 4, channels of
+// 16, read in place when they already are, else from zero-padded scratch
+// (head_scratch.h):
 //
 //   row_dots:    S[i, j] = Σ_d A[i, d] · B[j, d]   for j ≤ i (+ the rest of its
 //                kHeadCols-column block): q·kᵀ and dy·vᵀ
@@ -50,10 +51,12 @@ inline Vec16 load_to_registers(const float* p) {
 #endif
 }
 
-// A (Tr, dp) and Bt (dp, Tc) row-major (Bt is B transposed), Tr a multiple
-// of 4, Tc of 64, dp >= 1. Writes S rows i < T, columns up to the end of the
-// kHeadCols-column block holding column i (the causal part, and a little more).
-inline void row_dots(float* S, int ldS, const float* A, const float* Bt, int T, int dp, int Tc) {
+// A (Tr, dp) at row stride lda, and Bt (dp, Tc) row-major (Bt is B
+// transposed), Tr a multiple of 4, Tc of 64, dp >= 1. Writes S rows i < T,
+// columns up to the end of the kHeadCols-column block holding column i (the
+// causal part, and a little more).
+inline void row_dots(float* S, int ldS, const float* A, int64_t lda, const float* Bt, int T,
+                     int dp, int Tc) {
   constexpr int V = kHeadCols / 16;  // Vec16s across a block's row
   for (int i0 = 0; i0 < T; i0 += kHeadRows) {
     const int last_col = std::min(i0 + kHeadRows - 1, T - 1);
@@ -70,7 +73,7 @@ inline void row_dots(float* S, int ldS, const float* A, const float* Bt, int T, 
         }
 #pragma GCC unroll 4
         for (int r = 0; r < kHeadRows; ++r) {
-          const float a = A[int64_t(i0 + r) * dp + d];
+          const float a = A[(i0 + r) * lda + d];
 #pragma GCC unroll 4
           for (int c = 0; c < V; ++c) acc[r][c] += a * b[c];
         }
@@ -85,12 +88,14 @@ inline void row_dots(float* S, int ldS, const float* A, const float* Bt, int T, 
 }
 
 // Y[i, 0:dp] = Σ_{j = first(i)}^{last(i)} P[i, j] · X[j, 0:dp]: P (Tr, ldP) with
-// rows < Tr readable, X (rows, dp) contiguous, dp a multiple of 16 and at most 64.
+// rows < Tr readable, X (rows, dp) at row stride ldx, Y (Tr, dp) at row stride
+// ldy (rows T to Tr − 1 are written too), dp a multiple of 16.
 // Causal (lower): j in [0, i]; anti (Pᵀ of a causal P): j in [i, T). A block's
 // rows share one range of j, so a row also meets a few of the others' terms:
 // P's exact zeros (j > i when lower, j < i when anti), which add nothing.
 template <int Chunks>
-void rows_mix_chunks(float* Y, const float* P, int ldP, const float* X, int T, int dp, bool lower) {
+void rows_mix_chunks(float* Y, int64_t ldy, const float* P, int ldP, const float* X, int64_t ldx,
+                     int T, bool lower) {
   for (int i0 = 0; i0 < T; i0 += kHeadRows) {
     const int j_begin = lower ? 0 : i0;
     const int j_end = lower ? std::min(T, i0 + kHeadRows) : T;
@@ -102,7 +107,7 @@ void rows_mix_chunks(float* Y, const float* P, int ldP, const float* X, int T, i
       Vec16 x[Chunks];
 #pragma GCC unroll 4
       for (int c = 0; c < Chunks; ++c) {
-        x[c] = load_to_registers(X + int64_t(j) * dp + 16 * c);
+        x[c] = load_to_registers(X + j * ldx + 16 * c);
       }
 #pragma GCC unroll 4
       for (int r = 0; r < kHeadRows; ++r) {
@@ -113,20 +118,22 @@ void rows_mix_chunks(float* Y, const float* P, int ldP, const float* X, int T, i
     }
     for (int r = 0; r < kHeadRows; ++r) {
       for (int c = 0; c < Chunks; ++c) {
-        store_unaligned(Y + int64_t(i0 + r) * dp + 16 * c, acc[r][c]);
+        store_unaligned(Y + (i0 + r) * ldy + 16 * c, acc[r][c]);
       }
     }
   }
 }
 
-inline void rows_mix(float* Y, const float* P, int ldP, const float* X, int T, int dp,
-                     bool lower) {
+inline void rows_mix(float* Y, int64_t ldy, const float* P, int ldP, const float* X, int64_t ldx,
+                     int T, int dp, bool lower) {
   for (int d0 = 0; d0 < dp; d0 += kHeadCols) {  // kHeadCols columns of Y at a time
+    float* y = Y + d0;
+    const float* x = X + d0;
     switch (std::min(kHeadCols, dp - d0) / 16) {
-      case 1: rows_mix_chunks<1>(Y + d0, P, ldP, X + d0, T, dp, lower); break;
-      case 2: rows_mix_chunks<2>(Y + d0, P, ldP, X + d0, T, dp, lower); break;
-      case 3: rows_mix_chunks<3>(Y + d0, P, ldP, X + d0, T, dp, lower); break;
-      default: rows_mix_chunks<4>(Y + d0, P, ldP, X + d0, T, dp, lower); break;
+      case 1: rows_mix_chunks<1>(y, ldy, P, ldP, x, ldx, T, lower); break;
+      case 2: rows_mix_chunks<2>(y, ldy, P, ldP, x, ldx, T, lower); break;
+      case 3: rows_mix_chunks<3>(y, ldy, P, ldP, x, ldx, T, lower); break;
+      default: rows_mix_chunks<4>(y, ldy, P, ldP, x, ldx, T, lower); break;
     }
   }
 }

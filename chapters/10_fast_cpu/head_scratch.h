@@ -1,10 +1,11 @@
 // chapters/10_fast_cpu/head_scratch.h — one attention head's working space, and its softmax.
 //
-// fast_attention.cc (forward) and fast_attention_backward.cc share these: a
-// head's q, k, v (and dy) are copied out of the fused (B, T, 3C) projection
-// into contiguous scratch, rows padded to a multiple of 4, head channels to 16
-// and score columns to 64, with zeros around them, so that head_products.h's
-// kernels never need an edge case.
+// fast_attention.cc (forward) and fast_attention_backward.cc share these.
+// head_products.h's kernels never test for an edge: they want rows padded to
+// a multiple of 4, head channels to 16 and score columns to 64, with zeros
+// around them. A head's q, k, v (and dy) are read in place inside the fused
+// (B, T, 3C) projection when T and hs need no padding (the seed model: T =
+// 64, hs = 32); otherwise they are copied into padded scratch first.
 #pragma once
 
 #include <algorithm>
@@ -34,6 +35,20 @@ struct HeadScratch {
     kt = at, at += cols;
     for (float** t : {&s, &p, &st}) *t = at, at += square;
   }
+  // No padding needed: the kernels may read a head's rows, and write its
+  // output, where they are.
+  bool unpadded() const { return Tr == T && dp == hs; }
+  // A head's rows as the kernels read them: where they are when unpadded,
+  // else a padded copy in dst.
+  struct Rows {
+    const float* at;
+    int64_t ld;  // row stride
+  };
+  Rows read(float* dst, const float* src, int64_t ld) const {
+    if (unpadded()) return {src, ld};
+    load(dst, src, ld);
+    return {dst, dp};
+  }
   // rows (T, hs) at row stride ld  ->  dst (Tr, dp), zeros around them
   void load(float* dst, const float* src, int64_t ld) const {
     for (int i = 0; i < Tr; ++i) {
@@ -42,11 +57,13 @@ struct HeadScratch {
       std::fill(row + (i < T ? hs : 0), row + dp, 0.0f);
     }
   }
-  // src (Tr, dp) -> its transpose (dp, Tc), zeros around it
-  void transpose_rows(float* dst, const float* src) const {
-    std::fill_n(dst, size_t(dp) * Tc, 0.0f);
+  // src's rows (T, hs) -> their transpose (dp, Tc), zeros around it
+  void transpose_rows(float* dst, Rows src) const {
+    for (int d = 0; d < dp; ++d) {  // only the padding needs its zeros
+      std::fill(dst + int64_t(d) * Tc + (d < hs ? T : 0), dst + int64_t(d + 1) * Tc, 0.0f);
+    }
     for (int i = 0; i < T; ++i) {
-      for (int d = 0; d < hs; ++d) dst[int64_t(d) * Tc + i] = src[int64_t(i) * dp + d];
+      for (int d = 0; d < hs; ++d) dst[int64_t(d) * Tc + i] = src.at[i * src.ld + d];
     }
   }
   // a (Tr, Tc) square's transpose, over the first T rows and columns
