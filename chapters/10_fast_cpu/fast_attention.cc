@@ -1,11 +1,11 @@
 // chapters/10_fast_cpu/fast_attention.cc — attention, head by head, on small register-blocked kernels.
 //
 // Chapter 03 loops over (b, h, i, j) one score at a time. Here each of the
-// B·H heads is a task for a thread: S = q·kᵀ and y = P·v are
-// head_products.h's kernels, on q, kᵀ and v from the fused (B, T, 3C)
-// projection (head_scratch.h copies and pads what they need), and the
-// softmax in between is one vectorized pass per row (scale, causal mask,
-// exp, sum, normalise). Only the causal half of S is computed.
+// B·H heads is a task for a thread: its q, k and v are copied out of the
+// fused (B, T, 3C) projection into contiguous, zero-padded scratch
+// (head_scratch.h), then S = q·kᵀ and y = P·v are head_products.h's kernels,
+// and the softmax in between is one vectorized pass per row (scale, causal
+// mask, exp, sum, normalise). Only the causal half of S is computed.
 // The backward pass is fast_attention_backward.cc.
 #include <algorithm>
 #include <cmath>
@@ -25,15 +25,18 @@ void fast_attention_forward(float* out, float* weights, const float* qkv, int B,
   parallel_rows(B * H, threads, [&](int bh) {
     const int b = bh / H, h = bh % H;
     HeadScratch& s = head_scratch(T, hs);
-    const float* head = qkv + int64_t(b) * T * 3 * C + h * hs;  // (T, hs), row stride 3C
-    const HeadScratch::Rows q = s.read(s.q, head, 3 * C);    // each row read once per block
-    s.transpose_rows(s.kt, {head + C, 3 * C});                // kᵀ (dp, Tc)
-    s.load(s.v, head + 2 * C, 3 * C);                         // read again and again: copied
+    const float* q = qkv + int64_t(b) * T * 3 * C + h * hs;  // (T, hs), row stride 3C
+    s.load(s.q, q, 3 * C);
+    s.load(s.k, q + C, 3 * C);
+    s.load(s.v, q + 2 * C, 3 * C);
+    s.transpose_rows(s.kt, s.k);
     float* P = weights + int64_t(bh) * T * T;                // (T, T), kept for backward
     // When T is a multiple of 64 the padded square is (T, T): the scores are
-    // computed in P itself, with no copy out of the scratch.
+    // computed in P itself, with no copy out of the scratch. (The softmax's
+    // Eigen sums start at P's first 64-byte-aligned float: P's address, the
+    // same for any thread count, fixes their order.)
     float* S = s.Tr == T && s.Tc == T ? P : s.s;             // (Tr, Tc)
-    row_dots(S, s.Tc, q.at, q.ld, s.kt, T, s.dp, s.Tc);      // S = q·kᵀ, causal part
+    row_dots(S, s.Tc, s.q, s.kt, T, s.dp, s.Tc);             // S = q·kᵀ, causal part
     for (int i = 0; i < s.Tr; ++i) {
       if (i < T) {
         scaled_causal_softmax(S + int64_t(i) * s.Tc, i, s.Tc, scale);
@@ -46,9 +49,9 @@ void fast_attention_forward(float* out, float* weights, const float* qkv, int B,
     }
     float* y = out + int64_t(b) * T * C + h * hs;            // (T, hs) of (B, T, C)
     if (s.unpadded()) {
-      rows_mix(y, C, S, s.Tc, s.v, s.dp, T, s.dp, /*lower=*/true);  // y = P·v, in place
+      rows_mix(y, C, S, s.Tc, s.v, T, s.dp, Mix::kP);        // y = P·v, where it belongs
     } else {
-      rows_mix(s.y, s.dp, S, s.Tc, s.v, s.dp, T, s.dp, /*lower=*/true);
+      rows_mix(s.y, s.dp, S, s.Tc, s.v, T, s.dp, Mix::kP);   // y = P·v, padded
       s.store(y, C, s.y);
     }
   });

@@ -2,8 +2,8 @@
 //
 // The same scratch and kernels as the forward (fast_attention.cc): for each
 // head, dv = Pᵀ·dy and dP = dy·vᵀ, the softmax's backward row by row, then
-// dq = dS·k and dk = dSᵀ·q. The transposed products read transposed copies
-// of P and dS, which are upper-triangular: rows_mix's `lower = false`.
+// dq = dS·k and dk = dSᵀ·q. The transposed products read P and dS down their
+// columns, in place: rows_mix's Mix::kPTransposed.
 #include <algorithm>
 #include <cmath>
 
@@ -23,18 +23,18 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     const int b = bh / H, h = bh % H;
     HeadScratch& s = head_scratch(T, hs);
     const int64_t base = int64_t(b) * T * 3 * C + h * hs;   // (T, hs), row stride 3C
-    // Every row of q, k and dy is read again and again: copied, contiguous.
     s.load(s.q, qkv + base, 3 * C);
     s.load(s.k, qkv + base + C, 3 * C);
+    s.load(s.v, qkv + base + 2 * C, 3 * C);
     s.load(s.dy, dout + int64_t(b) * T * C + h * hs, C);     // (T, hs) of (B, T, C)
     const float* P = weights + int64_t(bh) * T * T;
-    // to (T, hs) of dqkv, row stride 3C, = (or +=) A·X over A's lower or upper triangle
-    const auto mix_into = [&](float* to, const float* A, const float* X, bool lower) {
+    // to (T, hs) of dqkv, row stride 3C, = (or +=) A·X or Aᵀ·X, A (Tr, Tc) causal
+    const auto mix_into = [&](float* to, const float* A, const float* X, Mix mix) {
       if (overwrite && s.unpadded()) {  // straight into dqkv
-        rows_mix(to, 3 * C, A, s.Tc, X, s.dp, T, s.dp, lower);
+        rows_mix(to, 3 * C, A, s.Tc, X, T, s.dp, mix);
         return;
       }
-      rows_mix(s.y, s.dp, A, s.Tc, X, s.dp, T, s.dp, lower);
+      rows_mix(s.y, s.dp, A, s.Tc, X, T, s.dp, mix);
       overwrite ? s.store(to, 3 * C, s.y) : s.add(to, 3 * C, s.y);
     };
     const float* p = P;  // (Tr, Tc): P itself when T is a multiple of 64, else a padded copy
@@ -44,10 +44,9 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
       p = s.p;
     }
     // y = P·v:  dv = Pᵀ·dy,  dP = dy·vᵀ
-    s.transpose_square(s.st, p);
-    mix_into(dqkv + base + 2 * C, s.st, s.dy, /*lower=*/false);
-    s.transpose_rows(s.kt, {qkv + base + 2 * C, 3 * C});  // vᵀ (dp, Tc)
-    row_dots(s.s, s.Tc, s.dy, s.dp, s.kt, T, s.dp, s.Tc);
+    mix_into(dqkv + base + 2 * C, p, s.dy, Mix::kPTransposed);
+    s.transpose_rows(s.kt, s.v);
+    row_dots(s.s, s.Tc, s.dy, s.kt, T, s.dp, s.Tc);
     // P = softmax(scale · S) row by row:  dS = scale · P ⊙ (dP − Σ_j dP ⊙ P)
     for (int i = 0; i < s.Tr; ++i) {
       float* row = s.s + int64_t(i) * s.Tc;
@@ -61,9 +60,8 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
       }
     }
     // S = q·kᵀ:  dq = dS·k,  dk = dSᵀ·q
-    mix_into(dqkv + base, s.s, s.k, /*lower=*/true);
-    s.transpose_square(s.st, s.s);
-    mix_into(dqkv + base + C, s.st, s.q, /*lower=*/false);
+    mix_into(dqkv + base, s.s, s.k, Mix::kP);
+    mix_into(dqkv + base + C, s.s, s.q, Mix::kPTransposed);
   });
 }
 

@@ -10,9 +10,10 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
-#include <Eigen/Core>
 #include <cmath>
 #include <vector>
+
+#include <Eigen/Core>
 
 #include "chapters/01_tokens/batches.h"
 #include "chapters/04_multihead_attention/multihead_attention.h"
@@ -26,6 +27,7 @@
 #include "chapters/10_fast_cpu/fast_gpt.h"
 #include "chapters/10_fast_cpu/fast_trainer.h"
 #include "chapters/09_training/grad_clip.h"
+#include "common/aligned_vector.h"
 
 namespace gpt {
 namespace {
@@ -204,8 +206,11 @@ BENCHMARK(BM_AttentionFast)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark:
 void BM_AttentionHeads(benchmark::State& state) {
   const int B = 32, T = 64, C = 256, H = 8;
   const bool backward = state.range(0) == 1;
-  std::vector<float> qkv(size_t(B) * T * 3 * C), merged(size_t(B) * T * C),
-      weights(size_t(B) * H * T * T), dqkv(qkv.size());
+  // 64-byte aligned, as the model's activations are
+  AlignedVector<float> qkv(size_t(B) * T * 3 * C),  // (B, T, 3C)
+      merged(size_t(B) * T * C),                     // (B, T, C): y forward, dy backward
+      weights(size_t(B) * H * T * T),                // (B, H, T, T)
+      dqkv(qkv.size());                              // (B, T, 3C)
   for (size_t i = 0; i < qkv.size(); ++i) qkv[i] = 0.5f * std::sin(0.37f * float(i));
   for (size_t i = 0; i < merged.size(); ++i) merged[i] = 0.5f * std::cos(0.11f * float(i));
   fast_attention_forward(merged.data(), weights.data(), qkv.data(), B, T, C, H, 1);

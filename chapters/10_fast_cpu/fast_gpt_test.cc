@@ -236,8 +236,11 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
   };
   for (const Shape& shape : {Shape{T, C, H}, Shape{64, C, H}, Shape{8, 32, 2}, Shape{64, 32, 2}}) {
     const int t = shape.t, c = shape.c, h = shape.h, n = B * t;
-    const std::vector<float> dout = random(n * c), qkv = random(n * 3 * c),
-                             weights = random(size_t(B) * h * t * t);
+    const std::vector<float> dout = random(n * c), qkv = random(n * 3 * c);
+    std::vector<float> weights = random(size_t(B) * h * t * t);
+    for (size_t at = 0; at < weights.size(); ++at) {  // causal, as the forward leaves them
+      if (int(at % t) > int(at / t % t)) weights[at] = 0.0f;
+    }
     std::vector<float> zero(n * 3 * c, 0.0f), one(n * 3 * c, 1.0f);
     fast_attention_backward(zero.data(), dout.data(), qkv.data(), weights.data(), B, t, c, h, 1);
     fast_attention_backward(one.data(), dout.data(), qkv.data(), weights.data(), B, t, c, h, 1);
@@ -310,32 +313,46 @@ TEST(FastWeightGradient, SameBitsOnAnyThreadCountAndAddsIntoItsOutputs) {
   }
 }
 
-// At T = 64 attention works in its (T, T) weights directly, a path no
-// PyTorch case (T <= 19) reaches: its logits and every gradient against
-// chapter 07's and 08's plain ops, within the PyTorch cases' tolerances.
+// Two paths no PyTorch case (T <= 19, hs <= 12) reaches. At T = 64 attention
+// works in its (T, T) weights directly; with hs = 16 and T a multiple of 4 a
+// head needs no padding, and reads q and writes y, dq, dk and dv in place.
+// Logits and every gradient against chapter 07's and 08's plain ops, within
+// the PyTorch cases' tolerances, and 1 thread's logits against 2's, bit for bit.
 TEST(FastAttentionAtSixtyFour, LogitsAndGradientsFollowThePlainOps) {
-  GPTConfig config = dropout_config(NormPlacement::Pre, 64);
-  config.dropout = 0.0f;
-  GPTModel model(config);
-  Rng init(7), data(8);
-  init_gpt2(model, init);
-  const int B = 2, T = 64;
-  const Batch batch = random_batch(B, T, config.vocab_size, data);
-  GPTActivations fast_acts(config, B, T), plain_acts(config, B, T);
-  fast_gpt_forward(fast_acts, batch.inputs.data(), batch.targets.data(), model, B, T, 2);
-  gpt_forward_loss(plain_acts, batch.inputs.data(), batch.targets.data(), model, B, T);
-  const int64_t V = config.vocab_size;
-  const CompareReport logits = compare(fast_acts.logits, plain_acts.logits, {B, T, V}, kLogitsTol);
-  EXPECT_TRUE(logits.ok) << logits.describe("logits", kLogitsTol, {{"b", "t", "vocab"}, {}});
-  ParameterBuffer fast_grads(config), plain_grads(config);
-  GPTBackwardScratch fast_scratch(config, B, T), plain_scratch(config, B, T);
-  fast_gpt_backward(fast_grads, fast_scratch, fast_acts, model, 2);
-  gpt_backward(plain_grads, plain_scratch, plain_acts, model);
-  for (const ParameterSlot& slot : fast_grads.layout().slots()) {
-    const CompareReport r = compare(fast_grads.data() + slot.offset,
-                                    plain_grads.data() + slot.offset, {int64_t(slot.numel)},
-                                    kGradTol);
-    EXPECT_TRUE(r.ok) << r.describe("grad." + slot.name, kGradTol);
+  struct Case {
+    int embed_size, T;  // 4 heads: hs = embed_size / 4
+  };
+  for (const Case& c : {Case{48, 64}, Case{64, 64}, Case{64, 8}}) {
+    SCOPED_TRACE("embed_size " + std::to_string(c.embed_size) + ", T " + std::to_string(c.T));
+    GPTConfig config = dropout_config(NormPlacement::Pre, 64);
+    config.dropout = 0.0f;
+    config.embed_size = c.embed_size;
+    GPTModel model(config);
+    Rng init(7), data(8);
+    init_gpt2(model, init);
+    const int B = 2, T = c.T;
+    const Batch batch = random_batch(B, T, config.vocab_size, data);
+    GPTActivations fast_acts(config, B, T), one_thread_acts(config, B, T), plain_acts(config, B, T);
+    fast_gpt_forward(fast_acts, batch.inputs.data(), batch.targets.data(), model, B, T, 2);
+    fast_gpt_forward(one_thread_acts, batch.inputs.data(), batch.targets.data(), model, B, T, 1);
+    const size_t n_logits = size_t(B) * T * config.vocab_size;
+    expect_same_bits("logits on 1 thread and on 2",
+                     {one_thread_acts.logits, one_thread_acts.logits + n_logits},
+                     {fast_acts.logits, fast_acts.logits + n_logits});
+    gpt_forward_loss(plain_acts, batch.inputs.data(), batch.targets.data(), model, B, T);
+    const int64_t V = config.vocab_size;
+    const CompareReport logits = compare(fast_acts.logits, plain_acts.logits, {B, T, V}, kLogitsTol);
+    EXPECT_TRUE(logits.ok) << logits.describe("logits", kLogitsTol, {{"b", "t", "vocab"}, {}});
+    ParameterBuffer fast_grads(config), plain_grads(config);
+    GPTBackwardScratch fast_scratch(config, B, T), plain_scratch(config, B, T);
+    fast_gpt_backward(fast_grads, fast_scratch, fast_acts, model, 2);
+    gpt_backward(plain_grads, plain_scratch, plain_acts, model);
+    for (const ParameterSlot& slot : fast_grads.layout().slots()) {
+      const CompareReport r = compare(fast_grads.data() + slot.offset,
+                                      plain_grads.data() + slot.offset, {int64_t(slot.numel)},
+                                      kGradTol);
+      EXPECT_TRUE(r.ok) << r.describe("grad." + slot.name, kGradTol);
+    }
   }
 }
 

@@ -64,7 +64,7 @@ void fast_attention_forward(float* out, float* weights, const float* qkv,
                             int B, int T, int C, int H, int threads);
 // dqkv (B, T, 3C) += d(qkv), given dout (B, T, C); or dqkv = … when
 // `overwrite` (a scratch gradient: each head writes its own columns of it,
-// so nothing need zero it first).
+// so nothing need zero it first). dqkv must not overlap qkv or dout.
 void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
                              const float* weights, int B, int T, int C, int H, int threads,
                              bool overwrite = false);

@@ -151,9 +151,10 @@ double FastOps::clip_grad_norm(float* g, size_t n, float max_norm) {
   norm_parts_.resize(chunks);  // allocates on the first step only
   parallel_rows(chunks, threads_, [&](int c) {
     const size_t start = c * size_t(kChunk), end = std::min(n, start + kChunk);
-    // Eight running sums, element i into sum i % 8: four doubles to a vector,
-    // two vectors, and no add waits for the one before it. (One running sum
-    // waited four cycles per element.) The order is fixed by the chunk alone.
+    // Eight running sums, element start + 8k + l into sum l (the last few
+    // into sum 0): four doubles to a vector, two vectors, and no add waits
+    // for the one before it, as one running sum would, four cycles per
+    // element. The order is fixed by the chunk alone.
     double sum[8] = {};
     size_t i = start;
     for (; i + 8 <= end; i += 8) {

@@ -3,14 +3,13 @@
 // A head's products are tiny (T × hs = 64 × 32 at the seed size) and causal:
 // half of every T × T matrix is zeros. fast_matmul's packing and edge tiles
 // cost more than the arithmetic at that size, so attention gets two kernels
-// of their own, on operands with no edges: rows a multiple of 4, channels of
-// 16, read in place when they already are, else from zero-padded scratch
-// (head_scratch.h):
+// of their own, on operands copied into contiguous, zero-padded scratch
+// (head_scratch.h: rows padded to a multiple of 4, channels to 16):
 //
 //   row_dots:    S[i, j] = Σ_d A[i, d] · B[j, d]   for j ≤ i (+ the rest of its
 //                kHeadCols-column block): q·kᵀ and dy·vᵀ
-//   rows_mix:    Y[i, :] = Σ_j P[i, j] · X[j, :]   over j in [first(i), last(i)]:
-//                P·v, dS·k, and with Pᵀ (stored as such) Pᵀ·dy, dSᵀ·q
+//   rows_mix:    Y[i, :] = Σ_j P[i, j] · X[j, :]   over j ≤ i: P·v, dS·k; or
+//                with P read transposed, over j ≥ i: Pᵀ·dy, dSᵀ·q
 //
 // Both hold a block of their output in vector registers, as fast_matmul's
 // micro-kernel does, kHeadRows rows × kHeadCols columns:
@@ -37,26 +36,25 @@ inline constexpr int kHeadCols = kNR == 32 ? 64 : 32;  // divides the columns' p
 
 // GCC folds a vector's load into every multiply-add that uses it, so each
 // row of a block would load it again. An empty asm that claims to change the
-// vector keeps one copy in registers. (AVX2 only: with AVX-512 the kernels
-// are as they were measured.)
+// vector keeps one copy in registers, with AVX2's ymm registers. (With
+// AVX-512 the loads are left to GCC; without AVX a 32-byte vector has no
+// register to be kept in, and the asm would not compile.)
 inline Vec16 load_to_registers(const float* p) {
-#if defined(__AVX512F__)
-  return load_unaligned(p);
-#else
+#if defined(__AVX2__) && !defined(__AVX512F__)
   Vec8 lo, hi;
   std::memcpy(&lo, p, sizeof lo);
   std::memcpy(&hi, p + 8, sizeof hi);
   asm("" : "+x"(lo), "+x"(hi));
   return {lo, hi};
+#else
+  return load_unaligned(p);
 #endif
 }
 
-// A (Tr, dp) at row stride lda, and Bt (dp, Tc) row-major (Bt is B
-// transposed), Tr a multiple of 4, Tc of 64, dp >= 1. Writes S rows i < T,
-// columns up to the end of the kHeadCols-column block holding column i (the
-// causal part, and a little more).
-inline void row_dots(float* S, int ldS, const float* A, int64_t lda, const float* Bt, int T,
-                     int dp, int Tc) {
+// A (Tr, dp) and Bt (dp, Tc) row-major (Bt is B transposed), Tr a multiple
+// of 4, Tc of 64, dp >= 1. Writes S rows i < T, columns up to the end of the
+// kHeadCols-column block holding column i (the causal part, and a little more).
+inline void row_dots(float* S, int ldS, const float* A, const float* Bt, int T, int dp, int Tc) {
   constexpr int V = kHeadCols / 16;  // Vec16s across a block's row
   for (int i0 = 0; i0 < T; i0 += kHeadRows) {
     const int last_col = std::min(i0 + kHeadRows - 1, T - 1);
@@ -73,7 +71,7 @@ inline void row_dots(float* S, int ldS, const float* A, int64_t lda, const float
         }
 #pragma GCC unroll 4
         for (int r = 0; r < kHeadRows; ++r) {
-          const float a = A[(i0 + r) * lda + d];
+          const float a = A[int64_t(i0 + r) * dp + d];
 #pragma GCC unroll 4
           for (int c = 0; c < V; ++c) acc[r][c] += a * b[c];
         }
@@ -87,18 +85,28 @@ inline void row_dots(float* S, int ldS, const float* A, int64_t lda, const float
   }
 }
 
-// Y[i, 0:dp] = Σ_{j = first(i)}^{last(i)} P[i, j] · X[j, 0:dp]: P (Tr, ldP) with
-// rows < Tr readable, X (rows, dp) at row stride ldx, Y (Tr, dp) at row stride
-// ldy (rows T to Tr − 1 are written too), dp a multiple of 16.
-// Causal (lower): j in [0, i]; anti (Pᵀ of a causal P): j in [i, T). A block's
+// Which product rows_mix takes from a causal P, one whose entries above the
+// diagonal are exact zeros (the forward's softmax writes them, and dS's loop):
+//   kP:           Y = P·X,  Y[i] = Σ_{j ≤ i} P[i, j] · X[j]   (y = P·v, dq = dS·k)
+//   kPTransposed: Y = Pᵀ·X, Y[i] = Σ_{j ≥ i} P[j, i] · X[j]   (dv = Pᵀ·dy, dk = dSᵀ·q)
+// Pᵀ is read in place, down P's columns: a broadcast loads one float
+// wherever it is, so no transposed copy is needed.
+enum class Mix { kP, kPTransposed };
+
+// Y[i, 0:dp] as above: P (Tr, ldP) with rows and columns < Tr readable, X
+// (rows, dp) contiguous, dp a multiple of 16, Y (Tr, dp) at row stride ldy.
+// Rows are written in blocks of kHeadRows, up to round_up(T, kHeadRows) − 1:
+// straight into a (T, dp) output only when kHeadRows divides T. A block's
 // rows share one range of j, so a row also meets a few of the others' terms:
-// P's exact zeros (j > i when lower, j < i when anti), which add nothing.
-template <int Chunks>
-void rows_mix_chunks(float* Y, int64_t ldy, const float* P, int ldP, const float* X, int64_t ldx,
-                     int T, bool lower) {
+// P's exact zeros above the diagonal, which add nothing.
+template <int Chunks, Mix kMix>
+void rows_mix_chunks(float* Y, int64_t ldy, const float* P, int ldP, const float* X, int T,
+                     int dp) {
+  constexpr bool kTransposed = kMix == Mix::kPTransposed;
+  const int64_t i_step = kTransposed ? 1 : ldP, j_step = kTransposed ? ldP : 1;  // P[i, j] of the product
   for (int i0 = 0; i0 < T; i0 += kHeadRows) {
-    const int j_begin = lower ? 0 : i0;
-    const int j_end = lower ? std::min(T, i0 + kHeadRows) : T;
+    const int j_begin = kTransposed ? i0 : 0;
+    const int j_end = kTransposed ? T : std::min(T, i0 + kHeadRows);
     Vec16 acc[kHeadRows][Chunks];
     for (int r = 0; r < kHeadRows; ++r) {
       for (int c = 0; c < Chunks; ++c) acc[r][c] = Vec16{};
@@ -107,11 +115,11 @@ void rows_mix_chunks(float* Y, int64_t ldy, const float* P, int ldP, const float
       Vec16 x[Chunks];
 #pragma GCC unroll 4
       for (int c = 0; c < Chunks; ++c) {
-        x[c] = load_to_registers(X + j * ldx + 16 * c);
+        x[c] = load_to_registers(X + int64_t(j) * dp + 16 * c);
       }
 #pragma GCC unroll 4
       for (int r = 0; r < kHeadRows; ++r) {
-        const float p = P[int64_t(i0 + r) * ldP + j];
+        const float p = P[(i0 + r) * i_step + j * j_step];
 #pragma GCC unroll 4
         for (int c = 0; c < Chunks; ++c) acc[r][c] += p * x[c];
       }
@@ -124,17 +132,27 @@ void rows_mix_chunks(float* Y, int64_t ldy, const float* P, int ldP, const float
   }
 }
 
-inline void rows_mix(float* Y, int64_t ldy, const float* P, int ldP, const float* X, int64_t ldx,
-                     int T, int dp, bool lower) {
+template <Mix kMix>
+void rows_mix_columns(float* Y, int64_t ldy, const float* P, int ldP, const float* X, int T,
+                      int dp) {
   for (int d0 = 0; d0 < dp; d0 += kHeadCols) {  // kHeadCols columns of Y at a time
     float* y = Y + d0;
     const float* x = X + d0;
     switch (std::min(kHeadCols, dp - d0) / 16) {
-      case 1: rows_mix_chunks<1>(y, ldy, P, ldP, x, ldx, T, lower); break;
-      case 2: rows_mix_chunks<2>(y, ldy, P, ldP, x, ldx, T, lower); break;
-      case 3: rows_mix_chunks<3>(y, ldy, P, ldP, x, ldx, T, lower); break;
-      default: rows_mix_chunks<4>(y, ldy, P, ldP, x, ldx, T, lower); break;
+      case 1: rows_mix_chunks<1, kMix>(y, ldy, P, ldP, x, T, dp); break;
+      case 2: rows_mix_chunks<2, kMix>(y, ldy, P, ldP, x, T, dp); break;
+      case 3: rows_mix_chunks<3, kMix>(y, ldy, P, ldP, x, T, dp); break;
+      default: rows_mix_chunks<4, kMix>(y, ldy, P, ldP, x, T, dp); break;
     }
+  }
+}
+
+inline void rows_mix(float* Y, int64_t ldy, const float* P, int ldP, const float* X, int T, int dp,
+                     Mix mix) {
+  if (mix == Mix::kP) {
+    rows_mix_columns<Mix::kP>(Y, ldy, P, ldP, X, T, dp);
+  } else {
+    rows_mix_columns<Mix::kPTransposed>(Y, ldy, P, ldP, X, T, dp);
   }
 }
 
