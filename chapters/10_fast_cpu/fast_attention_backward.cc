@@ -27,7 +27,7 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     s.load(s.k, qkv + base + C, 3 * C);
     s.load(s.v, qkv + base + 2 * C, 3 * C);
     s.load(s.dy, dout + int64_t(b) * T * C + h * hs, C);     // (T, hs) of (B, T, C)
-    const float* P = weights + int64_t(bh) * T * T;
+    const float* P = weights + int64_t(bh) * T * T;          // (T, T)
     // to (T, hs) of dqkv, row stride 3C, = (or +=) A·X or Aᵀ·X, A (Tr, Tc) causal
     const auto mix_into = [&](float* to, const float* A, const float* X, Mix mix) {
       if (overwrite && s.unpadded()) {  // straight into dqkv

@@ -237,7 +237,7 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
   for (const Shape& shape : {Shape{T, C, H}, Shape{64, C, H}, Shape{8, 32, 2}, Shape{64, 32, 2}}) {
     const int t = shape.t, c = shape.c, h = shape.h, n = B * t;
     const std::vector<float> dout = random(n * c), qkv = random(n * 3 * c);
-    std::vector<float> weights = random(size_t(B) * h * t * t);
+    std::vector<float> weights = random(size_t(B) * h * t * t);  // (B, h, t, t)
     for (size_t at = 0; at < weights.size(); ++at) {  // causal, as the forward leaves them
       if (int(at % t) > int(at / t % t)) weights[at] = 0.0f;
     }
@@ -315,7 +315,7 @@ TEST(FastWeightGradient, SameBitsOnAnyThreadCountAndAddsIntoItsOutputs) {
 
 // Two paths no PyTorch case (T <= 19, hs <= 12) reaches. At T = 64 attention
 // works in its (T, T) weights directly; with hs = 16 and T a multiple of 4 a
-// head needs no padding, and reads q and writes y, dq, dk and dv in place.
+// head needs no padding, and writes y, dq, dk and dv in place (T = 8 too).
 // Logits and every gradient against chapter 07's and 08's plain ops, within
 // the PyTorch cases' tolerances, and 1 thread's logits against 2's, bit for bit.
 TEST(FastAttentionAtSixtyFour, LogitsAndGradientsFollowThePlainOps) {

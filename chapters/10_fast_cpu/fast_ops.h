@@ -5,8 +5,8 @@
 //   - matrix products go through fast_matmul (packed, register-blocked, threaded);
 //   - ops that read and write the same rows are fused into one pass:
 //     bias + GELU, scale + causal mask + softmax, softmax + cross-entropy;
-//   - attention is per-head matrix products that read Q, K and V in place
-//     inside the fused (B, T, 3C) projection: no split or merge copies;
+//   - attention is per-head matrix products: each head copies its q, k and v
+//     out of the fused (B, T, 3C) projection, with no split or merge tensors;
 //   - row-wise ops run their rows on `threads` OpenMP threads;
 //   - nothing allocates: every buffer is the caller's.
 // Row-wise results match chapters 05–08 to float rounding (the tests say how close).
@@ -59,7 +59,9 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
 
 // ---- causal self-attention (chapter 03–04) on the fused projection ----------
 // qkv (B, T, 3C) holds q | k | v; head h uses channels [h·hs, (h+1)·hs) of each.
-// weights (B, H, T, T): the softmax rows (kept for backward); out (B, T, C): heads merged.
+// weights (B, H, T, T): the softmax rows, kept for backward, with exact zeros
+// above the diagonal (the backward reads P down its columns and counts on
+// them); out (B, T, C): heads merged.
 void fast_attention_forward(float* out, float* weights, const float* qkv,
                             int B, int T, int C, int H, int threads);
 // dqkv (B, T, 3C) += d(qkv), given dout (B, T, C); or dqkv = … when

@@ -34,8 +34,8 @@ void FastOps::layernorm(float* out, float* mean, float* rstd, const float* inp,
 }
 
 // lesson: attention
-// No split or merge of heads: the attention reads q, k and v in place inside
-// the fused projection (B, T, 3C) and writes the heads merged.
+// No split or merge of heads: each head copies its q, k and v out of the
+// fused projection (B, T, 3C), and the heads write their outputs merged.
 void FastOps::attention(float* out, AttentionActivations& a, const float* x,
                         const AttentionParams& p, const BlockConfig& c, int /*layer*/) {
   const int N = c.B * c.T;

@@ -4,7 +4,9 @@
 // half of every T × T matrix is zeros. fast_matmul's packing and edge tiles
 // cost more than the arithmetic at that size, so attention gets two kernels
 // of their own, on operands copied into contiguous, zero-padded scratch
-// (head_scratch.h: rows padded to a multiple of 4, channels to 16):
+// (head_scratch.h: rows padded to a multiple of 4, channels to 16). P may
+// also be read straight from the weights, and an output written straight to
+// where it belongs, when they need no padding:
 //
 //   row_dots:    S[i, j] = Σ_d A[i, d] · B[j, d]   for j ≤ i (+ the rest of its
 //                kHeadCols-column block): q·kᵀ and dy·vᵀ
@@ -37,8 +39,8 @@ inline constexpr int kHeadCols = kNR == 32 ? 64 : 32;  // divides the columns' p
 // GCC folds a vector's load into every multiply-add that uses it, so each
 // row of a block would load it again. An empty asm that claims to change the
 // vector keeps one copy in registers, with AVX2's ymm registers. (With
-// AVX-512 the loads are left to GCC; without AVX a 32-byte vector has no
-// register to be kept in, and the asm would not compile.)
+// AVX-512 the loads are left to GCC; without AVX2 the asm is left out: with
+// no AVX at all a 32-byte vector has no register, and it would not compile.)
 inline Vec16 load_to_registers(const float* p) {
 #if defined(__AVX2__) && !defined(__AVX512F__)
   Vec8 lo, hi;
