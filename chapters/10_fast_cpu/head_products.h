@@ -105,7 +105,9 @@ template <int Chunks, Mix kMix>
 void rows_mix_chunks(float* Y, int64_t ldy, const float* P, int ldP, const float* X, int T,
                      int dp) {
   constexpr bool kTransposed = kMix == Mix::kPTransposed;
-  const int64_t i_step = kTransposed ? 1 : ldP, j_step = kTransposed ? ldP : 1;  // P[i, j] of the product
+  // The product's P[i, j] lies at i · i_step + j · j_step: along a row of P,
+  // or down a column for Pᵀ.
+  const int64_t i_step = kTransposed ? 1 : ldP, j_step = kTransposed ? ldP : 1;
   for (int i0 = 0; i0 < T; i0 += kHeadRows) {
     const int j_begin = kTransposed ? i0 : 0;
     const int j_end = kTransposed ? T : std::min(T, i0 + kHeadRows);

@@ -75,8 +75,9 @@ inline HeadScratch& head_scratch(int T, int hs) {
 }
 
 // Row i of the scores: scale, mask j > i, softmax; in place. Eigen's array
-// exp works on whole vectors, 8 or 16 floats at a time (a scalar std::exp per score made the
-// softmax the slowest part of attention). Columns past i become exact zeros.
+// exp works on whole vectors, 8 or 16 floats at a time (a scalar std::exp
+// per score made the softmax the slowest part of attention). Columns past i
+// become exact zeros.
 inline void scaled_causal_softmax(float* row, int i, int width, float scale) {
   Eigen::Map<Eigen::ArrayXf> seen(row, i + 1);  // j <= i: the past and the present
   const float max = seen.maxCoeff() * scale;
