@@ -46,8 +46,10 @@ void fast_layernorm_backward(float* dinp, float* dweight, float* dbias, const fl
     for (int n = 0; n < N; ++n) {
       const float* x = inp + int64_t(n) * C;
       const float* dy = dout + int64_t(n) * C;
+      const float m = mean[n], s = rstd[n];
+#pragma omp simd  // columns are independent: 8 at a time (fast_train_ops.cc's simd_loops)
       for (int j = j0; j < j1; ++j) {
-        dweight[j] += dy[j] * (x[j] - mean[n]) * rstd[n];
+        dweight[j] += dy[j] * (x[j] - m) * s;
         dbias[j] += dy[j];
       }
     }

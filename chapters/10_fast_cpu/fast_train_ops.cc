@@ -57,15 +57,31 @@ void FastOps::feedforward(float* out, float* hidden, float* activated, const flo
 // end lesson
 
 // Dropout and the residual add in one pass over the rows.
+//
+// lesson: simd_loops
+// GCC's -O2 turns a loop into vector code only when that needs no check at
+// run time. Here out, x and branch could overlap, as far as the compiler
+// knows, so it would add one float at a time: with the mask test inside the
+// loop, this pass took 3% of a forward step. `#pragma omp simd` promises that
+// the iterations are independent (each element is read and written by its
+// own iteration only), and the compiler then adds 8 floats at a time (16
+// with AVX-512). The sums are the same, element by element.
 void FastOps::dropout_residual(float* out, const float* x, float* branch, const float* mask,
                                int64_t n) {
   parallel_chunks(n, threads_, [&](int64_t start, int64_t end) {
+    if (mask == nullptr) {
+#pragma omp simd
+      for (int64_t i = start; i < end; ++i) out[i] = x[i] + branch[i];
+      return;
+    }
+#pragma omp simd
     for (int64_t i = start; i < end; ++i) {
-      if (mask != nullptr) branch[i] *= mask[i];
+      branch[i] *= mask[i];
       out[i] = x[i] + branch[i];
     }
   });
 }
+// end lesson
 
 void FastOps::copy(float* dst, const float* src, int64_t n) {
   parallel_chunks(n, threads_,
@@ -122,6 +138,7 @@ void FastOps::feedforward_backward(float* dx, const FeedForwardGrads& g, float* 
 
 void FastOps::residual_backward(float* da, float* db, const float* dout, int64_t n) {
   parallel_chunks(n, threads_, [&](int64_t start, int64_t end) {
+#pragma omp simd
     for (int64_t i = start; i < end; ++i) {
       da[i] += dout[i];
       db[i] += dout[i];
@@ -169,6 +186,7 @@ double FastOps::clip_grad_norm(float* g, size_t n, float max_norm) {
   const double scale = clip_scale(norm, max_norm);  // chapter 09's rule
   if (scale < 1.0) {
     parallel_chunks(int64_t(n), threads_, [&](int64_t start, int64_t end) {
+#pragma omp simd
       for (int64_t i = start; i < end; ++i) g[i] = static_cast<float>(g[i] * scale);
     });
   }

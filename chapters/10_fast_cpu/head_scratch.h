@@ -14,6 +14,7 @@
 #include <Eigen/Core>
 
 #include "chapters/10_fast_cpu/head_products.h"
+#include "chapters/10_fast_cpu/transpose_8x8.h"
 #include "common/aligned_vector.h"
 
 namespace gpt {
@@ -45,13 +46,21 @@ struct HeadScratch {
       std::fill(row + (i < T ? hs : 0), row + dp, 0.0f);
     }
   }
-  // src (Tr, dp) -> its transpose (dp, Tc), zeros around it
+  // src (Tr, dp) -> its transpose (dp, Tc), zeros around it. Eight rows by
+  // eight channels at a time, turned in registers (transpose_8x8.h); src's
+  // zero channels past hs become kt's zero rows.
   void transpose_rows(float* dst, const float* src) const {
-    for (int d = 0; d < dp; ++d) {  // only the padding needs its zeros
-      std::fill(dst + int64_t(d) * Tc + (d < hs ? T : 0), dst + int64_t(d + 1) * Tc, 0.0f);
+    for (int d = 0; d < dp; ++d) {  // only the columns past T need their zeros
+      std::fill(dst + int64_t(d) * Tc + T, dst + int64_t(d + 1) * Tc, 0.0f);
     }
-    for (int i = 0; i < T; ++i) {
-      for (int d = 0; d < hs; ++d) dst[int64_t(d) * Tc + i] = src[int64_t(i) * dp + d];
+    int i = 0;
+    for (; i + 8 <= T; i += 8) {
+      const float* rows[8];
+      for (int r = 0; r < 8; ++r) rows[r] = src + int64_t(i + r) * dp;
+      for (int d = 0; d < dp; d += 8) transpose_8x8(dst + int64_t(d) * Tc + i, Tc, rows, d);
+    }
+    for (; i < T; ++i) {  // the last T mod 8 rows
+      for (int d = 0; d < dp; ++d) dst[int64_t(d) * Tc + i] = src[int64_t(i) * dp + d];
     }
   }
   // result rows (Tr, dp) -> dst (T, hs) at row stride ld
@@ -63,6 +72,7 @@ struct HeadScratch {
     for (int i = 0; i < T; ++i) {
       const float* from = src + int64_t(i) * dp;
       float* to = dst + i * ld;
+#pragma omp simd
       for (int j = 0; j < hs; ++j) to[j] += from[j];
     }
   }
