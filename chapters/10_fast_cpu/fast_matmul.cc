@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "chapters/10_fast_cpu/fast_matmul_kernel.h"
+#include "chapters/10_fast_cpu/shared_units.h"
 #include "chapters/10_fast_cpu/team_rows.h"
 #include "chapters/10_fast_cpu/transpose_8x8.h"
 #include "common/aligned_vector.h"
@@ -21,6 +23,7 @@ namespace {
 constexpr int kKC = 256;   // depth of a packed panel: a (256 × NR) B panel is 32 KB, L1-sized
 constexpr int kMC = 128 / kMR * kMR;  // rows of A packed at a time, whole tiles: ~128 KB, in L2
 constexpr int kNC = 1024;  // columns of B packed at a time: 256 × 1024 floats = 1 MB, L2/L3
+constexpr int kUnitRows = 4 * kMR;  // rows of C a team shares out as one unit (shared_units.h)
 // end lesson
 
 // sums[i] += values[i], 8 at a time (GCC's -O2 would add them one by one).
@@ -160,20 +163,19 @@ float* ensure(AlignedVector<float>& buffer, size_t floats) {
 
 // lesson: loops
 // The five loops around the micro-kernel. Shared: called by every thread of an
-// OpenMP team. The team splits the packing of each B block, then every
-// thread multiplies its own rows of C (a balanced share of the MR-row tiles,
-// so no thread idles at the next barrier) by it. B blocks alternate between
-// two buffers: a thread that finished block b may pack block b + 1 while
-// another still reads block b, so one barrier per block suffices. Otherwise
-// (not Shared) one thread does it all with Bp[0].
+// OpenMP team. The team splits the packing of each B block, then the threads
+// multiply C's rows by it, kUnitRows at a time: each its own share of the
+// units first, then whatever is left of the others' (shared_units.h), so no
+// thread idles at the next barrier while another still has rows to do. B
+// blocks alternate between two buffers: a thread that finished block b may
+// pack block b + 1 while another still reads block b, so one barrier per
+// block suffices. Otherwise (not Shared) one thread does all the rows, kMC
+// at a time, with Bp[0].
 template <bool Shared>
 void blocked_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B, int M, int N,
-                    int K, bool accumulate, const FusedWork& fused, float* const Bp[2]) {
+                    int K, bool accumulate, const FusedWork& fused, float* const Bp[2],
+                    SharedUnits* block_units) {
   float* Ap = ensure(local_buffer(0), size_t(kMC) * kKC);
-  // This thread's rows of C: in a team, an equal share of the MR-row tiles;
-  // otherwise all of them (even when called by one thread inside a parallel
-  // region, as attention's per-head products are).
-  const auto [rows_begin, rows_end] = Shared ? team_rows(M, kMR) : std::pair<int, int>{0, M};
   int block = 0;
   for (int j0 = 0; j0 < N; j0 += kNC) {
     const int nc = std::min(kNC, N - j0);
@@ -182,15 +184,8 @@ void blocked_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView
       const bool add = accumulate || p0 > 0;  // the first k-block writes C, the rest add
       const float* block_bias = p0 == 0 && fused.bias ? fused.bias + j0 : nullptr;  // the first adds it
       float* Bb = Bp[Shared ? block % 2 : 0];
-      if constexpr (Shared) {  // the team splits B's panels, then waits until all are packed
-        const auto [jr_begin, jr_end] = team_rows(nc, kNR);
-        pack_B(Bb, B, N, p0, kc, j0, jr_begin, jr_end);
-#pragma omp barrier  // the block's one barrier
-      } else {
-        pack_B(Bb, B, N, p0, kc, j0, 0, nc);
-      }
-      for (int i0 = rows_begin; i0 < rows_end; i0 += kMC) {
-        const int mc = std::min(kMC, rows_end - i0);
+      // rows [i0, i0 + mc) of C (+)= this block of A · this block of B
+      const auto multiply_rows = [&](int i0, int mc) {
         float* sums = j0 == 0 && fused.a_row_sums ? fused.a_row_sums + i0 : nullptr;  // once per k
         pack_A(Ap, A, M, i0, mc, p0, kc, sums);
         for (int jr = 0; jr < nc; jr += kNR) {
@@ -200,6 +195,19 @@ void blocked_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView
                               std::min(kNR, nc - jr), add, block_bias ? block_bias + jr : nullptr);
           }
         }
+      };
+      if constexpr (Shared) {  // the team splits B's panels, then waits until all are packed
+        const auto [jr_begin, jr_end] = team_rows(nc, kNR);
+        pack_B(Bb, B, N, p0, kc, j0, jr_begin, jr_end);
+#pragma omp barrier  // the block's one barrier
+        int first, count;  // units [first, first + count) of kUnitRows rows each
+        while ((count = block_units[block].next(kMC / kUnitRows, &first)) > 0) {
+          const int i0 = first * kUnitRows;
+          multiply_rows(i0, std::min(count * kUnitRows, M - i0));
+        }
+      } else {
+        pack_B(Bb, B, N, p0, kc, j0, 0, nc);
+        for (int i0 = 0; i0 < M; i0 += kMC) multiply_rows(i0, std::min(kMC, M - i0));
       }
     }
   }
@@ -224,12 +232,21 @@ void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B
   const size_t b_floats = size_t(kKC) * round_up(std::min(N, kNC), kNR);
   if (threads <= 1 || omp_in_parallel()) {
     float* const Bp[2] = {ensure(local_buffer(1), b_floats), nullptr};
-    blocked_matmul<false>(C, ldc, A, B, M, N, K, accumulate, fused, Bp);
+    blocked_matmul<false>(C, ldc, A, B, M, N, K, accumulate, fused, Bp, nullptr);
     return;
   }
   float* const Bp[2] = {ensure(shared_B(0), b_floats), ensure(shared_B(1), b_floats)};
+  // Each block's units of rows, shared out afresh (the calling thread's: a
+  // pointer to them goes into the region).
+  static thread_local std::vector<SharedUnits> units_of_blocks;
+  const int blocks = (N + kNC - 1) / kNC * ((K + kKC - 1) / kKC);
+  if (int(units_of_blocks.size()) < blocks) units_of_blocks.resize(blocks);
+  for (int b = 0; b < blocks; ++b) {
+    units_of_blocks[b].reset((M + kUnitRows - 1) / kUnitRows, threads);
+  }
+  SharedUnits* const block_units = units_of_blocks.data();
 #pragma omp parallel num_threads(threads)
-  blocked_matmul<true>(C, ldc, A, B, M, N, K, accumulate, fused, Bp);
+  blocked_matmul<true>(C, ldc, A, B, M, N, K, accumulate, fused, Bp, block_units);
 }
 
 }  // namespace gpt

@@ -1,7 +1,8 @@
 // chapters/10_fast_cpu/row_loops.h — the two ways this chapter spreads work over threads.
 //
 // Row-wise ops (LayerNorm, GELU, softmax) hand whole rows to threads: rows are
-// independent, so any split gives the same answer. Sums down the rows
+// independent, so any split gives the same answer, and a thread that is done
+// early takes rows another has not reached (shared_units.h). Sums down the rows
 // (LayerNorm's weight and bias gradients) hand whole COLUMNS to threads, each
 // adding its columns over all rows in order: no thread shares a sum, so the
 // result is the same for 1 thread or 2, bit for bit, and no locks are needed.
@@ -12,17 +13,32 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "chapters/10_fast_cpu/shared_units.h"
+
 namespace gpt {
 
-// body(n) for n in [0, N), split among `threads` threads in contiguous ranges.
+// body(n) for n in [0, N), on `threads` threads: N cut into units of
+// contiguous rows, 16 per thread (or one row each, when there are fewer),
+// each thread doing its own share of them first and then what is left of
+// the others' (shared_units.h).
 template <typename Body>
 void parallel_rows(int N, int threads, const Body& body) {
   if (threads <= 1 || omp_in_parallel()) {
     for (int n = 0; n < N; ++n) body(n);
     return;
   }
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int n = 0; n < N; ++n) body(n);
+  const int units = std::min(N, 16 * threads);
+  static thread_local SharedUnits shared;  // the calling thread's; a pointer goes into the region
+  shared.reset(units, threads);
+  SharedUnits* const rows = &shared;
+#pragma omp parallel num_threads(threads)
+  {
+    int first, count;  // units [first, first + count)
+    while ((count = rows->next(units, &first)) > 0) {
+      const int end = int(int64_t(N) * (first + count) / units);
+      for (int n = int(int64_t(N) * first / units); n < end; ++n) body(n);
+    }
+  }
 }
 
 // body(j0, j1) for column ranges covering [0, C), one range per thread, each
