@@ -6,7 +6,8 @@
 //
 // The weight gradient sums over the tokens, and each thread holds the
 // activations and gradients of its own tokens (the ops before split the rows
-// the same way), so it is split by tokens, not by rows of dW: the first half
+// the same way, unless a thread took some of the other's: shared_units.h),
+// so it is split by tokens, not by rows of dW: the first half
 // of the tokens adds into dW, the second half into a scratch that is added
 // after. Always two halves, on any number of threads, so the bits never
 // depend on the thread count.
@@ -44,7 +45,7 @@ void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const
   float* const dw2 = second_dw_buffer.data();
   float* const db2 = dbias ? second_db_buffer.data() : nullptr;
   const int half = N / 2;  // tokens [0, half) and [half, N)
-  if (threads == 2 && !omp_in_parallel()) {  // a half each, on the tokens each thread holds
+  if (threads == 2 && !omp_in_parallel()) {  // a half each, on the tokens each thread (mostly) holds
 #pragma omp parallel num_threads(2)
     {
       const bool first = omp_get_thread_num() == 0;

@@ -25,6 +25,7 @@ constexpr int kMC = 128 / kMR * kMR;  // rows of A packed at a time, whole tiles
 constexpr int kNC = 1024;  // columns of B packed at a time: 256 × 1024 floats = 1 MB, L2/L3
 constexpr int kUnitRows = 4 * kMR;  // rows of C a team shares out as one unit (shared_units.h)
 // end lesson
+static_assert(kUnitRows <= kMC, "a run of units is at least one unit, and A's buffer holds kMC rows");
 
 // sums[i] += values[i], 8 at a time (GCC's -O2 would add them one by one).
 inline void add_rows(float* sums, const float* values, int n) {
@@ -164,8 +165,8 @@ float* ensure(AlignedVector<float>& buffer, size_t floats) {
 // lesson: loops
 // The five loops around the micro-kernel. Shared: called by every thread of an
 // OpenMP team. The team splits the packing of each B block, then the threads
-// multiply C's rows by it, kUnitRows at a time: each its own share of the
-// units first, then whatever is left of the others' (shared_units.h), so no
+// multiply C's rows by it, in units of kUnitRows rows: each its own share of
+// the units first, then whatever is left of the others' (shared_units.h), so no
 // thread idles at the next barrier while another still has rows to do. B
 // blocks alternate between two buffers: a thread that finished block b may
 // pack block b + 1 while another still reads block b, so one barrier per

@@ -1,6 +1,6 @@
 // chapters/10_fast_cpu/fast_matmul_test.cc — fast_matmul against the definition.
 //
-// Every combination of transposed operands, accumulate or not, 1 or 2
+// Every combination of transposed operands, accumulate or not, 1, 2 or 3
 // threads, on shapes that are and are not multiples of the tile (12 × 32)
 // and the blocks (96, 128, 1024), with strides wider than the matrices.
 // Reference: the triple loop in double. Tolerance 1e-5 · (1 + Σ_k |a·b|):
@@ -71,7 +71,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          Shape{64, 64, 32}, Shape{97, 1100, 129},
                                          Shape{200, 65, 300}),
                        ::testing::Bool(), ::testing::Bool(), ::testing::Bool(),
-                       ::testing::Values(1, 2)));
+                       ::testing::Values(1, 2, 3)));
 
 // FusedWork gives the same bits as the separate passes it replaces: filling
 // C's rows with the bias and accumulating the product onto them, and summing
@@ -150,15 +150,29 @@ TEST(FastMatmulEdges, EmptyDepthWritesZerosOrLeavesC) {
   EXPECT_EQ(c, std::vector<float>(6, 0.0f));
 }
 
-TEST(FastMatmulEdges, OneThreadAndTwoAgreeBitForBit) {
+// Whichever thread takes a unit of rows (shared_units.h), C is the same bits:
+// 1 thread against 2, 3 and 4 (more threads than this machine's cores, so
+// that some are late and others take their rows), over two k-blocks, with a
+// row-major A and with a transposed one summing its rows on the way.
+TEST(FastMatmulEdges, AnyThreadCountAgreesBitForBit) {
   const int M = 300, N = 200, K = 260;
   Rng rng(3);
-  std::vector<float> a(size_t(M) * K), b(size_t(K) * N), c1(size_t(M) * N), c2(size_t(M) * N);
+  std::vector<float> a(size_t(M) * K), b(size_t(K) * N);
   for (float& x : a) x = rng.normal(0.0f, 1.0f);
   for (float& x : b) x = rng.normal(0.0f, 1.0f);
-  fast_matmul(c1.data(), N, MatrixView{a.data(), K}, MatrixView{b.data(), N}, M, N, K, false, 1);
-  fast_matmul(c2.data(), N, MatrixView{a.data(), K}, MatrixView{b.data(), N}, M, N, K, false, 2);
-  EXPECT_EQ(c1, c2);
+  for (const bool trans_a : {false, true}) {
+    const MatrixView A{a.data(), trans_a ? M : K, trans_a}, B{b.data(), N};
+    std::vector<float> c1(size_t(M) * N), sums1(M, 0.0f);
+    fast_matmul(c1.data(), N, A, B, M, N, K, false, 1, FusedWork{nullptr, sums1.data()});
+    for (const int threads : {2, 3, 4}) {
+      for (int repeat = 0; repeat < 20; ++repeat) {
+        std::vector<float> c(size_t(M) * N), sums(M, 0.0f);
+        fast_matmul(c.data(), N, A, B, M, N, K, false, threads, FusedWork{nullptr, sums.data()});
+        ASSERT_EQ(c1, c) << threads << " threads, transposed A: " << trans_a << ", try " << repeat;
+        ASSERT_EQ(sums1, sums) << threads << " threads, transposed A: " << trans_a;
+      }
+    }
+  }
 }
 
 }  // namespace

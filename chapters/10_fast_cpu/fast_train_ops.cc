@@ -59,13 +59,15 @@ void FastOps::feedforward(float* out, float* hidden, float* activated, const flo
 // Dropout and the residual add in one pass over the rows.
 //
 // lesson: simd_loops
-// GCC's -O2 turns a loop into vector code only when that needs no check at
-// run time. Here out, x and branch could overlap, as far as the compiler
-// knows, so it would add one float at a time: with the mask test inside the
-// loop, this pass took 3% of a forward step. `#pragma omp simd` promises that
+// GCC's -O2 turns a loop into vector code only when the vector loop does all
+// of the work with nothing to check at run time. Here out, x and branch could
+// overlap, as far as the compiler knows, and n need not be a multiple of 8,
+// so it would add one float at a time: with the mask test inside the loop,
+// this pass took 3% of a forward step. `#pragma omp simd` promises that
 // the iterations are independent (each element is read and written by its
-// own iteration only), and the compiler then adds 8 floats at a time (16
-// with AVX-512). The sums are the same, element by element.
+// own iteration only; out may be x itself, but no array may start inside
+// another), and the compiler then adds 8 floats at a time (16 with AVX-512),
+// the last few one by one. The sums are the same, element by element.
 void FastOps::dropout_residual(float* out, const float* x, float* branch, const float* mask,
                                int64_t n) {
   parallel_chunks(n, threads_, [&](int64_t start, int64_t end) {

@@ -18,9 +18,9 @@
 namespace gpt {
 
 // body(n) for n in [0, N), on `threads` threads: N cut into units of
-// contiguous rows, 16 per thread (or one row each, when there are fewer),
-// each thread doing its own share of them first and then what is left of
-// the others' (shared_units.h).
+// contiguous rows, 16 units per thread (one row per unit when N < 16 ·
+// threads), each thread doing its own share of them first and then what is
+// left of the others' (shared_units.h).
 template <typename Body>
 void parallel_rows(int N, int threads, const Body& body) {
   if (threads <= 1 || omp_in_parallel()) {

@@ -1,14 +1,14 @@
 // chapters/10_fast_cpu/shared_units.h — each thread its share of the work, and the rest to whoever is free.
 //
-// The ops split their rows evenly among the threads: equal work, and each
-// thread keeps the rows (the tokens) whose activations it wrote itself, in
-// its own cache. But equal work is not equal time. On a learner's machine
-// the other core is interrupted, or shared with another program, or a
-// slower kind of core (the E-cores of Intel's hybrid CPUs), and at the end of
-// every op the thread that finished first waits for the other.
+// Split an op's rows evenly among the threads and each gets equal work, and
+// keeps the rows (the tokens) whose activations it wrote itself in its own
+// cache. But equal work is not equal time. On a learner's machine the other
+// core is interrupted, or shared with another program, or a slower kind of
+// core (the E-cores of Intel's hybrid CPUs), and at the end of every op the
+// thread that finished first waits for the other.
 //
 // So the work is cut into small units, and each thread owns a contiguous
-// share of them, as before. It takes its own units from the front of its
+// share of them, as with an even split. It takes its own units from the front of its
 // share, in runs (half of what is left, up to a limit: few takes, and long
 // runs for the matrix product's cache blocking); when its share is done, it
 // takes units one at a time from the BACK of another thread's share, the ones
@@ -47,7 +47,6 @@ class SharedUnits {
     }
   }
 
-  // lesson: take
   // Inside the region: the calling thread's next run of units, [*first,
   // *first + count); count is 0 when every unit has been taken. From its own
   // share a thread takes half of what is left, at most `most` units (the
@@ -66,6 +65,7 @@ class SharedUnits {
     std::atomic<uint64_t> ends{0};  // [front, back): front in the low 32 bits, back in the high
   };
 
+  // lesson: take
   // Units from the front of a share (its owner) or from its back (another thread).
   static int take(Share& share, int most, int* first, bool own) {
     uint64_t ends = share.ends.load(std::memory_order_relaxed);

@@ -87,6 +87,19 @@ TEST(SharedUnits, OwnShareFirstInRunsThenTheOthersFromTheBack) {
   expect_each_unit_once({takes}, 32);
 }
 
+// A team smaller than the shares: the missing thread's units are taken too.
+TEST(SharedUnits, ATeamSmallerThanTheSharesTakesThemAll) {
+  SharedUnits shared;
+  shared.reset(50, 4);
+  std::vector<std::vector<Take>> takes(2);
+#pragma omp parallel num_threads(2)
+  {
+    int first, count;
+    while ((count = shared.next(3, &first)) > 0) takes[omp_get_thread_num()].push_back({first, count});
+  }
+  expect_each_unit_once(takes, 50);
+}
+
 // A late thread's units are done by the others: the early thread takes its
 // own share, then all of the late one's it can, from the back.
 TEST(SharedUnits, ALateThreadsShareIsTakenByTheOther) {

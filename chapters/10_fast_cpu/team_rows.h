@@ -1,10 +1,10 @@
 // chapters/10_fast_cpu/team_rows.h — which rows the calling thread of an OpenMP team owns.
 //
-// Both the matrix product (fast_matmul.cc: the rows of C) and generation's
-// linear layers (matvec.cc: the output rows) split rows among the threads of
-// a team the same way: in blocks of `align` rows (a kernel's tile, a cache
-// line), each thread an equal share of the blocks, contiguous, so that no
-// thread waits long for the other at the next barrier.
+// Generation's linear layers (matvec.cc: the output rows) and the matrix
+// product's packing (fast_matmul.cc: the panels of B each thread packs) split
+// rows among the threads of a team the same way: in blocks of `align` rows
+// (a kernel's tile, a cache line), each thread an equal share of the blocks,
+// contiguous, so that no thread waits long for the other at the next barrier.
 #pragma once
 
 #include <omp.h>

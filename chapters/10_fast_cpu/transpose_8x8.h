@@ -6,7 +6,9 @@
 // cache line; here it is 8 vector loads, 24 shuffles and 8 vector stores.
 #pragma once
 
+#if defined(__AVX2__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 
