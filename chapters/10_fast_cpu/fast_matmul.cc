@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <utility>
 #include <vector>
 
 #include "chapters/10_fast_cpu/fast_matmul_kernel.h"

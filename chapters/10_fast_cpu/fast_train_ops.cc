@@ -62,9 +62,8 @@ void FastOps::feedforward(float* out, float* hidden, float* activated, const flo
 // GCC's -O2 turns a loop into vector code only when the vector loop does all
 // of the work with nothing to check at run time. Here out, x and branch could
 // overlap, as far as the compiler knows, and n need not be a multiple of 8,
-// so it would add one float at a time: with the mask test inside the loop,
-// this pass took 3% of a forward step. `#pragma omp simd` promises that
-// the iterations are independent (each element is read and written by its
+// so it would add one float at a time (the lesson measures what that cost).
+// `#pragma omp simd` promises that the iterations are independent (each element is read and written by its
 // own iteration only; out may be x itself, but no array may start inside
 // another), and the compiler then adds 8 floats at a time (16 with AVX-512),
 // the last few one by one. The sums are the same, element by element.
