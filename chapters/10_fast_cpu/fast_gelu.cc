@@ -37,23 +37,28 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
     const int n = static_cast<int>(std::min<int64_t>(kChunk, count - start));
     const ConstRowArray x(hidden + start, n), dy(dactivated + start, n);
     RowArray dx(dhidden + start, n);
-    // Overwriting is adding to 0.0f, written as such (the same bits as zeroing
-    // dx first, down to the sign of a zero) without a pass that zeroes.
-    const auto write = [&](const auto& grad) {
-      if (overwrite) {
-        dx = 0.0f + grad;
-      } else {
-        dx += grad;
-      }
-    };
+    // gelu'(x) goes to an aligned buffer first. Eigen peels elements off the
+    // front of a loop until the destination is aligned and computes those
+    // with its scalar erf and exp, which can differ from the vector ones in
+    // the last bit: written straight into dx, an element's value would depend
+    // on where dx happens to lie. Here every element takes the same path.
+    alignas(64) float slope_buffer[kChunk];
+    RowArray slope(slope_buffer, n);  // gelu'(x)
     if (form == GeluForm::Erf) {  // d/dx x·Φ(x) = Φ(x) + x·φ(x)
-      write(dy * (0.5f * (1.0f + (x * kInvSqrt2).erf()) + x * kInvSqrt2Pi * (-0.5f * x.square()).exp()));
+      slope = 0.5f * (1.0f + (x * kInvSqrt2).erf()) + x * kInvSqrt2Pi * (-0.5f * x.square()).exp();
     } else {
-      float t_buffer[kChunk];
+      alignas(64) float t_buffer[kChunk];
       RowArray t(t_buffer, n);
       t = (kSqrt2OverPi * (x + kGeluCubic * x.cube())).tanh();
-      write(dy * (0.5f * (1.0f + t) +
-                  0.5f * x * (1.0f - t.square()) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x.square())));
+      slope = 0.5f * (1.0f + t) +
+              0.5f * x * (1.0f - t.square()) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x.square());
+    }
+    // Overwriting is adding to 0.0f, written as such (the same bits as zeroing
+    // dx first, down to the sign of a zero) without a pass that zeroes.
+    if (overwrite) {
+      dx = 0.0f + dy * slope;
+    } else {
+      dx += dy * slope;
     }
   });
 }

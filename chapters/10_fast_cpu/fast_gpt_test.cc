@@ -13,6 +13,7 @@
 // And against itself: 1 thread and 2 give the same bits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -223,9 +224,18 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
     fast_gelu_backward(zero.data(), dactivated.data(), hidden.data(), N * C, form, 1);
     fast_gelu_backward(one.data(), dactivated.data(), hidden.data(), N * C, form, 1);
     expect_adds_one("fast_gelu_backward", zero, one);
-    std::vector<float> stale(N * C, 7.0f);  // overwrite: as if it had been zeroed
-    fast_gelu_backward(stale.data(), dactivated.data(), hidden.data(), N * C, form, 1, true);
-    expect_same_bits("fast_gelu_backward with overwrite", zero, stale);
+    // overwrite: as if it had been zeroed, wherever the output lies (a vector
+    // loop treats the elements before an aligned address differently): at
+    // each of 16 float offsets from a 64-byte boundary.
+    for (int shift = 0; shift < 16; ++shift) {
+      alignas(64) float storage[N * C + 16];
+      std::fill(storage, storage + N * C + 16, 7.0f);
+      fast_gelu_backward(storage + shift, dactivated.data(), hidden.data(), N * C, form, 1, true);
+      const std::vector<float> stale(storage + shift, storage + shift + N * C);
+      const std::string op = "fast_gelu_backward with overwrite, output at float " +
+                             std::to_string(shift) + " of a 64-byte line";
+      expect_same_bits(op.c_str(), zero, stale);
+    }
   }
   // Attention: dqkv += d(qkv). hs = 4 goes through padded scratch, at a T in
   // padded scratch and at T = 64 (P read in the weights directly); hs = 16
