@@ -131,6 +131,17 @@ def missing_flags(coretype, flags):
     return sorted(set(CORETYPE_NEEDS[coretype].split()) - flags)
 
 
+def core_behind_cpu(core, flags):
+    """Whether OpenBLAS's core type `core` (as it names it) runs kernels older than the
+    CPU's vector units: no AVX2 where the CPU has AVX2 and FMA. OpenBLAS left to pick
+    its own falls back that far on a CPU it does not know (0.3.21 runs its SSE3
+    Prescott kernels on an Intel Xeon with AVX-512), and PyTorch then runs far below
+    its best."""
+    needs = {name.lower(): set(flags_needed.split())
+             for name, flags_needed in CORETYPE_NEEDS.items()}.get(core.lower())
+    return needs is not None and {"avx2", "fma"} <= flags and "avx2" not in needs
+
+
 def clean_env(blas_threads=None, coretype="unset"):
     env = {k: v for k, v in os.environ.items()
            if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
@@ -363,11 +374,21 @@ def scaling(args, peak, info):
                        "ours_gflop_per_s": ours["gflop_per_s"],
                        "pytorch_gflop_per_s": theirs["gflop_per_s"],
                        "pytorch_setting": setting_name(theirs),
+                       "pytorch_openblas_core": theirs["openblas_core"],
                        "ratio": ours["tokens_per_s"] / theirs["tokens_per_s"]}
                 rows.append(row)
                 print(f"  C={C:4d} {mode:8s} threads {n}: ours {row['ours_tokens_per_s']:8.0f}, "
                       f"PyTorch {row['pytorch_tokens_per_s']:8.0f} tokens/s, "
                       f"ratio {row['ratio']:.2f}", flush=True)
+    cores = sorted({r["pytorch_openblas_core"] for r in rows})
+    behind = [c for c in cores if core_behind_cpu(c, cpu_flags(args.cpuinfo))]
+    core_note = f" OpenBLAS's core: {', '.join(cores)}."
+    if behind:
+        warning = (f"OpenBLAS ran its {', '.join(behind)} kernels, older than this CPU's "
+                   "vector units: PyTorch is far below its best here. Name a core type "
+                   "with --scaling_coretype (the comparison's search finds the fastest).")
+        print(f"versus_pytorch: {warning}", flush=True)
+        core_note += f" **{warning}**"
     md = [f"# Scaling on {info['cpu']}: tokens/s as embed_size grows", "",
           f"L={args.num_layers}, heads {args.heads}, ff_dim 4C, B={args.batch_size}, "
           f"T={args.block_size}, V={args.vocab_size}. PyTorch with n threads: the faster of "
@@ -375,7 +396,7 @@ def scaling(args, peak, info):
           f"— never more threads than n — OPENBLAS_CORETYPE "
           f"{args.scaling_coretype}. Peak: {peak['peak_gflops_1_thread']:.0f} GFLOP/s (1 thread), "
           f"{peak['peak_gflops_all']:.0f} (all cores). One run of >= {args.scaling_steps} steps "
-          "per cell.", "",
+          "per cell." + core_note, "",
           "| C | mode | threads | ours tokens/s | PyTorch tokens/s | ours / PyTorch "
           "| ours GFLOP/s | PyTorch GFLOP/s | PyTorch's split |",
           "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -439,7 +460,9 @@ def main():
     p.add_argument("--search_new_tokens", type=int, default=100)
     p.add_argument("--scaling_sizes", default="128,256,512,768")
     p.add_argument("--scaling_steps", type=int, default=3)
-    p.add_argument("--scaling_coretype", default="unset")
+    p.add_argument("--scaling_coretype", default="unset",
+                   help="OPENBLAS_CORETYPE for --scaling's PyTorch (unset: OpenBLAS picks; the "
+                   "table warns when its pick is older than the CPU)")
     p.add_argument("--embed_size", type=int, default=256)
     p.add_argument("--num_layers", type=int, default=6)
     p.add_argument("--heads", type=int, default=8)

@@ -12,6 +12,9 @@
 # that logs every OPENBLAS_CORETYPE it is started with and dies of SIGILL for
 # Zen, as SkylakeX does on a real AVX2-only CPU: the failure must be recorded
 # and the search and comparison go on with the setting that ran (unset).
+# Then --scaling, with PyTorch forced onto OpenBLAS's Prescott (SSE3) kernels on
+# that AVX2 CPU: the table must name the core and say that PyTorch runs far
+# below its best there.
 # Arguments: versus_pytorch.py, then the flags that name the binaries.
 set -euo pipefail
 
@@ -97,4 +100,25 @@ for r in data["rows"]:
     assert f"| {r['mode']} |" in markdown, f"no {r['mode']} row in the markdown"
     assert r["pytorch_setting"].endswith("OPENBLAS_CORETYPE unset"), r["pytorch_setting"]
 print("versus_pytorch: ok;", ", ".join(f"{r['mode']} {r['ratio']:.2f}x" for r in data["rows"]))
+PY
+
+# --scaling on OpenBLAS's Prescott kernels: one size, both modes, 1 and 2 threads.
+scaling_out="$TEST_TMPDIR/scaling"
+/usr/bin/python3 -B "$@" --pytorch "$wrapper" --cpuinfo "$cpuinfo" --out "$scaling_out" \
+  --scaling --scaling_sizes 32 --scaling_steps 1 --scaling_coretype Prescott \
+  --num_layers 2 --heads 2 --batch_size 2 --block_size 8 > "$TEST_TMPDIR/scaling_log.txt"
+
+/usr/bin/python3 -B - "$scaling_out/scaling.json" "$scaling_out/scaling.md" \
+  "$TEST_TMPDIR/scaling_log.txt" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))
+markdown = open(sys.argv[2]).read()
+log = open(sys.argv[3]).read()
+cells = [(r["embed_size"], r["mode"], r["threads"]) for r in data["rows"]]
+assert cells == [(32, "train", 1), (32, "train", 2), (32, "forward", 1), (32, "forward", 2)], cells
+cores = {r["pytorch_openblas_core"].lower() for r in data["rows"]}
+assert cores == {"prescott"}, cores
+for text, where in ((markdown, "scaling.md"), (log, "the log")):
+    assert "kernels, older than this CPU's vector units" in text, f"no warning in {where}"
+print("versus_pytorch --scaling: ok; OpenBLAS's core", ", ".join(sorted(cores)))
 PY
