@@ -13,6 +13,7 @@ namespace gpt {
 
 using RowArray = Eigen::Map<Eigen::ArrayXf>;
 using ConstRowArray = Eigen::Map<const Eigen::ArrayXf>;
+using AlignedRowArray = Eigen::Map<Eigen::ArrayXf, Eigen::Aligned64>;  // at a 64-byte address
 
 constexpr float kInvSqrt2Pi = 0.39894228040143268f;  // 1/√(2π)
 
@@ -37,18 +38,19 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
     const int n = static_cast<int>(std::min<int64_t>(kChunk, count - start));
     const ConstRowArray x(hidden + start, n), dy(dactivated + start, n);
     RowArray dx(dhidden + start, n);
-    // gelu'(x) goes to an aligned buffer first. Eigen peels elements off the
-    // front of a loop until the destination is aligned and computes those
-    // with its scalar erf and exp, which can differ from the vector ones in
-    // the last bit: written straight into dx, an element's value would depend
-    // on where dx happens to lie. Here every element takes the same path.
+    // gelu'(x) goes to an aligned buffer first. Eigen computes the elements
+    // before the destination's first aligned address one at a time, and its
+    // exp of one float is the C library's expf, which can differ from its
+    // vector exp in the last bit: written straight into dx, an element's
+    // value would depend on where dx happens to lie. Here every element
+    // takes the same path.
     alignas(64) float slope_buffer[kChunk];
-    RowArray slope(slope_buffer, n);  // gelu'(x)
+    AlignedRowArray slope(slope_buffer, n);  // gelu'(x)
     if (form == GeluForm::Erf) {  // d/dx x·Φ(x) = Φ(x) + x·φ(x)
       slope = 0.5f * (1.0f + (x * kInvSqrt2).erf()) + x * kInvSqrt2Pi * (-0.5f * x.square()).exp();
     } else {
       alignas(64) float t_buffer[kChunk];
-      RowArray t(t_buffer, n);
+      AlignedRowArray t(t_buffer, n);
       t = (kSqrt2OverPi * (x + kGeluCubic * x.cube())).tanh();
       slope = 0.5f * (1.0f + t) +
               0.5f * x * (1.0f - t.square()) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x.square());

@@ -5,6 +5,9 @@
 // approximations (erf within 4e-7 of std::erf). The training step
 // (fast_gelu.cc, with the layer's bias added in the same pass) and generation
 // (kv_cache.cc, each thread on the columns it computed) both use this one.
+// Its bits do not depend on where the rows lie: Eigen's erf and tanh of one
+// float are its vector formulas, lane by lane. An exp would not be (one float
+// goes to the C library's expf; see fast_gelu.cc's backward).
 #pragma once
 
 #include <unsupported/Eigen/SpecialFunctions>
