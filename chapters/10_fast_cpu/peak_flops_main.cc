@@ -6,8 +6,8 @@
 // lane per FMA: with AVX2, two 256-bit FMA pipes make 32 FLOP/cycle; with
 // AVX-512, Zen 4 runs each 512-bit FMA on its two 256-bit pipes (32 again),
 // while Intel's server cores with two 512-bit FMA units make 64 (some Xeons
-// have only one, and make 32). A VM's
-// reported clock is often the base clock, below what the cores run at.
+// have only one, and make 32). A VM's reported clock is often the base clock,
+// below what the cores run at.
 #include <omp.h>
 
 #include <cstdio>

@@ -137,8 +137,8 @@ def core_behind_cpu(core, flags):
     its own falls back that far on a CPU it does not know (0.3.21 runs its SSE3
     Prescott kernels on an Intel Xeon with AVX-512), and PyTorch then runs far below
     its best."""
-    needs = {name.lower(): set(flags_needed.split())
-             for name, flags_needed in CORETYPE_NEEDS.items()}.get(core.lower())
+    needs = next((set(needed.split()) for name, needed in CORETYPE_NEEDS.items()
+                  if name.lower() == core.lower()), None)
     return needs is not None and {"avx2", "fma"} <= flags and "avx2" not in needs
 
 
@@ -353,7 +353,7 @@ def search_markdown(results, skipped, failed):
     return "\n".join(out) + "\n"
 
 
-def scaling(args, peak, info):
+def scaling(args, peak, info, flags):
     """Train and forward tokens/s for embed_size 128..768 (heads 8, ff 4C), 1 and 2 threads."""
     rows = []
     for C in [int(c) for c in args.scaling_sizes.split(",")]:
@@ -381,7 +381,7 @@ def scaling(args, peak, info):
                       f"PyTorch {row['pytorch_tokens_per_s']:8.0f} tokens/s, "
                       f"ratio {row['ratio']:.2f}", flush=True)
     cores = sorted({r["pytorch_openblas_core"] for r in rows})
-    behind = [c for c in cores if core_behind_cpu(c, cpu_flags(args.cpuinfo))]
+    behind = [c for c in cores if core_behind_cpu(c, flags)]
     core_note = f" OpenBLAS's core: {', '.join(cores)}."
     if behind:
         warning = (f"OpenBLAS ran its {', '.join(behind)} kernels, older than this CPU's "
@@ -497,7 +497,7 @@ def main():
     directory = out_dir(args)
     if args.scaling:
         info["torch_version"] = "see pytorch runs"
-        rows, md = scaling(args, peak, info)
+        rows, md = scaling(args, peak, info, flags)
         write(directory, "scaling", md, {"peak": peak, "info": info, "rows": rows})
         print(md)
     else:
