@@ -4,8 +4,9 @@
 // B·H heads is a task for a thread: its q, k and v are copied out of the
 // fused (B, T, 3C) projection into contiguous, zero-padded scratch
 // (head_scratch.h), then S = q·kᵀ and y = P·v are head_products.h's kernels,
-// and the softmax in between is one vectorized pass per row (scale, causal
-// mask, exp, sum, normalise). Only the causal half of S is computed.
+// and the softmax in between (scale, causal mask, exp, sum, normalise) goes
+// along each row a register of scores at a time. Only the causal half of S
+// is computed, to the nearest 16 columns.
 // The backward pass is fast_attention_backward.cc.
 #include <algorithm>
 #include <cmath>
@@ -32,18 +33,10 @@ void fast_attention_forward(float* out, float* weights, const float* qkv, int B,
     s.transpose_rows(s.kt, s.k);
     float* P = weights + int64_t(bh) * T * T;                // (T, T), kept for backward
     // When T is a multiple of 64 the padded square is (T, T): the scores are
-    // computed in P itself, with no copy out of the scratch. (The softmax's
-    // Eigen sums start at P's first 64-byte-aligned float: P's address, the
-    // same for any thread count, fixes their order.)
+    // computed in P itself, with no copy out of the scratch.
     float* S = s.Tr == T && s.Tc == T ? P : s.s;             // (Tr, Tc)
     row_dots(S, s.Tc, s.q, s.kt, T, s.dp, s.Tc);             // S = q·kᵀ, causal part
-    for (int i = 0; i < s.Tr; ++i) {
-      if (i < T) {
-        scaled_causal_softmax(S + int64_t(i) * s.Tc, i, s.Tc, scale);
-      } else {
-        std::fill_n(S + int64_t(i) * s.Tc, s.Tc, 0.0f);
-      }
-    }
+    scaled_causal_softmax(S, s.Tc, T, s.Tr, scale);          // P = softmax, row by row
     if (S != P) {
       for (int i = 0; i < T; ++i) std::copy_n(S + int64_t(i) * s.Tc, T, P + int64_t(i) * T);
     }

@@ -48,17 +48,7 @@ void fast_attention_backward(float* dqkv, const float* dout, const float* qkv,
     s.transpose_rows(s.kt, s.v);
     row_dots(s.s, s.Tc, s.dy, s.kt, T, s.dp, s.Tc);
     // P = softmax(scale · S) row by row:  dS = scale · P ⊙ (dP − Σ_j dP ⊙ P)
-    for (int i = 0; i < s.Tr; ++i) {
-      float* row = s.s + int64_t(i) * s.Tc;
-      if (i < T) {
-        Eigen::Map<Eigen::ArrayXf> dp(row, i + 1);
-        const Eigen::Map<const Eigen::ArrayXf> pi(p + int64_t(i) * s.Tc, i + 1);
-        dp = scale * pi * (dp - (dp * pi).sum());
-        std::fill(row + i + 1, row + s.Tc, 0.0f);
-      } else {
-        std::fill_n(row, s.Tc, 0.0f);
-      }
-    }
+    causal_softmax_backward(s.s, p, s.Tc, T, s.Tr, scale);
     // S = q·kᵀ:  dq = dS·k,  dk = dSᵀ·q
     mix_into(dqkv + base, s.s, s.k, Mix::kP);
     mix_into(dqkv + base + C, s.s, s.q, Mix::kPTransposed);

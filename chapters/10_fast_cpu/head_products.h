@@ -9,7 +9,7 @@
 // where it belongs, when they need no padding:
 //
 //   row_dots:    S[i, j] = Σ_d A[i, d] · B[j, d]   for j ≤ i (+ the rest of its
-//                kHeadCols-column block): q·kᵀ and dy·vᵀ
+//                16-column chunk): q·kᵀ and dy·vᵀ
 //   rows_mix:    Y[i, :] = Σ_j P[i, j] · X[j, :]   over j ≤ i: P·v, dS·k; or
 //                with P read transposed, over j ≥ i: Pᵀ·dy, dSᵀ·q
 //
@@ -53,36 +53,52 @@ inline Vec16 load_to_registers(const float* p) {
 #endif
 }
 
+// One block of S: rows [i0, i0 + kHeadRows), Chunks · 16 columns from j0.
+template <int Chunks>
+inline void row_dots_block(float* S, int ldS, const float* A, const float* Bt, int i0, int j0,
+                           int dp, int Tc) {
+  Vec16 acc[kHeadRows][Chunks];
+  for (int r = 0; r < kHeadRows; ++r) {
+    for (int c = 0; c < Chunks; ++c) acc[r][c] = Vec16{};
+  }
+  for (int d = 0; d < dp; ++d) {
+    Vec16 b[Chunks];
+#pragma GCC unroll 4
+    for (int c = 0; c < Chunks; ++c) {
+      b[c] = load_to_registers(Bt + int64_t(d) * Tc + j0 + 16 * c);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < kHeadRows; ++r) {
+      const float a = A[int64_t(i0 + r) * dp + d];
+#pragma GCC unroll 4
+      for (int c = 0; c < Chunks; ++c) acc[r][c] += a * b[c];
+    }
+  }
+  for (int r = 0; r < kHeadRows; ++r) {
+    for (int c = 0; c < Chunks; ++c) {
+      store_unaligned(S + int64_t(i0 + r) * ldS + j0 + 16 * c, acc[r][c]);
+    }
+  }
+}
+
 // A (Tr, dp) and Bt (dp, Tc) row-major (Bt is B transposed), Tr a multiple
-// of 4, Tc of 64, dp >= 1. Writes S rows i < T, columns up to the end of the
-// kHeadCols-column block holding column i (the causal part, and a little more).
+// of 4, Tc of 64, dp >= 1. Writes S rows i < T (in blocks of kHeadRows),
+// columns up to the end of the 16-column chunk that holds the block's last
+// column: the causal part, and a little more. A block whose last columns
+// need fewer than kHeadCols / 16 chunks computes only those.
 inline void row_dots(float* S, int ldS, const float* A, const float* Bt, int T, int dp, int Tc) {
-  constexpr int V = kHeadCols / 16;  // Vec16s across a block's row
+  constexpr int V = kHeadCols / 16;  // Vec16s across a whole block's row
   for (int i0 = 0; i0 < T; i0 += kHeadRows) {
     const int last_col = std::min(i0 + kHeadRows - 1, T - 1);
-    for (int j0 = 0; j0 <= last_col; j0 += kHeadCols) {
-      Vec16 acc[kHeadRows][V];
-      for (int r = 0; r < kHeadRows; ++r) {
-        for (int c = 0; c < V; ++c) acc[r][c] = Vec16{};
-      }
-      for (int d = 0; d < dp; ++d) {
-        Vec16 b[V];
-#pragma GCC unroll 4
-        for (int c = 0; c < V; ++c) {
-          b[c] = load_to_registers(Bt + int64_t(d) * Tc + j0 + 16 * c);
-        }
-#pragma GCC unroll 4
-        for (int r = 0; r < kHeadRows; ++r) {
-          const float a = A[int64_t(i0 + r) * dp + d];
-#pragma GCC unroll 4
-          for (int c = 0; c < V; ++c) acc[r][c] += a * b[c];
-        }
-      }
-      for (int r = 0; r < kHeadRows; ++r) {
-        for (int c = 0; c < V; ++c) {
-          store_unaligned(S + int64_t(i0 + r) * ldS + j0 + 16 * c, acc[r][c]);
-        }
-      }
+    int j0 = 0;
+    for (; j0 + kHeadCols <= last_col; j0 += kHeadCols) {  // whole blocks
+      row_dots_block<V>(S, ldS, A, Bt, i0, j0, dp, Tc);
+    }
+    switch ((last_col - j0) / 16 + 1) {  // the chunks up to last_col: 1 .. V
+      case 1: row_dots_block<1>(S, ldS, A, Bt, i0, j0, dp, Tc); break;
+      case 2: row_dots_block<std::min(2, V)>(S, ldS, A, Bt, i0, j0, dp, Tc); break;
+      case 3: row_dots_block<std::min(3, V)>(S, ldS, A, Bt, i0, j0, dp, Tc); break;
+      default: row_dots_block<V>(S, ldS, A, Bt, i0, j0, dp, Tc); break;
     }
   }
 }
