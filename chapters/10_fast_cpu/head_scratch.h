@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include <Eigen/Core>
 
@@ -44,17 +43,9 @@ struct HeadScratch {
   void load(float* dst, const float* src, int64_t ld) const {
     for (int i = 0; i < Tr; ++i) {
       float* row = dst + int64_t(i) * dp;
-      if (i < T) copy_row(row, src + i * ld, hs);
+      if (i < T) std::copy_n(src + i * ld, hs, row);
       std::fill(row + (i < T ? hs : 0), row + dp, 0.0f);
     }
-  }
-  // n floats, 16 at a time: a head's row is short (32 floats at the seed
-  // size). std::copy_n called memmove for every row, 9% of the heads'
-  // forward time in a profile; here a row is two vector moves.
-  static void copy_row(float* to, const float* from, int n) {
-    int j = 0;
-    for (; j + 16 <= n; j += 16) std::memcpy(to + j, from + j, 16 * sizeof(float));
-    for (; j < n; ++j) to[j] = from[j];
   }
   // src (Tr, dp) -> its transpose (dp, Tc), zeros around it. Eight rows by
   // eight channels at a time, turned in registers (transpose_8x8.h); src's
@@ -75,7 +66,7 @@ struct HeadScratch {
   }
   // result rows (Tr, dp) -> dst (T, hs) at row stride ld
   void store(float* dst, int64_t ld, const float* src) const {
-    for (int i = 0; i < T; ++i) copy_row(dst + i * ld, src + int64_t(i) * dp, hs);
+    for (int i = 0; i < T; ++i) std::copy_n(src + int64_t(i) * dp, hs, dst + i * ld);
   }
   // dst (T, hs) of stride ld += src (Tr, dp): gradients add into their buffer
   void add(float* dst, int64_t ld, const float* src) const {
@@ -136,6 +127,7 @@ alignas(64) inline constexpr float kKeep[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 // waiting on the last. So the rows go through it in three passes, all rows'
 // maxima, then all exps and sums, then all scales: within a pass the rows
 // are independent, and the core works on several at once.
+// lesson: softmax_passes
 inline void scaled_causal_softmax(float* S, int width, int T, int rows, float scale) {
   constexpr int W = kRowLanes;
   constexpr int kMaxRows = 256;  // rows per round of passes: the maxima and sums fit on the stack
@@ -171,6 +163,7 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
   }
   std::fill(S + int64_t(T) * width, S + int64_t(rows) * width, 0.0f);
 }
+// end lesson
 
 // The softmax's backward for one head, in place: dP (rows × width, T rows
 // real, row stride `width`) becomes, row by row,
