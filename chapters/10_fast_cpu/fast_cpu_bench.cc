@@ -172,6 +172,23 @@ void BM_LayerNormFast(benchmark::State& state) {
 }
 BENCHMARK(BM_LayerNormFast)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+// Its backward: dx for every row, then the weight and bias gradients by columns.
+void BM_LayerNormBackwardFast(benchmark::State& state) {
+  const int N = 2048, C = 256;
+  std::vector<float> x(size_t(N) * C), dy(x.size()), dx(x.size()), w(C, 1.0f), dw(C), db(C),
+      m(N), r(N), y(x.size());
+  for (int i = 0; i < N * C; ++i) x[i] = float(i % 97) / 97, dy[i] = float(i % 89) / 89 - 0.5f;
+  std::vector<float> b(C, 0.0f);
+  fast_layernorm_forward(y.data(), m.data(), r.data(), x.data(), w.data(), b.data(), N, C, 1e-5f,
+                         1);
+  for (auto _ : state) {
+    fast_layernorm_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), m.data(),
+                            r.data(), w.data(), N, C, state.range(0));
+    benchmark::DoNotOptimize(dx.data());
+  }
+}
+BENCHMARK(BM_LayerNormBackwardFast)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 // Attention of the seed model (B=32, H=8, T=64, hs=32): chapter 04 against per-head products.
 void BM_AttentionPlain(benchmark::State& state) {
   const int B = 32, T = 64, C = 256, H = 8;

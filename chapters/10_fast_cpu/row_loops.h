@@ -41,6 +41,18 @@ void parallel_rows(int N, int threads, const Body& body) {
   }
 }
 
+// body(n0, n1) for groups of `group` consecutive rows [n0, n1) covering
+// [0, N) (the last group may be shorter), spread over threads as
+// parallel_rows spreads rows. A row's work is often a chain of waits (a
+// sum, then what needs the sum): a body that takes its rows through each
+// step together, all their sums and then all their outputs, lets the core
+// overlap rows that would otherwise each wait on their own chain.
+template <typename Body>
+void parallel_row_groups(int N, int group, int threads, const Body& body) {
+  const int groups = (N + group - 1) / group;
+  parallel_rows(groups, threads, [&](int g) { body(g * group, std::min(N, (g + 1) * group)); });
+}
+
 // body(j0, j1) for column ranges covering [0, C), one range per thread, each
 // a multiple of 16 columns (a cache line) so threads never share one.
 template <typename Body>
