@@ -6,7 +6,7 @@
 // (head_scratch.h), then S = q·kᵀ and y = P·v are head_products.h's kernels,
 // and the softmax in between (scale, causal mask, exp, sum, normalise) goes
 // along each row a register of scores at a time. Only the causal half of S
-// is computed, to the nearest 16 columns.
+// is computed, rounded up to whole 16-column chunks.
 // The backward pass is fast_attention_backward.cc.
 #include <algorithm>
 #include <cmath>
@@ -36,7 +36,7 @@ void fast_attention_forward(float* out, float* weights, const float* qkv, int B,
     // computed in P itself, with no copy out of the scratch.
     float* S = s.Tr == T && s.Tc == T ? P : s.s;             // (Tr, Tc)
     row_dots(S, s.Tc, s.q, s.kt, T, s.dp, s.Tc);             // S = q·kᵀ, causal part
-    scaled_causal_softmax(S, s.Tc, T, s.Tr, scale);          // P = softmax, row by row
+    scaled_causal_softmax(S, s.Tc, T, s.Tr, scale);          // P: each row's softmax, zero rows past T
     if (S != P) {
       for (int i = 0; i < T; ++i) std::copy_n(S + int64_t(i) * s.Tc, T, P + int64_t(i) * T);
     }

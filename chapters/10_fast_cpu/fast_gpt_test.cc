@@ -323,6 +323,42 @@ TEST(FastWeightGradient, SameBitsOnAnyThreadCountAndAddsIntoItsOutputs) {
   }
 }
 
+// The backward reads P down its columns and counts on exact zeros above the
+// diagonal, whatever the scores hold. A NaN in one head's query row i (its
+// row of P is NaN) and in another head's key row j (rows from j on see it)
+// must leave every entry above the diagonal +0, and the rows before j of
+// that head untouched by it: finite. In P itself (T = 64) and through the
+// padded scratch (T = 37, hs = 13).
+TEST(FastAttentionBadScores, ZerosAboveTheDiagonalAndEarlierRowsUntouched) {
+  struct Case {
+    int T, hs;
+  };
+  for (const Case& c : {Case{64, 32}, Case{37, 13}}) {
+    SCOPED_TRACE("T " + std::to_string(c.T) + ", hs " + std::to_string(c.hs));
+    const int B = 1, H = 2, T = c.T, C = H * c.hs;
+    std::vector<float> qkv(size_t(B) * T * 3 * C);  // (B, T, 3C)
+    for (size_t n = 0; n < qkv.size(); ++n) qkv[n] = 0.5f * std::sin(0.37f * float(n));
+    const int bad_query = 5, bad_key = 20;  // head 0's q row 5, head 1's k row 20
+    qkv[size_t(bad_query) * 3 * C + 0 * c.hs] = NAN;
+    qkv[size_t(bad_key) * 3 * C + C + 1 * c.hs] = NAN;
+    std::vector<float> weights(size_t(B) * H * T * T, -1.0f), out(size_t(B) * T * C);
+    fast_attention_forward(out.data(), weights.data(), qkv.data(), B, T, C, H, 2);
+    for (int h = 0; h < H; ++h) {
+      for (int i = 0; i < T; ++i) {
+        const float* row = weights.data() + (size_t(h) * T + i) * T;  // P[h, i, :]
+        for (int j = i + 1; j < T; ++j) {
+          ASSERT_EQ(std::signbit(row[j]), false) << "head " << h << ", P[" << i << ", " << j << "]";
+          ASSERT_EQ(row[j], 0.0f) << "head " << h << ", P[" << i << ", " << j << "]";
+        }
+        const bool sees_nan = (h == 0 && i == bad_query) || (h == 1 && i >= bad_key);
+        for (int j = 0; j <= i && !sees_nan; ++j) {
+          ASSERT_TRUE(std::isfinite(row[j])) << "head " << h << ", P[" << i << ", " << j << "]";
+        }
+      }
+    }
+  }
+}
+
 // Two paths no PyTorch case (T <= 19, hs <= 12) reaches. At T = 64 attention
 // works in its (T, T) weights directly; with hs = 16 and T a multiple of 4 a
 // head needs no padding, and writes y, dq, dk and dv in place (T = 8 too).

@@ -14,7 +14,8 @@
 //                with P read transposed, over j ≥ i: Pᵀ·dy, dSᵀ·q
 //
 // Both hold a block of their output in vector registers, as fast_matmul's
-// micro-kernel does, kHeadRows rows × kHeadCols columns:
+// micro-kernel does, kHeadRows rows × kHeadCols columns (row_dots' last
+// block of a row band only as many 16-column chunks as the causal part needs):
 //   AVX-512 (32 zmm registers): 4 × 64, 16 accumulators;
 //   AVX2 (16 ymm registers of 8 floats): 2 × 32, 8 accumulators. One row of
 //   64 would fill 8 registers too, but every step would load 8 vectors for 8

@@ -6,10 +6,12 @@
 // and score columns to 64, with zeros around them, so that head_products.h's
 // kernels never need an edge case. A head's output goes straight to where it
 // belongs when it needs no padding. The causal softmax and its backward pass
-// are here too, a register of scores at a time, a whole head's rows at once.
+// are here too, a register of scores at a time (the forward a whole head's
+// rows at once).
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include <Eigen/Core>
@@ -114,24 +116,24 @@ alignas(64) inline constexpr float kKeep[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 
 // The scores S (rows × width, row stride `width`, a multiple of 16) of one
 // head, T of them real: row i becomes softmax(scale · S[i, 0..i]) followed by
-// exact zeros (for finite scores); rows from T on become zeros. A block of
-// kRowLanes columns at a time: Eigen's exp over exactly a row's i + 1 scores
-// would take the last few one float at a time, each a call to the C
-// library's expf. Here every exp is a whole block: the future columns inside
-// a row's last block are first given a score of the row, so that they
-// neither raise the max nor overflow the exp, and their exps are then
-// multiplied by 0. The order of every sum is fixed by the blocks, not by
-// where the row lies.
+// exact zeros; rows from T on become zeros. Row i's columns 0..i must hold
+// its scores; the columns after them are overwritten. A block of kRowLanes
+// columns at a time: Eigen's exp over exactly a row's i + 1 scores would
+// take the last few one float at a time, each a call to the C library's
+// expf. Here every exp is a whole block: the future columns inside a row's
+// last block are first given a score of the row, so that they neither raise
+// the max nor overflow the exp, and their exps are then multiplied by 0.
+// The order of every sum is fixed by the blocks, not by where the row lies.
 //
 // A row's work is a chain (max, then exp and sum, then the scale), each step
 // waiting on the last. So the rows go through it in three passes, all rows'
 // maxima, then all exps and sums, then all scales: within a pass the rows
-// are independent, and the core works on several at once.
+// are independent, and the core can work on several at once.
 // lesson: softmax_passes
 inline void scaled_causal_softmax(float* S, int width, int T, int rows, float scale) {
   constexpr int W = kRowLanes;
-  constexpr int kMaxRows = 256;  // rows per round of passes: the maxima and sums fit on the stack
-  float max[kMaxRows], inv[kMaxRows];
+  constexpr int kMaxRows = 256;  // rows per round of passes: their numbers fit on the stack
+  float row_max[kMaxRows], inv_sum[kMaxRows];  // scale · the largest score; 1 / Σ exp
   for (int i0 = 0; i0 < T; i0 += kMaxRows) {
     const int i1 = std::min(T, i0 + kMaxRows);
     for (int i = i0; i < i1; ++i) {  // 1: each row's largest score
@@ -140,7 +142,7 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
       for (int j = seen; j < last + W; ++j) row[j] = row[0];
       RowBlock top = RowBlockAt(row);
       for (int j = W; j <= last; j += W) top = top.max(RowBlockAt(row + j));
-      max[i - i0] = largest_of(top) * scale;
+      row_max[i - i0] = largest_of(top) * scale;
     }
     for (int i = i0; i < i1; ++i) {  // 2: exp and its sum
       float* row = S + int64_t(i) * width;
@@ -148,17 +150,20 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
       RowBlock sums = RowBlock::Zero();
       for (int j = 0; j <= last; j += W) {
         RowBlockAt e(row + j);
-        e = (e * scale - max[i - i0]).exp();
+        e = (e * scale - row_max[i - i0]).exp();
         if (j == last) e *= ConstRowBlockAt(kKeep + 16 - (seen - last));  // the future: × 0
         sums += e;
       }
-      inv[i - i0] = 1.0f / sums.sum();
+      inv_sum[i - i0] = 1.0f / sums.sum();
     }
     for (int i = i0; i < i1; ++i) {  // 3: divide by the sum; zeros past the last block
       float* row = S + int64_t(i) * width;
       const int last = round_up_to(i + 1, W) - W;
-      for (int j = 0; j <= last; j += W) RowBlockAt(row + j) *= inv[i - i0];
+      for (int j = 0; j <= last; j += W) RowBlockAt(row + j) *= inv_sum[i - i0];
       for (int j = last + W; j < width; j += W) RowBlockAt(row + j).setZero();
+      if (!std::isfinite(inv_sum[i - i0])) {  // a NaN or an infinity in the row: 0 × NaN is NaN
+        std::fill(row + i + 1, row + last + W, 0.0f);
+      }
     }
   }
   std::fill(S + int64_t(T) * width, S + int64_t(rows) * width, 0.0f);
@@ -169,36 +174,30 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
 // real, row stride `width`) becomes, row by row,
 //   dS[i, j] = scale · P[i, j] · (dP[i, j] − Σ_{j' ≤ i} dP[i, j'] · P[i, j'])   for j ≤ i,
 // with zeros past i and in the rows from T on. P has the same shape and is
-// exactly zero past the diagonal, so the lanes past i inside a row's last
-// block add zeros to the sum and come out zero (+ 0 turns −0 into 0). Two
-// passes over the rows, as the forward's three: all the sums, then all of dS.
+// exactly zero past the diagonal. A block at a time, as the forward: dP's
+// lanes past i inside a row's last block are zeroed first (0 × P, not an
+// infinity × 0, enters the sum), and come out zero (+ 0 turns −0 into 0).
+// One row at a time: taken in passes, as the forward's rows are, the
+// backward measured no faster.
 inline void causal_softmax_backward(float* dP, const float* P, int width, int T, int rows,
                                     float scale) {
   constexpr int W = kRowLanes;
-  constexpr int kMaxRows = 256;
-  float sum[kMaxRows];
-  for (int i0 = 0; i0 < T; i0 += kMaxRows) {
-    const int i1 = std::min(T, i0 + kMaxRows);
-    for (int i = i0; i < i1; ++i) {  // 1: Σ_j dP ⊙ P along the row
-      const float* dp_row = dP + int64_t(i) * width;
-      const float* p_row = P + int64_t(i) * width;
-      const int last = round_up_to(i + 1, W) - W;  // the block that holds column i
-      RowBlock sums = RowBlock::Zero();
-      for (int j = 0; j <= last; j += W) {
-        sums += ConstRowBlockAt(dp_row + j) * ConstRowBlockAt(p_row + j);
-      }
-      sum[i - i0] = sums.sum();
+  for (int i = 0; i < T; ++i) {
+    float* dp_row = dP + int64_t(i) * width;
+    const float* p_row = P + int64_t(i) * width;
+    const int last = round_up_to(i + 1, W) - W;  // the block that holds column i
+    for (int j = i + 1; j < last + W; ++j) dp_row[j] = 0.0f;
+    RowBlock sums = RowBlock::Zero();
+    for (int j = 0; j <= last; j += W) {
+      sums += ConstRowBlockAt(dp_row + j) * ConstRowBlockAt(p_row + j);
     }
-    for (int i = i0; i < i1; ++i) {  // 2: dS
-      float* dp_row = dP + int64_t(i) * width;
-      const float* p_row = P + int64_t(i) * width;
-      const int last = round_up_to(i + 1, W) - W;
-      for (int j = 0; j <= last; j += W) {
-        RowBlockAt ds(dp_row + j);
-        ds = scale * ConstRowBlockAt(p_row + j) * (ds - sum[i - i0]) + 0.0f;
-      }
-      for (int j = last + W; j < width; j += W) RowBlockAt(dp_row + j).setZero();
+    const float sum = sums.sum();  // Σ_j dP ⊙ P
+    for (int j = 0; j <= last; j += W) {
+      RowBlockAt ds(dp_row + j);
+      ds = scale * ConstRowBlockAt(p_row + j) * (ds - sum) + 0.0f;
     }
+    for (int j = last + W; j < width; j += W) RowBlockAt(dp_row + j).setZero();
+    if (!std::isfinite(sum)) std::fill(dp_row + i + 1, dp_row + last + W, 0.0f);
   }
   std::fill(dP + int64_t(T) * width, dP + int64_t(rows) * width, 0.0f);
 }
