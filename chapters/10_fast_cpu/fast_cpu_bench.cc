@@ -175,10 +175,9 @@ BENCHMARK(BM_LayerNormFast)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark:
 // Its backward: dx for every row, then the weight and bias gradients by columns.
 void BM_LayerNormBackwardFast(benchmark::State& state) {
   const int N = 2048, C = 256;
-  std::vector<float> x(size_t(N) * C), dy(x.size()), dx(x.size()), w(C, 1.0f), dw(C), db(C),
-      m(N), r(N), y(x.size());
+  std::vector<float> x(size_t(N) * C), dy(x.size()), dx(x.size()), y(x.size()), w(C, 1.0f),
+      b(C, 0.0f), dw(C), db(C), m(N), r(N);
   for (int i = 0; i < N * C; ++i) x[i] = float(i % 97) / 97, dy[i] = float(i % 89) / 89 - 0.5f;
-  std::vector<float> b(C, 0.0f);
   fast_layernorm_forward(y.data(), m.data(), r.data(), x.data(), w.data(), b.data(), N, C, 1e-5f,
                          1);
   for (auto _ : state) {

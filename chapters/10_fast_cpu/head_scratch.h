@@ -109,6 +109,10 @@ inline float largest_of(const RowBlock& x) {
   return std::max(std::max(m4[0], m4[1]), std::max(m4[2], m4[3]));
 }
 
+// Where the block of kRowLanes columns that holds column i begins: a row's
+// last block, the one whose lanes past i are not scores.
+inline int last_block(int i) { return round_up_to(i + 1, kRowLanes) - kRowLanes; }
+
 // 16 ones, then 16 zeros: the block at kKeep + 16 − n keeps a block's first
 // n lanes (× 1) and clears the rest (× 0).
 alignas(64) inline constexpr float kKeep[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -138,7 +142,7 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
     const int i1 = std::min(T, i0 + kMaxRows);
     for (int i = i0; i < i1; ++i) {  // 1: each row's largest score
       float* row = S + int64_t(i) * width;
-      const int seen = i + 1, last = round_up_to(seen, W) - W;  // last: the block holding column i
+      const int seen = i + 1, last = last_block(i);
       for (int j = seen; j < last + W; ++j) row[j] = row[0];
       RowBlock top = RowBlockAt(row);
       for (int j = W; j <= last; j += W) top = top.max(RowBlockAt(row + j));
@@ -146,7 +150,7 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
     }
     for (int i = i0; i < i1; ++i) {  // 2: exp and its sum
       float* row = S + int64_t(i) * width;
-      const int seen = i + 1, last = round_up_to(seen, W) - W;
+      const int seen = i + 1, last = last_block(i);
       RowBlock sums = RowBlock::Zero();
       for (int j = 0; j <= last; j += W) {
         RowBlockAt e(row + j);
@@ -158,7 +162,7 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
     }
     for (int i = i0; i < i1; ++i) {  // 3: divide by the sum; zeros past the last block
       float* row = S + int64_t(i) * width;
-      const int last = round_up_to(i + 1, W) - W;
+      const int last = last_block(i);
       for (int j = 0; j <= last; j += W) RowBlockAt(row + j) *= inv_sum[i - i0];
       for (int j = last + W; j < width; j += W) RowBlockAt(row + j).setZero();
       if (!std::isfinite(inv_sum[i - i0])) {  // a NaN or an infinity in the row: 0 × NaN is NaN
@@ -185,7 +189,7 @@ inline void causal_softmax_backward(float* dP, const float* P, int width, int T,
   for (int i = 0; i < T; ++i) {
     float* dp_row = dP + int64_t(i) * width;
     const float* p_row = P + int64_t(i) * width;
-    const int last = round_up_to(i + 1, W) - W;  // the block that holds column i
+    const int last = last_block(i);
     for (int j = i + 1; j < last + W; ++j) dp_row[j] = 0.0f;
     RowBlock sums = RowBlock::Zero();
     for (int j = 0; j <= last; j += W) {
