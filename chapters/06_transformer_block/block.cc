@@ -27,7 +27,7 @@ void pre_ln_block(BlockOps& ops, float* out, BlockActivations& a, const float* x
   ops.feedforward(a.mlp_out, a.mlp_hidden, a.mlp_activated, a.ln2, p.mlp, c);
   ops.dropout_residual(a.residual2, a.residual1, a.mlp_out, train ? a.mlp_dropout : nullptr,
                        NC);                                     // r + mlp(ln2(r))
-  ops.copy(out, a.residual2, NC);                               // (B, T, C)
+  if (out != a.residual2) ops.copy(out, a.residual2, NC);       // (B, T, C)
 }
 // end lesson
 
@@ -49,7 +49,7 @@ void post_ln_block(BlockOps& ops, float* out, BlockActivations& a, const float* 
                        NC);                                     // r + mlp(r)
   ops.layernorm(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, p.ln2_weight, p.ln2_bias, N, c.C,
                 c.eps);                                         // ln2(r + mlp(r))
-  ops.copy(out, a.ln2, NC);                                     // (B, T, C)
+  if (out != a.ln2) ops.copy(out, a.ln2, NC);                   // (B, T, C)
 }
 // end lesson
 

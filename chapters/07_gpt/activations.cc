@@ -27,8 +27,8 @@ size_t ActivationViews::floats(const GPTConfig& c, int B, int T, const Activatio
   const BlockConfig bc = block_config(c, B, T);
   const size_t lse = layout.logsumexp ? BT * c.heads : 0;
   return 2 * BT * C                                        // embeddings and their mask
-         + c.num_layers * (BlockActivations::size(bc, layout.attention_weights)  // blocks,
-                           + BT * C + lse)                 // their outputs (and logsumexp)
+         + c.num_layers * (BlockActivations::size(bc, layout.attention_weights)  // blocks
+                           + lse)                          // (and their logsumexp)
          + BT * C + 2 * BT                                 // ln_f, mean, rstd
          + 2 * BT * V + BT;                                // logits, probs, losses
 }
@@ -54,7 +54,10 @@ void ActivationViews::carve_views(float* base, int32_t* ids, const GPTConfig& c,
   for (int l = 0; l < c.num_layers; ++l) {
     const size_t block_floats = BlockActivations::size(bc, layout.attention_weights);
     blocks.push_back(BlockActivations::carve(take(block_floats), bc, layout.attention_weights));
-    block_out.push_back(take(BT * C));
+    // A block's output is the last tensor it computes (block.cc): the views
+    // share it, and block_forward need not copy it.
+    const BlockActivations& a = blocks.back();
+    block_out.push_back(c.norm == NormPlacement::Pre ? a.residual2 : a.ln2);
     if (layout.logsumexp) blocks.back().attn.lse = take(BT * c.heads);  // (B, H, T)
   }
   ln_f = take(BT * C);

@@ -38,7 +38,8 @@ struct ActivationViews {
   float* embeddings = nullptr;           // (B, T, C)
   float* embedding_dropout = nullptr;    // (B, T, C) dropout mask of the embeddings (Mode::Train)
   std::vector<BlockActivations> blocks;  // one per layer
-  std::vector<float*> block_out;         // (B, T, C) per layer: the stream after block l
+  std::vector<float*> block_out;         // (B, T, C) per layer: the stream after block l (its
+                                         // last tensor: residual2, or ln2 after post-LN)
   float* ln_f = nullptr;                 // (B, T, C)
   float* ln_f_mean = nullptr;            // (B, T)
   float* ln_f_rstd = nullptr;            // (B, T)

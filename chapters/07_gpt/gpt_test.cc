@@ -150,6 +150,22 @@ TEST(GPTForward, SequenceLongerThanMaxLengthIsAClearError) {
   EXPECT_THROW(gpt_forward(acts, tokens.data(), model, 1, 5), std::invalid_argument);
 }
 
+// The stream after block l is the block's own last tensor, so that the block
+// copies nothing: residual2 for pre-LN, ln2 for post-LN.
+TEST(GPTActivations, EachBlockOutputIsTheBlocksLastTensor) {
+  for (NormPlacement norm : {NormPlacement::Pre, NormPlacement::Post}) {
+    GPTConfig config;
+    config.num_layers = 3, config.norm = norm;
+    GPTActivations acts(config, 2, 8);
+    ASSERT_EQ(acts.block_out.size(), 3u);
+    for (int l = 0; l < 3; ++l) {
+      const BlockActivations& a = acts.blocks[l];
+      EXPECT_EQ(acts.block_out[l], norm == NormPlacement::Pre ? a.residual2 : a.ln2)
+          << "layer " << l << (norm == NormPlacement::Pre ? ", pre-LN" : ", post-LN");
+    }
+  }
+}
+
 TEST(CrossEntropy, UniformLogitsGiveLogV) {
   const int N = 3, V = 7;
   std::vector<float> logits(N * V, 0.5f), probs(N * V), losses(N);

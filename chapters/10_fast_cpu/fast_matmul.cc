@@ -44,28 +44,43 @@ inline void add_rows(float* sums, const float* values, int n) {
 // Rows [i0, i0 + mc) and columns [p0, p0 + kc) of A, as mc/MR panels in which
 // each step p holds the MR values the kernel broadcasts, rows past M as zeros.
 // A transposed A (A's column i is memory row i: the weight gradient's dYᵀ)
-// already lies in that order, MR neighbours per step: it is read one memory
-// row (mc values, contiguous) at a time and dealt out to the panels, rather
-// than panel by panel down a column, a new cache line at every step. A
-// row-major A (the activations) is turned by 8 × 8 transposes in registers. With row_sums
-// (rows [i0, i0 + mc) of FusedWork::a_row_sums), each row's values are also
-// added to its sum, in order, as they pass.
+// already lies in that order, MR neighbours per step: it is read eight memory
+// rows (mc values each, contiguous) at a time and dealt out to the panels,
+// eight steps to each, so that a panel is written whole cache lines at a
+// time. A row-major A (the activations) is turned by 8 × 8 transposes in
+// registers. With row_sums (rows [i0, i0 + mc) of FusedWork::a_row_sums),
+// each row's values are also added to its sum, in order, as they pass.
 void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int kc,
             float* row_sums) {
-  if (A.transposed) {  // step by step: each step's mc values are contiguous in memory
+  if (A.transposed) {  // each step's mc values are contiguous in memory
     const int real = std::min(mc, M - i0);  // rows of A; the panels' last rows may be past M
-    for (int p = 0; p < kc; ++p) {
-      const float* column = A.data + int64_t(p0 + p) * A.stride + i0;  // A[i0, p0 + p]
-      float* step = Ap + p * kMR;  // step p of the first panel
+    // Steps [p, p + steps) dealt out panel by panel: a panel gets steps · MR
+    // floats in a row. (One step at a time wrote MR floats, part of a cache
+    // line, to each of mc/MR panels kc · MR floats apart, which compete for
+    // the same few sets of the L1 cache.)
+    const auto deal_steps = [&](int p, int steps) {
+      const float* column[8];  // A[i0, p0 + p + q]: step q's values, contiguous
+      for (int q = 0; q < steps; ++q) column[q] = A.data + int64_t(p0 + p + q) * A.stride + i0;
+      float* panel = Ap + p * kMR;  // step p of the first panel
       int ir = 0;
-      for (; ir + kMR <= real; ir += kMR, step += size_t(kc) * kMR) {
-        std::memcpy(step, column + ir, sizeof(float) * kMR);
+      for (; ir + kMR <= real; ir += kMR, panel += size_t(kc) * kMR) {
+#pragma GCC unroll 8
+        for (int q = 0; q < steps; ++q) {
+          std::memcpy(panel + q * kMR, column[q] + ir, sizeof(float) * kMR);
+        }
       }
-      for (; ir < mc; ir += kMR, step += size_t(kc) * kMR) {  // an edge panel, zero-padded
-        for (int r = 0; r < kMR; ++r) step[r] = ir + r < real ? column[ir + r] : 0.0f;
+      for (; ir < mc; ir += kMR, panel += size_t(kc) * kMR) {  // an edge panel, zero-padded
+        for (int q = 0; q < steps; ++q) {
+          for (int r = 0; r < kMR; ++r) panel[q * kMR + r] = ir + r < real ? column[q][ir + r] : 0.0f;
+        }
       }
-      if (row_sums) add_rows(row_sums, column, real);  // k in order for each row
-    }
+      if (row_sums) {  // k in order for each row
+        for (int q = 0; q < steps; ++q) add_rows(row_sums, column[q], real);
+      }
+    };
+    int p = 0;
+    for (; p + 8 <= kc; p += 8) deal_steps(p, 8);  // a constant 8: the copies unroll
+    if (p < kc) deal_steps(p, kc - p);
     return;
   }
   for (int ir = 0; ir < mc; ir += kMR, Ap += size_t(kc) * kMR) {
