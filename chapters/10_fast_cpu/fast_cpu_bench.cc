@@ -148,6 +148,20 @@ void BM_BiasGeluFused(benchmark::State& state) {
 }
 BENCHMARK(BM_BiasGeluFused)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// GELU's backward at the seed size: dx = dy · gelu'(x), written (as the
+// feed-forward's backward uses it, overwrite = true).
+void BM_GeluBackwardFast(benchmark::State& state) {
+  const int N = 2048, F = 1024;
+  std::vector<float> x(size_t(N) * F), dy(x.size(), 0.5f), dx(x.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(i % 801) / 100 - 4;  // [-4, 4]
+  for (auto _ : state) {
+    fast_gelu_backward(dx.data(), dy.data(), x.data(), int64_t(N) * F, GeluForm::Erf,
+                       state.range(0), /*overwrite=*/true);
+    benchmark::DoNotOptimize(dx.data());
+  }
+}
+BENCHMARK(BM_GeluBackwardFast)->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 // LayerNorm: chapter 05's (double sums) against the float, threaded one.
 void BM_LayerNormPlain(benchmark::State& state) {
   const int N = 2048, C = 256;
