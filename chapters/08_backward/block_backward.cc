@@ -16,8 +16,11 @@ void block_backward(BackwardOps& ops, float* dinp, const BlockGrads& grads,
   check_block_config(config);
   const int N = config.B * config.T, C = config.C;  // tokens, channels
   const int64_t NC = int64_t(N) * C;
-  for (float* d : {dacts.ln1, dacts.attn_out, dacts.residual1, dacts.ln2, dacts.mlp_out,
-                   dacts.residual2}) {
+  // The scratch gradients the recipe below adds into start at zero: five of
+  // them (pre-LN never uses d residual2, post-LN never uses d ln2).
+  const bool pre = config.norm == NormPlacement::Pre;
+  for (float* d : {dacts.ln1, dacts.attn_out, dacts.residual1, dacts.mlp_out,
+                   pre ? dacts.ln2 : dacts.residual2}) {
     ops.zero(d, NC);
   }
   // In training the forward multiplied each branch by a dropout mask (chapter
