@@ -76,7 +76,7 @@ void fast_gelu_backward(float* dhidden, const float* dactivated, const float* hi
       float x[16] = {}, dy[16] = {}, dx[16] = {};
       std::copy_n(hidden + start + i, n - i, x);
       std::copy_n(dactivated + start + i, n - i, dy);
-      std::copy_n(dhidden + start + i, n - i, dx);
+      if (!overwrite) std::copy_n(dhidden + start + i, n - i, dx);
       sixteen(dx, dy, x);
       std::copy_n(dx, n - i, dhidden + start + i);
     }

@@ -217,24 +217,31 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
     return v;
   };
   const int B = 2, T = 5, C = 8, H = 2, N = B * T, V = 7;
-  // GELU: dhidden += dactivated ⊙ gelu'(hidden)
+  // GELU: dhidden += dactivated ⊙ gelu'(hidden), 16 floats at a time: a
+  // count that is a multiple of 16, and one that leaves a padded tail.
   const std::vector<float> dactivated = random(N * C), hidden = random(N * C);
-  for (GeluForm form : {GeluForm::Erf, GeluForm::Tanh}) {
-    std::vector<float> zero(N * C, 0.0f), one(N * C, 1.0f);
-    fast_gelu_backward(zero.data(), dactivated.data(), hidden.data(), N * C, form, 1);
-    fast_gelu_backward(one.data(), dactivated.data(), hidden.data(), N * C, form, 1);
-    expect_adds_one("fast_gelu_backward", zero, one);
-    // overwrite: as if it had been zeroed, wherever the output lies (a vector
-    // loop treats the elements before an aligned address differently): at
-    // each of 16 float offsets from a 64-byte boundary.
-    for (int shift = 0; shift < 16; ++shift) {
-      alignas(64) float storage[N * C + 16];
-      std::fill(storage, storage + N * C + 16, 7.0f);
-      fast_gelu_backward(storage + shift, dactivated.data(), hidden.data(), N * C, form, 1, true);
-      const std::vector<float> stale(storage + shift, storage + shift + N * C);
-      const std::string op = "fast_gelu_backward with overwrite, output at float " +
-                             std::to_string(shift) + " of a 64-byte line";
-      expect_same_bits(op.c_str(), zero, stale);
+  for (const int count : {N * C, N * C - 3}) {
+    for (GeluForm form : {GeluForm::Erf, GeluForm::Tanh}) {
+      std::vector<float> zero(count, 0.0f), one(count, 1.0f);
+      fast_gelu_backward(zero.data(), dactivated.data(), hidden.data(), count, form, 1);
+      fast_gelu_backward(one.data(), dactivated.data(), hidden.data(), count, form, 1);
+      expect_adds_one(("fast_gelu_backward, " + std::to_string(count) + " floats").c_str(), zero,
+                      one);
+      // overwrite: as if it had been zeroed, wherever the output lies (a vector
+      // loop treats the elements before an aligned address differently): at
+      // each of 16 float offsets from a 64-byte boundary, and nothing written
+      // past the count.
+      for (int shift = 0; shift < 16; ++shift) {
+        alignas(64) float storage[N * C + 16];
+        std::fill(storage, storage + N * C + 16, 7.0f);
+        fast_gelu_backward(storage + shift, dactivated.data(), hidden.data(), count, form, 1, true);
+        const std::vector<float> stale(storage + shift, storage + shift + count);
+        const std::string op = "fast_gelu_backward with overwrite, " + std::to_string(count) +
+                               " floats, output at float " + std::to_string(shift) +
+                               " of a 64-byte line";
+        expect_same_bits(op.c_str(), zero, stale);
+        EXPECT_EQ(storage[shift + count], 7.0f) << op << ": wrote past the count";
+      }
     }
   }
   // Attention: dqkv += d(qkv). hs = 4 goes through padded scratch, at a T in

@@ -58,7 +58,7 @@ void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int k
     // floats in a row. (One step at a time wrote MR floats, part of a cache
     // line, to each of mc/MR panels kc · MR floats apart, which compete for
     // the same few sets of the L1 cache.)
-    const auto deal_steps = [&](int p, int steps) {
+    const auto deal_steps = [&](int p, int steps) __attribute__((always_inline)) {
       const float* column[8];  // A[i0, p0 + p + q]: step q's values, contiguous
       for (int q = 0; q < steps; ++q) column[q] = A.data + int64_t(p0 + p + q) * A.stride + i0;
       float* panel = Ap + p * kMR;  // step p of the first panel
