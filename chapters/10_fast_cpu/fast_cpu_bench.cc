@@ -103,6 +103,30 @@ void LayoutArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_MatmulLayouts)->Apply(LayoutArgs)->ArgNames({"M", "N", "K", "layout", "threads"})->UseRealTime();
 
+// A linear layer's weight gradient as the training step computes it
+// (fast_linear.cc: dW (O, I) = doutᵀ · inp over N tokens, the bias gradient
+// summed along, the tokens halved between the threads), at the seed model's
+// four shapes. Compare its GFLOP/s with BM_MatmulFast's forward products.
+void BM_WeightGradient(benchmark::State& state) {
+  const int N = state.range(0), I = state.range(1), O = state.range(2), threads = state.range(3);
+  const RowMatrix dout = RowMatrix::Random(N, O), inp = RowMatrix::Random(N, I);  // (N, O), (N, I)
+  RowMatrix dweight = RowMatrix::Zero(O, I);                                      // (O, I)
+  std::vector<float> dbias(O, 0.0f);                                              // (O)
+  for (auto _ : state) {
+    fast_weight_gradient(dweight.data(), dbias.data(), dout.data(), inp.data(), N, I, O, threads);
+    benchmark::DoNotOptimize(dweight.data());
+  }
+  set_flops(state, 2.0 * N * I * O);
+}
+void WeightGradientArgs(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {  // qkv, attention proj, fc, mlp proj
+    for (auto [in, out] : {std::pair{256, 768}, {256, 256}, {256, 1024}, {1024, 256}}) {
+      b->Args({2048, in, out, threads});
+    }
+  }
+}
+BENCHMARK(BM_WeightGradient)->Apply(WeightGradientArgs)->ArgNames({"N", "I", "O", "threads"})->UseRealTime();
+
 // What two threads pay to work together: opening (and closing) a parallel
 // region, and one barrier inside a region (100 per iteration, so the
 // region's own cost, about 1 µs, is a small part of the time).

@@ -111,7 +111,9 @@ TEST(SharedUnits, ALateThreadsShareIsTakenByTheOther) {
   for (size_t i = 1; i < takes[0].size(); ++i) {  // stolen units come from the back, one by one
     if (takes[0][i].first >= 32) {
       EXPECT_EQ(takes[0][i].count, 1);
-      if (takes[0][i - 1].first >= 32) EXPECT_EQ(takes[0][i].first, takes[0][i - 1].first - 1);
+      if (takes[0][i - 1].first >= 32) {
+        EXPECT_EQ(takes[0][i].first, takes[0][i - 1].first - 1);
+      }
     }
   }
 }
