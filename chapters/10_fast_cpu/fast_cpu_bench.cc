@@ -3,7 +3,8 @@
 //   bazel run //chapters/10_fast_cpu:fast_cpu_bench
 //
 // Matrix products: Eigen (chapter 04's linear) against fast_matmul, 1 and 2
-// threads, at the seed model's shapes. The ops: chapters 05–07's against the
+// threads, at the seed model's shapes, and the weight gradient as the
+// training step computes it. The ops: chapters 05–07's against the
 // fused ones. The whole step: chapter 09's Trainer against FastTrainer at the
 // seed configuration (B=32, T=64, C=256, L=6, H=8, F=1024, V=65).
 // Counters: GFLOP/s (2·M·N·K per product) and tokens/s.
@@ -109,6 +110,7 @@ BENCHMARK(BM_MatmulLayouts)->Apply(LayoutArgs)->ArgNames({"M", "N", "K", "layout
 // four shapes. Compare its GFLOP/s with BM_MatmulFast's forward products.
 void BM_WeightGradient(benchmark::State& state) {
   const int N = state.range(0), I = state.range(1), O = state.range(2), threads = state.range(3);
+  // N tokens, I inputs and O outputs: BM_MatmulFast's M, K and N
   const RowMatrix dout = RowMatrix::Random(N, O), inp = RowMatrix::Random(N, I);  // (N, O), (N, I)
   RowMatrix dweight = RowMatrix::Zero(O, I);                                      // (O, I)
   std::vector<float> dbias(O, 0.0f);                                              // (O)
@@ -119,13 +121,14 @@ void BM_WeightGradient(benchmark::State& state) {
   set_flops(state, 2.0 * N * I * O);
 }
 void WeightGradientArgs(benchmark::internal::Benchmark* b) {
-  for (int threads : {1, 2}) {  // qkv, attention proj, fc, mlp proj
+  for (int threads : {1, 2}) {
+    // (in → out): qkv (256 → 768), attention proj (256 → 256), fc (256 → 1024), mlp proj (1024 → 256)
     for (auto [in, out] : {std::pair{256, 768}, {256, 256}, {256, 1024}, {1024, 256}}) {
       b->Args({2048, in, out, threads});
     }
   }
 }
-BENCHMARK(BM_WeightGradient)->Apply(WeightGradientArgs)->ArgNames({"N", "I", "O", "threads"})->UseRealTime();
+BENCHMARK(BM_WeightGradient)->Apply(WeightGradientArgs)->ArgNames({"tokens", "I", "O", "threads"})->UseRealTime();
 
 // What two threads pay to work together: opening (and closing) a parallel
 // region, and one barrier inside a region (100 per iteration, so the

@@ -10,7 +10,8 @@
 // so it is split by tokens, not by rows of dW: the first half
 // of the tokens adds into dW, the second half into a scratch that is added
 // after. Always two halves, on any number of threads, so the bits never
-// depend on the thread count.
+// depend on the thread count. On two threads each owns a half, and the one
+// done first takes rows of the other's (fast_matmul_pair).
 #include <omp.h>
 
 #include <vector>
@@ -24,11 +25,15 @@ namespace {
 
 // dw (O, I) += Σ_n dout[n]ᵀ · inp[n] over tokens [n0, n1), or dw = … when
 // !add; db (O) += Σ_n dout[n] over the same tokens (db may be nullptr).
-void weight_gradient_part(float* dw, float* db, const float* dout, const float* inp, int n0,
-                          int n1, int I, int O, bool add, int threads) {
+Product weight_gradient_part(float* dw, float* db, const float* dout, const float* inp, int n0,
+                             int n1, int I, int O, bool add) {
   const MatrixView dout_t{dout + int64_t(n0) * O, O, /*transposed=*/true};  // (O, n1 - n0)
   const MatrixView x{inp + int64_t(n0) * I, I};                             // (n1 - n0, I)
-  fast_matmul(dw, I, dout_t, x, O, I, n1 - n0, add, threads, FusedWork{nullptr, db});
+  return Product{dw, I, dout_t, x, O, I, n1 - n0, add, FusedWork{nullptr, db}};
+}
+
+void multiply(const Product& p, int threads) {
+  fast_matmul(p.C, p.ldc, p.A, p.B, p.M, p.N, p.K, p.accumulate, threads, p.fused);
 }
 
 }  // namespace
@@ -36,25 +41,23 @@ void weight_gradient_part(float* dw, float* db, const float* dout, const float* 
 // lesson: weight_gradient
 void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const float* inp,
                           int N, int I, int O, int threads) {
-  // The second half's sums, the calling thread's (a pointer to them, not the
-  // thread_local name, goes into the parallel region: there each thread's
-  // name would mean its own buffer).
+  // The second half's sums, the calling thread's (pointers to them, not the
+  // thread_local names, go to the threads: in a thread of the team the name
+  // would mean that thread's own buffer).
   static thread_local std::vector<float> second_dw_buffer, second_db_buffer;
   second_dw_buffer.resize(size_t(O) * I);
   second_db_buffer.assign(dbias ? O : 0, 0.0f);  // row sums add into their buffer
   float* const dw2 = second_dw_buffer.data();
   float* const db2 = dbias ? second_db_buffer.data() : nullptr;
   const int half = N / 2;  // tokens [0, half) and [half, N)
-  if (threads == 2 && !omp_in_parallel()) {  // a half each, on the tokens each thread (mostly) holds
-#pragma omp parallel num_threads(2)
-    {
-      const bool first = omp_get_thread_num() == 0;
-      weight_gradient_part(first ? dweight : dw2, first ? dbias : db2, dout, inp,
-                           first ? 0 : half, first ? half : N, I, O, first, 1);
-    }
+  const Product halves[2] = {
+      weight_gradient_part(dweight, dbias, dout, inp, 0, half, I, O, /*add=*/true),
+      weight_gradient_part(dw2, db2, dout, inp, half, N, I, O, /*add=*/false)};
+  if (threads == 2 && !omp_in_parallel()) {
+    fast_matmul_pair(halves);  // a half each, on the tokens each thread (mostly) holds
   } else {  // one thread, or more than two: the halves one after the other, each on all threads
-    weight_gradient_part(dweight, dbias, dout, inp, 0, half, I, O, true, threads);
-    weight_gradient_part(dw2, db2, dout, inp, half, N, I, O, false, threads);
+    multiply(halves[0], threads);
+    multiply(halves[1], threads);
   }
   parallel_rows(O, threads, [&](int o) {  // dW += the second half, row by row
     float* row = dweight + int64_t(o) * I;

@@ -4,7 +4,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "chapters/10_fast_cpu/fast_matmul_kernel.h"
@@ -176,7 +178,30 @@ float* ensure(AlignedVector<float>& buffer, size_t floats) {
   return buffer.data();
 }
 
+// One block of B as the kernels read it: rows [p0, p0 + kc) and columns
+// [j0, j0 + nc), packed at Bb.
+struct BlockOfB {
+  int p0, kc, j0, nc;
+  float* Bb;
+};
+
 // lesson: loops
+// Rows [i0, i0 + mc) of C (+)= the same rows of A's k-block · a packed block
+// of B: A's rows packed, then the micro-kernel on every tile.
+void multiply_rows(const Product& p, const BlockOfB& b, int i0, int mc, float* Ap) {
+  const bool add = p.accumulate || b.p0 > 0;  // the first k-block writes C, the rest add
+  const float* bias = b.p0 == 0 && p.fused.bias ? p.fused.bias + b.j0 : nullptr;  // the first adds it
+  float* sums = b.j0 == 0 && p.fused.a_row_sums ? p.fused.a_row_sums + i0 : nullptr;  // once per k
+  pack_A(Ap, p.A, p.M, i0, mc, b.p0, b.kc, sums);
+  for (int jr = 0; jr < b.nc; jr += kNR) {
+    for (int ir = 0; ir < mc; ir += kMR) {
+      micro_kernel<kMR>(b.kc, Ap + size_t(ir) * b.kc, b.Bb + size_t(jr) * b.kc,
+                        p.C + (i0 + ir) * p.ldc + b.j0 + jr, p.ldc, std::min(kMR, mc - ir),
+                        std::min(kNR, b.nc - jr), add, bias ? bias + jr : nullptr);
+    }
+  }
+}
+
 // The five loops around the micro-kernel. Shared: called by every thread of an
 // OpenMP team. The team splits the packing of each B block, then the threads
 // multiply C's rows by it, in units of kUnitRows rows: each its own share of
@@ -187,42 +212,25 @@ float* ensure(AlignedVector<float>& buffer, size_t floats) {
 // block suffices. Otherwise (not Shared) one thread does all the rows, kMC
 // at a time, with Bp[0].
 template <bool Shared>
-void blocked_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B, int M, int N,
-                    int K, bool accumulate, const FusedWork& fused, float* const Bp[2],
-                    SharedUnits* block_units) {
+void blocked_matmul(const Product& p, float* const Bp[2], SharedUnits* block_units) {
   float* Ap = ensure(local_buffer(0), size_t(kMC) * kKC);
   int block = 0;
-  for (int j0 = 0; j0 < N; j0 += kNC) {
-    const int nc = std::min(kNC, N - j0);
-    for (int p0 = 0; p0 < K; p0 += kKC, ++block) {
-      const int kc = std::min(kKC, K - p0);
-      const bool add = accumulate || p0 > 0;  // the first k-block writes C, the rest add
-      const float* block_bias = p0 == 0 && fused.bias ? fused.bias + j0 : nullptr;  // the first adds it
-      float* Bb = Bp[Shared ? block % 2 : 0];
-      // rows [i0, i0 + mc) of C (+)= this block of A · this block of B
-      const auto multiply_rows = [&](int i0, int mc) {
-        float* sums = j0 == 0 && fused.a_row_sums ? fused.a_row_sums + i0 : nullptr;  // once per k
-        pack_A(Ap, A, M, i0, mc, p0, kc, sums);
-        for (int jr = 0; jr < nc; jr += kNR) {
-          for (int ir = 0; ir < mc; ir += kMR) {
-            micro_kernel<kMR>(kc, Ap + size_t(ir) * kc, Bb + size_t(jr) * kc,
-                              C + (i0 + ir) * ldc + j0 + jr, ldc, std::min(kMR, mc - ir),
-                              std::min(kNR, nc - jr), add, block_bias ? block_bias + jr : nullptr);
-          }
-        }
-      };
+  for (int j0 = 0; j0 < p.N; j0 += kNC) {
+    const int nc = std::min(kNC, p.N - j0);
+    for (int p0 = 0; p0 < p.K; p0 += kKC, ++block) {
+      const BlockOfB b{p0, std::min(kKC, p.K - p0), j0, nc, Bp[Shared ? block % 2 : 0]};
       if constexpr (Shared) {  // the team splits B's panels, then waits until all are packed
         const auto [jr_begin, jr_end] = team_rows(nc, kNR);
-        pack_B(Bb, B, N, p0, kc, j0, jr_begin, jr_end);
+        pack_B(b.Bb, p.B, p.N, p0, b.kc, j0, jr_begin, jr_end);
 #pragma omp barrier  // the block's one barrier
         int first, count;  // units [first, first + count) of kUnitRows rows each
         while ((count = block_units[block].next(kMC / kUnitRows, &first)) > 0) {
           const int i0 = first * kUnitRows;
-          multiply_rows(i0, std::min(count * kUnitRows, M - i0));
+          multiply_rows(p, b, i0, std::min(count * kUnitRows, p.M - i0), Ap);
         }
       } else {
-        pack_B(Bb, B, N, p0, kc, j0, 0, nc);
-        for (int i0 = 0; i0 < M; i0 += kMC) multiply_rows(i0, std::min(kMC, M - i0));
+        pack_B(b.Bb, p.B, p.N, p0, b.kc, j0, 0, nc);
+        for (int i0 = 0; i0 < p.M; i0 += kMC) multiply_rows(p, b, i0, std::min(kMC, p.M - i0), Ap);
       }
     }
   }
@@ -244,10 +252,11 @@ void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B
     }
     return;
   }
+  const Product p{C, ldc, A, B, M, N, K, accumulate, fused};
   const size_t b_floats = size_t(kKC) * round_up(std::min(N, kNC), kNR);
   if (threads <= 1 || omp_in_parallel()) {
     float* const Bp[2] = {ensure(local_buffer(1), b_floats), nullptr};
-    blocked_matmul<false>(C, ldc, A, B, M, N, K, accumulate, fused, Bp, nullptr);
+    blocked_matmul<false>(p, Bp, nullptr);
     return;
   }
   float* const Bp[2] = {ensure(shared_B(0), b_floats), ensure(shared_B(1), b_floats)};
@@ -261,7 +270,124 @@ void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B
   }
   SharedUnits* const block_units = units_of_blocks.data();
 #pragma omp parallel num_threads(threads)
-  blocked_matmul<true>(C, ldc, A, B, M, N, K, accumulate, fused, Bp, block_units);
+  blocked_matmul<true>(p, Bp, block_units);
+}
+
+namespace {
+
+// One turn of a thread's wait for the other: a pause (a hint to the core
+// that this is a spin), and every 64th turn the core given up, in case the
+// other thread is waiting for it (a machine shared with other programs).
+inline void relax(int& turns) {
+  if (++turns % 64 == 0) {
+    std::this_thread::yield();
+    return;
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// lesson: pair
+// What the two threads of fast_matmul_pair share about one product: the last
+// block of B its owner has packed and opened, that block's units of rows
+// (the owner takes runs from the front, the other thread single units from
+// the back), how many of its rows are done, and whether the product is.
+struct OwnedProduct {
+  const Product* product;
+  float* Bb;                        // the owner's packed block of B
+  SharedUnits* units;               // per block, one share: the owner's
+  std::atomic<int> opened{-1};      // the block whose B is packed and whose units may be taken
+  std::atomic<int> rows_done{0};    // of the opened block, by either thread
+  std::atomic<bool> finished{false};
+};
+
+// Where block `block` of a product lies (blocked_matmul's order: k-blocks
+// within column blocks).
+BlockOfB block_of(const Product& p, int block, float* Bb) {
+  const int k_blocks = (p.K + kKC - 1) / kKC;
+  const int j0 = block / k_blocks * kNC, p0 = block % k_blocks * kKC;
+  return {p0, std::min(kKC, p.K - p0), j0, std::min(kNC, p.N - j0), Bb};
+}
+
+// The owner: each block packed, opened, its rows taken in runs; then it waits
+// for the rows the other thread took (at most a unit), since the next block
+// is packed into the same buffer and adds into the same rows of C.
+void own(OwnedProduct& o, float* Ap) {
+  const Product& p = *o.product;
+  const int blocks = (p.N + kNC - 1) / kNC * ((p.K + kKC - 1) / kKC);
+  for (int block = 0; block < blocks; ++block) {
+    const BlockOfB b = block_of(p, block, o.Bb);
+    pack_B(b.Bb, p.B, p.N, b.p0, b.kc, b.j0, 0, b.nc);
+    o.rows_done.store(0, std::memory_order_relaxed);
+    o.opened.store(block, std::memory_order_release);  // B and the count, seen before any take
+    int first, count;
+    while ((count = o.units[block].take_own(0, kMC / kUnitRows, &first)) > 0) {
+      const int i0 = first * kUnitRows, mc = std::min(count * kUnitRows, p.M - i0);
+      multiply_rows(p, b, i0, mc, Ap);
+      o.rows_done.fetch_add(mc, std::memory_order_relaxed);
+    }
+    for (int turns = 0; o.rows_done.load(std::memory_order_acquire) < p.M;) relax(turns);
+  }
+  o.finished.store(true, std::memory_order_release);
+}
+
+// The other thread, its own product done: single units of the owner's open
+// block, until the owner has finished.
+void help(OwnedProduct& o, float* Ap) {
+  const Product& p = *o.product;
+  int turns = 0;
+  while (!o.finished.load(std::memory_order_acquire)) {
+    const int block = o.opened.load(std::memory_order_acquire);
+    int first;
+    if (block < 0 || o.units[block].take_other(0, &first) == 0) {
+      relax(turns);
+      continue;
+    }
+    const int i0 = first * kUnitRows, mc = std::min(kUnitRows, p.M - i0);
+    multiply_rows(p, block_of(p, block, o.Bb), i0, mc, Ap);
+    o.rows_done.fetch_add(mc, std::memory_order_release);  // after its rows of C are written
+  }
+}
+// end lesson
+
+}  // namespace
+
+void fast_matmul_pair(const Product (&products)[2]) {
+  for (const Product& p : products) {  // an empty product: fast_matmul's own cases
+    if (p.M <= 0 || p.N <= 0 || p.K <= 0) {
+      for (const Product& q : products) {
+        fast_matmul(q.C, q.ldc, q.A, q.B, q.M, q.N, q.K, q.accumulate, 1, q.fused);
+      }
+      return;
+    }
+  }
+  // The calling thread's units and the shared buffers of B (pointers to them
+  // go into the region), made ready before it.
+  static thread_local std::vector<SharedUnits> units[2];
+  static AlignedVector<float> packed_B[2];
+  OwnedProduct owned[2];
+  for (int t = 0; t < 2; ++t) {
+    const Product& p = products[t];
+    const int blocks = (p.N + kNC - 1) / kNC * ((p.K + kKC - 1) / kKC);
+    if (int(units[t].size()) < blocks) units[t].resize(blocks);
+    for (int b = 0; b < blocks; ++b) units[t][b].reset((p.M + kUnitRows - 1) / kUnitRows, 1);
+    owned[t].product = &p;
+    owned[t].Bb = ensure(packed_B[t], size_t(kKC) * round_up(std::min(p.N, kNC), kNR));
+    owned[t].units = units[t].data();
+  }
+#pragma omp parallel num_threads(2)
+  {
+    float* Ap = ensure(local_buffer(0), size_t(kMC) * kKC);
+    const int t = omp_get_thread_num();
+    if (omp_get_num_threads() == 1) {  // a team of one: both, in turn
+      own(owned[0], Ap);
+      own(owned[1], Ap);
+    } else {
+      own(owned[t], Ap);
+      help(owned[1 - t], Ap);
+    }
+  }
 }
 
 }  // namespace gpt

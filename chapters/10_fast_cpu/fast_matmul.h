@@ -47,4 +47,23 @@ struct FusedWork {
 void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B, int M, int N,
                  int K, bool accumulate, int threads, const FusedWork& fused = {});
 
+// One product, fast_matmul's arguments in a struct: C (M, N) (+)= A · B.
+struct Product {
+  float* C;
+  int64_t ldc;
+  MatrixView A, B;
+  int M, N, K;
+  bool accumulate;
+  FusedWork fused;
+};
+
+// Two products at once on a team of two threads, each the same bits as
+// fast_matmul computes it on one thread. Thread t owns products[t] (its
+// operands are the ones already in its cache) and goes through it k-block by
+// k-block; a thread done with its own takes units of rows of the other's
+// current k-block, one at a time from the back, so that a late thread's
+// work is shared instead of waited for. A team of one does both in turn.
+// Call from outside a parallel region.
+void fast_matmul_pair(const Product (&products)[2]);
+
 }  // namespace gpt

@@ -28,6 +28,13 @@ struct Shape {
   int M, N, K;
 };
 
+// n numbers drawn from N(0, 1).
+std::vector<float> normals(size_t n, Rng& rng) {
+  std::vector<float> v(n);
+  for (float& x : v) x = rng.normal(0.0f, 1.0f);
+  return v;
+}
+
 class FastMatmul : public ::testing::TestWithParam<std::tuple<Shape, bool, bool, bool, int>> {};
 
 TEST_P(FastMatmul, MatchesTheDefinition) {
@@ -122,9 +129,8 @@ TEST(FastMatmulFused, SameBitsAsTheSeparatePasses) {
 TEST(FastMatmulEdges, OneThreadInsideAParallelRegionDoesAllOfC) {
   const int M = 97, N = 53, K = 70;
   Rng rng(4);
-  std::vector<float> a(size_t(M) * K), b(size_t(K) * N), alone(size_t(M) * N);
-  for (float& x : a) x = rng.normal(0.0f, 1.0f);
-  for (float& x : b) x = rng.normal(0.0f, 1.0f);
+  const std::vector<float> a = normals(size_t(M) * K, rng), b = normals(size_t(K) * N, rng);
+  std::vector<float> alone(size_t(M) * N);
   fast_matmul(alone.data(), N, MatrixView{a.data(), K}, MatrixView{b.data(), N}, M, N, K, false, 1);
   std::vector<std::vector<float>> in_team(2, std::vector<float>(size_t(M) * N, -1.0f));
   int team = 0;
@@ -157,9 +163,7 @@ TEST(FastMatmulEdges, EmptyDepthWritesZerosOrLeavesC) {
 TEST(FastMatmulEdges, AnyThreadCountAgreesBitForBit) {
   const int M = 300, N = 200, K = 260;
   Rng rng(3);
-  std::vector<float> a(size_t(M) * K), b(size_t(K) * N);
-  for (float& x : a) x = rng.normal(0.0f, 1.0f);
-  for (float& x : b) x = rng.normal(0.0f, 1.0f);
+  const std::vector<float> a = normals(size_t(M) * K, rng), b = normals(size_t(K) * N, rng);
   for (const bool trans_a : {false, true}) {
     const MatrixView A{a.data(), trans_a ? M : K, trans_a}, B{b.data(), N};
     std::vector<float> c1(size_t(M) * N), sums1(M, 0.0f);
@@ -173,6 +177,84 @@ TEST(FastMatmulEdges, AnyThreadCountAgreesBitForBit) {
       }
     }
   }
+}
+
+// fast_matmul_pair: each product the same bits as fast_matmul on one thread,
+// whoever computed its rows. One product tiny and the other large (either
+// way round), so the thread done first takes rows of the other's; and two
+// alike. The large one over five k-blocks, adding into a C that holds
+// numbers, with a transposed A summing its rows on the way (the weight
+// gradient's case).
+TEST(FastMatmulPair, EachProductIsFastMatmulsBitsOnOneThread) {
+  const int M = 300, N = 200;
+  Rng rng(5);
+  struct Operands {
+    int K;
+    std::vector<float> a, b, c0;
+  };
+  const auto operands = [&](int K) {  // Aᵀ (K, M), B (K, N) and C's numbers before
+    Operands o{K, normals(size_t(K) * M, rng), {}, {}};
+    o.b = normals(size_t(K) * N, rng);
+    o.c0 = normals(size_t(M) * N, rng);
+    return o;
+  };
+  const Operands tiny = operands(8), large = operands(1100), other = operands(1100);
+  for (const auto& [first, second] : {std::pair{&tiny, &large}, {&large, &tiny}, {&large, &other}}) {
+    const Operands* ops[2] = {first, second};
+    std::vector<float> alone[2], sums_alone[2];
+    for (int t = 0; t < 2; ++t) {
+      const Operands& o = *ops[t];
+      alone[t] = o.c0, sums_alone[t].assign(M, 0.0f);
+      fast_matmul(alone[t].data(), N, MatrixView{o.a.data(), M, true}, MatrixView{o.b.data(), N},
+                  M, N, o.K, /*accumulate=*/true, 1, FusedWork{nullptr, sums_alone[t].data()});
+    }
+    for (int repeat = 0; repeat < 20; ++repeat) {
+      std::vector<float> c[2], sums[2];
+      Product pair[2];
+      for (int t = 0; t < 2; ++t) {
+        const Operands& o = *ops[t];
+        c[t] = o.c0, sums[t].assign(M, 0.0f);
+        pair[t] = Product{c[t].data(), N, MatrixView{o.a.data(), M, true}, MatrixView{o.b.data(), N},
+                          M, N, o.K, true, FusedWork{nullptr, sums[t].data()}};
+      }
+      fast_matmul_pair(pair);
+      for (int t = 0; t < 2; ++t) {
+        ASSERT_EQ(c[t], alone[t]) << "product " << t << " of K = " << first->K << " and "
+                                  << second->K << ", try " << repeat;
+        ASSERT_EQ(sums[t], sums_alone[t]) << "product " << t << "'s row sums, try " << repeat;
+      }
+    }
+  }
+}
+
+// A team of one (here: the pair called inside a parallel region, with nested
+// regions off) does both products in turn; an empty product is fast_matmul's.
+TEST(FastMatmulPair, ATeamOfOneAndAnEmptyProduct) {
+  const int M = 70, N = 90, K = 300;
+  Rng rng(6);
+  const std::vector<float> a = normals(size_t(M) * K, rng), b = normals(size_t(K) * N, rng);
+  const MatrixView A{a.data(), K}, B{b.data(), N};
+  std::vector<float> alone(size_t(M) * N);
+  fast_matmul(alone.data(), N, A, B, M, N, K, false, 1);
+
+  std::vector<float> c0(size_t(M) * N, -1.0f), c1(size_t(M) * N, -1.0f);
+  const Product pair[2] = {Product{c0.data(), N, A, B, M, N, K, false, {}},
+                           Product{c1.data(), N, A, B, M, N, K, false, {}}};
+  const int levels = omp_get_max_active_levels();
+  omp_set_max_active_levels(1);
+#pragma omp parallel num_threads(2)
+#pragma omp single
+  fast_matmul_pair(pair);
+  omp_set_max_active_levels(levels);
+  EXPECT_EQ(c0, alone);
+  EXPECT_EQ(c1, alone);
+
+  std::vector<float> empty(size_t(M) * N, 7.0f);
+  const Product with_empty[2] = {Product{c0.data(), N, A, B, M, N, K, false, {}},
+                                 Product{empty.data(), N, A, B, M, N, 0, false, {}}};
+  fast_matmul_pair(with_empty);
+  EXPECT_EQ(c0, alone);
+  EXPECT_EQ(empty, std::vector<float>(size_t(M) * N, 0.0f)) << "an empty sum writes zeros";
 }
 
 }  // namespace

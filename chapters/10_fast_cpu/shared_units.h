@@ -60,6 +60,12 @@ class SharedUnits {
     return count;
   }
 
+  // The same takes with the share named, for work that has one owner per
+  // share whatever the thread numbers (fast_matmul_pair): the owner's run
+  // from the front, or another thread's one unit from the back.
+  int take_own(int share, int most, int* first) { return take(shares_[share], most, first, true); }
+  int take_other(int share, int* first) { return take(shares_[share], 1, first, false); }
+
  private:
   struct alignas(64) Share {  // a cache line each: threads taking units do not collide
     std::atomic<uint64_t> ends{0};  // [front, back): front in the low 32 bits, back in the high
