@@ -300,6 +300,7 @@ struct OwnedProduct {
   std::atomic<int> opened{-1};      // the block whose B is packed and whose units may be taken
   std::atomic<int> rows_done{0};    // of the opened block, by either thread
   std::atomic<bool> finished{false};
+  int helped = 0;                   // units the other thread took (written by it alone)
 };
 
 // Where block `block` of a product lies (blocked_matmul's order: k-blocks
@@ -325,6 +326,8 @@ void own(OwnedProduct& o, float* Ap) {
     while ((count = o.units[block].take_own(0, kMC / kUnitRows, &first)) > 0) {
       const int i0 = first * kUnitRows, mc = std::min(count * kUnitRows, p.M - i0);
       multiply_rows(p, b, i0, mc, Ap);
+      // Relaxed is enough: the owner reads the count itself, and the other
+      // thread's release adds still pair with the acquire below.
       o.rows_done.fetch_add(mc, std::memory_order_relaxed);
     }
     for (int turns = 0; o.rows_done.load(std::memory_order_acquire) < p.M;) relax(turns);
@@ -347,25 +350,26 @@ void help(OwnedProduct& o, float* Ap) {
     const int i0 = first * kUnitRows, mc = std::min(kUnitRows, p.M - i0);
     multiply_rows(p, block_of(p, block, o.Bb), i0, mc, Ap);
     o.rows_done.fetch_add(mc, std::memory_order_release);  // after its rows of C are written
+    ++o.helped;
   }
 }
 // end lesson
 
 }  // namespace
 
-void fast_matmul_pair(const Product (&products)[2]) {
+int fast_matmul_pair(const Product (&products)[2]) {
   for (const Product& p : products) {  // an empty product: fast_matmul's own cases
     if (p.M <= 0 || p.N <= 0 || p.K <= 0) {
       for (const Product& q : products) {
         fast_matmul(q.C, q.ldc, q.A, q.B, q.M, q.N, q.K, q.accumulate, 1, q.fused);
       }
-      return;
+      return 0;
     }
   }
-  // The calling thread's units and the shared buffers of B (pointers to them
-  // go into the region), made ready before it.
+  // The calling thread's units and packed blocks of B (pointers to them go
+  // into the region, where both threads use them), made ready before it.
   static thread_local std::vector<SharedUnits> units[2];
-  static AlignedVector<float> packed_B[2];
+  static thread_local AlignedVector<float> packed_B[2];
   OwnedProduct owned[2];
   for (int t = 0; t < 2; ++t) {
     const Product& p = products[t];
@@ -388,6 +392,7 @@ void fast_matmul_pair(const Product (&products)[2]) {
       help(owned[1 - t], Ap);
     }
   }
+  return owned[0].helped + owned[1].helped;
 }
 
 }  // namespace gpt

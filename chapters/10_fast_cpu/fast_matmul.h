@@ -63,7 +63,7 @@ struct Product {
 // k-block; a thread done with its own takes units of rows of the other's
 // current k-block, one at a time from the back, so that a late thread's
 // work is shared instead of waited for. A team of one does both in turn.
-// Call from outside a parallel region.
-void fast_matmul_pair(const Product (&products)[2]);
+// Returns how many units of rows a thread took from the other's product.
+int fast_matmul_pair(const Product (&products)[2]);
 
 }  // namespace gpt

@@ -181,50 +181,68 @@ TEST(FastMatmulEdges, AnyThreadCountAgreesBitForBit) {
 
 // fast_matmul_pair: each product the same bits as fast_matmul on one thread,
 // whoever computed its rows. One product tiny and the other large (either
-// way round), so the thread done first takes rows of the other's; and two
-// alike. The large one over five k-blocks, adding into a C that holds
-// numbers, with a transposed A summing its rows on the way (the weight
-// gradient's case).
+// way round), so that the thread done first takes rows of the other's, and
+// two alike; 20 tries each. Three kinds of product: the weight gradient's
+// (a transposed A summing its rows, five k-blocks, adding into a C that
+// holds numbers); more columns than one block of B (N > kNC), with a bias;
+// fewer rows than one unit. (x86 keeps loads and stores in order, so a
+// missing acquire or release would not fail here; a missing wait does.)
 TEST(FastMatmulPair, EachProductIsFastMatmulsBitsOnOneThread) {
-  const int M = 300, N = 200;
-  Rng rng(5);
-  struct Operands {
-    int K;
-    std::vector<float> a, b, c0;
+  struct Kind {
+    int M, N, K_large;
+    bool trans_a, accumulate, bias, row_sums;
   };
-  const auto operands = [&](int K) {  // Aᵀ (K, M), B (K, N) and C's numbers before
-    Operands o{K, normals(size_t(K) * M, rng), {}, {}};
-    o.b = normals(size_t(K) * N, rng);
-    o.c0 = normals(size_t(M) * N, rng);
-    return o;
-  };
-  const Operands tiny = operands(8), large = operands(1100), other = operands(1100);
-  for (const auto& [first, second] : {std::pair{&tiny, &large}, {&large, &tiny}, {&large, &other}}) {
-    const Operands* ops[2] = {first, second};
-    std::vector<float> alone[2], sums_alone[2];
-    for (int t = 0; t < 2; ++t) {
-      const Operands& o = *ops[t];
-      alone[t] = o.c0, sums_alone[t].assign(M, 0.0f);
-      fast_matmul(alone[t].data(), N, MatrixView{o.a.data(), M, true}, MatrixView{o.b.data(), N},
-                  M, N, o.K, /*accumulate=*/true, 1, FusedWork{nullptr, sums_alone[t].data()});
-    }
-    for (int repeat = 0; repeat < 20; ++repeat) {
-      std::vector<float> c[2], sums[2];
-      Product pair[2];
+  int helped = 0;  // units one thread took of the other's product, over all tries
+  for (const Kind kind : {Kind{300, 200, 1100, true, true, false, true},
+                          Kind{150, 1100, 600, false, false, true, false},
+                          Kind{5, 40, 700, false, true, false, true}}) {
+    const int M = kind.M, N = kind.N;
+    Rng rng(M + N);
+    struct Operands {
+      int K;
+      std::vector<float> a, b, c0;
+    };
+    const auto operands = [&](int K) {  // A (or Aᵀ), B and C's numbers before
+      Operands o{K, normals(size_t(K) * M, rng), {}, {}};
+      o.b = normals(size_t(K) * N, rng);
+      o.c0 = normals(size_t(M) * N, rng);
+      return o;
+    };
+    const std::vector<float> bias = normals(N, rng);
+    const Operands tiny = operands(8), large = operands(kind.K_large),
+                   other = operands(kind.K_large);
+    const auto product = [&](const Operands& o, float* c, float* sums) {
+      const MatrixView A = kind.trans_a ? MatrixView{o.a.data(), M, true} : MatrixView{o.a.data(), o.K};
+      return Product{c, N, A, MatrixView{o.b.data(), N}, M, N, o.K, kind.accumulate,
+                     FusedWork{kind.bias ? bias.data() : nullptr, kind.row_sums ? sums : nullptr}};
+    };
+    for (const auto& [first, second] :
+         {std::pair{&tiny, &large}, {&large, &tiny}, {&large, &other}}) {
+      const Operands* ops[2] = {first, second};
+      std::vector<float> alone[2], sums_alone[2];
       for (int t = 0; t < 2; ++t) {
-        const Operands& o = *ops[t];
-        c[t] = o.c0, sums[t].assign(M, 0.0f);
-        pair[t] = Product{c[t].data(), N, MatrixView{o.a.data(), M, true}, MatrixView{o.b.data(), N},
-                          M, N, o.K, true, FusedWork{nullptr, sums[t].data()}};
+        alone[t] = ops[t]->c0, sums_alone[t].assign(M, 0.0f);
+        const Product p = product(*ops[t], alone[t].data(), sums_alone[t].data());
+        fast_matmul(p.C, p.ldc, p.A, p.B, p.M, p.N, p.K, p.accumulate, 1, p.fused);
       }
-      fast_matmul_pair(pair);
-      for (int t = 0; t < 2; ++t) {
-        ASSERT_EQ(c[t], alone[t]) << "product " << t << " of K = " << first->K << " and "
-                                  << second->K << ", try " << repeat;
-        ASSERT_EQ(sums[t], sums_alone[t]) << "product " << t << "'s row sums, try " << repeat;
+      for (int repeat = 0; repeat < 20; ++repeat) {
+        std::vector<float> c[2], sums[2];
+        Product pair[2];
+        for (int t = 0; t < 2; ++t) {
+          c[t] = ops[t]->c0, sums[t].assign(M, 0.0f);
+          pair[t] = product(*ops[t], c[t].data(), sums[t].data());
+        }
+        const int taken = fast_matmul_pair(pair);
+        if (first == &tiny || second == &tiny) helped += taken;
+        for (int t = 0; t < 2; ++t) {
+          ASSERT_EQ(c[t], alone[t]) << M << " x " << N << ", product " << t << " of K = "
+                                    << first->K << " and " << second->K << ", try " << repeat;
+          ASSERT_EQ(sums[t], sums_alone[t]) << "product " << t << "'s row sums, try " << repeat;
+        }
       }
     }
   }
+  EXPECT_GT(helped, 0) << "the thread done with the tiny product never took a row of the large one";
 }
 
 // A team of one (here: the pair called inside a parallel region, with nested
