@@ -32,10 +32,6 @@ Product weight_gradient_part(float* dw, float* db, const float* dout, const floa
   return Product{dw, I, dout_t, x, O, I, n1 - n0, add, FusedWork{nullptr, db}};
 }
 
-void multiply(const Product& p, int threads) {
-  fast_matmul(p.C, p.ldc, p.A, p.B, p.M, p.N, p.K, p.accumulate, threads, p.fused);
-}
-
 }  // namespace
 
 // lesson: weight_gradient
@@ -56,8 +52,8 @@ void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const
   if (threads == 2 && !omp_in_parallel()) {
     fast_matmul_pair(halves);  // a half each, on the tokens each thread (mostly) holds
   } else {  // one thread, or more than two: the halves one after the other, each on all threads
-    multiply(halves[0], threads);
-    multiply(halves[1], threads);
+    fast_matmul(halves[0], threads);
+    fast_matmul(halves[1], threads);
   }
   parallel_rows(O, threads, [&](int o) {  // dW += the second half, row by row
     float* row = dweight + int64_t(o) * I;

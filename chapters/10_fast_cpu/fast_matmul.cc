@@ -178,6 +178,9 @@ float* ensure(AlignedVector<float>& buffer, size_t floats) {
   return buffer.data();
 }
 
+// How many blocks of B a product goes through: k-blocks within column blocks.
+int blocks_of(int N, int K) { return (N + kNC - 1) / kNC * ((K + kKC - 1) / kKC); }
+
 // One block of B as the kernels read it: rows [p0, p0 + kc) and columns
 // [j0, j0 + nc), packed at Bb.
 struct BlockOfB {
@@ -263,7 +266,7 @@ void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B
   // Each block's units of rows, shared out afresh (the calling thread's: a
   // pointer to them goes into the region).
   static thread_local std::vector<SharedUnits> units_of_blocks;
-  const int blocks = (N + kNC - 1) / kNC * ((K + kKC - 1) / kKC);
+  const int blocks = blocks_of(N, K);
   if (int(units_of_blocks.size()) < blocks) units_of_blocks.resize(blocks);
   for (int b = 0; b < blocks; ++b) {
     units_of_blocks[b].reset((M + kUnitRows - 1) / kUnitRows, threads);
@@ -316,8 +319,7 @@ BlockOfB block_of(const Product& p, int block, float* Bb) {
 // is packed into the same buffer and adds into the same rows of C.
 void own(OwnedProduct& o, float* Ap) {
   const Product& p = *o.product;
-  const int blocks = (p.N + kNC - 1) / kNC * ((p.K + kKC - 1) / kKC);
-  for (int block = 0; block < blocks; ++block) {
+  for (int block = 0; block < blocks_of(p.N, p.K); ++block) {
     const BlockOfB b = block_of(p, block, o.Bb);
     pack_B(b.Bb, p.B, p.N, b.p0, b.kc, b.j0, 0, b.nc);
     o.rows_done.store(0, std::memory_order_relaxed);
@@ -360,9 +362,7 @@ void help(OwnedProduct& o, float* Ap) {
 int fast_matmul_pair(const Product (&products)[2]) {
   for (const Product& p : products) {  // an empty product: fast_matmul's own cases
     if (p.M <= 0 || p.N <= 0 || p.K <= 0) {
-      for (const Product& q : products) {
-        fast_matmul(q.C, q.ldc, q.A, q.B, q.M, q.N, q.K, q.accumulate, 1, q.fused);
-      }
+      for (const Product& q : products) fast_matmul(q, 1);
       return 0;
     }
   }
@@ -373,7 +373,7 @@ int fast_matmul_pair(const Product (&products)[2]) {
   OwnedProduct owned[2];
   for (int t = 0; t < 2; ++t) {
     const Product& p = products[t];
-    const int blocks = (p.N + kNC - 1) / kNC * ((p.K + kKC - 1) / kKC);
+    const int blocks = blocks_of(p.N, p.K);
     if (int(units[t].size()) < blocks) units[t].resize(blocks);
     for (int b = 0; b < blocks; ++b) units[t][b].reset((p.M + kUnitRows - 1) / kUnitRows, 1);
     owned[t].product = &p;

@@ -57,6 +57,10 @@ struct Product {
   FusedWork fused;
 };
 
+inline void fast_matmul(const Product& p, int threads) {
+  fast_matmul(p.C, p.ldc, p.A, p.B, p.M, p.N, p.K, p.accumulate, threads, p.fused);
+}
+
 // Two products at once on a team of two threads, each the same bits as
 // fast_matmul computes it on one thread. Thread t owns products[t] (its
 // operands are the ones already in its cache) and goes through it k-block by

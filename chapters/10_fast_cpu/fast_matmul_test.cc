@@ -222,8 +222,7 @@ TEST(FastMatmulPair, EachProductIsFastMatmulsBitsOnOneThread) {
       std::vector<float> alone[2], sums_alone[2];
       for (int t = 0; t < 2; ++t) {
         alone[t] = ops[t]->c0, sums_alone[t].assign(M, 0.0f);
-        const Product p = product(*ops[t], alone[t].data(), sums_alone[t].data());
-        fast_matmul(p.C, p.ldc, p.A, p.B, p.M, p.N, p.K, p.accumulate, 1, p.fused);
+        fast_matmul(product(*ops[t], alone[t].data(), sums_alone[t].data()), 1);
       }
       for (int repeat = 0; repeat < 20; ++repeat) {
         std::vector<float> c[2], sums[2];
