@@ -31,12 +31,17 @@ float fast_cross_entropy_forward(float* losses, float* probs, const float* logit
 // end lesson
 
 void fast_cross_entropy_backward(float* dlogits, float dloss, const float* probs,
-                                 const int32_t* targets, int N, int V, int threads) {
+                                 const int32_t* targets, int N, int V, int threads,
+                                 bool overwrite) {
   const float scale = dloss * (1.0f / N);  // d(mean loss)/d(loss of one row), times dloss
   parallel_rows(N, threads, [&](int n) {
     const float* p = probs + int64_t(n) * V;  // (V)
     float* d = dlogits + int64_t(n) * V;      // (V)
-    for (int j = 0; j < V; ++j) d[j] += p[j] * scale;
+    if (overwrite) {  // adding to zeros, without reading them
+      for (int j = 0; j < V; ++j) d[j] = 0.0f + p[j] * scale;
+    } else {
+      for (int j = 0; j < V; ++j) d[j] += p[j] * scale;
+    }
     d[targets[n]] -= scale;
   });
 }

@@ -27,6 +27,7 @@
 #include "chapters/09_training/trainer.h"
 #include "chapters/10_fast_cpu/fast_gpt.h"
 #include "chapters/10_fast_cpu/fast_ops.h"
+#include "chapters/10_fast_cpu/fast_train_ops.h"
 #include "chapters/10_fast_cpu/fast_trainer.h"
 #include "common/compare.h"
 #include "common/testing/reference.h"
@@ -490,6 +491,97 @@ TEST(FastTrainerThreads, TheCountMayChangeBetweenSteps) {
                          changing.model.params.data()));
   EXPECT_TRUE(std::equal(fixed.m.data(), fixed.m.data() + fixed.m.size(), changing.m.data()));
   EXPECT_TRUE(std::equal(fixed.v.data(), fixed.v.data() + fixed.v.size(), changing.v.data()));
+}
+
+// FastOps notes the zeros of the backward recipe and lets the step that adds
+// into them write them (deferred zeros, fast_train_ops.cc). Against zeros
+// written at once: the same gradients in each kind of model, with stale
+// numbers wherever a zero might go unwritten (NaN in the gradients before the
+// first pass; the first batch's numbers in the scratch during the second),
+// and no zero left noted when a backward pass ends, also where T is shorter
+// than max_length (the position gradients' last rows: no step adds into
+// them). On 1, 2 and 3 threads (the weight gradient's two ways: one product
+// after the other, or a pair). Equal values: a zero sum may be −0 one way
+// and +0 the other (fast_ops.h).
+TEST(FastDeferredZeros, SameGradientsAsZerosWrittenAtOnceAndNoneLeftNoted) {
+  struct Case {
+    NormPlacement norm;
+    int max_length, T;
+    bool tied;
+    Positions positions;
+    float dropout;
+    int threads;
+  };
+  for (const Case& k : {Case{NormPlacement::Pre, 19, 19, false, Positions::Learned, 0.2f, 2},
+                        Case{NormPlacement::Post, 19, 19, true, Positions::Sinusoidal, 0.2f, 1},
+                        Case{NormPlacement::Pre, 64, 64, true, Positions::Learned, 0.0f, 3},
+                        Case{NormPlacement::Post, 64, 64, false, Positions::Learned, 0.0f, 2},
+                        Case{NormPlacement::Pre, 24, 19, false, Positions::Learned, 0.0f, 2}}) {
+    GPTConfig config = dropout_config(k.norm, k.max_length);
+    config.tie_weights = k.tied, config.positions = k.positions, config.dropout = k.dropout;
+    const std::string name = std::string(k.norm == NormPlacement::Pre ? "pre-LN" : "post-LN") +
+                             ", T = " + std::to_string(k.T) + " of " +
+                             std::to_string(k.max_length) + (k.tied ? ", tied" : "") +
+                             (k.dropout > 0 ? ", dropout" : "") + ", " +
+                             std::to_string(k.threads) + " thread(s)";
+    GPTModel model(config);
+    Rng init(4);
+    init_gpt2(model, init);
+    const int B = 3;
+    const int64_t NC = int64_t(B) * k.T * config.embed_size;
+    std::vector<float> grads_of[2];  // [0]: zeros written at once; [1]: deferred
+    for (const bool defer : {false, true}) {
+      FastOps ops(k.threads);
+      ops.set_defer_zeros(defer);
+      GPTActivations acts(config, B, k.T);
+      GPTBackwardScratch scratch(config, B, k.T);
+      ParameterBuffer grads(config);
+      std::fill_n(grads.data(), grads.size(), NAN);
+      Rng masks(7), data(8);
+      for (int pass = 0; pass < 2; ++pass) {
+        const Batch batch = random_batch(B, k.T, config.vocab_size, data);
+        acts.carve(B, k.T);
+        draw_dropout_masks(ops, acts, NC, config.dropout, masks);
+        gpt_forward_loss(ops, acts, batch.inputs.data(), batch.targets.data(), model.weights(),
+                         config, B, k.T, config.dropout > 0 ? Mode::Train : Mode::Eval);
+        ops.zero(grads.data(), int64_t(grads.size()));
+        gpt_backward(ops, view_grads(grads), scratch, acts, model.weights(), config);
+        EXPECT_EQ(ops.unwritten_zeros(), 0)
+            << name << ", pass " << pass << ": zeros still noted after the backward pass";
+      }
+      grads_of[defer].assign(grads.data(), grads.data() + grads.size());
+    }
+    for (const ParameterSlot& slot : model.params.layout().slots()) {
+      for (size_t i = slot.offset; i < slot.offset + slot.numel; ++i) {
+        ASSERT_EQ(grads_of[1][i], grads_of[0][i])
+            << name << ": grad." << slot.name << "[" << i - slot.offset
+            << "] with deferred zeros, against zeros written at once";
+      }
+    }
+  }
+}
+
+// The bookkeeping itself, on runs the recipe never makes: a zero over part of
+// a noted run, and a step that adds into a range only partly noted (its noted
+// part is written first, the rest is added into as it is), then one that
+// takes a whole run.
+TEST(FastDeferredZeros, PartlyNotedRangesAreWrittenBeforeAStepAddsIntoThem) {
+  FastOps ops(1);
+  std::vector<float> buffer(200, NAN), other(100, 2.0f), dout(100, 1.0f);
+  std::fill(buffer.begin() + 150, buffer.end(), 5.0f);  // [150, 200): never zeroed
+  ops.zero(buffer.data(), 100);
+  ops.zero(buffer.data() + 50, 100);  // overlaps the first: [0, 150) noted
+  EXPECT_EQ(ops.unwritten_zeros(), 150);
+  ops.residual_backward(buffer.data() + 100, other.data(), dout.data(), 100);  // [100, 200)
+  for (int i = 100; i < 200; ++i) {
+    ASSERT_EQ(buffer[i], i < 150 ? 1.0f : 6.0f)
+        << "buffer[" << i << "] after adding 1 into [100, 200)";
+  }
+  EXPECT_EQ(other[0], 3.0f) << "a run never zeroed is added into";
+  EXPECT_EQ(ops.unwritten_zeros(), 100) << "[0, 100) should still be noted";
+  ops.residual_backward(buffer.data(), other.data(), dout.data(), 100);  // takes [0, 100) whole
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(buffer[i], 1.0f) << "buffer[" << i << "]";
+  EXPECT_EQ(ops.unwritten_zeros(), 0);
 }
 
 TEST(FastForwardErrors, RejectsTooLongSequencesAndBadTargets) {

@@ -39,7 +39,8 @@ void fast_layernorm_forward(float* out, float* mean, float* rstd, const float* i
 
 void fast_layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                              const float* inp, const float* mean, const float* rstd,
-                             const float* weight, int N, int C, int threads) {
+                             const float* weight, int N, int C, int threads,
+                             bool overwrite_dinp) {
   const ConstRowArray w(weight, C);
   parallel_rows(N, threads, [&](int n) {
     const ConstRowArray x(inp + int64_t(n) * C, C), dy(dout + int64_t(n) * C, C);
@@ -49,7 +50,12 @@ void fast_layernorm_backward(float* dinp, float* dweight, float* dbias, const fl
     const auto dxhat = dy * w;
     const float mean_dxhat = dxhat.mean();
     const float mean_dxhat_xhat = (dxhat * xhat).mean();
-    RowArray(dinp + int64_t(n) * C, C) += s * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);
+    RowArray dx(dinp + int64_t(n) * C, C);
+    if (overwrite_dinp) {  // written as adding to zeros: the same bits, without reading dinp
+      dx = 0.0f + s * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);
+    } else {
+      dx += s * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);
+    }
   });
   parallel_columns(C, threads, [&](int j0, int j1) {  // Σ_n over rows, by columns
     for (int n = 0; n < N; ++n) {

@@ -36,7 +36,7 @@ Product weight_gradient_part(float* dw, float* db, const float* dout, const floa
 
 // lesson: weight_gradient
 void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const float* inp,
-                          int N, int I, int O, int threads) {
+                          int N, int I, int O, int threads, bool overwrite_dweight) {
   // The second half's sums, the calling thread's (pointers to them, not the
   // thread_local names, go to the threads: in a thread of the team the name
   // would mean that thread's own buffer).
@@ -47,7 +47,7 @@ void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const
   float* const db2 = dbias ? second_db_buffer.data() : nullptr;
   const int half = N / 2;  // tokens [0, half) and [half, N)
   const Product halves[2] = {
-      weight_gradient_part(dweight, dbias, dout, inp, 0, half, I, O, /*add=*/true),
+      weight_gradient_part(dweight, dbias, dout, inp, 0, half, I, O, !overwrite_dweight),
       weight_gradient_part(dw2, db2, dout, inp, half, N, I, O, /*add=*/false)};
   if (threads == 2 && !omp_in_parallel()) {
     fast_matmul_pair(halves);  // a half each, on the tokens each thread (mostly) holds
@@ -58,6 +58,7 @@ void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const
   parallel_rows(O, threads, [&](int o) {  // dW += the second half, row by row
     float* row = dweight + int64_t(o) * I;
     const float* second = dw2 + int64_t(o) * I;
+#pragma omp simd  // a vector at a time: the rows do not overlap (fast_train_ops.cc's simd_loops)
     for (int i = 0; i < I; ++i) row[i] += second[i];
     if (dbias) dbias[o] += db2[o];
   });
@@ -74,12 +75,13 @@ void fast_linear_forward(float* out, const float* inp, const float* weight, cons
 
 void fast_linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                           const float* inp, const float* weight, int N, int I, int O,
-                          int threads, bool overwrite_dinp) {
+                          int threads, bool overwrite_dinp, bool overwrite_dweight) {
   if (dinp) {
     fast_matmul(dinp, I, MatrixView{dout, O}, MatrixView{weight, I}, N, I, O, !overwrite_dinp,
                 threads);
   }                                                                          // (N, O) · (O, I)
-  fast_weight_gradient(dweight, dbias, dout, inp, N, I, O, threads);  // (O, N) · (N, I)
+  fast_weight_gradient(dweight, dbias, dout, inp, N, I, O, threads,
+                       overwrite_dweight);  // (O, N) · (N, I)
 }
 // end lesson
 

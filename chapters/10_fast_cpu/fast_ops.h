@@ -25,27 +25,34 @@ void fast_linear_forward(float* out,          // (N, O)
                          const float* weight, // (O, I)
                          const float* bias,   // (O) or nullptr
                          int N, int I, int O, int threads);
-// dweight (O, I) += doutᵀ · inp and dbias (O) += Σ_n dout[n] (dbias may be
-// nullptr), summed as two halves of the tokens, the second added last: a
-// thread per half on 2 threads, each on the tokens its earlier ops wrote.
+// dweight (O, I) += doutᵀ · inp, or dweight = … when `overwrite_dweight`,
+// and dbias (O) += Σ_n dout[n] (dbias may be nullptr), summed as two halves
+// of the tokens, the second added last: a thread per half on 2 threads,
+// each on the tokens its earlier ops wrote.
 void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const float* inp,
-                          int N, int I, int O, int threads);
+                          int N, int I, int O, int threads, bool overwrite_dweight = false);
 // dinp += dout · W (dinp may be nullptr: not needed), or dinp = dout · W when
 // `overwrite_dinp` (a scratch gradient: no pass to zero it first);
-// dweight += doutᵀ · inp; dbias += Σ_n dout[n] (dbias may be nullptr).
+// dweight += doutᵀ · inp, or = … when `overwrite_dweight`; dbias += Σ_n
+// dout[n] (dbias may be nullptr). Overwriting gives the values of adding into
+// zeros, bit for bit but for the sign of a zero: a sum of −0 stays −0, where
+// 0 + (−0) is +0.
 void fast_linear_backward(float* dinp, float* dweight, float* dbias,
                           const float* dout,    // (N, O)
                           const float* inp,     // (N, I)
                           const float* weight,  // (O, I)
-                          int N, int I, int O, int threads, bool overwrite_dinp = false);
+                          int N, int I, int O, int threads, bool overwrite_dinp = false,
+                          bool overwrite_dweight = false);
 
 // ---- LayerNorm (chapter 05), in float, one row per task ----------------------
 void fast_layernorm_forward(float* out, float* mean, float* rstd,  // (N, C), (N), (N)
                             const float* inp, const float* weight, const float* bias,
                             int N, int C, float eps, int threads);
-void fast_layernorm_backward(float* dinp, float* dweight, float* dbias,  // accumulated
+// dinp (N, C) += the gradient, or = … when `overwrite_dinp`; dweight and dbias (C) +=.
+void fast_layernorm_backward(float* dinp, float* dweight, float* dbias,
                              const float* dout, const float* inp, const float* mean,
-                             const float* rstd, const float* weight, int N, int C, int threads);
+                             const float* rstd, const float* weight, int N, int C, int threads,
+                             bool overwrite_dinp = false);
 
 // ---- GELU (chapter 05), fused with the bias of the layer before it -----------
 // hidden[n, :] += bias; activated = gelu(hidden): one pass instead of two.
@@ -80,8 +87,9 @@ void fast_adamw_update(float* params, const float* grads, float* m, float* v, si
 // Returns the mean loss; probs (N, V) kept for backward; losses (N).
 float fast_cross_entropy_forward(float* losses, float* probs, const float* logits,
                                  const int32_t* targets, int N, int V, int threads);
-// dlogits += dloss · (probs − onehot(targets)) / N
+// dlogits += dloss · (probs − onehot(targets)) / N, or = … when `overwrite`
 void fast_cross_entropy_backward(float* dlogits, float dloss, const float* probs,
-                                 const int32_t* targets, int N, int V, int threads);
+                                 const int32_t* targets, int N, int V, int threads,
+                                 bool overwrite = false);
 
 }  // namespace gpt

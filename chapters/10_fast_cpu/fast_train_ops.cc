@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <type_traits>
 
 #include "chapters/09_training/grad_clip.h"
 #include "chapters/10_fast_cpu/fast_ops.h"
@@ -24,7 +26,95 @@ void parallel_chunks(int64_t n, int threads, const Body& body) {
   });
 }
 
+uintptr_t address(const float* p) { return reinterpret_cast<uintptr_t>(p); }
+
 }  // namespace
+
+// ---- deferred zeros -------------------------------------------------------------
+
+// lesson: deferred_zeros
+// Chapter 08's recipe zeroes a gradient and then adds into it: five scratch
+// gradients in every block, each block's d(input), and every parameter's
+// gradient once a step. Written out, each zero is a pass over memory whose
+// only use is to be read back by the step that adds. Here zero() only notes
+// the run of floats. The first step that adds into a whole noted run takes
+// it: it writes dx = 0 + … instead of dx += … and never reads the zeros (the
+// same bits; fast_ops.h says where a product's may differ: the sign of a zero
+// sum). A step that reads a noted run, or adds into part of one, first has
+// those zeros written (settles them). Every backward step settles all it
+// reads or adds into and does not take; the backward's last step (the
+// embeddings') writes whatever is left, so no zero is still noted when the
+// backward pass returns.
+void FastOps::zero(float* x, int64_t n) {
+  if (n <= 0) return;
+  if (!defer_zeros_) {
+    write_zeros(x, n);
+    return;
+  }
+  cut(x, n);  // any earlier run's part inside this one: it is noted again, whole
+  unwritten_.push_back({x, n});
+}
+
+bool FastOps::takes(float* x, int64_t n) {
+  if (unwritten_.empty() || x == nullptr || n <= 0) return false;
+  cut(x, n);
+  int64_t noted = 0;
+  for (const Zeros& piece : cut_) noted += piece.count;
+  if (noted == n) return true;  // all of [x, x + n): the step writes it
+  for (const Zeros& piece : cut_) write_zeros(piece.start, piece.count);  // part: it adds
+  return false;
+}
+
+void FastOps::settle(const float* x, int64_t n) {
+  if (unwritten_.empty() || x == nullptr || n <= 0) return;
+  cut(x, n);
+  for (const Zeros& piece : cut_) write_zeros(piece.start, piece.count);
+}
+// end lesson
+
+void FastOps::settle_all() {
+  for (const Zeros& run : unwritten_) write_zeros(run.start, run.count);
+  unwritten_.clear();
+}
+
+// The runs' parts inside [x, x + n) go to cut_; what is left of them (a part
+// before x, a part after x + n) stays noted.
+void FastOps::cut(const float* x, int64_t n) {
+  cut_.clear();
+  kept_.clear();
+  const uintptr_t from = address(x), to = address(x + n);
+  for (const Zeros& run : unwritten_) {
+    const uintptr_t begin = address(run.start), end = address(run.start + run.count);
+    if (end <= from || to <= begin) {
+      kept_.push_back(run);
+      continue;
+    }
+    const uintptr_t lo = std::max(begin, from), hi = std::min(end, to);  // the overlap
+    const int64_t before = int64_t((lo - begin) / sizeof(float));
+    const int64_t inside = int64_t((hi - lo) / sizeof(float));
+    const int64_t after = run.count - before - inside;
+    if (before > 0) kept_.push_back({run.start, before});
+    cut_.push_back({run.start + before, inside});
+    if (after > 0) kept_.push_back({run.start + before + inside, after});
+  }
+  std::swap(unwritten_, kept_);
+}
+
+void FastOps::write_zeros(float* x, int64_t n) {
+  parallel_chunks(n, n >= kChunk ? threads_ : 1,
+                  [&](int64_t start, int64_t end) { std::fill(x + start, x + end, 0.0f); });
+}
+
+void FastOps::set_defer_zeros(bool defer) {
+  settle_all();
+  defer_zeros_ = defer;
+}
+
+int64_t FastOps::unwritten_zeros() const {
+  int64_t n = 0;
+  for (const Zeros& run : unwritten_) n += run.count;
+  return n;
+}
 
 // ---- forward ----------------------------------------------------------------
 
@@ -85,6 +175,7 @@ void FastOps::dropout_residual(float* out, const float* x, float* branch, const 
 // end lesson
 
 void FastOps::copy(float* dst, const float* src, int64_t n) {
+  settle_all();
   parallel_chunks(n, threads_,
                   [&](int64_t start, int64_t end) { std::copy(src + start, src + end, dst + start); });
 }
@@ -99,29 +190,52 @@ float FastOps::cross_entropy(float* losses, float* probs, const float* logits,
   return fast_cross_entropy_forward(losses, probs, logits, targets, N, V, threads_);
 }
 
-// ---- backward -----------------------------------------------------------------
-
-void FastOps::zero(float* x, int64_t n) {
-  parallel_chunks(n, threads_,
-                  [&](int64_t start, int64_t end) { std::fill(x + start, x + end, 0.0f); });
+// The forward pass's first step. The recipe notes zeros in its backward pass
+// only, and none is left noted after it (the tests check); any other
+// caller's are written here, before a forward step could read them.
+void FastOps::embedding(float* out, const int32_t* tokens, const float* wte,
+                        const float* positions, int B, int T, int C, int V) {
+  settle_all();
+  PlainTrainOpsFor<TrainOps>::embedding(out, tokens, wte, positions, B, T, C, V);
 }
+
+void FastOps::apply_mask(float* x, const float* mask, int64_t n) {
+  settle(x, n);  // the backward masks gradients (chapter 06's dropout)
+  settle(mask, n);
+  PlainTrainOpsFor<TrainOps>::apply_mask(x, mask, n);
+}
+
+// ---- backward -----------------------------------------------------------------
 
 void FastOps::layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                                  const float* inp, const float* mean, const float* rstd,
                                  const float* weight, int N, int C) {
-  fast_layernorm_backward(dinp, dweight, dbias, dout, inp, mean, rstd, weight, N, C, threads_);
+  const int64_t NC = int64_t(N) * C;
+  settle(dweight, C), settle(dbias, C), settle(dout, NC), settle(inp, NC), settle(mean, N),
+      settle(rstd, N), settle(weight, C);
+  const bool write_dinp = takes(dinp, NC);
+  fast_layernorm_backward(dinp, dweight, dbias, dout, inp, mean, rstd, weight, N, C, threads_,
+                          write_dinp);
 }
 
 void FastOps::attention_backward(float* dx, const AttentionGrads& g, AttentionActivations& d,
                                  const float* dout, const float* x, const AttentionActivations& a,
                                  const AttentionParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
+  const int64_t NC = int64_t(N) * c.C, C = c.C;
+  settle(g.proj_bias, C), settle(g.qkv_bias, 3 * C), settle(dout, NC), settle(x, NC);
+  settle(d.merged, NC), settle(d.qkv, 3 * NC), settle(a.merged, NC), settle(a.qkv, 3 * NC),
+      settle(a.weights, int64_t(c.B) * c.H * c.T * c.T);
+  settle(p.proj_weight, C * C), settle(p.qkv_weight, 3 * C * C);
+  const bool write_dproj = takes(g.proj_weight, C * C), write_dqkv = takes(g.qkv_weight, 3 * C * C);
+  const bool write_dx = takes(dx, NC);
   fast_linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight, N,
-                       c.C, c.C, threads_, /*overwrite_dinp=*/true);  // d.merged is scratch
+                       c.C, c.C, threads_, /*overwrite_dinp=*/true,  // d.merged is scratch
+                       write_dproj);
   fast_attention_backward(d.qkv, d.merged, a.qkv, a.weights, c.B, c.T, c.C, c.H, threads_,
                           /*overwrite=*/true);  // d.qkv is scratch
   fast_linear_backward(dx, g.qkv_weight, g.qkv_bias, d.qkv, x, p.qkv_weight, N, c.C, 3 * c.C,
-                       threads_);
+                       threads_, write_dx, write_dqkv);
 }
 
 void FastOps::feedforward_backward(float* dx, const FeedForwardGrads& g, float* dhidden,
@@ -129,35 +243,82 @@ void FastOps::feedforward_backward(float* dx, const FeedForwardGrads& g, float* 
                                    const float* hidden, const float* activated,
                                    const FeedForwardParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
+  const int64_t NC = int64_t(N) * c.C, NF = int64_t(N) * c.F, CF = int64_t(c.C) * c.F;
+  settle(g.proj_bias, c.C), settle(g.fc_bias, c.F), settle(dout, NC), settle(x, NC);
+  settle(dhidden, NF), settle(dactivated, NF), settle(hidden, NF), settle(activated, NF);
+  settle(p.proj_weight, CF), settle(p.fc_weight, CF);
+  const bool write_dproj = takes(g.proj_weight, CF), write_dfc = takes(g.fc_weight, CF);
+  const bool write_dx = takes(dx, NC);
   fast_linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated, p.proj_weight, N,
-                       c.F, c.C, threads_, /*overwrite_dinp=*/true);  // dactivated is scratch
-  fast_gelu_backward(dhidden, dactivated, hidden, int64_t(N) * c.F, c.gelu, threads_,
+                       c.F, c.C, threads_, /*overwrite_dinp=*/true,  // dactivated is scratch
+                       write_dproj);
+  fast_gelu_backward(dhidden, dactivated, hidden, NF, c.gelu, threads_,
                      /*overwrite=*/true);  // dhidden is scratch
   fast_linear_backward(dx, g.fc_weight, g.fc_bias, dhidden, x, p.fc_weight, N, c.C, c.F,
-                       threads_);
+                       threads_, write_dx, write_dfc);
 }
 
 void FastOps::residual_backward(float* da, float* db, const float* dout, int64_t n) {
-  parallel_chunks(n, threads_, [&](int64_t start, int64_t end) {
+  settle(dout, n);
+  // da (+)= dout and db (+)= dout in one loop, each written as 0 + dout where
+  // it took its zeros (the choices are constants in each loop: no branch in it).
+  const auto pass = [&](auto write_da, auto write_db) {
+    parallel_chunks(n, threads_, [&](int64_t start, int64_t end) {
 #pragma omp simd
-    for (int64_t i = start; i < end; ++i) {
-      da[i] += dout[i];
-      db[i] += dout[i];
-    }
-  });
+      for (int64_t i = start; i < end; ++i) {
+        da[i] = (write_da ? 0.0f : da[i]) + dout[i];
+        db[i] = (write_db ? 0.0f : db[i]) + dout[i];
+      }
+    });
+  };
+  using Write = std::true_type;
+  using Add = std::false_type;
+  const bool write_da = takes(da, n), write_db = takes(db, n);
+  if (write_da && write_db) {
+    pass(Write{}, Write{});
+  } else if (write_da) {
+    pass(Write{}, Add{});
+  } else if (write_db) {
+    pass(Add{}, Write{});
+  } else {
+    pass(Add{}, Add{});
+  }
 }
 
 void FastOps::linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                               const float* inp, const float* weight, int N, int IC, int OC) {
-  fast_linear_backward(dinp, dweight, dbias, dout, inp, weight, N, IC, OC, threads_);
+  const int64_t W = int64_t(OC) * IC;
+  settle(dbias, OC), settle(dout, int64_t(N) * OC), settle(inp, int64_t(N) * IC),
+      settle(weight, W);
+  const bool write_dinp = takes(dinp, int64_t(N) * IC), write_dweight = takes(dweight, W);
+  fast_linear_backward(dinp, dweight, dbias, dout, inp, weight, N, IC, OC, threads_, write_dinp,
+                       write_dweight);
 }
 
 void FastOps::cross_entropy_backward(float* dlogits, float dloss, const float* probs,
                                      const int32_t* targets, int N, int V) {
-  fast_cross_entropy_backward(dlogits, dloss, probs, targets, N, V, threads_);
+  settle(probs, int64_t(N) * V);
+  const bool write = takes(dlogits, int64_t(N) * V);
+  fast_cross_entropy_backward(dlogits, dloss, probs, targets, N, V, threads_, write);
+}
+
+void FastOps::embedding_backward(float* dwte, float* dwpe, const float* dout,
+                                 const int32_t* tokens, int B, int T, int C, int V) {
+  settle(dwte, int64_t(V) * C), settle(dwpe, int64_t(T) * C), settle(dout, int64_t(B) * T * C);
+  PlainTrainOpsFor<TrainOps>::embedding_backward(dwte, dwpe, dout, tokens, B, T, C, V);
+  // The recipe's last backward step. Zeros no step took are written now (the
+  // position gradients' rows from T on, when T < max_length): whoever reads
+  // the gradients next, an engine's own step or a wrapper's, reads zeros.
+  settle_all();
 }
 
 // ---- the optimizer --------------------------------------------------------------
+
+// The step's first call (the masks are drawn before the forward pass).
+void FastOps::dropout_mask(float* mask, int64_t n, float p, Rng& rng) {
+  settle_all();
+  PlainTrainOpsFor<TrainOps>::dropout_mask(mask, n, p, rng);
+}
 
 // lesson: update
 // Chapter 09's clip and AdamW are loops over 4.8 million floats on one core:
@@ -165,6 +326,7 @@ void FastOps::cross_entropy_backward(float* dlogits, float dloss, const float* p
 // the threads. The norm's partial sums are added in chunk order, so the
 // result does not depend on the number of threads.
 double FastOps::clip_grad_norm(float* g, size_t n, float max_norm) {
+  settle_all();  // zeros only noted so far are written first (deferred zeros, below)
   const int chunks = static_cast<int>((int64_t(n) + kChunk - 1) / kChunk);
   norm_parts_.resize(chunks);  // allocates on the first step only
   parallel_rows(chunks, threads_, [&](int c) {
@@ -199,6 +361,7 @@ double FastOps::clip_grad_norm(float* g, size_t n, float max_norm) {
 // go to the threads: the tensors range from 256 floats to a quarter million.
 void FastOps::adamw_step(const ParameterLayout& layout, float* params, const float* grads,
                          float* m, float* v, int t, float lr, const AdamWConfig& config) {
+  settle_all();  // as in clip_grad_norm
   adamw_pieces_.clear();  // each tensor cut at chunk boundaries (no allocation after step 1)
   for (const ParameterSlot& slot : layout.slots()) {
     for (size_t start = 0; start < slot.numel; start += kChunk) {
