@@ -41,10 +41,11 @@ uintptr_t address(const float* p) { return reinterpret_cast<uintptr_t>(p); }
 // it: it writes dx = 0 + … instead of dx += … and never reads the zeros (the
 // same bits; fast_ops.h says where a product's may differ: the sign of a zero
 // sum). A step that reads a noted run, or adds into part of one, first has
-// those zeros written (settles them). Every backward step settles all it
-// reads or adds into and does not take; the backward's last step (the
-// embeddings') writes whatever is left, so no zero is still noted when the
-// backward pass returns.
+// those zeros written (settles them). Every backward step settles the
+// gradients it reads or adds into and does not take (the recipe zeroes
+// gradients only: weights and the forward's tensors are never noted); the
+// backward's last step (the embeddings') writes whatever is left, so no zero
+// is still noted when the backward pass returns.
 void FastOps::zero(float* x, int64_t n) {
   if (n <= 0) return;
   if (!defer_zeros_) {
@@ -175,7 +176,6 @@ void FastOps::dropout_residual(float* out, const float* x, float* branch, const 
 // end lesson
 
 void FastOps::copy(float* dst, const float* src, int64_t n) {
-  settle_all();
   parallel_chunks(n, threads_,
                   [&](int64_t start, int64_t end) { std::copy(src + start, src + end, dst + start); });
 }
@@ -201,7 +201,6 @@ void FastOps::embedding(float* out, const int32_t* tokens, const float* wte,
 
 void FastOps::apply_mask(float* x, const float* mask, int64_t n) {
   settle(x, n);  // the backward masks gradients (chapter 06's dropout)
-  settle(mask, n);
   PlainTrainOpsFor<TrainOps>::apply_mask(x, mask, n);
 }
 
@@ -211,8 +210,7 @@ void FastOps::layernorm_backward(float* dinp, float* dweight, float* dbias, cons
                                  const float* inp, const float* mean, const float* rstd,
                                  const float* weight, int N, int C) {
   const int64_t NC = int64_t(N) * C;
-  settle(dweight, C), settle(dbias, C), settle(dout, NC), settle(inp, NC), settle(mean, N),
-      settle(rstd, N), settle(weight, C);
+  settle(dweight, C), settle(dbias, C), settle(dout, NC);
   const bool write_dinp = takes(dinp, NC);
   fast_layernorm_backward(dinp, dweight, dbias, dout, inp, mean, rstd, weight, N, C, threads_,
                           write_dinp);
@@ -223,10 +221,8 @@ void FastOps::attention_backward(float* dx, const AttentionGrads& g, AttentionAc
                                  const AttentionParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
   const int64_t NC = int64_t(N) * c.C, C = c.C;
-  settle(g.proj_bias, C), settle(g.qkv_bias, 3 * C), settle(dout, NC), settle(x, NC);
-  settle(d.merged, NC), settle(d.qkv, 3 * NC), settle(a.merged, NC), settle(a.qkv, 3 * NC),
-      settle(a.weights, int64_t(c.B) * c.H * c.T * c.T);
-  settle(p.proj_weight, C * C), settle(p.qkv_weight, 3 * C * C);
+  settle(g.proj_bias, C), settle(g.qkv_bias, 3 * C), settle(dout, NC);
+  settle(d.merged, NC), settle(d.qkv, 3 * NC);  // overwritten below: no zeros may stay noted
   const bool write_dproj = takes(g.proj_weight, C * C), write_dqkv = takes(g.qkv_weight, 3 * C * C);
   const bool write_dx = takes(dx, NC);
   fast_linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight, N,
@@ -244,9 +240,8 @@ void FastOps::feedforward_backward(float* dx, const FeedForwardGrads& g, float* 
                                    const FeedForwardParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
   const int64_t NC = int64_t(N) * c.C, NF = int64_t(N) * c.F, CF = int64_t(c.C) * c.F;
-  settle(g.proj_bias, c.C), settle(g.fc_bias, c.F), settle(dout, NC), settle(x, NC);
-  settle(dhidden, NF), settle(dactivated, NF), settle(hidden, NF), settle(activated, NF);
-  settle(p.proj_weight, CF), settle(p.fc_weight, CF);
+  settle(g.proj_bias, c.C), settle(g.fc_bias, c.F), settle(dout, NC);
+  settle(dhidden, NF), settle(dactivated, NF);  // overwritten below: no zeros may stay noted
   const bool write_dproj = takes(g.proj_weight, CF), write_dfc = takes(g.fc_weight, CF);
   const bool write_dx = takes(dx, NC);
   fast_linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated, p.proj_weight, N,
@@ -288,8 +283,7 @@ void FastOps::residual_backward(float* da, float* db, const float* dout, int64_t
 void FastOps::linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                               const float* inp, const float* weight, int N, int IC, int OC) {
   const int64_t W = int64_t(OC) * IC;
-  settle(dbias, OC), settle(dout, int64_t(N) * OC), settle(inp, int64_t(N) * IC),
-      settle(weight, W);
+  settle(dbias, OC), settle(dout, int64_t(N) * OC);
   const bool write_dinp = takes(dinp, int64_t(N) * IC), write_dweight = takes(dweight, W);
   fast_linear_backward(dinp, dweight, dbias, dout, inp, weight, N, IC, OC, threads_, write_dinp,
                        write_dweight);
@@ -297,7 +291,6 @@ void FastOps::linear_backward(float* dinp, float* dweight, float* dbias, const f
 
 void FastOps::cross_entropy_backward(float* dlogits, float dloss, const float* probs,
                                      const int32_t* targets, int N, int V) {
-  settle(probs, int64_t(N) * V);
   const bool write = takes(dlogits, int64_t(N) * V);
   fast_cross_entropy_backward(dlogits, dloss, probs, targets, N, V, threads_, write);
 }
