@@ -75,6 +75,15 @@ template <int MR>
 inline void micro_kernel(int kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int m,
                          int n, bool accumulate, const float* bias = nullptr) {
   constexpr int V = kNR / 16;  // Vec16s across a tile's row
+  // C's tile is stored (or added into) only after the walk down k. Ask for
+  // its cache lines now, to write: they come from wherever C lies while the
+  // FMAs run, and the adds at the end need not wait for them (a C larger than
+  // the core's L2 would otherwise make every tile wait).
+  for (int r = 0; r < m; ++r) {
+    const float* row = C + r * ldc;
+    for (int v = 0; v < V && 16 * v < n; ++v) __builtin_prefetch(row + 16 * v, 1);
+    __builtin_prefetch(row + n - 1, 1);  // the row's last line, if it starts one more
+  }
   Vec16 c[MR][V];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
