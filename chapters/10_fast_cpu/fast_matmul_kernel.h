@@ -76,9 +76,10 @@ inline void micro_kernel(int kc, const float* Ap, const float* Bp, float* C, int
                          int n, bool accumulate, const float* bias = nullptr) {
   constexpr int V = kNR / 16;  // Vec16s across a tile's row
   // C's tile is stored (or added into) only after the walk down k. Ask for
-  // its cache lines now, to write: they come from wherever C lies while the
-  // FMAs run, and the adds at the end need not wait for them (a C larger than
-  // the core's L2 would otherwise make every tile wait).
+  // its cache lines now: they come from wherever C lies while the FMAs run,
+  // and the adds at the end need not wait for them. The 1 asks for them to
+  // write (prefetchw), where the target CPU has that instruction; GCC's
+  // -march=x86-64-v3 does not, and there it is a plain read prefetch.
   for (int r = 0; r < m; ++r) {
     const float* row = C + r * ldc;
     for (int v = 0; v < V && 16 * v < n; ++v) __builtin_prefetch(row + 16 * v, 1);
