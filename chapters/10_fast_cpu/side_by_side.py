@@ -1,15 +1,21 @@
 #!/usr/bin/python3
 """Chapter 10: two or more builds of the fast engine, measured side by side on this machine.
 
-  python3 chapters/10_fast_cpu/side_by_side.py before=HEAD~1 after=.
-  python3 chapters/10_fast_cpu/side_by_side.py before=HEAD~1 after=. --portable --pin --threads 1
-  python3 chapters/10_fast_cpu/side_by_side.py old=df90db0 new=. -- --embed_size 128 --num_layers 4
+  python3 chapters/10_fast_cpu/side_by_side.py NAME=SOURCE NAME=SOURCE... [options] [-- FLAGS]
 
-Each NAME=SOURCE names one build of `throughput`. SOURCE is a git revision
-(built in a temporary worktree of this repository, then the worktree and its
-Bazel output are removed), `.` (the working tree as it is now, uncommitted
-changes included), or the path of a `throughput` binary already built.
-`--portable` builds with --config=portable (the AVX2 path).
+  python3 chapters/10_fast_cpu/side_by_side.py before=HEAD after=.
+  python3 chapters/10_fast_cpu/side_by_side.py before=HEAD after=. --portable --pin --threads 1
+  python3 chapters/10_fast_cpu/side_by_side.py old=HEAD~3 new=. --out results/mine -- \\
+      --embed_size 128 --num_layers 4 --heads 4 --ff_dim 512 --batch_size 12
+
+Each NAME=SOURCE names one build of `throughput` (NAME: letters, digits, _ . -).
+SOURCE is a git revision (built in a temporary worktree of this repository,
+then the worktree and its Bazel output are removed), `.` (the working tree as
+it is now, uncommitted changes included), or the path of a `throughput`
+binary already built (a path: it has a /, as in ./throughput).
+`--portable` builds with --config=portable (the AVX2 path). Each revision is
+a fresh Bazel workspace: the shared disk cache (.bazelrc) makes most of the
+build a cache hit, but what changed compiles, a minute or more on 2 cores.
 
 Why alternate. A shared machine's speed moves from minute to minute by more
 than most changes are worth: a VM's neighbours come and go, the clock turbos
@@ -26,13 +32,16 @@ more than a median 2% apart.
 threads, the first of them (taskset -c 0 for one thread), so that a one-thread
 run does not wander between cores.
 
-The report (markdown, and JSON with every run) goes to --out when given, and
-always to stdout; progress goes to stderr. Flags after `--` go to every
-throughput run (a model size, --steps, --warmup).
+The report goes to stdout and, with --out DIR, to DIR/side_by_side.md, with
+every run in DIR/side_by_side.json; progress goes to stderr. A run that fails,
+or Ctrl-C, stops the measurement, and the rounds finished so far are still
+reported. Flags after `--` go to every throughput run (a model size, --steps,
+--warmup); --mode, --threads and --seconds are this script's to set.
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -40,10 +49,11 @@ import sys
 import tempfile
 import time
 
-from versus_pytorch import cpu_flags, cpu_name  # this script's directory is on sys.path
+from cpu_info import cpu_flags, cpu_name  # this script's directory is on sys.path
 
 TARGET = "//chapters/10_fast_cpu:throughput"
 BINARY = os.path.join("bazel-bin", "chapters", "10_fast_cpu", "throughput")
+OWN_FLAGS = ("--mode", "--threads", "--seconds")  # set per run, never passed after --
 
 
 def fail(message):
@@ -66,6 +76,10 @@ def load_average():
         return "unknown"
 
 
+def now():
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+
+
 def run(command, cwd, what):
     """Runs a command, its output kept; on failure, stops with what it was and its last lines."""
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
@@ -73,6 +87,19 @@ def run(command, cwd, what):
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
         fail(f"{what} failed (exit {result.returncode}): {' '.join(command)}\n{tail}")
     return result.stdout
+
+
+def is_binary(source):
+    """A SOURCE that is a path (it has a /) to a file, not a revision or '.'."""
+    return os.path.sep in source and os.path.isfile(source)
+
+
+def quietly(command, cwd):
+    """A clean-up step: run it, and go on to the next whatever happens (even Ctrl-C)."""
+    try:
+        subprocess.run(command, cwd=cwd, capture_output=True)
+    except (OSError, KeyboardInterrupt):
+        pass
 
 
 class Builds:
@@ -96,7 +123,8 @@ class Builds:
             if not os.access(source, os.X_OK):
                 fail(f"{name}={source}: not executable")
             return os.path.abspath(source), f"the binary {source}"
-        copy = os.path.join(self.dir, name)
+        copy = os.path.join(self.dir, "binaries", name)
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
         if source == ".":
             shutil.copy(self.bazel_build(self.repo, f"{name} (the working tree)"), copy)
             head = run(["git", "rev-parse", "--short", "HEAD"], self.repo, "git rev-parse").strip()
@@ -107,24 +135,22 @@ class Builds:
                                 cwd=self.repo, capture_output=True, text=True).stdout.strip()
         if not commit:
             fail(f"{name}={source}: neither a binary, nor '.', nor a revision of {self.repo}")
-        worktree = os.path.join(self.dir, f"worktree-{name}")
-        run(["git", "worktree", "add", "--detach", worktree, commit], self.repo, "git worktree add")
+        worktree = os.path.join(self.dir, "worktrees", name)
         try:
+            run(["git", "worktree", "add", "--detach", worktree, commit], self.repo,
+                "git worktree add")
             shutil.copy(self.bazel_build(worktree, f"{name} ({source})"), copy)
         finally:
-            # The worktree's Bazel output base would stay behind in ~/.cache/bazel.
-            subprocess.run([self.bazel, "clean", "--expunge"], cwd=worktree, capture_output=True)
-            subprocess.run(["git", "worktree", "remove", "--force", worktree], cwd=self.repo,
-                           capture_output=True)
+            # Each step on its own: the worktree's Bazel server and output base
+            # (in ~/.cache/bazel), then the worktree and git's note of it.
+            quietly([self.bazel, "clean", "--expunge"], worktree)
+            quietly(["git", "worktree", "remove", "--force", worktree], self.repo)
         return copy, f"revision {source} ({commit[:10]})"
 
     def remove(self):
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def is_binary(source):
-    """A SOURCE that is a path (it has a /) to a file, not a revision or '.'."""
-    return os.path.sep in source and os.path.isfile(source)
+        if self.repo:
+            quietly(["git", "worktree", "prune"], self.repo)
 
 
 def pinned_cpus(threads):
@@ -150,27 +176,25 @@ def measure(name, binary, mode, threads, args):
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and "tokens_per_s" in record:
+        if isinstance(record, dict) and isinstance(record.get("tokens_per_s"), (int, float)):
             return float(record["tokens_per_s"])
     fail(f"{name}: no JSON line with tokens_per_s in the output of {' '.join(command)}")
 
 
-def summary(runs, names):
-    """Per cell and build: median, range, median over the first build's, rounds faster than it."""
+def summary(runs, names, rounds):
+    """Per cell and build, over the first `rounds` rounds: median, range, median over the
+    first build's, rounds faster than it."""
     first = names[0]
     table = {}
     for cell, by_build in runs.items():
         rows = {}
         for name in names:
-            values = by_build[name]
-            rows[name] = {
-                "median": statistics.median(values),
-                "min": min(values),
-                "max": max(values),
-                "runs": values,
-            }
+            values = by_build[name][:rounds]
+            rows[name] = {"median": statistics.median(values), "min": min(values),
+                          "max": max(values), "runs": values}
             if name != first:
-                rows[name]["over_first"] = rows[name]["median"] / rows[first]["median"]
+                base = rows[first]["median"]
+                rows[name]["over_first"] = rows[name]["median"] / base if base > 0 else None
                 rows[name]["rounds_faster"] = sum(
                     mine > theirs for mine, theirs in zip(values, by_build[first]))
         table[cell] = rows
@@ -179,6 +203,14 @@ def summary(runs, names):
 
 def markdown(info, table, names):
     first = names[0]
+    rounds = info["rounds_done"]
+    command = ["throughput", "--seconds", format(info["seconds"], "g"), *info["throughput_flags"]]
+    how = ["`" + " ".join(command) + "`"]
+    if info["portable"]:
+        how.append("built with --config=portable")
+    if info["pin"]:
+        how.append("pinned")
+    how.append(f"{rounds} {'round' if rounds == 1 else 'rounds'}")
     lines = [
         f"# {' / '.join(names)}, side by side",
         "",
@@ -187,17 +219,14 @@ def markdown(info, table, names):
         f"load average {info['load_start']} at the start, {info['load_end']} at the end.",
         "",
     ]
-    for name in names:
-        lines.append(f"- **{name}**: {info['sources'][name]}")
+    if info.get("stopped"):
+        lines += [f"**Stopped** after {rounds} of {info['rounds']} rounds: {info['stopped']}", ""]
+    lines += [f"- **{name}**: {info['sources'][name]}" for name in names]
     lines += [
         "",
-        f"`{' '.join(['throughput', '--seconds', str(info['seconds'])] + info['throughput_flags'])}`"
-        f", {'--config=portable, ' if info['portable'] else ''}"
-        f"{'pinned, ' if info['pin'] else ''}{info['rounds']} "
-        f"{'round' if info['rounds'] == 1 else 'rounds'}, the builds alternated "
-        "run by run (their order turned by one each round). Tokens/s: median (range); "
-        f"the ratio is the median over {first}'s, and the rounds count those in which the "
-        f"build was faster than {first} in the same round.",
+        ", ".join(how) + ", the builds alternated run by run (their order turned by one each "
+        f"round). Tokens/s: median (range); the ratio is the median over {first}'s, and the "
+        f"rounds count those in which the build was faster than {first} in the same round.",
         "",
     ]
     header = "| mode, threads |" + "".join(f" {name} |" for name in names)
@@ -210,18 +239,20 @@ def markdown(info, table, names):
             line += f" {r['median']:,.0f} ({r['min']:,.0f}–{r['max']:,.0f}) |"
         for name in names[1:]:
             r = rows[name]
-            line += f" {r['over_first']:.3f}× | {r['rounds_faster']} of {len(r['runs'])} |"
+            ratio = "—" if r["over_first"] is None else f"{r['over_first']:.3f}×"
+            line += f" {ratio} | {r['rounds_faster']} of {len(r['runs'])} |"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
 
-def main(argv):
+def parse(argv):
     flags, throughput_flags = argv, []
     if "--" in argv:
         at = argv.index("--")
         flags, throughput_flags = argv[:at], argv[at + 1:]
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
+        usage="%(prog)s NAME=SOURCE NAME=SOURCE... [options] [-- throughput flags]",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     parser.add_argument("builds", nargs="+", metavar="NAME=SOURCE",
@@ -232,85 +263,118 @@ def main(argv):
     parser.add_argument("--seconds", type=float, default=4, help="each run times at least this long")
     parser.add_argument("--portable", action="store_true", help="build with --config=portable (AVX2)")
     parser.add_argument("--pin", action="store_true", help="pin each run to its first N CPUs")
-    parser.add_argument("--out", help="write the report to OUT.md and every run to OUT.json")
+    parser.add_argument("--out", metavar="DIR", help="also write side_by_side.md and .json there")
     parser.add_argument("--bazel", default="bazel", help="the bazel command")
     parser.add_argument("--repo", help="the repository whose revisions are built "
                         "(default: the one that holds this script)")
-    args = parser.parse_args(flags)
+    args = parser.parse_intermixed_args(flags)
     args.throughput_flags = throughput_flags
+    for flag in throughput_flags:
+        if flag.split("=")[0] in OWN_FLAGS:
+            parser.error(f"{flag} after --: {', '.join(OWN_FLAGS)} are set by this script "
+                         "(--modes, --threads, --seconds)")
 
-    pairs = []
+    args.pairs = []
     for spec in args.builds:
         name, sep, source = spec.partition("=")
-        if not sep or not name or not source:
+        if not sep or not source:
             parser.error(f"{spec!r}: want NAME=SOURCE (a revision, '.', or a binary's path)")
-        if any(name == other for other, _ in pairs):
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or name in (".", ".."):
+            parser.error(f"{name!r}: a build's name is letters, digits, _ . and -")
+        if any(name == other for other, _ in args.pairs):
             parser.error(f"{name!r} names two builds")
-        pairs.append((name, source))
-    if len(pairs) < 2:
+        args.pairs.append((name, source))
+    if len(args.pairs) < 2:
         parser.error("two or more builds, to compare")
-    modes = args.modes.split(",")
-    for mode in modes:
+    args.modes = list(dict.fromkeys(args.modes.split(",")))  # in order, once each
+    for mode in args.modes:
         if mode not in ("train", "forward", "generate"):
             parser.error(f"--modes: {mode!r} is not train, forward or generate")
     try:
-        threads = [int(t) for t in args.threads.split(",")]
+        args.threads = list(dict.fromkeys(int(t) for t in args.threads.split(",")))
     except ValueError:
         parser.error(f"--threads: {args.threads!r} is not a list of numbers")
-    if any(t < 1 for t in threads):
+    if any(t < 1 for t in args.threads):
         parser.error("--threads: each count at least 1")
     if args.rounds < 1:
         parser.error("--rounds: at least 1")
-    if args.pin:
-        pinned_cpus(max(threads))  # fails now, not after the builds
+    return args
 
-    repo = args.repo or os.path.dirname(os.path.realpath(__file__))
-    repo = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True,
-                          cwd=repo).stdout.strip() if os.path.isdir(repo) else ""
-    if not repo and not all(is_binary(source) for _, source in pairs):
-        fail(f"no git repository at {args.repo or 'this script'} to build revisions or '.' in")
+
+def write(out, report, record):
+    if out:
+        with open(os.path.join(out, "side_by_side.md"), "w") as f:
+            f.write(report)
+        with open(os.path.join(out, "side_by_side.json"), "w") as f:
+            json.dump(record, f, indent=1)
+            f.write("\n")
+
+
+def main(argv):
+    args = parse(argv)
+    # Everything that can be checked is checked before the builds and the runs.
+    if args.pin:
+        pinned_cpus(max(args.threads))
+    if args.out:
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            fail(f"--out {args.out}: not a directory")
+        os.makedirs(args.out, exist_ok=True)
+    to_build = [name for name, source in args.pairs if not is_binary(source)]
+    repo = ""
+    if to_build:
+        if shutil.which(args.bazel) is None:
+            fail(f"no {args.bazel} to build {', '.join(to_build)} with (--bazel)")
+        where = args.repo or os.path.dirname(os.path.realpath(__file__))
+        if os.path.isdir(where):
+            repo = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
+                                  text=True, cwd=where).stdout.strip()
+        if not repo:
+            fail(f"no git repository at {where} to build {', '.join(to_build)} in")
+
+    names = [name for name, _ in args.pairs]
     builds = Builds(repo, args.bazel, args.portable)
+    runs = {f"{mode}, {t}": {name: [] for name in names} for mode in args.modes for t in args.threads}
+    order = []  # every run, in the order it ran
+    info = {"cpu": cpu_name(), "instruction_sets": instruction_sets(),
+            "cpus": len(os.sched_getaffinity(0)), "sources": {},
+            "portable": args.portable if to_build else None, "pin": args.pin,
+            "rounds": args.rounds, "seconds": args.seconds,
+            "throughput_flags": args.throughput_flags}
+    binaries = {}
     try:
-        binaries, sources = {}, {}
-        for name, source in pairs:
+        for name, source in args.pairs:
             print(f"side_by_side: {name} = {source} ...", file=sys.stderr, flush=True)
-            binaries[name], sources[name] = builds.binary(name, source)
-        names = [name for name, _ in pairs]
-        info = {
-            "cpu": cpu_name(), "instruction_sets": instruction_sets(),
-            "cpus": len(os.sched_getaffinity(0)), "sources": sources,
-            "portable": args.portable, "pin": args.pin, "rounds": args.rounds,
-            "seconds": args.seconds, "throughput_flags": throughput_flags,
-            "start": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "load_start": load_average(),
-        }
-        cells = [f"{mode}, {t}" for mode in modes for t in threads]
-        runs = {cell: {name: [] for name in names} for cell in cells}
-        order = []  # every run in the order it ran
-        for r in range(args.rounds):
-            turned = names[r % len(names):] + names[:r % len(names)]
-            for mode in modes:
-                for t in threads:
-                    for name in turned:
-                        tokens = measure(name, binaries[name], mode, t, args)
-                        runs[f"{mode}, {t}"][name].append(tokens)
-                        order.append({"round": r + 1, "mode": mode, "threads": t, "build": name,
-                                      "tokens_per_s": tokens})
-                        print(f"round {r + 1}/{args.rounds}  {mode:8s} {t} thread(s)  "
-                              f"{name:>12s}  {tokens:12,.1f} tokens/s", file=sys.stderr, flush=True)
-        info["end"] = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
-        info["load_end"] = load_average()
+            binaries[name], info["sources"][name] = builds.binary(name, source)
+        info["start"], info["load_start"] = now(), load_average()
+        try:
+            for r in range(args.rounds):
+                turned = names[r % len(names):] + names[:r % len(names)]
+                for mode in args.modes:
+                    for t in args.threads:
+                        for name in turned:
+                            tokens = measure(name, binaries[name], mode, t, args)
+                            runs[f"{mode}, {t}"][name].append(tokens)
+                            order.append({"round": r + 1, "mode": mode, "threads": t,
+                                          "build": name, "tokens_per_s": tokens})
+                            print(f"round {r + 1}/{args.rounds}  {mode:8s} {t} thread(s)  "
+                                  f"{name:>12s}  {tokens:12,.1f} tokens/s", file=sys.stderr,
+                                  flush=True)
+        except (SystemExit, KeyboardInterrupt) as stop:
+            info["stopped"] = str(stop) if isinstance(stop, SystemExit) else "interrupted (Ctrl-C)"
+            raise
+        finally:  # the rounds finished so far, reported even when a run failed
+            info["end"], info["load_end"] = now(), load_average()
+            info["rounds_done"] = min(len(v) for cell in runs.values() for v in cell.values())
+            record = {"info": info, "runs": order}
+            if info["rounds_done"] > 0:
+                record["table"] = summary(runs, names, info["rounds_done"])
+                report = markdown(info, record["table"], names)
+            else:
+                report = f"# {' / '.join(names)}: stopped before a round was finished\n"
+            print(report, end="")
+            write(args.out, report, record)
     finally:
         builds.remove()
-    table = summary(runs, names)
-    report = markdown(info, table, names)
-    print(report, end="")
-    if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out + ".md", "w") as f:
-            f.write(report)
-        with open(args.out + ".json", "w") as f:
-            json.dump({"info": info, "table": table, "runs": order}, f, indent=1)
-            f.write("\n")
 
 
 if __name__ == "__main__":

@@ -5,34 +5,51 @@
 # speed and log how they were started; no timing is checked (tests never
 # time). Checked:
 #   1. binaries: medians, the ratio over the first build, rounds faster, every
-#      cell run once per build per round, the builds' order turned each round,
-#      the flags after -- passed on, a pinned one-thread run on one CPU, and
-#      the report's markdown and JSON;
-#   2. revisions and '.': a fresh git repository whose "bazel" (a stand-in)
+#      cell run once per build per round, the builds' order turned by one
+#      each round (three builds), the flags after -- passed on, a pinned
+#      one-thread run on one CPU (an unpinned one on all of them), the
+#      report's markdown (header included) and JSON in --out;
+#   2. a run that fails in the second round: the first round is still
+#      reported, marked as stopped;
+#   3. revisions and '.': a fresh git repository whose "bazel" (a stand-in)
 #      builds a script from the commit's speed.txt; each revision built in a
 #      worktree that is removed after (with its Bazel output expunged), the
-#      working tree built as it is, uncommitted change included;
-#   3. clear failures: a build that fails, one with no JSON, bad arguments.
-# Argument: side_by_side.py.
+#      working tree built as it is, uncommitted change included; a build that
+#      fails leaves no worktree behind either;
+#   4. clear failures for bad arguments; and no temporary files left, ever.
+# Argument: side_by_side.py (cpu_info.py beside it).
 set -euo pipefail
-script="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: part 2 runs elsewhere
+script="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: part 3 runs elsewhere
 work="$TEST_TMPDIR/work"
-mkdir -p "$work"
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp"  # where side_by_side.py keeps its binaries and worktrees
 log="$work/runs.log"
 export SIDE_BY_SIDE_LOG="$log"
 
 # A stand-in for throughput at a fixed speed: logs its name, its CPU
 # affinity and its arguments, then prints one JSON line (after some noise).
-fake() {  # fake PATH TOKENS_PER_S
+# With a third argument N, its Nth start fails.
+fake() {  # fake PATH TOKENS_PER_S [N]
   cat > "$1" <<EOF
 #!/usr/bin/python3
 import json, os, sys
 with open(os.environ["SIDE_BY_SIDE_LOG"], "a") as log:
     log.write("$(basename "$1") cpus=%d %s\n" % (len(os.sched_getaffinity(0)), " ".join(sys.argv[1:])))
+starts = "$1.starts"
+count = (int(open(starts).read()) if os.path.exists(starts) else 0) + 1
+open(starts, "w").write(str(count))
+if count == int("${3:-0}"):
+    sys.exit("out of memory, say")
 print("warming up")
 print(json.dumps({"side": "ours", "tokens_per_s": $2}))
 EOF
   chmod +x "$1"
+}
+
+no_leftovers() {  # nothing left in TMPDIR
+  if [[ -n $(ls -A "$TMPDIR") ]]; then
+    echo "FAIL: $1: left behind in TMPDIR:"; ls -A "$TMPDIR"; exit 1
+  fi
 }
 
 expect_failure() {  # expect_failure WHAT TEXT COMMAND...: fails, and says TEXT
@@ -44,40 +61,67 @@ expect_failure() {  # expect_failure WHAT TEXT COMMAND...: fails, and says TEXT
   if ! grep -qF -- "$text" "$work/err.txt"; then
     echo "FAIL: $what: no '$text' in:"; cat "$work/err.txt"; exit 1
   fi
+  no_leftovers "$what"
   echo "ok: $what"
 }
 
-# 1. Binaries.
+# 1. Binaries. Options may come between the builds.
 fake "$work/slow" 100
 fake "$work/fast" 110
-/usr/bin/python3 -B "$script" slow="$work/slow" fast="$work/fast" --rounds 3 --seconds 0 \
-  --modes train,forward --threads 1 --pin --out "$work/report/r" -- --embed_size 8 \
+fake "$work/fastest" 120
+/usr/bin/python3 -B "$script" slow="$work/slow" --pin fast="$work/fast" fastest="$work/fastest" \
+  --rounds 3 --seconds 0 --modes train,forward --threads 1 --out "$work/report" -- --embed_size 8 \
   > "$work/stdout.md" 2> "$work/progress.txt" || { cat "$work/progress.txt"; exit 1; }
+no_leftovers "binaries"
 /usr/bin/python3 -B - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
-md = open(f"{work}/report/r.md").read()
+md = open(f"{work}/report/side_by_side.md").read()
 assert md == open(f"{work}/stdout.md").read(), "the report on stdout and in --out differ"
+header = ("| mode, threads | slow | fast | fastest | fast / slow | rounds fast faster "
+          "| fastest / slow | rounds fastest faster |")
+assert header in md and "|---|---:|---:|---:|---:|---:|---:|---:|" in md, md
 for cell in ("train, 1", "forward, 1"):
-    row = f"| {cell} | 100 (100–100) | 110 (110–110) | 1.100× | 3 of 3 |"
+    row = (f"| {cell} | 100 (100–100) | 110 (110–110) | 120 (120–120) | 1.100× | 3 of 3 "
+           "| 1.200× | 3 of 3 |")
     assert row in md, f"no row {row!r} in:\n{md}"
 assert "**slow**: the binary" in md and "pinned" in md and "3 rounds" in md, md
-report = json.load(open(f"{work}/report/r.json"))
+report = json.load(open(f"{work}/report/side_by_side.json"))
 runs = report["runs"]
-assert len(runs) == 3 * 2 * 2, len(runs)  # rounds x modes x builds
-firsts = [r["build"] for r in runs if r["mode"] == "train"][::2]
-assert firsts == ["slow", "fast", "slow"], f"the order does not turn each round: {firsts}"
+assert len(runs) == 3 * 2 * 3, len(runs)  # rounds x modes x builds
+for r in (1, 2, 3):
+    order = [run["build"] for run in runs if run["round"] == r and run["mode"] == "train"]
+    want = ["slow", "fast", "fastest"][r - 1:] + ["slow", "fast", "fastest"][:r - 1]
+    assert order == want, f"round {r} ran {order}, not {want}"
 assert report["table"]["train, 1"]["fast"]["rounds_faster"] == 3
+assert report["info"]["portable"] is None, "binaries were not built: no --portable to record"
 log = open(f"{work}/runs.log").read().splitlines()
-assert len(log) == 12, log
+assert len(log) == 18, log
 for line in log:
     assert "cpus=1 " in line, f"a pinned one-thread run on more than one CPU: {line}"
     assert "--threads 1 --seconds 0" in line and line.endswith("--embed_size 8"), line
 print("ok: binaries")
 PY
 grep -q "round 3/3" "$work/progress.txt" || { echo "FAIL: no progress"; exit 1; }
+if (( $(nproc) > 1 )); then  # unpinned, a run may use every CPU
+  : > "$log"
+  /usr/bin/python3 -B "$script" slow="$work/slow" fast="$work/fast" --rounds 1 --seconds 0 \
+    --modes forward --threads 1 > /dev/null 2>&1
+  if grep -q "cpus=1 " "$log"; then echo "FAIL: an unpinned run on one CPU"; cat "$log"; exit 1; fi
+fi
 
-# 2. Revisions and '.', in a repository of their own, with a stand-in bazel.
+# 2. A run that fails in round 2: round 1 is still reported.
+fake "$work/flaky" 90 4  # its 4th start: round 2's forward (one start per cell a round)
+expect_failure "a run that fails" "out of memory, say" /usr/bin/python3 -B "$script" \
+  slow="$work/slow" flaky="$work/flaky" --rounds 3 --seconds 0 --modes train,forward --threads 1 \
+  --out "$work/stopped"
+grep -qF "**Stopped** after 1 of 3 rounds" "$work/stopped/side_by_side.md" \
+  || { echo "FAIL: no stop noted:"; cat "$work/stopped/side_by_side.md"; exit 1; }
+grep -qF "| forward, 1 | 100 (100–100) | 90 (90–90) | 0.900× | 0 of 1 |" "$work/stopped/side_by_side.md" \
+  || { echo "FAIL: round 1 not reported:"; cat "$work/stopped/side_by_side.md"; exit 1; }
+echo "ok: round 1 reported after a failure in round 2"
+
+# 3. Revisions and '.', in a repository of their own, with a stand-in bazel.
 repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
@@ -94,10 +138,11 @@ bazel="$work/bazel"
 cat > "$bazel" <<'EOF'
 #!/bin/bash
 # The stand-in: `build ... //chapters/10_fast_cpu:throughput` writes a fake
-# throughput at the speed in speed.txt; `clean --expunge` is logged.
+# throughput at the speed in speed.txt (and fails without --config=portable);
+# `clean --expunge` is logged.
 echo "bazel $* in $(basename "$PWD")" >> "$SIDE_BY_SIDE_LOG.bazel"
 if [[ $1 == build ]]; then
-  [[ " $* " == *" --config=portable "* ]] || { echo "no --config=portable" >&2; exit 1; }
+  [[ " $* " == *" --config=portable "* ]] || { echo "ERROR: no --config=portable" >&2; exit 1; }
   mkdir -p bazel-bin/chapters/10_fast_cpu
   out=bazel-bin/chapters/10_fast_cpu/throughput
   printf '#!/bin/sh\necho "{\\"tokens_per_s\\": %s}"\n' "$(cat speed.txt)" > "$out"
@@ -108,31 +153,45 @@ chmod +x "$bazel"
 /usr/bin/python3 -B "$script" first=HEAD~1 second=HEAD now=. --repo "$repo" --bazel "$bazel" \
   --portable --rounds 2 --seconds 0 --modes forward --threads 1 > "$work/revisions.md" \
   2> "$work/revisions.err" || { cat "$work/revisions.err"; exit 1; }
+no_leftovers "revisions"
 grep -qF "| forward, 1 | 200 (200–200) | 300 (300–300) | 400 (400–400) | 1.500× | 2 of 2 | 2.000× | 2 of 2 |" \
   "$work/revisions.md" || { echo "FAIL: revisions:"; cat "$work/revisions.md"; exit 1; }
 grep -q "the working tree (HEAD [0-9a-f]*, with changes)" "$work/revisions.md" \
   || { echo "FAIL: '.' not described as the working tree with changes"; cat "$work/revisions.md"; exit 1; }
+grep -qF "built with --config=portable" "$work/revisions.md" || { echo "FAIL: no --portable"; exit 1; }
 [[ $(git worktree list | wc -l) == 1 ]] || { echo "FAIL: worktrees left:"; git worktree list; exit 1; }
-[[ $(grep -c "clean --expunge in worktree-" "$SIDE_BY_SIDE_LOG.bazel") == 2 ]] \
+[[ $(grep -c "clean --expunge in first$" "$SIDE_BY_SIDE_LOG.bazel") == 1 &&
+   $(grep -c "clean --expunge in second$" "$SIDE_BY_SIDE_LOG.bazel") == 1 ]] \
   || { echo "FAIL: a worktree's output not expunged:"; cat "$SIDE_BY_SIDE_LOG.bazel"; exit 1; }
 echo "ok: revisions and the working tree"
+expect_failure "a build that fails" "building second (HEAD) failed" /usr/bin/python3 -B "$script" \
+  first="$work/slow" second=HEAD --repo "$repo" --bazel "$bazel" --rounds 1 --seconds 0
+[[ $(git worktree list | wc -l) == 1 ]] || { echo "FAIL: worktrees left:"; git worktree list; exit 1; }
+[[ $(grep -c "clean --expunge in second$" "$SIDE_BY_SIDE_LOG.bazel") == 2 ]] \
+  || { echo "FAIL: the failed build's output not expunged"; exit 1; }
+echo "ok: no worktree left after a failed build"
 cd "$work"
 
-# 3. Clear failures.
+# 4. Clear failures.
 printf '#!/bin/sh\necho "boom: bad flag" >&2\nexit 3\n' > "$work/broken"
 printf '#!/bin/sh\necho "no numbers here"\n' > "$work/silent"
 chmod +x "$work/broken" "$work/silent"
 run=(/usr/bin/python3 -B "$script" --rounds 1 --seconds 0 --modes forward --threads 1)
-expect_failure "a build that fails" "boom: bad flag" "${run[@]}" slow="$work/slow" bad="$work/broken"
+expect_failure "a run that fails, with its message" "boom: bad flag" "${run[@]}" slow="$work/slow" bad="$work/broken"
 expect_failure "its name in the message" "bad:" "${run[@]}" slow="$work/slow" bad="$work/broken"
 expect_failure "no JSON" "no JSON line with tokens_per_s" "${run[@]}" slow="$work/slow" quiet="$work/silent"
 expect_failure "one build" "two or more builds" "${run[@]}" slow="$work/slow"
 expect_failure "no name" "want NAME=SOURCE" "${run[@]}" "$work/slow" fast="$work/fast"
 expect_failure "a name twice" "names two builds" "${run[@]}" a="$work/slow" a="$work/fast"
+expect_failure "a name with a /" "a build's name is letters" "${run[@]}" a/b="$work/slow" c="$work/fast"
 expect_failure "a bad mode" "is not train, forward or generate" "${run[@]}" --modes sprint \
   slow="$work/slow" fast="$work/fast"
+expect_failure "--threads after --" "are set by this script" "${run[@]}" slow="$work/slow" \
+  fast="$work/fast" -- --threads 4
 expect_failure "an unknown revision" "neither a binary, nor '.', nor a revision" "${run[@]}" \
   --repo "$repo" --bazel "$bazel" slow="$work/slow" other=no-such-branch
+expect_failure "no bazel" "no no-such-bazel to build" "${run[@]}" --bazel no-such-bazel \
+  slow="$work/slow" other=HEAD
 expect_failure "too many pinned threads" "CPUs to pin them to" "${run[@]}" --pin --threads 9999 \
   slow="$work/slow" fast="$work/fast"
 echo "PASS"

@@ -27,12 +27,13 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import signal
 import statistics
 import subprocess
 import sys
 import time
+
+from cpu_info import cpu_flags, cpu_name  # this script's directory is on sys.path
 
 MODES = ["train", "forward", "generate"]
 
@@ -102,25 +103,6 @@ CORETYPE_NEEDS = {
     "SapphireRapids": "pni avx avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl "
                       "avx512_vnni avx512_bf16 avx512_fp16 amx_tile amx_bf16",
 }
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def cpu_flags(cpuinfo):
-    """The flags that every processor in a file in /proc/cpuinfo's format lists."""
-    with open(cpuinfo) as f:
-        per_processor = [set(line.split(":", 1)[1].split()) for line in f
-                         if line.startswith("flags")]
-    return set.intersection(*per_processor) if per_processor else set()
 
 
 def missing_flags(coretype, flags):
