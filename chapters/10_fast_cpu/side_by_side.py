@@ -220,7 +220,8 @@ def markdown(info, table, names):
         "",
     ]
     if info.get("stopped"):
-        lines += [f"**Stopped** after {rounds} of {info['rounds']} rounds: {info['stopped']}", ""]
+        why = " / ".join(line for line in info["stopped"].splitlines() if line.strip())
+        lines += [f"**Stopped** after {rounds} of {info['rounds']} rounds: {why}", ""]
     lines += [f"- **{name}**: {info['sources'][name]}" for name in names]
     lines += [
         "",
