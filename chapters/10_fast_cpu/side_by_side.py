@@ -219,8 +219,8 @@ def markdown(info, table, names):
         f"load average {info['load_start']} at the start, {info['load_end']} at the end.",
         "",
     ]
-    if info.get("stopped"):
-        why = " / ".join(line for line in info["stopped"].splitlines() if line.strip())
+    if rounds < info["rounds"]:
+        why = " / ".join(line for line in info.get("stopped", "").splitlines() if line.strip())
         lines += [f"**Stopped** after {rounds} of {info['rounds']} rounds: {why}", ""]
     lines += [f"- **{name}**: {info['sources'][name]}" for name in names]
     lines += [
@@ -316,21 +316,25 @@ def main(argv):
     # Everything that can be checked is checked before the builds and the runs.
     if args.pin:
         pinned_cpus(max(args.threads))
-    if args.out:
-        if os.path.exists(args.out) and not os.path.isdir(args.out):
-            fail(f"--out {args.out}: not a directory")
-        os.makedirs(args.out, exist_ok=True)
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
+        fail(f"--out {args.out}: not a directory")
     to_build = [name for name, source in args.pairs if not is_binary(source)]
     repo = ""
     if to_build:
-        if shutil.which(args.bazel) is None:
+        found = shutil.which(args.bazel)
+        if found is None:
             fail(f"no {args.bazel} to build {', '.join(to_build)} with (--bazel)")
+        args.bazel = os.path.abspath(found) if os.path.sep in args.bazel else args.bazel
         where = args.repo or os.path.dirname(os.path.realpath(__file__))
         if os.path.isdir(where):
             repo = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
                                   text=True, cwd=where).stdout.strip()
         if not repo:
             fail(f"no git repository at {where} to build {', '.join(to_build)} in")
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        if not os.access(args.out, os.W_OK):
+            fail(f"--out {args.out}: cannot write there")
 
     names = [name for name, _ in args.pairs]
     builds = Builds(repo, args.bazel, args.portable)
@@ -360,8 +364,11 @@ def main(argv):
                             print(f"round {r + 1}/{args.rounds}  {mode:8s} {t} thread(s)  "
                                   f"{name:>12s}  {tokens:12,.1f} tokens/s", file=sys.stderr,
                                   flush=True)
-        except (SystemExit, KeyboardInterrupt) as stop:
-            info["stopped"] = str(stop) if isinstance(stop, SystemExit) else "interrupted (Ctrl-C)"
+        except BaseException as stop:  # a failed run, Ctrl-C, or anything else
+            if isinstance(stop, KeyboardInterrupt):
+                info["stopped"] = "interrupted (Ctrl-C)"
+            else:
+                info["stopped"] = str(stop) or type(stop).__name__
             raise
         finally:  # the rounds finished so far, reported even when a run failed
             info["end"], info["load_end"] = now(), load_average()
@@ -371,7 +378,8 @@ def main(argv):
                 record["table"] = summary(runs, names, info["rounds_done"])
                 report = markdown(info, record["table"], names)
             else:
-                report = f"# {' / '.join(names)}: stopped before a round was finished\n"
+                why = " / ".join(line for line in info.get("stopped", "").splitlines() if line)
+                report = f"# {' / '.join(names)}: stopped before a round was finished: {why}\n"
             print(report, end="")
             write(args.out, report, record)
     finally:
@@ -379,4 +387,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except KeyboardInterrupt:  # the rounds so far are reported already
+        sys.exit(130)
