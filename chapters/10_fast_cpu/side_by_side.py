@@ -2,13 +2,19 @@
 """Chapter 10: two or more builds of the fast engine, measured side by side on this machine.
 
   python3 chapters/10_fast_cpu/side_by_side.py NAME=SOURCE NAME=SOURCE... [options] [-- FLAGS]
+  python3 chapters/10_fast_cpu/side_by_side.py before=HEAD after=. --benchmark BM_AttentionHeads
 
   python3 chapters/10_fast_cpu/side_by_side.py before=HEAD after=.
   python3 chapters/10_fast_cpu/side_by_side.py before=HEAD after=. --portable --pin --threads 1
   python3 chapters/10_fast_cpu/side_by_side.py old=HEAD~3 new=. --out results/mine -- \\
       --embed_size 128 --num_layers 4 --heads 4 --ff_dim 512 --batch_size 12
 
-Each NAME=SOURCE names one build of `throughput` (NAME: letters, digits, _ . -).
+What is measured: the model's speed, with `throughput` (tokens/s, one run
+per mode and thread count), or with --benchmark REGEX the benchmarks of
+`fast_cpu_bench` that match it (time per iteration, all of them in one run;
+--seconds is then each benchmark's --benchmark_min_time).
+
+Each NAME=SOURCE names one build of that program (NAME: letters, digits, _ . -).
 SOURCE is a git revision (built in a temporary worktree of this repository,
 then the worktree and its Bazel output are removed), `.` (the working tree as
 it is now, uncommitted changes included), or the path of a `throughput`
@@ -30,13 +36,14 @@ more than a median 2% apart.
 
 `--pin` runs each process on as many of this process's CPUs as it has
 threads, the first of them (taskset -c 0 for one thread), so that a one-thread
-run does not wander between cores.
+run does not wander between cores; with --benchmark, on as many as the
+largest of --threads (--pin --threads 1: core 0).
 
 The report goes to stdout and, with --out DIR, to DIR/side_by_side.md, with
 every run in DIR/side_by_side.json; progress goes to stderr. A run that fails,
 or Ctrl-C, stops the measurement, and the rounds finished so far are still
-reported. Flags after `--` go to every throughput run (a model size, --steps,
---warmup); --mode, --threads and --seconds are this script's to set.
+reported. Flags after `--` go to every run (for throughput a model size,
+--steps, --warmup), except those this script sets itself.
 """
 import argparse
 import json
@@ -51,9 +58,9 @@ import time
 
 from cpu_info import cpu_flags, cpu_name  # this script's directory is on sys.path
 
-TARGET = "//chapters/10_fast_cpu:throughput"
-BINARY = os.path.join("bazel-bin", "chapters", "10_fast_cpu", "throughput")
-OWN_FLAGS = ("--mode", "--threads", "--seconds")  # set per run, never passed after --
+# The two programs it can measure, and the flags it sets on each (never after --).
+PROGRAMS = {"throughput": ("--mode", "--threads", "--seconds"),
+            "fast_cpu_bench": ("--benchmark_filter", "--benchmark_format", "--benchmark_min_time")}
 
 
 def fail(message):
@@ -105,20 +112,22 @@ def quietly(command, cwd):
 class Builds:
     """The builds' binaries, copied into one temporary directory that is removed at the end."""
 
-    def __init__(self, repo, bazel, portable):
+    def __init__(self, repo, bazel, portable, program):
         self.repo, self.bazel, self.portable = repo, bazel, portable
+        self.target = f"//chapters/10_fast_cpu:{program}"
+        self.built = os.path.join("bazel-bin", "chapters", "10_fast_cpu", program)
         self.dir = tempfile.mkdtemp(prefix="side_by_side.")
 
     def bazel_build(self, workspace, what):
         flags = ["--config=portable"] if self.portable else []
-        run([self.bazel, "build", "-c", "opt", *flags, TARGET], workspace, f"building {what}")
-        built = os.path.join(workspace, BINARY)
+        run([self.bazel, "build", "-c", "opt", *flags, self.target], workspace, f"building {what}")
+        built = os.path.join(workspace, self.built)
         if not os.path.isfile(built):
-            fail(f"building {what}: no {BINARY} after the build")
+            fail(f"building {what}: no {self.built} after the build")
         return built
 
     def binary(self, name, source):
-        """(the path of `name`'s throughput binary, a description of where it came from)."""
+        """(the path of `name`'s binary, a description of where it came from)."""
         if is_binary(source):
             if not os.access(source, os.X_OK):
                 fail(f"{name}={source}: not executable")
@@ -161,27 +170,51 @@ def pinned_cpus(threads):
     return set(allowed[:threads])
 
 
-def measure(name, binary, mode, threads, args):
-    """One run: its tokens/s, read from the JSON line throughput prints."""
-    command = [binary, "--mode", mode, "--threads", str(threads), "--seconds", f"{args.seconds:g}",
-               *args.throughput_flags]
-    cpus = pinned_cpus(threads) if args.pin else None
+def run_program(name, command, cpus):
+    """One run of a build's program, on `cpus` (all when None); its standard output."""
     result = subprocess.run(command, capture_output=True, text=True,
                             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     if result.returncode != 0:
         tail = "\n".join(result.stderr.strip().splitlines()[-10:])
         fail(f"{name}: {' '.join(command)} failed (exit {result.returncode})\n{tail}")
-    for line in reversed(result.stdout.splitlines()):
+    return result.stdout
+
+
+def measure_throughput(name, binary, mode, threads, args):
+    """{"mode, threads": tokens/s}: one run, read from the JSON line throughput prints."""
+    command = [binary, "--mode", mode, "--threads", str(threads), "--seconds", f"{args.seconds:g}",
+               *args.program_flags]
+    output = run_program(name, command, pinned_cpus(threads) if args.pin else None)
+    for line in reversed(output.splitlines()):
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict) and isinstance(record.get("tokens_per_s"), (int, float)):
-            return float(record["tokens_per_s"])
+            return {f"{mode}, {threads}": float(record["tokens_per_s"])}
     fail(f"{name}: no JSON line with tokens_per_s in the output of {' '.join(command)}")
 
 
-def summary(runs, names, rounds):
+def measure_benchmarks(name, binary, args):
+    """{benchmark: its time per iteration}: one run of every benchmark the filter matches."""
+    command = [binary, f"--benchmark_filter={args.benchmark}", "--benchmark_format=json",
+               f"--benchmark_min_time={args.seconds:g}", *args.program_flags]
+    output = run_program(name, command, pinned_cpus(max(args.threads)) if args.pin else None)
+    try:
+        benchmarks = json.loads(output)["benchmarks"]
+        times = {b["name"]: (float(b["real_time"]), b["time_unit"]) for b in benchmarks
+                 if b.get("run_type", "iteration") == "iteration"}
+    except (ValueError, KeyError, TypeError):
+        fail(f"{name}: no Google Benchmark JSON in the output of {' '.join(command)}")
+    if not times:
+        fail(f"{name}: no benchmark matches --benchmark {args.benchmark}")
+    if len({unit for _, unit in times.values()}) > 1:
+        fail(f"{name}: the benchmarks report different time units; narrow --benchmark")
+    args.time_unit = next(iter(times.values()))[1]
+    return {benchmark: time for benchmark, (time, _) in times.items()}
+
+
+def summary(runs, names, rounds, higher_is_faster):
     """Per cell and build, over the first `rounds` rounds: median, range, median over the
     first build's, rounds faster than it."""
     first = names[0]
@@ -196,7 +229,8 @@ def summary(runs, names, rounds):
                 base = rows[first]["median"]
                 rows[name]["over_first"] = rows[name]["median"] / base if base > 0 else None
                 rows[name]["rounds_faster"] = sum(
-                    mine > theirs for mine, theirs in zip(values, by_build[first]))
+                    (mine > theirs) if higher_is_faster else (mine < theirs)
+                    for mine, theirs in zip(values, by_build[first]))
         table[cell] = rows
     return table
 
@@ -204,8 +238,14 @@ def summary(runs, names, rounds):
 def markdown(info, table, names):
     first = names[0]
     rounds = info["rounds_done"]
-    command = ["throughput", "--seconds", format(info["seconds"], "g"), *info["throughput_flags"]]
-    how = ["`" + " ".join(command) + "`"]
+    if info["program"] == "throughput":
+        command = ["throughput", "--seconds", format(info["seconds"], "g")]
+        measured = "Tokens/s"
+    else:
+        command = ["fast_cpu_bench", f"--benchmark_filter={info['benchmark']}",
+                   f"--benchmark_min_time={info['seconds']:g}"]
+        measured = f"Time per iteration in {info['time_unit']} (lower is faster)"
+    how = ["`" + " ".join(command + info["program_flags"]) + "`"]
     if info["portable"]:
         how.append("built with --config=portable")
     if info["pin"]:
@@ -226,18 +266,20 @@ def markdown(info, table, names):
     lines += [
         "",
         ", ".join(how) + ", the builds alternated run by run (their order turned by one each "
-        f"round). Tokens/s: median (range); the ratio is the median over {first}'s, and the "
-        f"rounds count those in which the build was faster than {first} in the same round.",
+        f"round). {measured}: median (range); the ratio is the median over that of {first}, and "
+        f"the rounds count those in which the build was faster than {first} in the same round.",
         "",
     ]
-    header = "| mode, threads |" + "".join(f" {name} |" for name in names)
+    cells = "mode, threads" if info["program"] == "throughput" else "benchmark"
+    header = f"| {cells} |" + "".join(f" {name} |" for name in names)
     header += "".join(f" {name} / {first} | rounds {name} faster |" for name in names[1:])
     lines += [header, "|---|" + "---:|" * (len(names) + 2 * (len(names) - 1))]
     for cell, rows in table.items():
         line = f"| {cell} |"
         for name in names:
             r = rows[name]
-            line += f" {r['median']:,.0f} ({r['min']:,.0f}–{r['max']:,.0f}) |"
+            digits = 0 if info["program"] == "throughput" else 1
+            line += f" {r['median']:,.{digits}f} ({r['min']:,.{digits}f}–{r['max']:,.{digits}f}) |"
         for name in names[1:]:
             r = rows[name]
             ratio = "—" if r["over_first"] is None else f"{r['over_first']:.3f}×"
@@ -247,10 +289,10 @@ def markdown(info, table, names):
 
 
 def parse(argv):
-    flags, throughput_flags = argv, []
+    flags, program_flags = argv, []
     if "--" in argv:
         at = argv.index("--")
-        flags, throughput_flags = argv[:at], argv[at + 1:]
+        flags, program_flags = argv[:at], argv[at + 1:]
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         usage="%(prog)s NAME=SOURCE NAME=SOURCE... [options] [-- throughput flags]",
@@ -258,6 +300,8 @@ def parse(argv):
         epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     parser.add_argument("builds", nargs="+", metavar="NAME=SOURCE",
                         help="two or more builds; the first is the one the others are compared with")
+    parser.add_argument("--benchmark", metavar="REGEX",
+                        help="measure fast_cpu_bench's benchmarks that match, not throughput")
     parser.add_argument("--modes", default="train,forward", help="train, forward, generate")
     parser.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
     parser.add_argument("--rounds", type=int, default=5)
@@ -269,11 +313,12 @@ def parse(argv):
     parser.add_argument("--repo", help="the repository whose revisions are built "
                         "(default: the one that holds this script)")
     args = parser.parse_intermixed_args(flags)
-    args.throughput_flags = throughput_flags
-    for flag in throughput_flags:
-        if flag.split("=")[0] in OWN_FLAGS:
-            parser.error(f"{flag} after --: {', '.join(OWN_FLAGS)} are set by this script "
-                         "(--modes, --threads, --seconds)")
+    args.program = "fast_cpu_bench" if args.benchmark else "throughput"
+    args.program_flags = program_flags
+    own = PROGRAMS[args.program]
+    for flag in program_flags:
+        if flag.split("=")[0] in own:
+            parser.error(f"{flag} after --: {', '.join(own)} are set by this script")
 
     args.pairs = []
     for spec in args.builds:
@@ -337,14 +382,19 @@ def main(argv):
             fail(f"--out {args.out}: cannot write there")
 
     names = [name for name, _ in args.pairs]
-    builds = Builds(repo, args.bazel, args.portable)
-    runs = {f"{mode}, {t}": {name: [] for name in names} for mode in args.modes for t in args.threads}
+    builds = Builds(repo, args.bazel, args.portable, args.program)
+    throughput = args.program == "throughput"
+    # cell -> build -> its values, round by round: throughput's cells known now,
+    # fast_cpu_bench's from its first run (all its benchmarks in one).
+    runs = {f"{m}, {t}": {n: [] for n in names} for m in args.modes for t in args.threads} \
+        if throughput else {}
     order = []  # every run, in the order it ran
     info = {"cpu": cpu_name(), "instruction_sets": instruction_sets(),
             "cpus": len(os.sched_getaffinity(0)), "sources": {},
             "portable": args.portable if to_build else None, "pin": args.pin,
             "rounds": args.rounds, "seconds": args.seconds,
-            "throughput_flags": args.throughput_flags}
+            "program": args.program, "benchmark": args.benchmark,
+            "program_flags": args.program_flags}
     binaries = {}
     try:
         for name, source in args.pairs:
@@ -352,18 +402,26 @@ def main(argv):
             binaries[name], info["sources"][name] = builds.binary(name, source)
         info["start"], info["load_start"] = now(), load_average()
         try:
+            # One process per step: throughput's a mode and thread count each,
+            # fast_cpu_bench's all its benchmarks at once.
+            steps = [(m, t) for m in args.modes for t in args.threads] if throughput else [None]
             for r in range(args.rounds):
                 turned = names[r % len(names):] + names[:r % len(names)]
-                for mode in args.modes:
-                    for t in args.threads:
-                        for name in turned:
-                            tokens = measure(name, binaries[name], mode, t, args)
-                            runs[f"{mode}, {t}"][name].append(tokens)
-                            order.append({"round": r + 1, "mode": mode, "threads": t,
-                                          "build": name, "tokens_per_s": tokens})
-                            print(f"round {r + 1}/{args.rounds}  {mode:8s} {t} thread(s)  "
-                                  f"{name:>12s}  {tokens:12,.1f} tokens/s", file=sys.stderr,
-                                  flush=True)
+                for step in steps:
+                    for name in turned:
+                        if throughput:
+                            values = measure_throughput(name, binaries[name], *step, args)
+                        else:
+                            values = measure_benchmarks(name, binaries[name], args)
+                            if runs and set(values) != set(runs):
+                                fail(f"{name}: its benchmarks differ from the others': "
+                                     f"{', '.join(sorted(set(values) ^ set(runs)))}")
+                        for cell, value in values.items():
+                            runs.setdefault(cell, {n: [] for n in names})[name].append(value)
+                            order.append({"round": r + 1, "cell": cell, "build": name,
+                                          "value": value})
+                            print(f"round {r + 1}/{args.rounds}  {cell:40s} {name:>12s}  "
+                                  f"{value:14,.1f}", file=sys.stderr, flush=True)
         except BaseException as stop:  # a failed run, Ctrl-C, or anything else
             if isinstance(stop, KeyboardInterrupt):
                 info["stopped"] = "interrupted (Ctrl-C)"
@@ -372,10 +430,12 @@ def main(argv):
             raise
         finally:  # the rounds finished so far, reported even when a run failed
             info["end"], info["load_end"] = now(), load_average()
-            info["rounds_done"] = min(len(v) for cell in runs.values() for v in cell.values())
+            info["rounds_done"] = min((len(v) for cell in runs.values() for v in cell.values()),
+                                      default=0)
+            info["time_unit"] = getattr(args, "time_unit", None)
             record = {"info": info, "runs": order}
             if info["rounds_done"] > 0:
-                record["table"] = summary(runs, names, info["rounds_done"])
+                record["table"] = summary(runs, names, info["rounds_done"], throughput)
                 report = markdown(info, record["table"], names)
             else:
                 why = " / ".join(line for line in info.get("stopped", "").splitlines() if line)

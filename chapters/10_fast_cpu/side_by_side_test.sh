@@ -9,18 +9,21 @@
 #      each round (three builds), the flags after -- passed on, a pinned
 #      one-thread run on one CPU (an unpinned one on all of them), the
 #      report's markdown (header included) and JSON in --out;
-#   2. a run that fails in the second round: the first round is still
-#      reported, marked as stopped;
-#   3. revisions and '.': a fresh git repository whose "bazel" (a stand-in)
+#   2. --benchmark: fast_cpu_bench's Google Benchmark JSON read (aggregates
+#      left out), times compared with lower as faster, one run per build a
+#      round, its own flags set; a build whose benchmarks differ refused;
+#   3. a run that fails in the second round: the first round is still
+#      reported, marked as stopped; one that fails in the first: no table;
+#   4. revisions and '.': a fresh git repository whose "bazel" (a stand-in)
 #      builds a script from the commit's speed.txt; each revision built in a
 #      worktree that is removed after (with its Bazel output expunged), the
 #      working tree built as it is, uncommitted change included; a build that
-#      fails leaves no worktree behind either;
-#   4. clear failures for bad arguments; and no temporary files left after
+#      fails leaves no worktree behind either; --benchmark builds fast_cpu_bench;
+#   5. clear failures for bad arguments; and no temporary files left after
 #      any of these runs, failed or not.
 # Argument: side_by_side.py (cpu_info.py beside it).
 set -euo pipefail
-script="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: part 3 runs elsewhere
+script="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: part 4 runs elsewhere
 work="$TEST_TMPDIR/work"
 mkdir -p "$work/tmp"
 export TMPDIR="$work/tmp"  # where side_by_side.py keeps its binaries and worktrees
@@ -91,7 +94,7 @@ report = json.load(open(f"{work}/report/side_by_side.json"))
 runs = report["runs"]
 assert len(runs) == 3 * 2 * 3, len(runs)  # rounds x modes x builds
 for r in (1, 2, 3):
-    order = [run["build"] for run in runs if run["round"] == r and run["mode"] == "train"]
+    order = [run["build"] for run in runs if run["round"] == r and run["cell"] == "train, 1"]
     want = ["slow", "fast", "fastest"][r - 1:] + ["slow", "fast", "fastest"][:r - 1]
     assert order == want, f"round {r} ran {order}, not {want}"
 assert report["table"]["train, 1"]["fast"]["rounds_faster"] == 3
@@ -112,7 +115,51 @@ cpus=$(/usr/bin/python3 -c 'import os; print(len(os.sched_getaffinity(0)))')
 no_leftovers "unpinned"
 if grep -v "cpus=$cpus " "$log"; then echo "FAIL: an unpinned run on fewer than $cpus CPUs"; exit 1; fi
 
-# 2. A run that fails in round 2: round 1 is still reported.
+# 2. --benchmark, with stand-ins for fast_cpu_bench: BM_A takes MICROSECONDS,
+# BM_B twice as long; an aggregate line to leave out; with "extra", a third.
+fakebench() {  # fakebench PATH MICROSECONDS [extra]
+  cat > "$1" <<EOF
+#!/usr/bin/python3
+import json, os, sys
+with open(os.environ["SIDE_BY_SIDE_LOG"], "a") as log:
+    log.write("$(basename "$1") cpus=%d %s\n" % (len(os.sched_getaffinity(0)), " ".join(sys.argv[1:])))
+t = $2
+runs = [{"name": "BM_A/real_time", "run_type": "iteration", "real_time": t, "time_unit": "us"},
+        {"name": "BM_B/real_time", "run_type": "iteration", "real_time": 2 * t, "time_unit": "us"},
+        {"name": "BM_A/real_time_mean", "run_type": "aggregate", "real_time": 1, "time_unit": "us"}]
+if "${3:-}" == "extra":
+    runs.append({"name": "BM_C/real_time", "run_type": "iteration", "real_time": t, "time_unit": "us"})
+print(json.dumps({"context": {}, "benchmarks": runs}))
+EOF
+  chmod +x "$1"
+}
+fakebench "$work/bench_old" 100
+fakebench "$work/bench_new" 90
+fakebench "$work/bench_more" 90 extra
+: > "$log"
+/usr/bin/python3 -B "$script" old="$work/bench_old" new="$work/bench_new" --benchmark 'BM_' \
+  --rounds 3 --seconds 0.5 --pin --threads 1 --out "$work/bench" -- --benchmark_repetitions=1 \
+  > /dev/null 2> "$work/bench.err" || { cat "$work/bench.err"; exit 1; }
+no_leftovers "benchmarks"
+md="$work/bench/side_by_side.md"
+for want in "| benchmark | old | new | new / old | rounds new faster |" \
+            "| BM_A/real_time | 100.0 (100.0–100.0) | 90.0 (90.0–90.0) | 0.900× | 3 of 3 |" \
+            "| BM_B/real_time | 200.0 (200.0–200.0) | 180.0 (180.0–180.0) | 0.900× | 3 of 3 |" \
+            "Time per iteration in us (lower is faster)"; do
+  grep -qF -- "$want" "$md" || { echo "FAIL: benchmarks: no '$want' in:"; cat "$md"; exit 1; }
+done
+if grep -q "real_time_mean" "$md"; then echo "FAIL: an aggregate in the table"; exit 1; fi
+[[ $(wc -l < "$log") == 6 ]] || { echo "FAIL: not one run per build a round:"; cat "$log"; exit 1; }
+started="cpus=1 --benchmark_filter=BM_ --benchmark_format=json --benchmark_min_time=0.5 --benchmark_repetitions=1"
+if grep -v -- "$started\$" "$log"; then echo "FAIL: fast_cpu_bench started otherwise"; exit 1; fi
+echo "ok: benchmarks"
+expect_failure "benchmarks that differ" "its benchmarks differ from the others': BM_C/real_time" \
+  /usr/bin/python3 -B "$script" old="$work/bench_old" more="$work/bench_more" --benchmark BM_ \
+  --rounds 1 --seconds 0
+expect_failure "--benchmark_min_time after --" "are set by this script" /usr/bin/python3 -B "$script" \
+  old="$work/bench_old" new="$work/bench_new" --benchmark BM_ -- --benchmark_min_time=3
+
+# 3. A run that fails in round 2: round 1 is still reported.
 fake "$work/flaky" 90 4  # its 4th start: round 2's forward (one start per cell a round)
 expect_failure "a run that fails" "out of memory, say" /usr/bin/python3 -B "$script" \
   slow="$work/slow" flaky="$work/flaky" --rounds 3 --seconds 0 --modes train,forward --threads 1 \
@@ -124,8 +171,15 @@ for cell in train forward; do  # train finished round 2 too: only whole rounds c
     || { echo "FAIL: round 1 not reported alone:"; cat "$work/stopped/side_by_side.md"; exit 1; }
 done
 echo "ok: round 1 reported after a failure in round 2"
+fake "$work/flaky_early" 90 2  # its 2nd start: round 1's forward, the first run of that cell
+expect_failure "a run that fails in round 1" "out of memory, say" /usr/bin/python3 -B "$script" \
+  early="$work/flaky_early" slow="$work/slow" --rounds 3 --seconds 0 --modes train,forward \
+  --threads 1 --out "$work/stopped_early"
+grep -qF "stopped before a round was finished" "$work/stopped_early/side_by_side.md" \
+  || { echo "FAIL: a half round reported:"; cat "$work/stopped_early/side_by_side.md"; exit 1; }
+echo "ok: no table from half a round"
 
-# 3. Revisions and '.', in a repository of their own, with a stand-in bazel.
+# 4. Revisions and '.', in a repository of their own, with a stand-in bazel.
 repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
@@ -174,9 +228,12 @@ expect_failure "a build that fails" "building second (HEAD) failed" /usr/bin/pyt
 [[ $(grep -c "clean --expunge in second$" "$SIDE_BY_SIDE_LOG.bazel") == 2 ]] \
   || { echo "FAIL: the failed build's output not expunged"; exit 1; }
 echo "ok: no worktree left after a failed build"
+expect_failure "--benchmark builds fast_cpu_bench" "no bazel-bin/chapters/10_fast_cpu/fast_cpu_bench" \
+  /usr/bin/python3 -B "$script" first="$work/bench_old" second=HEAD --repo "$repo" --bazel "$bazel" \
+  --portable --benchmark BM_ --rounds 1 --seconds 0
 cd "$work"
 
-# 4. Clear failures.
+# 5. Clear failures.
 printf '#!/bin/sh\necho "boom: bad flag" >&2\nexit 3\n' > "$work/broken"
 printf '#!/bin/sh\necho "no numbers here"\n' > "$work/silent"
 chmod +x "$work/broken" "$work/silent"
