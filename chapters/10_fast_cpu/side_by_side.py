@@ -11,14 +11,17 @@
 
 What is measured: the model's speed, with `throughput` (tokens/s, one run
 per mode and thread count), or with --benchmark REGEX the benchmarks of
-`fast_cpu_bench` that match it (time per iteration, all of them in one run;
---seconds is then each benchmark's --benchmark_min_time).
+`fast_cpu_bench` that match it (time per iteration, in the first run's unit,
+all of them in one run; --seconds is then --benchmark_min_time, which a
+benchmark's own MinTime overrides; --modes does not apply, and --threads
+only says how many CPUs --pin gives each run; with --benchmark_repetitions
+after --, each run's median of its repetitions counts).
 
 Each NAME=SOURCE names one build of that program (NAME: letters, digits, _ . -).
 SOURCE is a git revision (built in a temporary worktree of this repository,
 then the worktree and its Bazel output are removed), `.` (the working tree as
 it is now, uncommitted changes included), or the path of a `throughput`
-binary already built (a path: it has a /, as in ./throughput).
+binary already built (a path: it has a /, as in ./throughput or ./fast_cpu_bench).
 `--portable` builds with --config=portable (the AVX2 path). Each revision is
 a fresh Bazel workspace: the shared disk cache (.bazelrc) makes most of the
 build a cache hit, but what changed compiles, a minute or more on 2 cores.
@@ -60,7 +63,11 @@ from cpu_info import cpu_flags, cpu_name  # this script's directory is on sys.pa
 
 # The two programs it can measure, and the flags it sets on each (never after --).
 PROGRAMS = {"throughput": ("--mode", "--threads", "--seconds"),
-            "fast_cpu_bench": ("--benchmark_filter", "--benchmark_format", "--benchmark_min_time")}
+            "fast_cpu_bench": ("--benchmark_filter", "--benchmark_format", "--benchmark_min_time",
+                               "--benchmark_report_aggregates_only",
+                               "--benchmark_display_aggregates_only", "--benchmark_out",
+                               "--benchmark_out_format")}
+NANOSECONDS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}  # Google Benchmark's time units
 
 
 def fail(message):
@@ -171,20 +178,21 @@ def pinned_cpus(threads):
 
 
 def run_program(name, command, cpus):
-    """One run of a build's program, on `cpus` (all when None); its standard output."""
+    """One run of a build's program, on `cpus` (all when None): (its output, the last lines
+    of its error output)."""
     result = subprocess.run(command, capture_output=True, text=True,
                             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+    tail = "\n".join(result.stderr.strip().splitlines()[-10:])
     if result.returncode != 0:
-        tail = "\n".join(result.stderr.strip().splitlines()[-10:])
         fail(f"{name}: {' '.join(command)} failed (exit {result.returncode})\n{tail}")
-    return result.stdout
+    return result.stdout, tail
 
 
 def measure_throughput(name, binary, mode, threads, args):
     """{"mode, threads": tokens/s}: one run, read from the JSON line throughput prints."""
     command = [binary, "--mode", mode, "--threads", str(threads), "--seconds", f"{args.seconds:g}",
                *args.program_flags]
-    output = run_program(name, command, pinned_cpus(threads) if args.pin else None)
+    output, errors = run_program(name, command, pinned_cpus(threads) if args.pin else None)
     for line in reversed(output.splitlines()):
         try:
             record = json.loads(line)
@@ -192,26 +200,37 @@ def measure_throughput(name, binary, mode, threads, args):
             continue
         if isinstance(record, dict) and isinstance(record.get("tokens_per_s"), (int, float)):
             return {f"{mode}, {threads}": float(record["tokens_per_s"])}
-    fail(f"{name}: no JSON line with tokens_per_s in the output of {' '.join(command)}")
+    fail(f"{name}: no JSON line with tokens_per_s in the output of {' '.join(command)}\n{errors}")
 
 
 def measure_benchmarks(name, binary, args):
-    """{benchmark: its time per iteration}: one run of every benchmark the filter matches."""
+    """{benchmark: its time per iteration}: one run of every benchmark the filter matches,
+    in the unit of the first run's first benchmark (args.time_unit); with repetitions,
+    each benchmark's median."""
     command = [binary, f"--benchmark_filter={args.benchmark}", "--benchmark_format=json",
                f"--benchmark_min_time={args.seconds:g}", *args.program_flags]
-    output = run_program(name, command, pinned_cpus(max(args.threads)) if args.pin else None)
+    cpus = pinned_cpus(max(args.threads)) if args.pin else None
+    output, errors = run_program(name, command, cpus)
     try:
-        benchmarks = json.loads(output)["benchmarks"]
-        times = {b["name"]: (float(b["real_time"]), b["time_unit"]) for b in benchmarks
-                 if b.get("run_type", "iteration") == "iteration"}
+        entries = [b for b in json.loads(output)["benchmarks"]
+                   if b.get("run_type", "iteration") == "iteration"]
     except (ValueError, KeyError, TypeError):
-        fail(f"{name}: no Google Benchmark JSON in the output of {' '.join(command)}")
-    if not times:
-        fail(f"{name}: no benchmark matches --benchmark {args.benchmark}")
-    if len({unit for _, unit in times.values()}) > 1:
-        fail(f"{name}: the benchmarks report different time units; narrow --benchmark")
-    args.time_unit = next(iter(times.values()))[1]
-    return {benchmark: time for benchmark, (time, _) in times.items()}
+        fail(f"{name}: no Google Benchmark JSON in the output of {' '.join(command)}\n{errors}")
+    if not entries:
+        fail(f"{name}: no benchmark matches --benchmark {args.benchmark}\n{errors}")
+    times = {}  # benchmark -> its times in ns, one per repetition
+    for b in entries:
+        if b.get("error_occurred") or b.get("skipped"):
+            why = b.get("error_message") or b.get("skip_message") or "no reason given"
+            fail(f"{name}: {b['name']} did not run: {why}")
+        if b.get("time_unit") not in NANOSECONDS:
+            fail(f"{name}: {b['name']}: unknown time unit {b.get('time_unit')!r}")
+        ns = float(b["real_time"]) * NANOSECONDS[b["time_unit"]]
+        times.setdefault(b["name"], []).append(ns)
+    if not getattr(args, "time_unit", None):
+        args.time_unit = entries[0]["time_unit"]
+    scale = NANOSECONDS[args.time_unit]
+    return {benchmark: statistics.median(ns) / scale for benchmark, ns in times.items()}
 
 
 def summary(runs, names, rounds, higher_is_faster):
@@ -235,6 +254,11 @@ def summary(runs, names, rounds, higher_is_faster):
     return table
 
 
+def number(value):
+    """Whole numbers with thousands separators from 1,000 up, four significant digits below."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def markdown(info, table, names):
     first = names[0]
     rounds = info["rounds_done"]
@@ -249,7 +273,9 @@ def markdown(info, table, names):
     if info["portable"]:
         how.append("built with --config=portable")
     if info["pin"]:
-        how.append("pinned")
+        cpus = max(info["threads"])
+        how.append("pinned" if info["program"] == "throughput" else
+                   f"pinned to {cpus} {'CPU' if cpus == 1 else 'CPUs'}")
     how.append(f"{rounds} {'round' if rounds == 1 else 'rounds'}")
     lines = [
         f"# {' / '.join(names)}, side by side",
@@ -278,8 +304,7 @@ def markdown(info, table, names):
         line = f"| {cell} |"
         for name in names:
             r = rows[name]
-            digits = 0 if info["program"] == "throughput" else 1
-            line += f" {r['median']:,.{digits}f} ({r['min']:,.{digits}f}–{r['max']:,.{digits}f}) |"
+            line += f" {number(r['median'])} ({number(r['min'])}–{number(r['max'])}) |"
         for name in names[1:]:
             r = rows[name]
             ratio = "—" if r["over_first"] is None else f"{r['over_first']:.3f}×"
@@ -295,25 +320,31 @@ def parse(argv):
         flags, program_flags = argv[:at], argv[at + 1:]
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        usage="%(prog)s NAME=SOURCE NAME=SOURCE... [options] [-- throughput flags]",
+        usage="%(prog)s NAME=SOURCE NAME=SOURCE... [options] [-- the program's flags]",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     parser.add_argument("builds", nargs="+", metavar="NAME=SOURCE",
-                        help="two or more builds; the first is the one the others are compared with")
+                        help="two or more builds; the others are compared with the first")
     parser.add_argument("--benchmark", metavar="REGEX",
                         help="measure fast_cpu_bench's benchmarks that match, not throughput")
-    parser.add_argument("--modes", default="train,forward", help="train, forward, generate")
-    parser.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
+    parser.add_argument("--modes", default="train,forward",
+                        help="train, forward, generate (throughput only)")
+    parser.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2 "
+                        "(with --benchmark, the largest is how many CPUs --pin gives a run)")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=4, help="each run times at least this long")
-    parser.add_argument("--portable", action="store_true", help="build with --config=portable (AVX2)")
+    parser.add_argument("--seconds", type=float, default=4, help="each run times at least this "
+                        "long (with --benchmark: --benchmark_min_time)")
+    parser.add_argument("--portable", action="store_true",
+                        help="build with --config=portable (AVX2)")
     parser.add_argument("--pin", action="store_true", help="pin each run to its first N CPUs")
     parser.add_argument("--out", metavar="DIR", help="also write side_by_side.md and .json there")
     parser.add_argument("--bazel", default="bazel", help="the bazel command")
     parser.add_argument("--repo", help="the repository whose revisions are built "
                         "(default: the one that holds this script)")
     args = parser.parse_intermixed_args(flags)
-    args.program = "fast_cpu_bench" if args.benchmark else "throughput"
+    if args.benchmark == "":
+        parser.error("--benchmark: an empty pattern (give a regular expression, '.' for all)")
+    args.program = "fast_cpu_bench" if args.benchmark is not None else "throughput"
     args.program_flags = program_flags
     own = PROGRAMS[args.program]
     for flag in program_flags:
@@ -393,7 +424,7 @@ def main(argv):
             "cpus": len(os.sched_getaffinity(0)), "sources": {},
             "portable": args.portable if to_build else None, "pin": args.pin,
             "rounds": args.rounds, "seconds": args.seconds,
-            "program": args.program, "benchmark": args.benchmark,
+            "program": args.program, "benchmark": args.benchmark, "threads": args.threads,
             "program_flags": args.program_flags}
     binaries = {}
     try:

@@ -1,17 +1,19 @@
 #!/bin/bash
 # chapters/10_fast_cpu/side_by_side_test.sh — side_by_side.py's machinery, with stand-ins.
 #
-# The builds are small scripts that print throughput's JSON line at a fixed
-# speed and log how they were started; no timing is checked (tests never
-# time). Checked:
+# The builds are small scripts that print throughput's JSON line, or
+# fast_cpu_bench's Google Benchmark JSON, at a fixed speed and log how they
+# were started; no timing is checked (tests never time). Checked:
 #   1. binaries: medians, the ratio over the first build, rounds faster, every
 #      cell run once per build per round, the builds' order turned by one
 #      each round (three builds), the flags after -- passed on, a pinned
 #      one-thread run on one CPU (an unpinned one on all of them), the
 #      report's markdown (header included) and JSON in --out;
 #   2. --benchmark: fast_cpu_bench's Google Benchmark JSON read (aggregates
-#      left out), times compared with lower as faster, one run per build a
-#      round, its own flags set; a build whose benchmarks differ refused;
+#      left out, repetitions' median taken, other time units converted to
+#      the first run's), times compared with lower as faster, one run per
+#      build a round, its own flags set; a build whose benchmarks differ,
+#      or one with an errored benchmark, refused;
 #   3. a run that fails in the second round: the first round is still
 #      reported, marked as stopped; one that fails in the first: no table;
 #   4. revisions and '.': a fresh git repository whose "bazel" (a stand-in)
@@ -129,6 +131,13 @@ runs = [{"name": "BM_A/real_time", "run_type": "iteration", "real_time": t, "tim
         {"name": "BM_A/real_time_mean", "run_type": "aggregate", "real_time": 1, "time_unit": "us"}]
 if "${3:-}" == "extra":
     runs.append({"name": "BM_C/real_time", "run_type": "iteration", "real_time": t, "time_unit": "us"})
+if "${3:-}" == "ms":  # the same times in ms, BM_A repeated: 80, t and 120 us
+    for r in runs:
+        r["real_time"] /= 1000
+        r["time_unit"] = "ms"
+    runs += [dict(runs[0], real_time=0.08), dict(runs[0], real_time=0.12)]
+if "${3:-}" == "error":
+    runs[1].update(error_occurred=True, error_message="out of buffers")
 print(json.dumps({"context": {}, "benchmarks": runs}))
 EOF
   chmod +x "$1"
@@ -136,6 +145,8 @@ EOF
 fakebench "$work/bench_old" 100
 fakebench "$work/bench_new" 90
 fakebench "$work/bench_more" 90 extra
+fakebench "$work/bench_ms" 90 ms
+fakebench "$work/bench_error" 90 error
 : > "$log"
 /usr/bin/python3 -B "$script" old="$work/bench_old" new="$work/bench_new" --benchmark 'BM_' \
   --rounds 3 --seconds 0.5 --pin --threads 1 --out "$work/bench" -- --benchmark_repetitions=1 \
@@ -143,8 +154,8 @@ fakebench "$work/bench_more" 90 extra
 no_leftovers "benchmarks"
 md="$work/bench/side_by_side.md"
 for want in "| benchmark | old | new | new / old | rounds new faster |" \
-            "| BM_A/real_time | 100.0 (100.0–100.0) | 90.0 (90.0–90.0) | 0.900× | 3 of 3 |" \
-            "| BM_B/real_time | 200.0 (200.0–200.0) | 180.0 (180.0–180.0) | 0.900× | 3 of 3 |" \
+            "| BM_A/real_time | 100 (100–100) | 90 (90–90) | 0.900× | 3 of 3 |" \
+            "| BM_B/real_time | 200 (200–200) | 180 (180–180) | 0.900× | 3 of 3 |" \
             "Time per iteration in us (lower is faster)"; do
   grep -qF -- "$want" "$md" || { echo "FAIL: benchmarks: no '$want' in:"; cat "$md"; exit 1; }
 done
@@ -153,6 +164,14 @@ if grep -q "real_time_mean" "$md"; then echo "FAIL: an aggregate in the table"; 
 started="cpus=1 --benchmark_filter=BM_ --benchmark_format=json --benchmark_min_time=0.5 --benchmark_repetitions=1"
 if grep -v -- "$started\$" "$log"; then echo "FAIL: fast_cpu_bench started otherwise"; exit 1; fi
 echo "ok: benchmarks"
+/usr/bin/python3 -B "$script" old="$work/bench_old" new="$work/bench_ms" --benchmark BM_ \
+  --rounds 2 --seconds 0 --out "$work/bench_units" > /dev/null 2>&1
+grep -qF "| BM_A/real_time | 100 (100–100) | 90 (90–90) | 0.900× | 2 of 2 |" "$work/bench_units/side_by_side.md" \
+  || { echo "FAIL: ms not converted, or repetitions not their median:"; cat "$work/bench_units/side_by_side.md"; exit 1; }
+echo "ok: other units converted, repetitions' median"
+expect_failure "an errored benchmark" "BM_B/real_time did not run: out of buffers" \
+  /usr/bin/python3 -B "$script" old="$work/bench_old" bad="$work/bench_error" --benchmark BM_ \
+  --rounds 1 --seconds 0
 expect_failure "benchmarks that differ" "its benchmarks differ from the others': BM_C/real_time" \
   /usr/bin/python3 -B "$script" old="$work/bench_old" more="$work/bench_more" --benchmark BM_ \
   --rounds 1 --seconds 0
@@ -231,6 +250,8 @@ echo "ok: no worktree left after a failed build"
 expect_failure "--benchmark builds fast_cpu_bench" "no bazel-bin/chapters/10_fast_cpu/fast_cpu_bench" \
   /usr/bin/python3 -B "$script" first="$work/bench_old" second=HEAD --repo "$repo" --bazel "$bazel" \
   --portable --benchmark BM_ --rounds 1 --seconds 0
+grep -q "build -c opt --config=portable //chapters/10_fast_cpu:fast_cpu_bench in second$" \
+  "$SIDE_BY_SIDE_LOG.bazel" || { echo "FAIL: fast_cpu_bench not built"; cat "$SIDE_BY_SIDE_LOG.bazel"; exit 1; }
 cd "$work"
 
 # 5. Clear failures.
