@@ -59,7 +59,8 @@ import sys
 import tempfile
 import time
 
-from cpu_info import cpu_flags, cpu_name  # this script's directory is on sys.path
+# This script's directory is on sys.path.
+from measuring import RunFailed, clean_env, cpu_flags, cpu_name, json_lines, run_measured
 
 # The two programs it can measure, and the flags it sets on each (never after --).
 PROGRAMS = {"throughput": ("--mode", "--threads", "--seconds"),
@@ -177,30 +178,26 @@ def pinned_cpus(threads):
     return set(allowed[:threads])
 
 
-def run_program(name, command, cpus):
-    """One run of a build's program, on `cpus` (all when None): (its output, the last lines
-    of its error output)."""
-    result = subprocess.run(command, capture_output=True, text=True,
-                            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
-    tail = "\n".join(result.stderr.strip().splitlines()[-10:])
-    if result.returncode != 0:
-        fail(f"{name}: {' '.join(command)} failed (exit {result.returncode})\n{tail}")
-    return result.stdout, tail
+def last_lines(text, n=10):
+    return "\n".join(text.strip().splitlines()[-n:])
 
 
 def measure_throughput(name, binary, mode, threads, args):
     """{"mode, threads": tokens/s}: one run, read from the JSON line throughput prints."""
     command = [binary, "--mode", mode, "--threads", str(threads), "--seconds", f"{args.seconds:g}",
                *args.program_flags]
-    output, errors = run_program(name, command, pinned_cpus(threads) if args.pin else None)
-    for line in reversed(output.splitlines()):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("tokens_per_s"), (int, float)):
-            return {f"{mode}, {threads}": float(record["tokens_per_s"])}
-    fail(f"{name}: no JSON line with tokens_per_s in the output of {' '.join(command)}\n{errors}")
+    try:
+        records = json_lines(command, clean_env(), pinned_cpus(threads) if args.pin else None)
+    except RunFailed as failure:
+        if failure.returncode == 0:
+            records = []
+        else:
+            fail(f"{name}: {' '.join(command)}: {failure.status}\n{last_lines(failure.output)}")
+    tokens = [r["tokens_per_s"] for r in records
+              if isinstance(r, dict) and isinstance(r.get("tokens_per_s"), (int, float))]
+    if not tokens:
+        fail(f"{name}: no JSON line with tokens_per_s in the output of {' '.join(command)}")
+    return {f"{mode}, {threads}": float(tokens[-1])}
 
 
 def measure_benchmarks(name, binary, args):
@@ -209,8 +206,12 @@ def measure_benchmarks(name, binary, args):
     each benchmark's median."""
     command = [binary, f"--benchmark_filter={args.benchmark}", "--benchmark_format=json",
                f"--benchmark_min_time={args.seconds:g}", *args.program_flags]
-    cpus = pinned_cpus(max(args.threads)) if args.pin else None
-    output, errors = run_program(name, command, cpus)
+    try:
+        cpus = pinned_cpus(max(args.threads)) if args.pin else None
+        done = run_measured(command, clean_env(), cpus)
+    except RunFailed as failure:
+        fail(f"{name}: {' '.join(command)}: {failure.status}\n{last_lines(failure.output)}")
+    output, errors = done.stdout, last_lines(done.stderr)
     try:
         entries = [b for b in json.loads(output)["benchmarks"]
                    if b.get("run_type", "iteration") == "iteration"]

@@ -23,7 +23,7 @@
 #      fails leaves no worktree behind either; --benchmark builds fast_cpu_bench;
 #   5. clear failures for bad arguments; and no temporary files left after
 #      any of these runs, failed or not.
-# Argument: side_by_side.py (cpu_info.py beside it).
+# Argument: side_by_side.py (measuring.py and spin_waiting.h beside it).
 set -euo pipefail
 script="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: part 4 runs elsewhere
 work="$TEST_TMPDIR/work"

@@ -27,28 +27,16 @@ import argparse
 import itertools
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 
-from cpu_info import cpu_flags, cpu_name  # this script's directory is on sys.path
+# This script's directory is on sys.path.
+from measuring import RunFailed, clean_env, cpu_flags, cpu_name, json_lines
 
 MODES = ["train", "forward", "generate"]
 
 
-def spin_polls():
-    """GOMP_SPINCOUNT as the programs set it: kSpinPolls in spin_waiting.h (a data file)."""
-    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spin_waiting.h")
-    with open(header) as f:
-        for line in f:
-            if "kSpinPolls = " in line:
-                return line.split('"')[1]
-    raise SystemExit(f"versus_pytorch: no kSpinPolls in {header}")
-
-
-SPIN_POLLS = spin_polls()
 CORETYPES = ["unset", "Haswell", "SkylakeX", "Cooperlake", "Zen"]
 
 # OPENBLAS_CORETYPE -> the /proc/cpuinfo flags its kernels need.
@@ -122,47 +110,6 @@ def core_behind_cpu(core, flags):
     needs = next((set(needed.split()) for name, needed in CORETYPE_NEEDS.items()
                   if name.lower() == core.lower()), None)
     return needs is not None and {"avx2", "fma"} <= flags and "avx2" not in needs
-
-
-def clean_env(blas_threads=None, coretype="unset"):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
-                        "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    if blas_threads is not None:
-        env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
-    if coretype != "unset":
-        env["OPENBLAS_CORETYPE"] = coretype
-    # Both sides' OpenMP threads spin as long before they sleep (spin_waiting.h):
-    # PyTorch's OpenMP pool gets the same setting as ours.
-    env["GOMP_SPINCOUNT"] = SPIN_POLLS
-    return env
-
-
-class RunFailed(Exception):
-    """A measured program exited with an error or was killed by a signal, or printed no JSON."""
-
-    def __init__(self, command, returncode, status, output):
-        super().__init__(f"{' '.join(command)}: {status}\n{output}")
-        self.returncode, self.status, self.output = returncode, status, output
-
-
-def exit_status(returncode):
-    """A subprocess returncode in words: -N means killed by signal N."""
-    if returncode < 0:
-        return f"killed by signal {-returncode} ({signal.strsignal(-returncode)})"
-    return f"exit status {returncode}"
-
-
-def json_lines(command, env):
-    """Runs command; returns the JSON objects it printed, one per line, or raises RunFailed."""
-    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True)
-    if done.returncode != 0:
-        raise RunFailed(command, done.returncode, exit_status(done.returncode), done.stderr)
-    lines = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
-    if not lines:
-        raise RunFailed(command, 0, "printed no JSON", done.stdout + done.stderr)
-    return lines
 
 
 def config_flags(args, embed_size=None, ff_dim=None):

@@ -1,0 +1,94 @@
+"""Chapter 10: what the measuring scripts share.
+
+versus_pytorch.py (ours against PyTorch) and side_by_side.py (builds of ours
+against each other) both say on which CPU they measured, from Linux's
+/proc/cpuinfo, and both start the programs they measure the same way: in an
+environment cleared of the OpenMP and OpenBLAS settings a shell may carry,
+their OpenMP threads spinning as long as ours do (spin_waiting.h), and a
+failure reported with how the program ended and what it said.
+"""
+import functools
+import json
+import os
+import platform
+import signal
+import subprocess
+
+
+def cpu_name():
+    """The CPU's model name ("AMD EPYC 7B13", "Intel(R) Xeon(R) Processor")."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cpu_flags(cpuinfo):
+    """The flags that every processor in a file in /proc/cpuinfo's format lists."""
+    with open(cpuinfo) as f:
+        per_processor = [set(line.split(":", 1)[1].split()) for line in f
+                         if line.startswith("flags")]
+    return set.intersection(*per_processor) if per_processor else set()
+
+
+@functools.cache
+def spin_polls():
+    """GOMP_SPINCOUNT as the programs set it: kSpinPolls in spin_waiting.h (a data file)."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spin_waiting.h")
+    with open(header) as f:
+        for line in f:
+            if "kSpinPolls = " in line:
+                return line.split('"')[1]
+    raise SystemExit(f"measuring: no kSpinPolls in {header}")
+
+
+def clean_env(blas_threads=None, coretype="unset"):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
+                        "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    if blas_threads is not None:
+        env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
+    if coretype != "unset":
+        env["OPENBLAS_CORETYPE"] = coretype
+    # Both sides' OpenMP threads spin as long before they sleep (spin_waiting.h):
+    # PyTorch's OpenMP pool gets the same setting as ours.
+    env["GOMP_SPINCOUNT"] = spin_polls()
+    return env
+
+
+class RunFailed(Exception):
+    """A measured program exited with an error or was killed by a signal, or printed no JSON."""
+
+    def __init__(self, command, returncode, status, output):
+        super().__init__(f"{' '.join(command)}: {status}\n{output}")
+        self.returncode, self.status, self.output = returncode, status, output
+
+
+def exit_status(returncode):
+    """A subprocess returncode in words: -N means killed by signal N."""
+    if returncode < 0:
+        return f"killed by signal {-returncode} ({signal.strsignal(-returncode)})"
+    return f"exit status {returncode}"
+
+
+def run_measured(command, env, cpus=None):
+    """Runs command (on those CPUs only, when given); its finished process, or RunFailed."""
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True,
+                          preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+    if done.returncode != 0:
+        raise RunFailed(command, done.returncode, exit_status(done.returncode), done.stderr)
+    return done
+
+
+def json_lines(command, env, cpus=None):
+    """Runs command; returns the JSON objects it printed, one per line, or raises RunFailed."""
+    done = run_measured(command, env, cpus)
+    lines = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        raise RunFailed(command, 0, "printed no JSON", done.stdout + done.stderr)
+    return lines
