@@ -304,6 +304,7 @@ struct OwnedProduct {
   std::atomic<int> rows_done{0};    // of the opened block, by either thread
   std::atomic<bool> finished{false};
   int helped = 0;                   // units the other thread took (written by it alone)
+  bool hands_over = false;          // tests: each block waits for one unit done by the other
 };
 
 // Where block `block` of a product lies (blocked_matmul's order: k-blocks
@@ -324,6 +325,9 @@ void own(OwnedProduct& o, float* Ap) {
     pack_B(b.Bb, p.B, p.N, b.p0, b.kc, b.j0, 0, b.nc);
     o.rows_done.store(0, std::memory_order_relaxed);
     o.opened.store(block, std::memory_order_release);  // B and the count, seen before any take
+    for (int turns = 0; o.hands_over && o.rows_done.load(std::memory_order_acquire) == 0;) {
+      relax(turns);
+    }
     int first, count;
     while ((count = o.units[block].take_own(0, kMC / kUnitRows, &first)) > 0) {
       const int i0 = first * kUnitRows, mc = std::min(count * kUnitRows, p.M - i0);
@@ -359,7 +363,7 @@ void help(OwnedProduct& o, float* Ap) {
 
 }  // namespace
 
-int fast_matmul_pair(const Product (&products)[2]) {
+int fast_matmul_pair(const Product (&products)[2], PairSchedule schedule) {
   for (const Product& p : products) {  // an empty product: fast_matmul's own cases
     if (p.M <= 0 || p.N <= 0 || p.K <= 0) {
       for (const Product& q : products) fast_matmul(q, 1);
@@ -380,11 +384,13 @@ int fast_matmul_pair(const Product (&products)[2]) {
     owned[t].Bb = ensure(packed_B[t], size_t(kKC) * round_up(std::min(p.N, kNC), kNR));
     owned[t].units = units[t].data();
   }
+  owned[1].hands_over = schedule == PairSchedule::kHandOverEachBlock;
 #pragma omp parallel num_threads(2)
   {
     float* Ap = ensure(local_buffer(0), size_t(kMC) * kKC);
     const int t = omp_get_thread_num();
     if (omp_get_num_threads() == 1) {  // a team of one: both, in turn
+      owned[1].hands_over = false;     // (no one to hand a unit to)
       own(owned[0], Ap);
       own(owned[1], Ap);
     } else {

@@ -68,6 +68,14 @@ inline void fast_matmul(const Product& p, int threads) {
 // current k-block, one at a time from the back, so that a late thread's
 // work is shared instead of waited for. A team of one does both in turn.
 // Returns how many units of rows a thread took from the other's product.
-int fast_matmul_pair(const Product (&products)[2]);
+//
+// Whether a thread ever takes rows of the other's product is up to the
+// machine's scheduler: on a busy machine the other thread may be waiting for
+// a core until the owner has done every row. kHandOverEachBlock, for tests,
+// makes it certain: the owner of products[1] waits, on each of its blocks,
+// until the other thread has done one unit of it (a team of one ignores it).
+enum class PairSchedule { kAsTheyCome, kHandOverEachBlock };
+int fast_matmul_pair(const Product (&products)[2],
+                     PairSchedule schedule = PairSchedule::kAsTheyCome);
 
 }  // namespace gpt

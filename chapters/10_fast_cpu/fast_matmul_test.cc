@@ -181,8 +181,10 @@ TEST(FastMatmulEdges, AnyThreadCountAgreesBitForBit) {
 
 // fast_matmul_pair: each product the same bits as fast_matmul on one thread,
 // whoever computed its rows. One product tiny and the other large (either
-// way round), so that the thread done first takes rows of the other's, and
-// two alike; 20 tries each. Three kinds of product: the weight gradient's
+// way round), so that the thread done first may take rows of the other's,
+// and two alike; 20 tries each as the scheduler has it, then 4 in which rows
+// of every block of products[1] are certain to change hands (whether they do
+// as the scheduler has it depends on how busy the machine is). Three kinds of product: the weight gradient's
 // (a transposed A summing its rows, five k-blocks, adding into a C that
 // holds numbers); more columns than one block of B (N > kNC), with a bias;
 // fewer rows than one unit. (x86 keeps loads and stores in order, so a
@@ -192,7 +194,9 @@ TEST(FastMatmulPair, EachProductIsFastMatmulsBitsOnOneThread) {
     int M, N, K_large;
     bool trans_a, accumulate, bias, row_sums;
   };
-  int helped = 0;  // units one thread took of the other's product, over all tries
+  // A team of one (OMP_THREAD_LIMIT=1) has no one to hand units to.
+  omp_set_dynamic(0);
+  const bool team_of_two = omp_get_thread_limit() >= 2;
   for (const Kind kind : {Kind{300, 200, 1100, true, true, false, true},
                           Kind{150, 1100, 600, false, false, true, false},
                           Kind{5, 40, 700, false, true, false, true}}) {
@@ -224,15 +228,17 @@ TEST(FastMatmulPair, EachProductIsFastMatmulsBitsOnOneThread) {
         alone[t] = ops[t]->c0, sums_alone[t].assign(M, 0.0f);
         fast_matmul(product(*ops[t], alone[t].data(), sums_alone[t].data()), 1);
       }
-      for (int repeat = 0; repeat < 20; ++repeat) {
+      for (int repeat = 0; repeat < 24; ++repeat) {
+        const bool hand_over = repeat >= 20;
         std::vector<float> c[2], sums[2];
         Product pair[2];
         for (int t = 0; t < 2; ++t) {
           c[t] = ops[t]->c0, sums[t].assign(M, 0.0f);
           pair[t] = product(*ops[t], c[t].data(), sums[t].data());
         }
-        const int taken = fast_matmul_pair(pair);
-        if (first == &tiny || second == &tiny) helped += taken;
+        const int taken = fast_matmul_pair(
+            pair, hand_over ? PairSchedule::kHandOverEachBlock : PairSchedule::kAsTheyCome);
+        if (hand_over && team_of_two) ASSERT_GE(taken, 1) << "no unit changed hands, try " << repeat;
         for (int t = 0; t < 2; ++t) {
           ASSERT_EQ(c[t], alone[t]) << M << " x " << N << ", product " << t << " of K = "
                                     << first->K << " and " << second->K << ", try " << repeat;
@@ -241,7 +247,6 @@ TEST(FastMatmulPair, EachProductIsFastMatmulsBitsOnOneThread) {
       }
     }
   }
-  EXPECT_GT(helped, 0) << "the thread done with the tiny product never took a row of the large one";
 }
 
 // A team of one (here: the pair called inside a parallel region, with nested
@@ -261,7 +266,11 @@ TEST(FastMatmulPair, ATeamOfOneAndAnEmptyProduct) {
   omp_set_max_active_levels(1);
 #pragma omp parallel num_threads(2)
 #pragma omp single
-  fast_matmul_pair(pair);
+  {
+    fast_matmul_pair(pair);
+    // A hand-over has no one to hand to: it must not wait for one.
+    fast_matmul_pair(pair, PairSchedule::kHandOverEachBlock);
+  }
   omp_set_max_active_levels(levels);
   EXPECT_EQ(c0, alone);
   EXPECT_EQ(c1, alone);

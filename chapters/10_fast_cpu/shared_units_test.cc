@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
-#include <chrono>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -16,17 +16,24 @@ struct Take {
 };
 
 // Runs `threads` OpenMP threads taking runs of at most `most` units; thread
-// `late` (if any) starts after a pause. Returns each thread's takes in order.
+// `late` (if any) starts only when every other thread has found nothing
+// left (a wait on the others, not a pause: a pause proves nothing on a busy
+// machine, where the others may not run at all during it). Returns each
+// thread's takes in order.
 std::vector<std::vector<Take>> take_all(int units, int threads, int most, int late = -1) {
   SharedUnits shared;
   shared.reset(units, threads);
   std::vector<std::vector<Take>> takes(threads);
+  std::atomic<int> done{0};
 #pragma omp parallel num_threads(threads)
   {
     const int me = omp_get_thread_num();
-    if (me == late) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (me == late) {
+      while (done.load() < omp_get_num_threads() - 1) std::this_thread::yield();
+    }
     int first, count;
     while ((count = shared.next(most, &first)) > 0) takes[me].push_back({first, count});
+    done.fetch_add(1);
   }
   return takes;
 }
@@ -101,13 +108,14 @@ TEST(SharedUnits, ATeamSmallerThanTheSharesTakesThemAll) {
 }
 
 // A late thread's units are done by the others: the early thread takes its
-// own share, then all of the late one's it can, from the back.
+// own share, then all of the late one's, from the back.
 TEST(SharedUnits, ALateThreadsShareIsTakenByTheOther) {
   const auto takes = take_all(64, 2, 4, /*late=*/1);
   expect_each_unit_once(takes, 64);
   int stolen = 0;
   for (const Take& t : takes[0]) stolen += t.first >= 32 ? t.count : 0;
-  EXPECT_GT(stolen, 16) << "thread 0 took only " << stolen << " of the late thread's 32 units";
+  EXPECT_EQ(stolen, 32) << "thread 0 took only " << stolen << " of the late thread's 32 units";
+  EXPECT_TRUE(takes[1].empty()) << "the late thread found units left";
   for (size_t i = 1; i < takes[0].size(); ++i) {  // stolen units come from the back, one by one
     if (takes[0][i].first >= 32) {
       EXPECT_EQ(takes[0][i].count, 1);
