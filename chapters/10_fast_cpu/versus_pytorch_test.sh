@@ -1,10 +1,11 @@
 #!/bin/bash
 # chapters/10_fast_cpu/versus_pytorch_test.sh — the comparison's machinery, at a tiny size.
 #
-# Runs versus_pytorch.py end to end (peak probe, a small PyTorch search, one
+# Runs versus_pytorch.py end to end (peak probes, a small PyTorch search, one
 # round per mode) on a tiny GPT, then checks what it wrote: every mode has
 # positive tokens/s and GFLOP/s on both sides, the ratio is ours / PyTorch's,
-# and the markdown holds the table. Timing is not checked (tests never time).
+# the peak is the best of a probe at the start and one before each round and
+# the shares are of it, and the markdown holds the table. Timing is not checked (tests never time).
 #
 # The search pretends to run on an AVX2-only CPU (a fake cpuinfo, --cpuinfo):
 # SkylakeX and Cooperlake, whose kernels need AVX-512, must be skipped without
@@ -67,6 +68,18 @@ log = open(sys.argv[4]).read()
 def positive(x, what):
     assert isinstance(x, (int, float)) and math.isfinite(x) and x > 0, f"{what}: {x!r}"
 assert data["peak"]["peak_gflops_all"] > 0 and data["peak"]["peak_gflops_1_thread"] > 0
+# The peak: one probe at the start and one before each round (one round, three
+# modes), the best of them, and the shares of it.
+probes = data["peak"]["probes"]
+assert len(probes) == 1 + 3, f"{len(probes)} probes"
+assert data["peak"]["peak_gflops_all"] == max(p["peak_gflops_all"] for p in probes)
+assert data["peak"]["peak_gflops_all_lowest"] == min(p["peak_gflops_all"] for p in probes)
+assert data["peak"]["peak_gflops_1_thread"] == max(p["peak_gflops_1_thread"] for p in probes)
+for r in data["rows"]:
+    for side in ("ours", "pytorch"):
+        share = r[side]["gflop_per_s"] / data["peak"]["peak_gflops_all"]
+        assert abs(r[f"{side}_peak_share"] - share) < 1e-12, (r["mode"], side)
+assert "the best of 4 probes" in markdown, markdown
 
 # AVX-512 core types: skipped, never started.
 assert "SkylakeX" not in tried and "Cooperlake" not in tried, f"started for {tried}"
