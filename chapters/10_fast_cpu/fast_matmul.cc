@@ -363,11 +363,11 @@ void help(OwnedProduct& o, float* Ap) {
 
 }  // namespace
 
-int fast_matmul_pair(const Product (&products)[2], PairSchedule schedule) {
+std::array<int, 2> fast_matmul_pair(const Product (&products)[2], PairSchedule schedule) {
   for (const Product& p : products) {  // an empty product: fast_matmul's own cases
     if (p.M <= 0 || p.N <= 0 || p.K <= 0) {
       for (const Product& q : products) fast_matmul(q, 1);
-      return 0;
+      return {0, 0};
     }
   }
   // The calling thread's units and packed blocks of B (pointers to them go
@@ -398,7 +398,7 @@ int fast_matmul_pair(const Product (&products)[2], PairSchedule schedule) {
       help(owned[1 - t], Ap);
     }
   }
-  return owned[0].helped + owned[1].helped;
+  return {owned[0].helped, owned[1].helped};
 }
 
 }  // namespace gpt

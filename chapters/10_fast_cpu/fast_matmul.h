@@ -18,6 +18,7 @@
 // per-head attention products reading Q, K, V straight out of the fused qkv.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace gpt {
@@ -67,15 +68,18 @@ inline void fast_matmul(const Product& p, int threads) {
 // k-block; a thread done with its own takes units of rows of the other's
 // current k-block, one at a time from the back, so that a late thread's
 // work is shared instead of waited for. A team of one does both in turn.
-// Returns how many units of rows a thread took from the other's product.
+// Returns how many units of rows of each product the other thread took.
 //
 // Whether a thread ever takes rows of the other's product is up to the
 // machine's scheduler: on a busy machine the other thread may be waiting for
 // a core until the owner has done every row. kHandOverEachBlock, for tests,
 // makes it certain: the owner of products[1] waits, on each of its blocks,
 // until the other thread has done one unit of it (a team of one ignores it).
+// Then that other thread, the owner of products[0], takes a unit of every
+// block of products[1] and none of products[0] is taken: its owner is done
+// with it before the other gets past the first block.
 enum class PairSchedule { kAsTheyCome, kHandOverEachBlock };
-int fast_matmul_pair(const Product (&products)[2],
-                     PairSchedule schedule = PairSchedule::kAsTheyCome);
+std::array<int, 2> fast_matmul_pair(const Product (&products)[2],
+                                    PairSchedule schedule = PairSchedule::kAsTheyCome);
 
 }  // namespace gpt

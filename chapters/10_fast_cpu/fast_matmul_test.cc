@@ -14,6 +14,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <tuple>
 #include <vector>
@@ -183,9 +184,10 @@ TEST(FastMatmulEdges, AnyThreadCountAgreesBitForBit) {
 // fast_matmul_pair: each product the same bits as fast_matmul on one thread,
 // whoever computed its rows. One product tiny and the other large (either
 // way round), so that the thread done first may take rows of the other's,
-// and two alike; 20 tries each as the scheduler has it, then 4 in which rows
-// of every block of products[1] are certain to change hands (whether they do
-// as the scheduler has it depends on how busy the machine is). Three kinds of product: the weight gradient's
+// and two alike; 20 tries each as the scheduler has it, then 4 handed over,
+// in which rows of every block of products[1] are certain to change hands
+// and none of products[0]'s (whether rows change hands as the scheduler has
+// it depends on how busy the machine is). Three kinds of product: the weight gradient's
 // (a transposed A summing its rows, five k-blocks, adding into a C that
 // holds numbers); more columns than one block of B (N > kNC), with a bias;
 // fewer rows than one unit. (x86 keeps loads and stores in order, so a
@@ -195,9 +197,12 @@ TEST(FastMatmulPair, EachProductIsFastMatmulsBitsOnOneThread) {
     int M, N, K_large;
     bool trans_a, accumulate, bias, row_sums;
   };
-  // A team of one (OMP_THREAD_LIMIT=1) has no one to hand units to.
-  omp_set_dynamic(0);
-  const bool team_of_two = omp_get_thread_limit() >= 2;
+  // A team of one (OMP_THREAD_LIMIT=1, say) has no one to hand units to.
+  omp_set_dynamic(0);  // the same team every time
+  int team = 0;
+#pragma omp parallel num_threads(2)
+#pragma omp single
+  team = omp_get_num_threads();
   for (const Kind kind : {Kind{300, 200, 1100, true, true, false, true},
                           Kind{150, 1100, 600, false, false, true, false},
                           Kind{5, 40, 700, false, true, false, true}}) {
@@ -237,9 +242,12 @@ TEST(FastMatmulPair, EachProductIsFastMatmulsBitsOnOneThread) {
           c[t] = ops[t]->c0, sums[t].assign(M, 0.0f);
           pair[t] = product(*ops[t], c[t].data(), sums[t].data());
         }
-        const int taken = fast_matmul_pair(
+        const std::array<int, 2> taken = fast_matmul_pair(
             pair, hand_over ? PairSchedule::kHandOverEachBlock : PairSchedule::kAsTheyCome);
-        if (hand_over && team_of_two) ASSERT_GE(taken, 1) << "no unit changed hands, try " << repeat;
+        if (hand_over && team == 2) {
+          ASSERT_GE(taken[1], 1) << "no unit of products[1] changed hands, try " << repeat;
+          ASSERT_EQ(taken[0], 0) << "units of products[0] changed hands, try " << repeat;
+        }
         for (int t = 0; t < 2; ++t) {
           ASSERT_EQ(c[t], alone[t]) << M << " x " << N << ", product " << t << " of K = "
                                     << first->K << " and " << second->K << ", try " << repeat;
