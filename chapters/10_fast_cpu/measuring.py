@@ -5,7 +5,8 @@ against each other) both say on which CPU they measured, from Linux's
 /proc/cpuinfo, and both start the programs they measure the same way: in an
 environment cleared of the OpenMP and OpenBLAS settings a shell may carry,
 their OpenMP threads spinning as long as ours do (spin_waiting.h), and a
-failure reported with how the program ended and what it said.
+failure reported with how the program ended and what it said. Both write
+their report as a pair of files: markdown to read, JSON to compute with.
 """
 import functools
 import json
@@ -83,6 +84,18 @@ def run_measured(command, env, cpus=None):
     if done.returncode != 0:
         raise RunFailed(command, done.returncode, exit_status(done.returncode), done.stderr)
     return done
+
+
+def write_report(directory, name, markdown, record):
+    """DIRECTORY/NAME.md and DIRECTORY/NAME.json; returns DIRECTORY/NAME."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name)
+    with open(path + ".md", "w") as f:
+        f.write(markdown)
+    with open(path + ".json", "w") as f:
+        json.dump(record, f, indent=1)
+        f.write("\n")
+    return path
 
 
 def json_lines(command, env, cpus=None):

@@ -60,7 +60,8 @@ import tempfile
 import time
 
 # This script's directory is on sys.path.
-from measuring import RunFailed, clean_env, cpu_flags, cpu_name, json_lines, run_measured
+from measuring import (RunFailed, clean_env, cpu_flags, cpu_name, json_lines, run_measured,
+                       write_report)
 
 # The two programs it can measure, and the flags it sets on each (never after --).
 PROGRAMS = {"throughput": ("--mode", "--threads", "--seconds"),
@@ -379,15 +380,6 @@ def parse(argv):
     return args
 
 
-def write(out, report, record):
-    if out:
-        with open(os.path.join(out, "side_by_side.md"), "w") as f:
-            f.write(report)
-        with open(os.path.join(out, "side_by_side.json"), "w") as f:
-            json.dump(record, f, indent=1)
-            f.write("\n")
-
-
 def main(argv):
     args = parse(argv)
     # Everything that can be checked is checked before the builds and the runs.
@@ -473,7 +465,8 @@ def main(argv):
                 why = " / ".join(line for line in info.get("stopped", "").splitlines() if line)
                 report = f"# {' / '.join(names)}: stopped before a round was finished: {why}\n"
             print(report, end="")
-            write(args.out, report, record)
+            if args.out:
+                write_report(args.out, "side_by_side", report, record)
     finally:
         builds.remove()
 

@@ -37,7 +37,7 @@ import sys
 import time
 
 # This script's directory is on sys.path.
-from measuring import RunFailed, clean_env, cpu_flags, cpu_name, json_lines
+from measuring import RunFailed, clean_env, cpu_flags, cpu_name, json_lines, write_report
 
 MODES = ["train", "forward", "generate"]
 
@@ -372,15 +372,6 @@ def out_dir(args):
     return os.path.join(workspace, "chapters", "10_fast_cpu", "results")
 
 
-def write(directory, name, markdown, data):
-    os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, name + ".md"), "w") as f:
-        f.write(markdown)
-    with open(os.path.join(directory, name + ".json"), "w") as f:
-        json.dump(data, f, indent=1)
-    print(f"wrote {os.path.join(directory, name)}.md and .json")
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--ours", required=True, help="the throughput binary")
@@ -447,7 +438,7 @@ def main():
     if args.scaling:
         info["torch_version"] = "see pytorch runs"
         rows, md = scaling(args, peak, info, flags)
-        write(directory, "scaling", md, {"peak": peak, "info": info, "rows": rows})
+        path = write_report(directory, "scaling", md, {"peak": peak, "info": info, "rows": rows})
         print(md)
     else:
         results, best, skipped, failed = search_pytorch(args, modes, flags)
@@ -456,11 +447,11 @@ def main():
         rows, peak = compare(args, peak, modes, best)
         md = (comparison_markdown(peak, rows, info) + "\n" +
               search_markdown(results, skipped, failed))
-        write(directory, "versus_pytorch", md,
-              {"peak": peak, "info": info, "rows": rows, "search": results,
-               "search_skipped": skipped, "search_failed": failed})
+        path = write_report(directory, "versus_pytorch", md,
+                            {"peak": peak, "info": info, "rows": rows, "search": results,
+                             "search_skipped": skipped, "search_failed": failed})
         print(comparison_markdown(peak, rows, info))
-    print(f"({time.time() - start:.0f} s)")
+    print(f"wrote {path}.md and .json ({time.time() - start:.0f} s)")
 
 
 if __name__ == "__main__":
