@@ -9,12 +9,16 @@
 // least --steps steps and --seconds seconds. Prints one line of JSON:
 // tokens_per_s (tokens of all timed steps over their total time),
 // ms_per_step (the median step), gflop_per_s (model_flops.h's count) and the
-// configuration. versus_pytorch.py reads it; pytorch_throughput.py prints the
-// same fields for PyTorch.
+// configuration, and timed_from_s and timed_to_s: when the timed steps began
+// and ended, in seconds of the monotonic clock (CLOCK_MONOTONIC on Linux), so
+// that a profile can keep the samples of the timed steps only
+// (profile_shares.py). versus_pytorch.py reads the line; pytorch_throughput.py
+// prints the same fields for PyTorch.
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -43,6 +47,13 @@ struct Options {
   int batch_size = 32, threads = 0, steps = 3, warmup = 1, new_tokens = 200;
   double seconds = 3.0;
 };
+
+// Seconds on the monotonic clock: steady_clock is CLOCK_MONOTONIC on Linux,
+// the clock `perf record -k CLOCK_MONOTONIC` stamps its samples with.
+double monotonic_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -81,6 +92,7 @@ int run(const Options& o) {
   };
   for (int i = 0; i < o.warmup; ++i) one_step();
   std::vector<double> times;
+  const double timed_from = monotonic_seconds();
   Timer total;
   while (static_cast<int>(times.size()) < o.steps || total.seconds() < o.seconds) {
     Timer step;
@@ -88,6 +100,7 @@ int run(const Options& o) {
     times.push_back(step.seconds());
   }
   const double seconds = total.seconds();
+  const double timed_to = monotonic_seconds();
   const double tokens_per_s = double(tokens_per_step) * times.size() / seconds;
 
   nlohmann::ordered_json line = {
@@ -106,6 +119,8 @@ int run(const Options& o) {
         {"num_layers", config.num_layers}, {"heads", config.heads}, {"ff_dim", config.ff_dim},
         {"vocab_size", config.vocab_size}}},
       {"description", device.description},
+      {"timed_from_s", timed_from},
+      {"timed_to_s", timed_to},
   };
   std::cout << line.dump() << std::endl;
   return 0;
