@@ -1,12 +1,13 @@
 """Chapter 10: what the measuring scripts share.
 
-versus_pytorch.py (ours against PyTorch) and side_by_side.py (builds of ours
-against each other) both say on which CPU they measured, from Linux's
-/proc/cpuinfo, and both start the programs they measure the same way: in an
-environment cleared of the OpenMP and OpenBLAS settings a shell may carry,
-their OpenMP threads spinning as long as ours do (spin_waiting.h), and a
-failure reported with how the program ended and what it said. Both write
-their report as a pair of files: markdown to read, JSON to compute with.
+versus_pytorch.py (ours against PyTorch), side_by_side.py (builds of ours
+against each other) and profile_shares.py (where a step's time goes) all say
+on which CPU they measured, from Linux's /proc/cpuinfo, and all start the
+programs they measure the same way: in an environment cleared of the OpenMP
+and OpenBLAS settings a shell may carry, their OpenMP threads spinning as
+long as ours do (spin_waiting.h), and a failure reported with how the
+program ended and what it said. All write their report as a pair of files:
+markdown to read, JSON to compute with.
 """
 import functools
 import json
