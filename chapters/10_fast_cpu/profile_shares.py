@@ -72,8 +72,10 @@ def parse_report(text):
     """`perf report --fields overhead,sample,dso,sym` lines: [(percent, samples, dso, symbol)]."""
     rows = []
     for line in text.splitlines():
-        # "    70.30%     12345  throughput    [.] gpt::micro_kernel<8>"
-        m = re.match(r"\s*([0-9.]+)%\s+([0-9]+)\s+(\S+)\s+\[[.k]\]\s+(.*?)\s*$", line)
+        # "    70.30%     12345  throughput    [.] gpt::micro_kernel<8>  -  -": the dashes are
+        # perf's IPC columns, empty without a hardware counter; [k] marks the kernel's code.
+        m = re.match(r"\s*([0-9.]+)%\s+([0-9]+)\s+(\S+)\s+\[[.kguH]\]\s+(.*?)(?:\s+-\s+-)?\s*$",
+                     line)
         if m and int(m.group(2)) > 0:
             rows.append((float(m.group(1)), int(m.group(2)), m.group(3), m.group(4)))
     return rows
@@ -206,7 +208,7 @@ def summarise(runs, best_probe, modes, top):
             continue
         names = {n for r in rs for n in r["timed"]["rest"]}
         med = {n: statistics.median(r["timed"]["rest"].get(n, 0.0) for r in rs) for n in names}
-        largest = sorted(names, key=lambda n: -med[n])[:top]
+        largest = sorted(names, key=lambda n: (-med[n], n))[:top]
         lines.append(f"The largest of the rest, {mode} (median share of the timed samples):")
         lines.append("")
         lines += [f"    {100 * med[n]:5.2f}%  {n[:100]}" for n in largest]
@@ -226,7 +228,9 @@ def parse(argv):
     p.add_argument("--peak", help="the peak_flops binary (without it, no shares of the peak)")
     p.add_argument("--perf", default="perf", help="the perf command")
     p.add_argument("--modes", default="train,forward", help="train, forward or both")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                   help="threads of the runs (default: all CPUs this process may use, as "
+                   "peak_flops' all-core probe)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=8, help="each run times at least this long")
     p.add_argument("--frequency", type=int, default=999, help="samples a second a thread")

@@ -44,7 +44,8 @@ if args[0] == "record":
     sys.exit(subprocess.run(args[args.index("--") + 1:]).returncode)
 assert args[0] == "report"
 def row(percent, dso, symbol, kind="."):  # a share, its samples (of 10,000), the library, the name
-    print("   %6.2f%%  %8d  %-16s  [%s] %s" % (percent, round(100 * percent), dso, kind, symbol))
+    # and perf's two IPC columns, "-" without a hardware counter
+    print("   %6.2f%%  %8d  %-16s  [%s] %-40s  -  -" % (percent, round(100 * percent), dso, kind, symbol))
 print("# Overhead  Samples  Shared Object  Symbol")
 print("#")
 if os.environ.get("FAKE_PERF_NO_KERNEL"):
@@ -103,7 +104,10 @@ no_leftovers() {
   fi
 }
 
-run() { /usr/bin/python3 "$script" --perf "$work/bin/perf" --throughput "$work/bin/throughput" "$@"; }
+run() {  # two threads unless told otherwise, whatever this machine's CPU count
+  /usr/bin/python3 "$script" --perf "$work/bin/perf" --throughput "$work/bin/throughput" \
+    --threads 2 "$@"
+}
 runs_well() {  # runs_well WHAT ARGS...: the report, or the failure with what the script said
   local what="$1"; shift
   if ! run "$@" 2>"$work/stderr"; then
@@ -124,6 +128,9 @@ rest=$(sed -n '/largest of the rest/,$p' <<<"$out")
 check "the rest, largest first" "$(head -5 <<<"$rest")" \
   "14.00%  gpt::everything_else" " 4.00%  gpt::scaled_causal_softmax" \
   " 3.00%  gpt::parallel_rows<gpt::fast_bias_gelu_forward::{lambda}>"
+if grep -qF -- " - -" <<<"$rest"; then
+  echo "FAIL: perf's IPC columns left in the names:"; echo "$rest"; exit 1
+fi
 for counted in __cos_fma micro_kernel pack_A pack_B libgomp; do
   if grep -q "$counted" <<<"$rest"; then
     echo "FAIL: $counted among the rest (start-up's, or counted in its own column):"; echo "$out"
