@@ -87,6 +87,18 @@ def run_measured(command, env, cpus=None):
     return done
 
 
+def probe_peak(peak_flops):
+    """One probe of the FMA peak: peak_flops' JSON (peak_gflops_1_thread,
+    peak_gflops_all on threads_all threads)."""
+    return json_lines([peak_flops, "--json"], clean_env())[0]
+
+
+def user_path(path):
+    """A path from the command line: a relative one is relative to the directory
+    `bazel run` was started from."""
+    return os.path.join(os.environ.get("BUILD_WORKING_DIRECTORY", os.getcwd()), path)
+
+
 def write_report(directory, name, markdown, record):
     """DIRECTORY/NAME.md and DIRECTORY/NAME.json; returns DIRECTORY/NAME."""
     os.makedirs(directory, exist_ok=True)

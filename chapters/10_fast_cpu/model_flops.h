@@ -30,4 +30,9 @@ namespace gpt {
 // unknown mode.
 double model_flops_per_token(const GPTConfig& config, const std::string& mode, int T);
 
+// The part of it in the matrix products with the weights (2N a token forward,
+// three times that in training): what a profile of the matmul kernel's time
+// compares against (profile_shares.py). Throws as model_flops_per_token does.
+double product_flops_per_token(const GPTConfig& config, const std::string& mode);
+
 }  // namespace gpt

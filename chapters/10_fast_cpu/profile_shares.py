@@ -48,7 +48,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from measuring import RunFailed, clean_env, cpu_name, json_lines, run_measured, write_report  # noqa: E402
+from measuring import (RunFailed, clean_env, cpu_name, json_lines, probe_peak,  # noqa: E402
+                       run_measured, user_path, write_report)
 
 KERNEL = re.compile(r"^gpt::micro_kernel<")
 PACKING = re.compile(r"\bpack_[AB]\b")
@@ -60,12 +61,8 @@ def fail(message):
 
 
 def products_fraction(line):
-    """The matrix products' part of the FLOPs throughput counted (its flop_per_token,
-    model_flops.h): 2N a token forward, three times that in training."""
-    c = line["config"]
-    C, F, L, V = c["embed_size"], c["ff_dim"], c["num_layers"], c["vocab_size"]
-    N = L * (3 * C * C + C * C + 2 * C * F) + V * C  # the products' weights
-    return 2 * N * (3 if line["mode"] == "train" else 1) / line["flop_per_token"]
+    """The products with the weights' part of the FLOPs throughput counted (model_flops.h)."""
+    return line["product_flop_per_token"] / line["flop_per_token"]
 
 
 def parse_report(text):
@@ -133,12 +130,13 @@ class Profiler:
         a = self.args
         data = os.path.join(self.dir, f"{mode}.{round_number}.data")
         command = [a.perf, "record", "-q", "--no-buildid-cache", "-k", "CLOCK_MONOTONIC",
-                   "-F", str(a.frequency), "-o", data, "--", a.throughput, "--device", "fast", "--mode", mode,
-                   "--threads", str(a.threads), "--seconds", f"{a.seconds:g}"] + a.flags
+                   "-F", str(a.frequency), "-o", data, "--",
+                   a.throughput, "--device", "fast", "--mode", mode, "--threads", str(a.threads),
+                   "--seconds", f"{a.seconds:g}"] + a.flags
         line = json_lines(command, clean_env())[0]
-        if "timed_from_s" not in line or "timed_to_s" not in line:
-            fail(f"{a.throughput} printed no timed_from_s and timed_to_s: build this "
-                 "chapter's throughput again")
+        if any(k not in line for k in ("timed_from_s", "timed_to_s", "product_flop_per_token")):
+            fail(f"{a.throughput} printed no timed_from_s, timed_to_s or "
+                 "product_flop_per_token: build this chapter's throughput again")
         window = (line["timed_from_s"], line["timed_to_s"])
         timed = shares(self.report(data, window))
         whole = shares(self.report(data))
@@ -151,11 +149,6 @@ class Profiler:
         return {"mode": mode, "round": round_number, "throughput": line, "timed": timed,
                 "kernel_share_whole_run": whole["kernel"],
                 "sample_coverage": timed["samples"] / expected}
-
-
-def probe_peak(args):
-    """Three probes, each peak_flops' JSON: GFLOP/s on 1 thread and on all cores."""
-    return [json_lines([args.peak, "--json"], clean_env())[0] for _ in range(3)]
 
 
 def peak_for(probe, threads):
@@ -254,11 +247,6 @@ def parse(argv):
     return args
 
 
-def user_path(path):
-    """A path as the user meant it: under `bazel run`, relative to where they ran it."""
-    return os.path.join(os.environ.get("BUILD_WORKING_DIRECTORY", os.getcwd()), path)
-
-
 def main(argv):
     args = parse(argv)
     profiler = Profiler(args)
@@ -267,7 +255,7 @@ def main(argv):
     try:
         for rnd in range(1, args.rounds + 1):
             if args.peak:
-                probes += probe_peak(args)
+                probes += [probe_peak(args.peak) for _ in range(3)]
             for mode in args.modes:
                 print(f"round {rnd}: {mode}", file=sys.stderr, flush=True)
                 runs.append(profiler.profile(mode, rnd))

@@ -8,7 +8,8 @@
 // prompt, sampled at temperature 1), after --warmup untimed steps, for at
 // least --steps steps and --seconds seconds. Prints one line of JSON:
 // tokens_per_s (tokens of all timed steps over their total time),
-// ms_per_step (the median step), gflop_per_s (model_flops.h's count) and the
+// ms_per_step (the median step), gflop_per_s (model_flops.h's count; the
+// products with the weights account for product_flop_per_token of it), the
 // configuration, and timed_from_s and timed_to_s: when the timed steps began
 // and ended, in seconds of the monotonic clock (CLOCK_MONOTONIC on Linux), so
 // that a profile can keep the samples of the timed steps only
@@ -111,6 +112,7 @@ int run(const Options& o) {
       {"ms_per_step", 1e3 * median(times)},
       {"gflop_per_s", tokens_per_s * flops_per_token / 1e9},
       {"flop_per_token", flops_per_token},
+      {"product_flop_per_token", product_flops_per_token(config, o.mode)},
       {"steps", times.size()},
       {"tokens_per_step", tokens_per_step},
       {"threads", omp_get_max_threads()},

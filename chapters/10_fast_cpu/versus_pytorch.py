@@ -37,7 +37,8 @@ import sys
 import time
 
 # This script's directory is on sys.path.
-from measuring import RunFailed, clean_env, cpu_flags, cpu_name, json_lines, write_report
+from measuring import (RunFailed, clean_env, cpu_flags, cpu_name, json_lines, probe_peak,
+                       user_path, write_report)
 
 MODES = ["train", "forward", "generate"]
 
@@ -145,10 +146,6 @@ def run_pytorch(args, modes, torch_threads, blas_threads, coretype, seconds, ste
     return json_lines(command, clean_env(blas_threads, coretype))
 
 
-def measure_peak(args):
-    return json_lines([args.peak, "--json"], clean_env())[0]
-
-
 def best_peak(probes):
     """The peak the shares are of: each thread count's best probe, with every
     probe kept and the range of the all-cores ones."""
@@ -232,7 +229,7 @@ def compare(args, first_probe, modes, best):
         b = best[mode]
         ours, theirs = [], []
         for round_ in range(args.rounds):
-            probes.append(measure_peak(args))
+            probes.append(probe_peak(args.peak))
             ours.append(run_ours(args, mode, args.threads, args.seconds, args.steps))
             theirs.append(run_pytorch(args, [mode], [b["torch_threads"]],
                                       int(b["openblas_threads"]), b["openblas_coretype"],
@@ -357,12 +354,6 @@ def scaling(args, peak, info, flags):
     return rows, "\n".join(md) + "\n"
 
 
-def user_path(path):
-    """A path from the command line: a relative one is relative to the directory
-    `bazel run` was started from."""
-    return os.path.join(os.environ.get("BUILD_WORKING_DIRECTORY", os.getcwd()), path)
-
-
 def out_dir(args):
     if args.out:
         return user_path(args.out)
@@ -429,7 +420,7 @@ def main():
                 f"{args.cpuinfo} does not list")
     modes = args.modes.split(",")
     start = time.time()
-    peak = measure_peak(args)
+    peak = probe_peak(args.peak)
     print(f"FMA peak: {peak['peak_gflops_1_thread']:.1f} GFLOP/s (1 thread), "
           f"{peak['peak_gflops_all']:.1f} GFLOP/s ({peak['threads_all']} threads)", flush=True)
     info = {"cpu": cpu_name(), "cores": os.cpu_count(), "rounds": args.rounds,
