@@ -9,15 +9,20 @@
 //     07's generate() token for token, greedy and sampled (same Rng draws);
 //   - when the cache is full, the last max(1, P/2) tokens are re-encoded from
 //     position 0: the logits equal a full recompute of exactly that context;
-//   - 2 threads give the same bits as 1, and a prefill the same as appends.
+//   - 2 threads give the same bits as 1, and a prefill the same as appends;
+//   - its LayerNorm (layernorm_rows.h) is chapter 05's within a bound derived
+//     from float sums, and gives the same bits wherever a row lies.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "chapters/05_feedforward_layernorm/layernorm.h"
 #include "chapters/07_gpt/activations.h"
 #include "chapters/07_gpt/generate.h"
 #include "chapters/07_gpt/gpt_forward.h"
@@ -25,7 +30,10 @@
 #include "chapters/10_fast_cpu/cached_decoder.h"
 #include "chapters/10_fast_cpu/kv_cache.h"
 #include "chapters/10_fast_cpu/kv_generate.h"
+#include "chapters/10_fast_cpu/layernorm_rows.h"
+#include "common/aligned_vector.h"
 #include "common/compare.h"
+#include "common/random.h"
 #include "common/testing/expect.h"
 
 namespace gpt {
@@ -295,6 +303,73 @@ TEST(GenerationPolicy, OnePositionAndOddLengths) {
   EXPECT_EQ(generate_with_kv_cache(model, {2, 3}, 5, SamplingOptions{}, ours_rng, nullptr, 1),
             generate(model, {2, 3}, 5, SamplingOptions{}, theirs_rng))
       << "with P = 1 both see only the last token";
+}
+
+// Rows of C floats around `center` (std 1), LayerNorm weights near 1 and biases near 0.
+struct LayerNormCase {
+  std::vector<float> x, weight, bias;
+  LayerNormCase(int N, int C, float center, uint64_t seed) : x(size_t(N) * C), weight(C), bias(C) {
+    Rng rng(seed);
+    for (float& v : x) v = rng.normal(center, 1.0f);
+    for (float& v : weight) v = rng.normal(1.0f, 0.1f);
+    for (float& v : bias) v = rng.normal(0.0f, 0.1f);
+  }
+};
+
+// Against chapter 05's LayerNorm, whose sums are double. Ours adds C floats
+// in float: the mean is off by up to about (C/16 + 4)·u·(|center| + 4) (C/16
+// adds per lane, 4 across the lanes, of terms up to |center| + 4 std), and
+// every output by that over the std (1), times |weight| (up to ~1.5), plus
+// a few u of its own. Rows at mean 100 are where float sums lose the most.
+TEST(LayerNormRows, MatchesChapter05sWithinTheFloatSumsBound) {
+  const int N = 6;
+  for (int C : {24, 256, 1000}) {  // 24 and 1000: a tail of C % 16 columns
+    for (float center : {0.0f, 100.0f}) {
+      const LayerNormCase in(N, C, center, uint64_t(C) + uint64_t(center));
+      std::vector<float> ours(size_t(N) * C), theirs(ours.size());
+      std::vector<float> ours_mean(N), ours_rstd(N), theirs_mean(N), theirs_rstd(N);
+      layernorm_rows(ours.data(), ours_mean.data(), ours_rstd.data(), in.x.data(),
+                     in.weight.data(), in.bias.data(), N, C, 1e-5f);
+      layernorm_forward(theirs.data(), theirs_mean.data(), theirs_rstd.data(), in.x.data(),
+                        in.weight.data(), in.bias.data(), N, C, 1e-5f);
+      const double mean_error = (C / 16 + 4) * kFloatRoundoff * (std::abs(center) + 4);
+      const Tolerance tol{1.5 * mean_error + 8 * kFloatRoundoff * 4, 8 * kFloatRoundoff};
+      const std::string name = "C " + std::to_string(C) + ", rows at mean " +
+                               std::to_string(int(center));
+      const ElementContext context{{"row", "col"}, row_statistics("x", in.x, C, C)};
+      const CompareReport out = compare(ours.data(), theirs.data(), {N, C}, tol);
+      EXPECT_TRUE(out.ok) << out.describe(name + ", output", tol, context);
+      if (out.ok) {
+        std::cout << "[ worst    ] " << out.describe(name + ", output", tol, context) << "\n";
+      }
+      const Tolerance mean_tol{mean_error, 4 * kFloatRoundoff}, rstd_tol{0, 8 * kFloatRoundoff};
+      const CompareReport mean = compare(ours_mean.data(), theirs_mean.data(), {N}, mean_tol);
+      EXPECT_TRUE(mean.ok) << mean.describe(name + ", mean", mean_tol);
+      const CompareReport rstd = compare(ours_rstd.data(), theirs_rstd.data(), {N}, rstd_tol);
+      EXPECT_TRUE(rstd.ok) << rstd.describe(name + ", rstd", rstd_tol);
+    }
+  }
+}
+
+// A prefill normalises its token i at row i of a buffer, an append at row 0:
+// the bits must not depend on the address. The same row at all 16 float
+// offsets from a 64-byte boundary, with C = 24 (a tail) and 256.
+TEST(LayerNormRows, GivesTheSameBitsAtEveryAddress) {
+  for (int C : {24, 256}) {
+    const LayerNormCase in(1, C, 0.5f, 20);
+    AlignedVector<float> x(C + 16), y(C + 16);
+    std::vector<float> first(C);
+    for (int offset = 0; offset < 16; ++offset) {
+      std::copy(in.x.begin(), in.x.end(), x.data() + offset);
+      layernorm_rows(y.data() + offset, nullptr, nullptr, x.data() + offset, in.weight.data(),
+                     in.bias.data(), 1, C, 1e-5f);
+      if (offset == 0) std::copy_n(y.data(), C, first.data());
+      for (int c = 0; c < C; ++c) {
+        ASSERT_EQ(y[offset + c], first[c]) << "C " << C << ", the row " << offset
+                                           << " floats past a 64-byte boundary, column " << c;
+      }
+    }
+  }
 }
 
 // A cache that computes nothing: it records the calls the loop makes, and

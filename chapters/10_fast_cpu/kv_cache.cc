@@ -7,12 +7,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "chapters/05_feedforward_layernorm/layernorm.h"
 #include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/07_gpt/model_ops.h"
 #include "chapters/10_fast_cpu/cached_attention.h"
 #include "chapters/10_fast_cpu/free_cores.h"
 #include "chapters/10_fast_cpu/gelu_rows.h"
+#include "chapters/10_fast_cpu/layernorm_rows.h"
 #include "chapters/10_fast_cpu/matvec.h"
 
 namespace gpt {
@@ -39,7 +39,7 @@ class TeamOps : public PlainModelOpsFor<ModelOps> {
   void layernorm(float* out, float* mean, float* rstd, const float* inp, const float* weight,
                  const float* bias, int N, int C, float eps) override {
 #pragma omp masked
-    layernorm_forward(out, mean, rstd, inp, weight, bias, N, C, eps);
+    layernorm_rows(out, mean, rstd, inp, weight, bias, N, C, eps);  // float: layernorm_rows.h
   }
   // Token i of the step, at position t0 + i, attends to cache rows 0 .. t0 + i.
   // The team splits the head groups, and a thread computes the q, k and v of
