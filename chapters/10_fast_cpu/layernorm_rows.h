@@ -1,77 +1,93 @@
-// chapters/10_fast_cpu/layernorm_rows.h — LayerNorm of a few rows in float, 16 lanes at a time.
+// chapters/10_fast_cpu/layernorm_rows.h — chapter 05's LayerNorm, its double sums in vector registers.
 //
-// Generation normalises a row of C floats 13 times per token (two
+// Generation normalises a row of C floats 2L + 1 times per token (two
 // LayerNorms per layer and the final one), on one thread while the other
-// waits for it (kv_cache.cc). Chapter 05's layernorm_forward sums each row in
-// double through Eigen's expressions; here the sums are float, as in the
-// training step's fast_layernorm.cc, in 16 lanes: lane j adds columns j,
-// j + 16, j + 32, ... in order, then the lanes are added as a fixed tree and
-// the tail (C % 16 columns) after them. Two passes over the row: the mean,
-// then the squared deviations from it (no cancellation).
-//
-// The order of every sum is fixed by C alone, never by where the row lies in
-// memory. That matters here: a prefill's row i and an append's row 0 must
-// give the same bits (kv_cache.h), and Eigen's sums begin at the first
-// 64-byte-aligned float, which moves with the row's address.
+// waits for it (kv_cache.cc). Chapter 05's layernorm_forward keeps each
+// row's sums in double, through Eigen expressions of `row.cast<double>()`,
+// which Eigen does not vectorise: a float at a time. This is the same
+// arithmetic, four doubles to a register. Each float is widened to double,
+// summed in 16 lanes (lane j adds columns j, j + 16, j + 32, ... in order),
+// the lanes are added as a fixed tree and the tail (C % 16 columns) after
+// them: first the mean, then the squared deviations from it, then the
+// output, (x − mean)·rstd in double, rounded to float, times the weight plus
+// the bias in float, as chapter 05 writes it. So the results are chapter
+// 05's up to the order of the double sums (a float output differs by one
+// rounding at most), rows far from zero keep the accuracy chapter 05's
+// double sums buy them, and the order of every sum is fixed by C alone,
+// never by where the row lies in memory: a prefill's row i and an append's
+// row 0 give the same bits (kv_cache.h).
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 namespace gpt {
+namespace layernorm_lanes {
 
-// 8 floats: one ymm register (AVX2 and AVX-512 alike). A row is summed in
-// 16 lanes, a pair of them: lanes 0-7 take columns 16k .. 16k + 7, lanes
-// 8-15 the next 8.
-typedef float Lanes8 __attribute__((vector_size(32)));
-typedef int LaneIndex8 __attribute__((vector_size(32)));
+typedef float Floats4 __attribute__((vector_size(16)));    // 4 floats: an xmm register
+typedef double Doubles4 __attribute__((vector_size(32)));  // 4 doubles: a ymm register
 
-inline Lanes8 load_lanes(const float* p) {  // any address
-  Lanes8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+// x[0..3] widened to double; x may lie anywhere.
+inline Doubles4 widen(const float* x) {
+  Floats4 f;
+  std::memcpy(&f, x, sizeof f);
+  return __builtin_convertvector(f, Doubles4);
 }
 
-// The 16 lanes (lo, hi) added as a tree: lane j + lane j + 8, then j + 4, j + 2, j + 1.
-inline float add_lanes(Lanes8 lo, Lanes8 hi) {
-  Lanes8 v = lo + hi;
-  v += __builtin_shuffle(v, LaneIndex8{4, 5, 6, 7, 0, 1, 2, 3});
-  v += __builtin_shuffle(v, LaneIndex8{2, 3, 0, 1, 6, 7, 4, 5});
-  v += __builtin_shuffle(v, LaneIndex8{1, 0, 3, 2, 5, 4, 7, 6});
+// 16 lanes, 4 registers of 4: lane j pairs with lane j + 8, then j + 4,
+// then j + 2 and j + 1 within the last register. The same tree for any C.
+inline double add_lanes(const Doubles4 (&acc)[4]) {
+  Doubles4 v = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+  v += __builtin_shufflevector(v, v, 2, 3, 0, 1);
+  v += __builtin_shufflevector(v, v, 1, 0, 3, 2);
   return v[0];
 }
 
+}  // namespace layernorm_lanes
+
 // lesson: layernorm_rows
 // out[n, :] = (x[n, :] − mean) / sqrt(var + eps) · weight + bias for the N
-// rows of x (N, C); mean and rstd (N) may be nullptr.
-inline void layernorm_rows(float* out, float* mean, float* rstd, const float* x,
-                           const float* weight, const float* bias, int N, int C, float eps) {
-  const int vectors = C / 16 * 16;  // columns summed in lanes; the rest one by one
+// rows of x (N, C), C >= 1; mean and rstd (N) may be nullptr; out may be x.
+static inline void layernorm_rows(float* out, float* mean, float* rstd, const float* x,
+                                  const float* weight, const float* bias, int N, int C,
+                                  float eps) {
+  using namespace layernorm_lanes;
+  const int vectors = C / 16 * 16;  // columns summed in the 16 lanes; the rest after them
   for (int n = 0; n < N; ++n) {
     const float* row = x + size_t(n) * C;  // (C)
-    Lanes8 lo = {}, hi = {};
-    for (int c = 0; c < vectors; c += 16) lo += load_lanes(row + c), hi += load_lanes(row + c + 8);
-    float sum = add_lanes(lo, hi);
-    for (int c = vectors; c < C; ++c) sum += row[c];
-    const float m = sum / C;
-    lo = hi = Lanes8{};
+    Doubles4 acc[4] = {};
     for (int c = 0; c < vectors; c += 16) {
-      const Lanes8 d_lo = load_lanes(row + c) - m, d_hi = load_lanes(row + c + 8) - m;
-      lo += d_lo * d_lo, hi += d_hi * d_hi;
+#pragma GCC unroll 4  // acc in registers: GCC's -O2 leaves this loop rolled, acc in memory
+      for (int k = 0; k < 4; ++k) acc[k] += widen(row + c + 4 * k);
     }
-    float squares = add_lanes(lo, hi);
-    for (int c = vectors; c < C; ++c) squares += (row[c] - m) * (row[c] - m);
-    const float s = 1.0f / std::sqrt(squares / C + eps);
+    double sum = add_lanes(acc);
+    for (int c = vectors; c < C; ++c) sum += double(row[c]);
+    const double m = sum / C;  // pass 1: the mean
+#pragma GCC unroll 4
+    for (Doubles4& a : acc) a = Doubles4{};
+    for (int c = 0; c < vectors; c += 16) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const Doubles4 d = widen(row + c + 4 * k) - m;
+        acc[k] += d * d;
+      }
+    }
+    double squares = add_lanes(acc);
+    for (int c = vectors; c < C; ++c) squares += (double(row[c]) - m) * (double(row[c]) - m);
+    const double r = 1.0 / std::sqrt(squares / C + double(eps));  // pass 2: 1 / std
     float* y = out + size_t(n) * C;  // (C)
-    const int eights = C / 8 * 8;  // which columns take the vector path: fixed by C alone
-    for (int c = 0; c < eights; c += 8) {
-      const Lanes8 v =
-          (load_lanes(row + c) - m) * s * load_lanes(weight + c) + load_lanes(bias + c);
+    const int fours = C / 4 * 4;  // pass 3; which columns take the vector path: fixed by C
+    for (int c = 0; c < fours; c += 4) {
+      Floats4 w, b;
+      std::memcpy(&w, weight + c, sizeof w);
+      std::memcpy(&b, bias + c, sizeof b);
+      const Floats4 v = __builtin_convertvector((widen(row + c) - m) * r, Floats4) * w + b;
       std::memcpy(y + c, &v, sizeof v);
     }
-    for (int c = eights; c < C; ++c) y[c] = (row[c] - m) * s * weight[c] + bias[c];
-    if (mean != nullptr) mean[n] = m;
-    if (rstd != nullptr) rstd[n] = s;
+    for (int c = fours; c < C; ++c) y[c] = float((double(row[c]) - m) * r) * weight[c] + bias[c];
+    if (mean != nullptr) mean[n] = float(m);
+    if (rstd != nullptr) rstd[n] = float(r);
   }
 }
 // end lesson
