@@ -39,7 +39,7 @@ class TeamOps : public PlainModelOpsFor<ModelOps> {
   void layernorm(float* out, float* mean, float* rstd, const float* inp, const float* weight,
                  const float* bias, int N, int C, float eps) override {
 #pragma omp masked
-    layernorm_rows(out, mean, rstd, inp, weight, bias, N, C, eps);  // float: layernorm_rows.h
+    layernorm_rows(out, mean, rstd, inp, weight, bias, N, C, eps);  // chapter 05's, unchained
   }
   // Token i of the step, at position t0 + i, attends to cache rows 0 .. t0 + i.
   // The team splits the head groups, and a thread computes the q, k and v of

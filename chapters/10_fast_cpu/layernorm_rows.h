@@ -4,8 +4,10 @@
 // LayerNorms per layer and the final one), on one thread while the other
 // waits for it (kv_cache.cc). Chapter 05's layernorm_forward keeps each
 // row's sums in double, through Eigen expressions of `row.cast<double>()`,
-// which Eigen does not vectorise: a float at a time. This is the same
-// arithmetic, four doubles to a register. Each float is widened to double,
+// which Eigen evaluates a float at a time, one chain of dependent adds
+// (perf annotate: results/intel-xeon-avx512/layernorm-rows/profile.txt).
+// This is the same arithmetic, four doubles to a register, in four chains
+// side by side. Each float is widened to double,
 // summed in 16 lanes (lane j adds columns j, j + 16, j + 32, ... in order),
 // the lanes are added as a fixed tree and the tail (C % 16 columns) after
 // them: first the mean, then the squared deviations from it, then the
@@ -15,7 +17,9 @@
 // rounding at most), rows far from zero keep the accuracy chapter 05's
 // double sums buy them, and the order of every sum is fixed by C alone,
 // never by where the row lies in memory: a prefill's row i and an append's
-// row 0 give the same bits (kv_cache.h).
+// row 0 give the same bits (kv_cache.h). (The training step's LayerNorm,
+// fast_layernorm.cc, sums in float instead; generation keeps chapter 05's
+// numbers, so the cache changes its speed and nothing else.)
 #pragma once
 
 #include <cmath>
