@@ -7,19 +7,20 @@
 // which Eigen evaluates a float at a time, one chain of dependent adds
 // (perf annotate: results/intel-xeon-avx512/layernorm-rows/profile.txt).
 // This is the same arithmetic, four doubles to a register, in four chains
-// side by side. Each float is widened to double,
-// summed in 16 lanes (lane j adds columns j, j + 16, j + 32, ... in order),
-// the lanes are added as a fixed tree and the tail (C % 16 columns) after
-// them: first the mean, then the squared deviations from it, then the
-// output, (x − mean)·rstd in double, rounded to float, times the weight plus
-// the bias in float, as chapter 05 writes it. So the results are chapter
+// side by side. Each float is widened to double and summed in 16 lanes
+// (lane j adds columns j, j + 16, j + 32, ... in order), the lanes are
+// added as a fixed tree and the tail (C % 16 columns) after them: first the
+// mean, then the squared deviations from it, then the output, (x − mean)·rstd
+// in double, rounded to float, times the weight plus the bias in float, as
+// chapter 05 writes it. So the results are chapter
 // 05's up to the order of the double sums (a float output differs by one
 // rounding at most), rows far from zero keep the accuracy chapter 05's
 // double sums buy them, and the order of every sum is fixed by C alone,
 // never by where the row lies in memory: a prefill's row i and an append's
 // row 0 give the same bits (kv_cache.h). (The training step's LayerNorm,
 // fast_layernorm.cc, sums in float instead; generation keeps chapter 05's
-// numbers, so the cache changes its speed and nothing else.)
+// numbers, to within one rounding.) No checks here: C >= 1 and N >= 0 are
+// the caller's (KVCache's configuration is validated once).
 #pragma once
 
 #include <cmath>
@@ -32,8 +33,9 @@ namespace layernorm_lanes {
 typedef float Floats4 __attribute__((vector_size(16)));    // 4 floats: an xmm register
 typedef double Doubles4 __attribute__((vector_size(32)));  // 4 doubles: a ymm register
 
+// lesson: layernorm_lanes
 // x[0..3] widened to double; x may lie anywhere.
-inline Doubles4 widen(const float* x) {
+static inline Doubles4 widen(const float* x) {
   Floats4 f;
   std::memcpy(&f, x, sizeof f);
   return __builtin_convertvector(f, Doubles4);
@@ -41,12 +43,13 @@ inline Doubles4 widen(const float* x) {
 
 // 16 lanes, 4 registers of 4: lane j pairs with lane j + 8, then j + 4,
 // then j + 2 and j + 1 within the last register. The same tree for any C.
-inline double add_lanes(const Doubles4 (&acc)[4]) {
+static inline double add_lanes(const Doubles4 (&acc)[4]) {
   Doubles4 v = (acc[0] + acc[2]) + (acc[1] + acc[3]);
   v += __builtin_shufflevector(v, v, 2, 3, 0, 1);
   v += __builtin_shufflevector(v, v, 1, 0, 3, 2);
   return v[0];
 }
+// end lesson
 
 }  // namespace layernorm_lanes
 
