@@ -71,16 +71,15 @@ static inline void layernorm_rows(float* out, float* mean, float* rstd, const fl
     double sum = add_lanes(acc);
     for (int c = vectors; c < C; ++c) sum += double(row[c]);
     const double m = sum / C;  // pass 1: the mean
-#pragma GCC unroll 4
-    for (Doubles4& a : acc) a = Doubles4{};
+    Doubles4 sq[4] = {};  // the squared deviations, in the same 16 lanes
     for (int c = 0; c < vectors; c += 16) {
 #pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
         const Doubles4 d = widen(row + c + 4 * k) - m;
-        acc[k] += d * d;
+        sq[k] += d * d;
       }
     }
-    double squares = add_lanes(acc);
+    double squares = add_lanes(sq);
     for (int c = vectors; c < C; ++c) squares += (double(row[c]) - m) * (double(row[c]) - m);
     const double r = 1.0 / std::sqrt(squares / C + double(eps));  // pass 2: 1 / std
     float* y = out + size_t(n) * C;  // (C)
