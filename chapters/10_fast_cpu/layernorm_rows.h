@@ -12,10 +12,10 @@
 // added as a fixed tree and the tail (C % 16 columns) after them: first the
 // mean, then the squared deviations from it, then the output, (x − mean)·rstd
 // in double, rounded to float, times the weight plus the bias in float, as
-// chapter 05 writes it. So the results are chapter
-// 05's up to the order of the double sums (a float output differs by one
-// rounding at most), rows far from zero keep the accuracy chapter 05's
-// double sums buy them, and the order of every sum is fixed by C alone,
+// chapter 05 writes it. So the results are chapter 05's up to the order of
+// the double sums (a float output differs by one rounding at most), rows far
+// from zero keep the accuracy chapter 05's double sums buy them, and the
+// order of every sum is fixed by C alone,
 // never by where the row lies in memory: a prefill's row i and an append's
 // row 0 give the same bits (kv_cache.h). (The training step's LayerNorm,
 // fast_layernorm.cc, sums in float instead; generation keeps chapter 05's
@@ -80,7 +80,10 @@ static inline void layernorm_rows(float* out, float* mean, float* rstd, const fl
       }
     }
     double squares = add_lanes(sq);
-    for (int c = vectors; c < C; ++c) squares += (double(row[c]) - m) * (double(row[c]) - m);
+    for (int c = vectors; c < C; ++c) {
+      const double d = double(row[c]) - m;
+      squares += d * d;
+    }
     const double r = 1.0 / std::sqrt(squares / C + double(eps));  // pass 2: 1 / std
     float* y = out + size_t(n) * C;  // (C)
     const int fours = C / 4 * 4;  // pass 3; which columns take the vector path: fixed by C
