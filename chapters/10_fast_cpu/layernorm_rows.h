@@ -15,12 +15,12 @@
 // chapter 05 writes it. So the results are chapter 05's up to the order of
 // the double sums (a float output differs by one rounding at most), rows far
 // from zero keep the accuracy chapter 05's double sums buy them, and the
-// order of every sum is fixed by C alone,
-// never by where the row lies in memory: a prefill's row i and an append's
-// row 0 give the same bits (kv_cache.h). (The training step's LayerNorm,
-// fast_layernorm.cc, sums in float instead; generation keeps chapter 05's
-// numbers, to within one rounding.) No checks here: C >= 1 and N >= 0 are
-// the caller's (KVCache's configuration is validated once).
+// order of every sum is fixed by C alone, never by where the row lies in
+// memory: a prefill's row i and an append's row 0 give the same bits
+// (kv_cache.h). (The training step's LayerNorm, fast_layernorm.cc, sums in
+// float instead; generation keeps chapter 05's numbers, to within one
+// rounding.) No checks here: C >= 1 and N >= 0 are the caller's (KVCache's
+// configuration is validated once).
 #pragma once
 
 #include <cmath>
