@@ -50,6 +50,7 @@ reported. Flags after `--` go to every run (for throughput a model size,
 """
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -235,9 +236,29 @@ def measure_benchmarks(name, binary, args):
     return {benchmark: statistics.median(ns) / scale for benchmark, ns in times.items()}
 
 
+def median_interval(values, confidence=0.95):
+    """(median, low, high, coverage): the median of `values` and the range between two of
+    them, in sorted order, that holds the median of what they were drawn from with at least
+    `confidence`, whatever that distribution (the sign test's interval: the true median lies
+    below exactly j of n draws with probability C(n, j) / 2^n). The narrowest such range, or,
+    when too few values allow none (fewer than 6 for 95%), their whole range and the lower
+    confidence it has."""
+    ordered = sorted(values)
+    n = len(ordered)
+
+    def coverage(k):  # of the range ordered[k] .. ordered[n - 1 - k]
+        return 1 - 2 * sum(math.comb(n, j) for j in range(k + 1)) / 2 ** n
+
+    k = 0
+    while k + 1 <= n - 2 - k and coverage(k + 1) >= confidence:
+        k += 1
+    return statistics.median(ordered), ordered[k], ordered[n - 1 - k], coverage(k)
+
+
 def summary(runs, names, rounds, higher_is_faster):
     """Per cell and build, over the first `rounds` rounds: median, range, median over the
-    first build's, rounds faster than it."""
+    first build's, rounds faster than it, and the median of its round-by-round ratios to
+    the first build with the range that holds it at 95% (median_interval)."""
     first = names[0]
     table = {}
     for cell, by_build in runs.items():
@@ -252,6 +273,14 @@ def summary(runs, names, rounds, higher_is_faster):
                 rows[name]["rounds_faster"] = sum(
                     (mine > theirs) if higher_is_faster else (mine < theirs)
                     for mine, theirs in zip(values, by_build[first]))
+                ratios = [mine / theirs for mine, theirs in zip(values, by_build[first])
+                          if theirs > 0]
+                if ratios:
+                    median, low, high, coverage = median_interval(ratios)
+                    rows[name]["paired"] = {"median": median, "low": low, "high": high,
+                                            "confidence": coverage}
+                else:
+                    rows[name]["paired"] = None
         table[cell] = rows
     return table
 
@@ -259,6 +288,17 @@ def summary(runs, names, rounds, higher_is_faster):
 def number(value):
     """Whole numbers with thousands separators from 1,000 up, four significant digits below."""
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def paired(interval):
+    """A round-by-round ratio as the report shows it: 1.012× (0.993–1.031), its
+    confidence added when below 95%."""
+    if interval is None:
+        return "—"
+    text = f"{interval['median']:.3f}× ({interval['low']:.3f}–{interval['high']:.3f}"
+    if interval["confidence"] < 0.95:
+        text += f", {100 * interval['confidence']:.0f}%"
+    return text + ")"
 
 
 def markdown(info, table, names):
@@ -295,13 +335,18 @@ def markdown(info, table, names):
         "",
         ", ".join(how) + ", the builds alternated run by run (their order turned by one each "
         f"round). {measured}: median (range); the ratio is the median over that of {first}, and "
-        f"the rounds count those in which the build was faster than {first} in the same round.",
+        f"the rounds count those in which the build was faster than {first} in the same round. "
+        f"Round by round: the median of the build's ratios to {first} in the same round, and "
+        "the range of those ratios that holds their true median at 95% confidence (the sign "
+        "test's; from 6 rounds on, else all of them, at the confidence given): a range that "
+        "holds 1 has not told the builds apart.",
         "",
     ]
     cells = "mode, threads" if info["program"] == "throughput" else "benchmark"
     header = f"| {cells} |" + "".join(f" {name} |" for name in names)
-    header += "".join(f" {name} / {first} | rounds {name} faster |" for name in names[1:])
-    lines += [header, "|---|" + "---:|" * (len(names) + 2 * (len(names) - 1))]
+    header += "".join(f" {name} / {first} | rounds {name} faster | {name} / {first}, round by "
+                      "round |" for name in names[1:])
+    lines += [header, "|---|" + "---:|" * (len(names) + 3 * (len(names) - 1))]
     for cell, rows in table.items():
         line = f"| {cell} |"
         for name in names:
@@ -310,7 +355,7 @@ def markdown(info, table, names):
         for name in names[1:]:
             r = rows[name]
             ratio = "—" if r["over_first"] is None else f"{r['over_first']:.3f}×"
-            line += f" {ratio} | {r['rounds_faster']} of {len(r['runs'])} |"
+            line += f" {ratio} | {r['rounds_faster']} of {len(r['runs'])} | {paired(r['paired'])} |"
         lines.append(line)
     return "\n".join(lines) + "\n"
 

@@ -8,7 +8,8 @@
 #      cell run once per build per round, the builds' order turned by one
 #      each round (three builds), the flags after -- passed on, a pinned
 #      one-thread run on one CPU (an unpinned one on all of them), the
-#      report's markdown (header included) and JSON in --out;
+#      report's markdown (header included) and JSON in --out; the round-by-
+#      round ratio's range (the sign test's) on known cases;
 #   2. --benchmark: fast_cpu_bench's Google Benchmark JSON read (aggregates
 #      left out, repetitions' median taken, other time units converted to
 #      the first run's), times compared with lower as faster, one run per
@@ -85,11 +86,12 @@ work = sys.argv[1]
 md = open(f"{work}/report/side_by_side.md").read()
 assert md == open(f"{work}/stdout.md").read(), "the report on stdout and in --out differ"
 header = ("| mode, threads | slow | fast | fastest | fast / slow | rounds fast faster "
-          "| fastest / slow | rounds fastest faster |")
-assert header in md and "|---|---:|---:|---:|---:|---:|---:|---:|" in md, md
-for cell in ("train, 1", "forward, 1"):
+          "| fast / slow, round by round | fastest / slow | rounds fastest faster "
+          "| fastest / slow, round by round |")
+assert header in md and "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" in md, md
+for cell in ("train, 1", "forward, 1"):  # 3 rounds: their whole range, at 75%
     row = (f"| {cell} | 100 (100–100) | 110 (110–110) | 120 (120–120) | 1.100× | 3 of 3 "
-           "| 1.200× | 3 of 3 |")
+           "| 1.100× (1.100–1.100, 75%) | 1.200× | 3 of 3 | 1.200× (1.200–1.200, 75%) |")
     assert row in md, f"no row {row!r} in:\n{md}"
 assert "**slow**: the binary" in md and "pinned" in md and "3 rounds" in md, md
 report = json.load(open(f"{work}/report/side_by_side.json"))
@@ -107,6 +109,23 @@ for line in log:
     assert "cpus=1 " in line, f"a pinned one-thread run on more than one CPU: {line}"
     assert "--threads 1 --seconds 0" in line and line.endswith("--embed_size 8"), line
 print("ok: binaries")
+PY
+# The round-by-round range (the sign test's): with 9 rounds, the 2nd to the 8th
+# ratio in order (96.1%); with 30, the 10th to the 21st; with 5, all (93.75%).
+/usr/bin/python3 -B - "$script" <<'PY'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("side_by_side", sys.argv[1])
+sbs = importlib.util.module_from_spec(spec)
+sys.path.insert(0, sys.argv[1].rsplit("/", 1)[0])
+spec.loader.exec_module(sbs)
+nine = [1.05, 0.97, 1.01, 0.99, 1.10, 1.02, 0.90, 1.00, 1.03]  # in order: 0.90 0.97 0.99 ... 1.10
+assert sbs.median_interval(nine)[:3] == (1.01, 0.97, 1.05), sbs.median_interval(nine)
+assert abs(sbs.median_interval(nine)[3] - 0.9609375) < 1e-12
+assert sbs.median_interval(list(range(30)))[1:3] == (9, 20)
+assert sbs.median_interval([3, 1, 2, 5, 4]) == (3, 1, 5, 0.9375)
+assert sbs.paired({"median": 1.0123, "low": 0.99, "high": 1.031, "confidence": 0.96}) \
+    == "1.012× (0.990–1.031)"
+print("ok: the round-by-round range")
 PY
 grep -q "round 3/3" "$work/progress.txt" || { echo "FAIL: no progress"; exit 1; }
 # Unpinned, a run may use every CPU this test may use.
@@ -231,7 +250,7 @@ chmod +x "$bazel"
   --portable --rounds 2 --seconds 0 --modes forward --threads 1 > "$work/revisions.md" \
   2> "$work/revisions.err" || { cat "$work/revisions.err"; exit 1; }
 no_leftovers "revisions"
-grep -qF "| forward, 1 | 200 (200–200) | 300 (300–300) | 400 (400–400) | 1.500× | 2 of 2 | 2.000× | 2 of 2 |" \
+grep -qF "| forward, 1 | 200 (200–200) | 300 (300–300) | 400 (400–400) | 1.500× | 2 of 2 | 1.500× (1.500–1.500, 50%) | 2.000× | 2 of 2 | 2.000× (2.000–2.000, 50%) |" \
   "$work/revisions.md" || { echo "FAIL: revisions:"; cat "$work/revisions.md"; exit 1; }
 grep -q "the working tree (HEAD [0-9a-f]*, with changes)" "$work/revisions.md" \
   || { echo "FAIL: '.' not described as the working tree with changes"; cat "$work/revisions.md"; exit 1; }
