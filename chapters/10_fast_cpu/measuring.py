@@ -7,13 +7,16 @@ programs they measure the same way: in an environment cleared of the OpenMP
 and OpenBLAS settings a shell may carry, their OpenMP threads spinning as
 long as ours do (spin_waiting.h), and a failure reported with how the
 program ended and what it said. All write their report as a pair of files:
-markdown to read, JSON to compute with.
+markdown to read, JSON to compute with. And the two that compare say how
+sure a ratio is from the rounds that measured it (median_interval).
 """
 import functools
 import json
+import math
 import os
 import platform
 import signal
+import statistics
 import subprocess
 
 
@@ -118,3 +121,22 @@ def json_lines(command, env, cpus=None):
     if not lines:
         raise RunFailed(command, 0, "printed no JSON", done.stdout + done.stderr)
     return lines
+
+
+def median_interval(values, confidence=0.95):
+    """(median, low, high, coverage): the median of `values` and the range between two of
+    them, in sorted order, that holds the median of what they were drawn from with at least
+    `confidence`, whatever that distribution (the sign test's interval: the true median lies
+    below exactly j of n draws with probability C(n, j) / 2^n). The narrowest such range, or,
+    when too few values allow none (fewer than 6 for 95%), their whole range and the lower
+    confidence it has."""
+    ordered = sorted(values)
+    n = len(ordered)
+
+    def coverage(k):  # of the range ordered[k] .. ordered[n - 1 - k]
+        return 1 - 2 * sum(math.comb(n, j) for j in range(k + 1)) / 2 ** n
+
+    k = 0
+    while k + 1 <= n - 2 - k and coverage(k + 1) >= confidence:
+        k += 1
+    return statistics.median(ordered), ordered[k], ordered[n - 1 - k], coverage(k)

@@ -50,7 +50,6 @@ reported. Flags after `--` go to every run (for throughput a model size,
 """
 import argparse
 import json
-import math
 import os
 import re
 import shutil
@@ -61,8 +60,8 @@ import tempfile
 import time
 
 # This script's directory is on sys.path.
-from measuring import (RunFailed, clean_env, cpu_flags, cpu_name, json_lines, run_measured,
-                       write_report)
+from measuring import (RunFailed, clean_env, cpu_flags, cpu_name, json_lines, median_interval,
+                       run_measured, write_report)
 
 # The two programs it can measure, and the flags it sets on each (never after --).
 PROGRAMS = {"throughput": ("--mode", "--threads", "--seconds"),
@@ -234,25 +233,6 @@ def measure_benchmarks(name, binary, args):
         args.time_unit = entries[0]["time_unit"]
     scale = NANOSECONDS[args.time_unit]
     return {benchmark: statistics.median(ns) / scale for benchmark, ns in times.items()}
-
-
-def median_interval(values, confidence=0.95):
-    """(median, low, high, coverage): the median of `values` and the range between two of
-    them, in sorted order, that holds the median of what they were drawn from with at least
-    `confidence`, whatever that distribution (the sign test's interval: the true median lies
-    below exactly j of n draws with probability C(n, j) / 2^n). The narrowest such range, or,
-    when too few values allow none (fewer than 6 for 95%), their whole range and the lower
-    confidence it has."""
-    ordered = sorted(values)
-    n = len(ordered)
-
-    def coverage(k):  # of the range ordered[k] .. ordered[n - 1 - k]
-        return 1 - 2 * sum(math.comb(n, j) for j in range(k + 1)) / 2 ** n
-
-    k = 0
-    while k + 1 <= n - 2 - k and coverage(k + 1) >= confidence:
-        k += 1
-    return statistics.median(ordered), ordered[k], ordered[n - 1 - k], coverage(k)
 
 
 def summary(runs, names, rounds, higher_is_faster):

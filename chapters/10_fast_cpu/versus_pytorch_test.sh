@@ -4,7 +4,8 @@
 # Runs versus_pytorch.py end to end (peak probes, a small PyTorch search, one
 # round per mode) on a tiny GPT, then checks what it wrote: every mode has
 # positive tokens/s and GFLOP/s on both sides, the ratio is ours / PyTorch's,
-# the peak is the best of a probe at the start and one before each round and
+# the round-by-round ratio is the median of the rounds' ratios inside its
+# range (measuring.py's median_interval), the peak is the best of a probe at the start and one before each round and
 # the shares are of it, and the markdown holds the table. Timing is not checked (tests never time).
 #
 # The search pretends to run on an AVX2-only CPU (a fake cpuinfo, --cpuinfo):
@@ -60,7 +61,7 @@ out="$TEST_TMPDIR/results"
 
 /usr/bin/python3 -B - "$out/versus_pytorch.json" "$out/versus_pytorch.md" "$TRIED_LOG" \
   "$TEST_TMPDIR/log.txt" <<'PY'
-import json, math, sys
+import json, math, statistics, sys
 data = json.load(open(sys.argv[1]))
 markdown = open(sys.argv[2]).read()
 tried = open(sys.argv[3]).read().split()
@@ -107,6 +108,14 @@ for r in data["rows"]:
             positive(r[side][key], f"{r['mode']} {side} {key}")
     positive(r["ratio"], f"{r['mode']} ratio")
     assert abs(r["ratio"] - r["ours"]["tokens_per_s"] / r["pytorch"]["tokens_per_s"]) < 1e-9
+    # Round by round: the median of the rounds' ratios, inside its range.
+    paired = sorted(a["tokens_per_s"] / b["tokens_per_s"]
+                    for a, b in zip(r["runs"]["ours"], r["runs"]["pytorch"]))
+    p = r["ratio_round_by_round"]
+    assert abs(p["median"] - statistics.median(paired)) < 1e-12, (p, paired)
+    assert paired[0] <= p["low"] <= p["median"] <= p["high"] <= paired[-1], (p, paired)
+    assert 0 <= p["confidence"] < 1, p
+    assert f"{r['ratio']:.2f}x | {p['median']:.2f}x ({p['low']:.2f}–{p['high']:.2f}, " in markdown
     assert r["config"]["embed_size"] == 32, r["config"]
     ours, theirs = r["runs"]["ours"][0], r["runs"]["pytorch"][0]
     assert ours["flop_per_token"] == theirs["flop_per_token"], "both sides count the same FLOPs"
