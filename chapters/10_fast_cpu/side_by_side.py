@@ -33,9 +33,11 @@ five compare two different machines. So every round runs each build once, in
 each mode and thread count, the builds' order turned by one place each round
 (no build is always the first after an idle pause), and a change in the
 machine hits all of them alike. The report gives each build's median and
-range, its median over the first build's, and in how many rounds it was
-faster than the first build in the same round: with 5 rounds, 5 of 5 says
-more than a median 2% apart.
+range, its median over the first build's, in how many rounds it was faster
+than the first build in the same round (with 5 rounds, 5 of 5 says more than
+a median 2% apart), and, round by round, the median of its ratios to the
+first build in the same round with the range that holds that median at 95%
+(measuring.py's median_interval): many short rounds narrow it.
 
 `--pin` runs each process on as many of this process's CPUs as it has
 threads, the first of them (taskset -c 0 for one thread), so that a one-thread
