@@ -274,8 +274,8 @@ def number(value):
 
 def paired(interval):
     """A round-by-round ratio as the report shows it: 1.012× (0.993–1.031), its
-    confidence added when below 95%."""
-    if interval is None:
+    confidence added when below 95%; "—" from a single round, which has no range."""
+    if interval is None or interval["confidence"] <= 0:
         return "—"
     text = f"{interval['median']:.3f}× ({interval['low']:.3f}–{interval['high']:.3f}"
     if interval["confidence"] < 0.95:
@@ -319,9 +319,9 @@ def markdown(info, table, names):
         f"round). {measured}: median (range); the ratio is the median over that of {first}, and "
         f"the rounds count those in which the build was faster than {first} in the same round. "
         f"Round by round: the median of the build's ratios to {first} in the same round, and "
-        "the range of those ratios that holds their true median at 95% confidence (the sign "
-        "test's; from 6 rounds on, else all of them, at the confidence given): a range that "
-        "holds 1 has not told the builds apart.",
+        "the range of those ratios that holds their true median (the median over endless "
+        "rounds) with at least 95% confidence (the sign test's; from 6 rounds on, else all of "
+        "them, at the confidence given): a range that holds 1 has not told the builds apart.",
         "",
     ]
     cells = "mode, threads" if info["program"] == "throughput" else "benchmark"

@@ -111,7 +111,8 @@ for line in log:
 print("ok: binaries")
 PY
 # The round-by-round range (the sign test's): with 9 rounds, the 2nd to the 8th
-# ratio in order (96.1%); with 30, the 10th to the 21st; with 5, all (93.75%).
+# ratio in order (96.1%); with 30, the 10th to the 21st; with 5, all (93.75%);
+# with 6, all (96.9%, the fewest rounds with a 95% range); one round, none.
 /usr/bin/python3 -B - "$script" <<'PY'
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("side_by_side", sys.argv[1])
@@ -123,6 +124,9 @@ assert sbs.median_interval(nine)[:3] == (1.01, 0.97, 1.05), sbs.median_interval(
 assert abs(sbs.median_interval(nine)[3] - 0.9609375) < 1e-12
 assert sbs.median_interval(list(range(30)))[1:3] == (9, 20)
 assert sbs.median_interval([3, 1, 2, 5, 4]) == (3, 1, 5, 0.9375)
+assert sbs.median_interval([6, 1, 5, 2, 4, 3]) == (3.5, 1, 6, 0.96875)  # 6: the first 95% range
+assert sbs.median_interval([1.5]) == (1.5, 1.5, 1.5, 0.0)
+assert sbs.paired({"median": 1.5, "low": 1.5, "high": 1.5, "confidence": 0.0}) == "—"
 assert sbs.paired({"median": 1.0123, "low": 0.99, "high": 1.031, "confidence": 0.96}) \
     == "1.012× (0.990–1.031)"
 print("ok: the round-by-round range")
