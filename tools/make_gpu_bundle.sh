@@ -3,7 +3,8 @@
 # that has the CUDA toolkit and driver but no Bazel and no Debian packages.
 #
 #   bash tools/make_gpu_bundle.sh            # writes gpu_bundle/ (git-ignored)
-#   # copy gpu_bundle/ (or gpu_bundle.tar.xz, the same packed) to the GPU machine, then there:
+#   # copy gpu_bundle.tar.xz (or gpu_bundle/, the same unpacked) to the GPU machine, then there:
+#   tar -xJf gpu_bundle.tar.xz               # or python3's tarfile, where tar has no xz
 #   bash gpu_bundle/run_all.sh [RESULTS]     # writes gpu_bundle/results/ (or RESULTS)
 #
 # It builds, with nvcc (--config=nvcc: this machine may have no GPU), every test
@@ -159,6 +160,7 @@ The programs (train, generate) start where their data is:
   cd data/gpt_from_scratch && LD_LIBRARY_PATH=../../lib:/usr/local/cuda/lib64 \
     ../../bin/train --device cuda --data chapters/01_tokens/austen.txt --epochs 10 --out /tmp/seed
 README
-# One compressed file to carry (the tree is ~70 MB, mostly kernels' machine code).
+# One compressed file to carry: the tree is ~450 MB, mostly the CUDA kernels'
+# machine code in every statically linked binary; packed, ~47 MB.
 tar -cJf gpu_bundle.tar.xz "$out"
 du -sh "$out" gpu_bundle.tar.xz
