@@ -18,6 +18,7 @@ import platform
 import signal
 import statistics
 import subprocess
+import typing
 
 
 def cpu_name():
@@ -123,13 +124,20 @@ def json_lines(command, env, cpus=None):
     return lines
 
 
+class MedianInterval(typing.NamedTuple):
+    median: float
+    low: float
+    high: float
+    confidence: float  # that [low, high] holds the true median
+
+
 def median_interval(values, confidence=0.95):
-    """(median, low, high, coverage): the median of `values` and the range between two of
-    them, in sorted order, that holds the median of what they were drawn from with at least
-    `confidence`, whatever that distribution (the sign test's interval: the true median lies
-    below exactly j of n draws with probability C(n, j) / 2^n). The narrowest such range, or,
-    when too few values allow none (fewer than 6 for 95%), their whole range and the lower
-    confidence it has."""
+    """MedianInterval(median, low, high, coverage): the median of `values` and the
+    range between two of them, in sorted order, that holds the median of what they were
+    drawn from with at least `confidence`, whatever that distribution (the sign test's
+    interval: the true median lies below exactly j of n draws with probability
+    C(n, j) / 2^n). The narrowest such range, or, when too few values allow none (fewer
+    than 6 for 95%), their whole range and the lower confidence it has."""
     ordered = sorted(values)
     n = len(ordered)
 
@@ -139,4 +147,17 @@ def median_interval(values, confidence=0.95):
     k = 0
     while k + 1 <= n - 2 - k and coverage(k + 1) >= confidence:
         k += 1
-    return statistics.median(ordered), ordered[k], ordered[n - 1 - k], coverage(k)
+    return MedianInterval(statistics.median(ordered), ordered[k], ordered[n - 1 - k], coverage(k))
+
+
+def interval_text(interval, digits=3, times="×"):
+    """A MedianInterval (or its dict, as a report's JSON keeps it) as a report shows it:
+    1.012× (0.993–1.031), its confidence added when below 95%; "—" for a single value,
+    which has no range."""
+    if interval is None or interval["confidence"] <= 0:
+        return "—"
+    text = f"{interval['median']:.{digits}f}{times} ({interval['low']:.{digits}f}–" \
+           f"{interval['high']:.{digits}f}"
+    if interval["confidence"] < 0.95:
+        text += f", {100 * interval['confidence']:.0f}%"
+    return text + ")"

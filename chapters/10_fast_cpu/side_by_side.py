@@ -62,8 +62,8 @@ import tempfile
 import time
 
 # This script's directory is on sys.path.
-from measuring import (RunFailed, clean_env, cpu_flags, cpu_name, json_lines, median_interval,
-                       run_measured, write_report)
+from measuring import (RunFailed, clean_env, cpu_flags, cpu_name, interval_text, json_lines,
+                       median_interval, run_measured, write_report)
 
 # The two programs it can measure, and the flags it sets on each (never after --).
 PROGRAMS = {"throughput": ("--mode", "--threads", "--seconds"),
@@ -257,12 +257,7 @@ def summary(runs, names, rounds, higher_is_faster):
                     for mine, theirs in zip(values, by_build[first]))
                 ratios = [mine / theirs for mine, theirs in zip(values, by_build[first])
                           if theirs > 0]
-                if ratios:
-                    median, low, high, coverage = median_interval(ratios)
-                    rows[name]["paired"] = {"median": median, "low": low, "high": high,
-                                            "confidence": coverage}
-                else:
-                    rows[name]["paired"] = None
+                rows[name]["paired"] = median_interval(ratios)._asdict() if ratios else None
         table[cell] = rows
     return table
 
@@ -270,17 +265,6 @@ def summary(runs, names, rounds, higher_is_faster):
 def number(value):
     """Whole numbers with thousands separators from 1,000 up, four significant digits below."""
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-
-
-def paired(interval):
-    """A round-by-round ratio as the report shows it: 1.012× (0.993–1.031), its
-    confidence added when below 95%; "—" from a single round, which has no range."""
-    if interval is None or interval["confidence"] <= 0:
-        return "—"
-    text = f"{interval['median']:.3f}× ({interval['low']:.3f}–{interval['high']:.3f}"
-    if interval["confidence"] < 0.95:
-        text += f", {100 * interval['confidence']:.0f}%"
-    return text + ")"
 
 
 def markdown(info, table, names):
@@ -337,7 +321,8 @@ def markdown(info, table, names):
         for name in names[1:]:
             r = rows[name]
             ratio = "—" if r["over_first"] is None else f"{r['over_first']:.3f}×"
-            line += f" {ratio} | {r['rounds_faster']} of {len(r['runs'])} | {paired(r['paired'])} |"
+            line += (f" {ratio} | {r['rounds_faster']} of {len(r['runs'])} | "
+                     f"{interval_text(r['paired'])} |")
         lines.append(line)
     return "\n".join(lines) + "\n"
 

@@ -126,8 +126,8 @@ assert sbs.median_interval(list(range(30)))[1:3] == (9, 20)
 assert sbs.median_interval([3, 1, 2, 5, 4]) == (3, 1, 5, 0.9375)
 assert sbs.median_interval([6, 1, 5, 2, 4, 3]) == (3.5, 1, 6, 0.96875)  # 6: the first 95% range
 assert sbs.median_interval([1.5]) == (1.5, 1.5, 1.5, 0.0)
-assert sbs.paired({"median": 1.5, "low": 1.5, "high": 1.5, "confidence": 0.0}) == "—"
-assert sbs.paired({"median": 1.0123, "low": 0.99, "high": 1.031, "confidence": 0.96}) \
+assert sbs.interval_text({"median": 1.5, "low": 1.5, "high": 1.5, "confidence": 0.0}) == "—"
+assert sbs.interval_text({"median": 1.0123, "low": 0.99, "high": 1.031, "confidence": 0.96}) \
     == "1.012× (0.990–1.031)"
 print("ok: the round-by-round range")
 PY

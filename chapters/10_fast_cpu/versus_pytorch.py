@@ -37,9 +37,8 @@ import sys
 import time
 
 # This script's directory is on sys.path.
-from measuring import (RunFailed, clean_env, cpu_flags, cpu_name, json_lines, median_interval,
-                       probe_peak,
-                       user_path, write_report)
+from measuring import (RunFailed, clean_env, cpu_flags, cpu_name, interval_text, json_lines,
+                       median_interval, probe_peak, user_path, write_report)
 
 MODES = ["train", "forward", "generate"]
 
@@ -239,13 +238,11 @@ def compare(args, first_probe, modes, best):
                   f"{ours[-1]['tokens_per_s']:9.0f} tokens/s, PyTorch "
                   f"{theirs[-1]['tokens_per_s']:9.0f} tokens/s", flush=True)
         o, t = summarise(ours), summarise(theirs)
-        median, low, high, confidence = median_interval(
-            [a["tokens_per_s"] / b["tokens_per_s"] for a, b in zip(ours, theirs)])
         rows.append({
             "mode": mode, "ours": o, "pytorch": t,
             "ratio": o["tokens_per_s"] / t["tokens_per_s"],
-            "ratio_round_by_round": {"median": median, "low": low, "high": high,
-                                     "confidence": confidence},
+            "ratio_round_by_round": median_interval(
+                [a["tokens_per_s"] / b["tokens_per_s"] for a, b in zip(ours, theirs)])._asdict(),
             "pytorch_setting": setting_name(b),
             "ours_threads": ours[0]["threads"],
             "ours_description": ours[0]["description"],
@@ -269,16 +266,16 @@ def comparison_markdown(peak, rows, info):
            f"{info['blas']}. Medians of {info['rounds']} alternating rounds; "
            f"FLOPs counted by model_flops.h's formulas on both sides. Round by round: the "
            f"median of the ratios of the two sides' runs in the same round, and the range of "
-           f"those ratios that holds their true median at the confidence given (the sign "
-           f"test's: 95% from 6 rounds on; with fewer, all the rounds' range).", "",
+           f"those ratios that holds their true median with at least 95% confidence (the sign "
+           f"test's, from 6 rounds on; with fewer, all the rounds' range, at the confidence "
+           f"given).", "",
            "| mode | ours tokens/s | PyTorch tokens/s | ours / PyTorch | ours / PyTorch, round by "
            "round | ours GFLOP/s (% peak) | PyTorch GFLOP/s (% peak) | ours ms/step | PyTorch "
            "ms/step | PyTorch setting |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
-        o, t, p = r["ours"], r["pytorch"], r["ratio_round_by_round"]
-        paired = (f"{p['median']:.2f}x ({p['low']:.2f}–{p['high']:.2f}, "
-                  f"{100 * p['confidence']:.0f}%)")
+        o, t = r["ours"], r["pytorch"]
+        paired = interval_text(r["ratio_round_by_round"], digits=2, times="x")
         out.append(f"| {r['mode']} | {o['tokens_per_s']:,.0f} | {t['tokens_per_s']:,.0f} | "
                    f"{r['ratio']:.2f}x | {paired} | "
                    f"{o['gflop_per_s']:.1f} ({100 * r['ours_peak_share']:.0f}%) | "
