@@ -52,6 +52,14 @@ inline void add_rows(float* sums, const float* values, int n) {
 // time. A row-major A (the activations) is turned by 8 × 8 transposes in
 // registers. With row_sums (rows [i0, i0 + mc) of FusedWork::a_row_sums),
 // each row's values are also added to its sum, in order, as they pass.
+//
+// Packing reads an operand that has often left the cache (a weight last
+// touched a step ago, activations written many ops back) in short pieces:
+// 8 rows of a panel, a few cache lines of each, then the next 8. Too short a
+// stream for the hardware prefetchers to see coming, so each packing loop
+// asks for the memory it reads next (the next panel's rows, the rows
+// kRowsAhead further on) while it turns or copies what it has.
+constexpr int kRowsAhead = 8;  // a row-major B: its rows asked for this far ahead
 void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int kc,
             float* row_sums) {
   if (A.transposed) {  // each step's mc values are contiguous in memory
@@ -97,7 +105,13 @@ void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int k
     if (rows == kMR) {  // a whole panel: 8 steps at a time
       const float* row[8];
       for (int r = 0; r < 8; ++r) row[r] = A.data + int64_t(i0 + ir + r % kMR) * A.stride + p0;
-      for (; p + 8 <= kc; p += 8) transpose_8x8(Ap + p * kMR, kMR, row, p);
+      const bool next_whole = ir + 2 * kMR <= mc && i0 + ir + 2 * kMR <= M;  // the next panel
+      for (; p + 8 <= kc; p += 8) {
+        if (next_whole && p % 16 == 0) {  // a line of each of its rows, 16 steps at a time
+          for (int r = 0; r < kMR; ++r) __builtin_prefetch(row[r] + kMR * A.stride + p);
+        }
+        transpose_8x8(Ap + p * kMR, kMR, row, p);
+      }
     }
     for (int r = 0; r < kMR; ++r) {  // the last steps, and edge panels
       if (r >= rows) {
@@ -121,9 +135,13 @@ void pack_B(float* Bp, const MatrixView& B, int N, int p0, int kc, int j0, int j
   if (!B.transposed) {
     for (int p = 0; p < kc; ++p) {
       const float* row = B.data + int64_t(p0 + p) * B.stride + j0;  // B[p0 + p, j0]
+      const float* later = p + kRowsAhead < kc ? row + kRowsAhead * B.stride : nullptr;
       for (int jr = jr_begin; jr < jr_end; jr += kNR) {
         float* step = Bp + size_t(jr) * kc + p * kNR;
         const int cols = std::min(kNR, N - (j0 + jr));  // real columns; the rest are zeros
+        if (later) {  // the same columns kRowsAhead rows on
+          for (int c = 0; c < cols; c += 16) __builtin_prefetch(later + jr + c);
+        }
         if (cols == kNR) {
           std::memcpy(step, row + jr, sizeof(float) * kNR);
         } else {
@@ -138,10 +156,20 @@ void pack_B(float* Bp, const MatrixView& B, int N, int p0, int kc, int j0, int j
     const int cols = std::min(kNR, N - (j0 + jr));
     int p = 0;
     if (cols == kNR) {
+      const bool first = jr == jr_begin;  // nothing asked for it: ask two lines ahead
+      const bool next_whole = jr + kNR < jr_end && j0 + jr + 2 * kNR <= N;  // the next panel
       for (; p + 8 <= kc; p += 8) {
         for (int c = 0; c < kNR; c += 8) {
           const float* column[8];
           for (int k = 0; k < 8; ++k) column[k] = B.data + int64_t(j0 + jr + c + k) * B.stride + p0;
+          if (p % 16 == 0) {  // a line of each memory row, 16 steps at a time
+            if (first && p + 32 < kc) {
+              for (int k = 0; k < 8; ++k) __builtin_prefetch(column[k] + p + 32);
+            }
+            if (next_whole) {
+              for (int k = 0; k < 8; ++k) __builtin_prefetch(column[k] + kNR * B.stride + p);
+            }
+          }
           transpose_8x8(panel + p * kNR + c, kNR, column, p);
         }
       }
