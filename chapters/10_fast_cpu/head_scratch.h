@@ -16,6 +16,10 @@
 
 #include <Eigen/Core>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "chapters/10_fast_cpu/head_products.h"
 #include "chapters/10_fast_cpu/transpose_8x8.h"
 #include "common/aligned_vector.h"
@@ -118,6 +122,38 @@ inline int last_block(int i) { return round_up_to(i + 1, kRowLanes) - kRowLanes;
 alignas(64) inline constexpr float kKeep[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
                                                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
+// lesson: last_block
+// Row i's last block of scores, the kRowLanes columns from `last`
+// (last_block(i)), its lanes past column i given the row's first score:
+// neither a new maximum nor an overflow in the exp. Chosen in registers,
+// nothing stored. (Stored into the row one float at a time, then loaded as
+// a block, the load would wait for those stores to reach the cache.)
+inline RowBlock last_block_scores(const float* row, int last, int i) {
+  const int n = i + 1 - last;  // lanes that are scores: 1 .. kRowLanes
+  RowBlock block;
+#if defined(__AVX512F__)
+  if constexpr (kRowLanes == 16) {
+    const __m512 own = _mm512_mask_loadu_ps(_mm512_set1_ps(row[0]), __mmask16((1u << n) - 1),
+                                            row + last);
+    _mm512_storeu_ps(block.data(), own);
+    return block;
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (kRowLanes == 8) {
+    const __m256 keep = _mm256_cmp_ps(_mm256_loadu_ps(kKeep + 16 - n), _mm256_setzero_ps(),
+                                      _CMP_GT_OQ);
+    const __m256 own = _mm256_blendv_ps(_mm256_set1_ps(row[0]), _mm256_loadu_ps(row + last), keep);
+    _mm256_storeu_ps(block.data(), own);
+    return block;
+  }
+#endif
+  block = ConstRowBlockAt(row + last);
+  for (int j = n; j < kRowLanes; ++j) block[j] = row[0];
+  return block;
+}
+// end lesson
+
 // The scores S (rows × width, row stride `width`, a multiple of 16) of one
 // head, T of them real: row i becomes softmax(scale · S[i, 0..i]) followed by
 // exact zeros; rows from T on become zeros. Row i's columns 0..i must hold
@@ -141,23 +177,27 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
   for (int i0 = 0; i0 < T; i0 += kMaxRows) {
     const int i1 = std::min(T, i0 + kMaxRows);
     for (int i = i0; i < i1; ++i) {  // 1: each row's largest score
-      float* row = S + int64_t(i) * width;
-      const int seen = i + 1, last = last_block(i);
-      for (int j = seen; j < last + W; ++j) row[j] = row[0];
-      RowBlock top = RowBlockAt(row);
-      for (int j = W; j <= last; j += W) top = top.max(RowBlockAt(row + j));
+      const float* row = S + int64_t(i) * width;
+      const int last = last_block(i);
+      const RowBlock last_scores = last_block_scores(row, last, i);
+      RowBlock top = last == 0 ? last_scores : RowBlock(ConstRowBlockAt(row));
+      for (int j = W; j < last; j += W) top = top.max(ConstRowBlockAt(row + j));
+      if (last > 0) top = top.max(last_scores);
       row_max[i - i0] = largest_of(top) * scale;
     }
     for (int i = i0; i < i1; ++i) {  // 2: exp and its sum
       float* row = S + int64_t(i) * width;
       const int seen = i + 1, last = last_block(i);
       RowBlock sums = RowBlock::Zero();
-      for (int j = 0; j <= last; j += W) {
+      for (int j = 0; j < last; j += W) {
         RowBlockAt e(row + j);
         e = (e * scale - row_max[i - i0]).exp();
-        if (j == last) e *= ConstRowBlockAt(kKeep + 16 - (seen - last));  // the future: × 0
         sums += e;
       }
+      RowBlockAt e(row + last);  // the future: × 0
+      e = (last_block_scores(row, last, i) * scale - row_max[i - i0]).exp() *
+          ConstRowBlockAt(kKeep + 16 - (seen - last));
+      sums += e;
       inv_sum[i - i0] = 1.0f / sums.sum();
     }
     for (int i = i0; i < i1; ++i) {  // 3: divide by the sum; zeros past the last block
