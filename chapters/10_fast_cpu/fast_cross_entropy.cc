@@ -3,9 +3,12 @@
 // Chapter 07 computes probs = softmax(logits) and then −log probs[target]. Fused,
 // each row is read once for its maximum and once for the exponentials, and the
 // loss comes from the log-sum-exp directly: loss = log Σ exp(z − max) + max − z[target].
+// A row goes a register at a time (row_blocks.h), its last block too: with
+// V = 65 a float-at-a-time loop would call the C library's expf 65 times a row.
 #include <cmath>
 
 #include "chapters/10_fast_cpu/fast_ops.h"
+#include "chapters/10_fast_cpu/row_blocks.h"
 #include "chapters/10_fast_cpu/row_loops.h"
 
 namespace gpt {
@@ -13,13 +16,26 @@ namespace gpt {
 // lesson: cross_entropy
 float fast_cross_entropy_forward(float* losses, float* probs, const float* logits,
                                  const int32_t* targets, int N, int V, int threads) {
+  constexpr int W = kRowLanes;
+  const int last = last_block(V - 1), tail = V - last;  // the last block: columns [last, V)
   parallel_rows(N, threads, [&](int n) {
     const float* z = logits + int64_t(n) * V;  // (V)
     float* p = probs + int64_t(n) * V;         // (V)
-    float max = z[0];
-    for (int j = 1; j < V; ++j) max = std::max(max, z[j]);
-    float sum = 0.0f;
-    for (int j = 0; j < V; ++j) sum += (p[j] = std::exp(z[j] - max));
+    const RowBlock z_last = partial_block(z + last, tail, z[0]);  // lanes past V: z[0]
+    RowBlock top = last == 0 ? z_last : RowBlock(ConstRowBlockAt(z));
+    for (int j = W; j < last; j += W) top = top.max(ConstRowBlockAt(z + j));
+    if (last > 0) top = top.max(z_last);
+    const float max = largest_of(top);
+    RowBlock sums = RowBlock::Zero();
+    for (int j = 0; j < last; j += W) {
+      RowBlockAt e(p + j);
+      e = (ConstRowBlockAt(z + j) - max).exp();
+      sums += e;
+    }
+    const RowBlock e_last = (z_last - max).exp() * ConstRowBlockAt(kKeep + 16 - tail);
+    sums += e_last;
+    std::copy_n(e_last.data(), tail, p + last);  // lanes past V are not the row's
+    const float sum = sums.sum();
     const float inv = 1.0f / sum;
     for (int j = 0; j < V; ++j) p[j] *= inv;
     losses[n] = std::log(sum) + max - z[targets[n]];

@@ -16,11 +16,8 @@
 
 #include <Eigen/Core>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 #include "chapters/10_fast_cpu/head_products.h"
+#include "chapters/10_fast_cpu/row_blocks.h"
 #include "chapters/10_fast_cpu/transpose_8x8.h"
 #include "common/aligned_vector.h"
 
@@ -91,69 +88,6 @@ inline HeadScratch& head_scratch(int T, int hs) {
   return scratch;
 }
 
-// The softmax and its backward go along a row of scores one register of
-// floats at a time: 16 with AVX-512, 8 with AVX2 (a wider block would only
-// add lanes past the diagonal to compute and throw away).
-inline constexpr int kRowLanes = kNR == 32 ? 16 : 8;
-using RowBlock = Eigen::Array<float, kRowLanes, 1>;         // one register of scores
-using RowBlockAt = Eigen::Map<RowBlock>;                    // anywhere: unaligned loads, stores
-using ConstRowBlockAt = Eigen::Map<const RowBlock>;
-
-// The largest of a block's floats, halving: the maxima of pairs of halves,
-// then of quarters, then of the last four. (Eigen's maxCoeff of a fixed 16
-// went through memory one float at a time.)
-inline float largest_of(const RowBlock& x) {
-  Eigen::Array<float, 4, 1> m4;
-  if constexpr (kRowLanes == 16) {
-    const Eigen::Array<float, 8, 1> m8 = x.head<8>().max(x.tail<8>());
-    m4 = m8.head<4>().max(m8.tail<4>());
-  } else {
-    m4 = x.head<4>().max(x.tail<4>());
-  }
-  return std::max(std::max(m4[0], m4[1]), std::max(m4[2], m4[3]));
-}
-
-// Where the block of kRowLanes columns that holds column i begins: a row's
-// last block, the one whose lanes past i are not scores.
-inline int last_block(int i) { return round_up_to(i + 1, kRowLanes) - kRowLanes; }
-
-// 16 ones, then 16 zeros: the block at kKeep + 16 − n keeps a block's first
-// n lanes (× 1) and clears the rest (× 0).
-alignas(64) inline constexpr float kKeep[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                                                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-
-// lesson: last_block
-// Row i's last block of scores, the kRowLanes columns from `last`
-// (last_block(i)), its lanes past column i given the row's first score:
-// neither a new maximum nor an overflow in the exp. Chosen in registers,
-// nothing stored. (Stored into the row one float at a time, then loaded as
-// a block, the load would wait for those stores to reach the cache.)
-inline RowBlock last_block_scores(const float* row, int last, int i) {
-  const int n = i + 1 - last;  // lanes that are scores: 1 .. kRowLanes
-  RowBlock block;
-#if defined(__AVX512F__)
-  if constexpr (kRowLanes == 16) {
-    const __m512 own = _mm512_mask_loadu_ps(_mm512_set1_ps(row[0]), __mmask16((1u << n) - 1),
-                                            row + last);
-    _mm512_storeu_ps(block.data(), own);
-    return block;
-  }
-#endif
-#if defined(__AVX2__)
-  if constexpr (kRowLanes == 8) {
-    const __m256 keep = _mm256_cmp_ps(_mm256_loadu_ps(kKeep + 16 - n), _mm256_setzero_ps(),
-                                      _CMP_GT_OQ);
-    const __m256 own = _mm256_blendv_ps(_mm256_set1_ps(row[0]), _mm256_loadu_ps(row + last), keep);
-    _mm256_storeu_ps(block.data(), own);
-    return block;
-  }
-#endif
-  block = ConstRowBlockAt(row + last);
-  for (int j = n; j < kRowLanes; ++j) block[j] = row[0];
-  return block;
-}
-// end lesson
-
 // The scores S (rows × width, row stride `width`, a multiple of 16) of one
 // head, T of them real: row i becomes softmax(scale · S[i, 0..i]) followed by
 // exact zeros; rows from T on become zeros. Row i's columns 0..i must hold
@@ -179,7 +113,7 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
     for (int i = i0; i < i1; ++i) {  // 1: each row's largest score
       const float* row = S + int64_t(i) * width;
       const int last = last_block(i);
-      const RowBlock last_scores = last_block_scores(row, last, i);
+      const RowBlock last_scores = partial_block(row + last, i + 1 - last, row[0]);
       RowBlock top = last == 0 ? last_scores : RowBlock(ConstRowBlockAt(row));
       for (int j = W; j < last; j += W) top = top.max(ConstRowBlockAt(row + j));
       if (last > 0) top = top.max(last_scores);
@@ -195,7 +129,7 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
         sums += e;
       }
       RowBlockAt e(row + last);  // the future: × 0
-      e = (last_block_scores(row, last, i) * scale - row_max[i - i0]).exp() *
+      e = (partial_block(row + last, seen - last, row[0]) * scale - row_max[i - i0]).exp() *
           ConstRowBlockAt(kKeep + 16 - (seen - last));
       sums += e;
       inv_sum[i - i0] = 1.0f / sums.sum();
