@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "chapters/06_transformer_block/dropout.h"
+#include "chapters/07_gpt/cross_entropy.h"
 #include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/07_gpt/init.h"
 #include "chapters/08_backward/gpt_backward.h"
@@ -280,6 +281,57 @@ TEST(FastBackwardOps, AddIntoTheirOutputsOrOverwriteScratch) {
   fast_cross_entropy_backward(twice.data(), 2.0f, probs.data(), targets.data(), N, V, 1);
   for (int i = 0; i < N * V; ++i) {  // dloss = 2 doubles each term exactly
     ASSERT_EQ(twice[i], 2.0f * dzero[i]) << "fast_cross_entropy_backward with dloss 2, element " << i;
+  }
+}
+
+// The fused cross-entropy against chapter 07's, on rows of any length: a
+// row goes a register at a time (16 or 8 floats), so the lengths around
+// those widths and a last block of 1 (V = 65) are the edges. The logits are
+// exactly N·V floats, so a read past the last row's end would be caught by
+// ASan. A −inf logit gives probability 0 there and, with the AVX2 build's
+// vector exp, about 3e-39 / Σ here: inside the tolerance. A NaN logit makes
+// its row's loss NaN on both. 1 and 2 threads give the same bits.
+TEST(FastCrossEntropy, MatchesChapter07OnAnyRowLength) {
+  Rng rng(11);
+  const int N = 6;
+  for (int V : {1, 7, 8, 9, 15, 16, 17, 33, 65}) {
+    std::vector<float> logits(size_t(N) * V);
+    for (float& z : logits) z = rng.normal(0.0f, 3.0f);
+    std::vector<int32_t> targets(N);
+    for (int n = 0; n < N; ++n) targets[n] = (n * 5) % V;
+    if (V > 1) logits[size_t(1) * V + (targets[1] + 1) % V] = -INFINITY;  // row 1: a ruled-out token
+    logits[size_t(2) * V + V - 1] = std::nanf("");                        // row 2: a NaN
+    std::vector<float> want_losses(N), want_probs(size_t(N) * V);
+    cross_entropy_forward(want_losses.data(), want_probs.data(), logits.data(), targets.data(), N,
+                          V);
+    std::vector<float> losses(N), probs(size_t(N) * V);
+    fast_cross_entropy_forward(losses.data(), probs.data(), logits.data(), targets.data(), N, V, 1);
+    double worst = 0;  // the largest error, in tolerances (kLossTol: 1e-6 + 2e-5·|x|)
+    std::string worst_at = "none";
+    const auto check = [&](float got, float want, const std::string& what) {
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(got)) << what << " should be NaN, is " << got;
+        return;
+      }
+      const double error = std::abs(double(got) - want) / (1e-6 + 2e-5 * std::abs(want));
+      if (error > worst) worst = error, worst_at = what + ": " + std::to_string(got) + " against " +
+                                                   std::to_string(want);
+    };
+    for (int n = 0; n < N; ++n) {
+      check(losses[n], want_losses[n], "V " + std::to_string(V) + ", loss " + std::to_string(n));
+      for (int v = 0; v < V; ++v) {
+        const size_t at = size_t(n) * V + v;
+        check(probs[at], want_probs[at], "V " + std::to_string(V) + ", prob (" +
+                                             std::to_string(n) + ", " + std::to_string(v) +
+                                             "), logit " + std::to_string(logits[at]));
+      }
+    }
+    EXPECT_LE(worst, 1.0) << "worst error " << worst << " tolerances, at " << worst_at;
+    std::vector<float> losses2(N), probs2(size_t(N) * V);
+    fast_cross_entropy_forward(losses2.data(), probs2.data(), logits.data(), targets.data(), N, V,
+                               2);
+    EXPECT_EQ(0, std::memcmp(losses.data(), losses2.data(), sizeof(float) * N)) << "V " << V;
+    EXPECT_EQ(0, std::memcmp(probs.data(), probs2.data(), sizeof(float) * N * V)) << "V " << V;
   }
 }
 
