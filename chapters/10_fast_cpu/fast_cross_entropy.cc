@@ -24,17 +24,14 @@ float fast_cross_entropy_forward(float* losses, float* probs, const float* logit
   parallel_rows(N, threads, [&](int n) {
     const float* z = logits + int64_t(n) * V;  // (V)
     float* p = probs + int64_t(n) * V;         // (V)
-    const RowBlock z_last = partial_block(z + last, tail, z[0]);  // lanes past V: z[0]
-    RowBlock top = last == 0 ? z_last : RowBlock(ConstRowBlockAt(z));
-    for (int j = W; j < last; j += W) top = top.max(ConstRowBlockAt(z + j));
-    if (last > 0) top = top.max(z_last);
-    const float max = largest_of(top);
+    const float max = row_largest(z, V);
     RowBlock sums = RowBlock::Zero();
     for (int j = 0; j < last; j += W) {
       RowBlockAt e(p + j);
       e = (ConstRowBlockAt(z + j) - max).exp();
       sums += e;
     }
+    const RowBlock z_last = partial_block(z + last, tail, z[0]);  // lanes past V: z[0]
     const RowBlock e_last = (z_last - max).exp() * ConstRowBlockAt(kKeep + 16 - tail);
     sums += e_last;
     std::copy_n(e_last.data(), tail, p + last);  // lanes past V are not the row's

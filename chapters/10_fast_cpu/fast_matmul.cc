@@ -43,6 +43,16 @@ inline void add_rows(float* sums, const float* values, int n) {
 }
 
 // lesson: packing
+// Packing reads an operand that has often left the cache (a weight last
+// touched a step ago, activations written many ops back) in short pieces:
+// a panel's MR (or NR) rows, a cache line of each at a time, then the next
+// panel's. Too short a stream for the hardware prefetchers to see coming, so
+// the loops for a row-major A and for both layouts of B ask for the memory
+// they read next (the next panel's rows, or the rows kRowsAhead further on)
+// while they turn or copy what they have. A prefetch never faults and never
+// changes a value.
+constexpr int kRowsAhead = 8;  // a row-major B: its rows asked for this far ahead
+
 // Rows [i0, i0 + mc) and columns [p0, p0 + kc) of A, as mc/MR panels in which
 // each step p holds the MR values the kernel broadcasts, rows past M as zeros.
 // A transposed A (A's column i is memory row i: the weight gradient's dYᵀ)
@@ -52,15 +62,6 @@ inline void add_rows(float* sums, const float* values, int n) {
 // time. A row-major A (the activations) is turned by 8 × 8 transposes in
 // registers. With row_sums (rows [i0, i0 + mc) of FusedWork::a_row_sums),
 // each row's values are also added to its sum, in order, as they pass.
-//
-// Packing reads an operand that has often left the cache (a weight last
-// touched a step ago, activations written many ops back) in short pieces:
-// a panel's MR (or NR) rows, a cache line of each at a time, then the next
-// panel's. Too short a stream for the hardware prefetchers to see coming, so
-// the loops for a row-major A and for both layouts of B ask for the memory
-// they read next (the next panel's rows, or the rows kRowsAhead further on)
-// while they turn or copy what they have. A prefetch never faults and never
-// changes a value.
 void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int kc,
             float* row_sums) {
   if (A.transposed) {  // each step's mc values are contiguous in memory
@@ -131,7 +132,6 @@ void pack_A(float* Ap, const MatrixView& A, int M, int i0, int mc, int p0, int k
 // is read one memory row at a time and dealt out to the panels; a transposed
 // B (B's column j is memory row j: the weight W in x · Wᵀ) is turned by
 // 8 × 8 transposes, panel by panel, each reading its NR memory rows 8 floats at a time.
-constexpr int kRowsAhead = 8;  // a row-major B: its rows asked for this far ahead
 void pack_B(float* Bp, const MatrixView& B, int N, int p0, int kc, int j0, int jr_begin,
             int jr_end) {
   if (!B.transposed) {

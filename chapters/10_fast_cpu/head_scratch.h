@@ -111,13 +111,7 @@ inline void scaled_causal_softmax(float* S, int width, int T, int rows, float sc
   for (int i0 = 0; i0 < T; i0 += kMaxRows) {
     const int i1 = std::min(T, i0 + kMaxRows);
     for (int i = i0; i < i1; ++i) {  // 1: each row's largest score
-      const float* row = S + int64_t(i) * width;
-      const int last = last_block(i);
-      const RowBlock last_scores = partial_block(row + last, i + 1 - last, row[0]);
-      RowBlock top = last == 0 ? last_scores : RowBlock(ConstRowBlockAt(row));
-      for (int j = W; j < last; j += W) top = top.max(ConstRowBlockAt(row + j));
-      if (last > 0) top = top.max(last_scores);
-      row_max[i - i0] = largest_of(top) * scale;
+      row_max[i - i0] = row_largest(S + int64_t(i) * width, i + 1) * scale;
     }
     for (int i = i0; i < i1; ++i) {  // 2: exp and its sum
       float* row = S + int64_t(i) * width;

@@ -83,4 +83,16 @@ inline RowBlock partial_block(const float* at, int n, float filler) {
 }
 // end lesson
 
+// The largest of a row's n floats (n >= 1), a block at a time: the first
+// block, the whole blocks after it, then the last block with its lanes past
+// n given row[0]. Both softmaxes take their maximum in this one order.
+inline float row_largest(const float* row, int n) {
+  const int last = last_block(n - 1);
+  const RowBlock last_values = partial_block(row + last, n - last, row[0]);
+  RowBlock top = last == 0 ? last_values : RowBlock(ConstRowBlockAt(row));
+  for (int j = kRowLanes; j < last; j += kRowLanes) top = top.max(ConstRowBlockAt(row + j));
+  if (last > 0) top = top.max(last_values);
+  return largest_of(top);
+}
+
 }  // namespace gpt
