@@ -25,6 +25,7 @@
 #include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/07_gpt/init.h"
 #include "chapters/08_backward/gpt_backward.h"
+#include "chapters/08_backward/layernorm_backward.h"
 #include "chapters/09_training/trainer.h"
 #include "chapters/10_fast_cpu/fast_gpt.h"
 #include "chapters/10_fast_cpu/fast_ops.h"
@@ -332,6 +333,60 @@ TEST(FastCrossEntropy, MatchesChapter07OnAnyRowLength) {
                                2);
     EXPECT_EQ(0, std::memcmp(losses.data(), losses2.data(), sizeof(float) * N)) << "V " << V;
     EXPECT_EQ(0, std::memcmp(probs.data(), probs2.data(), sizeof(float) * N * V)) << "V " << V;
+  }
+}
+
+// LayerNorm's backward: dinp row by row on any thread, dweight and dbias by
+// columns, each column summed over the rows in order by one thread. Row
+// counts 1, 31, 32, 33 and 100, widths around a register (8, 20, 128), and
+// column ranges of 16 and 4 (C = 20 on 2 or 3 threads).
+// Against chapter 08's, at the gradients' tolerance, adding into dweight and
+// dbias that start at 1; 1, 2 and 3 threads give the same bits.
+TEST(FastLayerNormBackward, MatchesChapter08OnAnyRowCountAndThreadCount) {
+  Rng rng(21);
+  for (int C : {8, 20, 128}) {
+    for (int N : {1, 31, 32, 33, 100}) {
+      const auto random = [&](size_t n, float mean, float std) {
+        std::vector<float> v(n);
+        for (float& x : v) x = rng.normal(mean, std);
+        return v;
+      };
+      const std::vector<float> x = random(size_t(N) * C, 0.5f, 2.0f);
+      const std::vector<float> dout = random(size_t(N) * C, 0.0f, 1.0f);
+      const std::vector<float> weight = random(C, 1.0f, 0.3f);
+      std::vector<float> mean(N), rstd(N), y(size_t(N) * C);
+      const std::vector<float> bias(C, 0.0f);
+      fast_layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), weight.data(),
+                             bias.data(), N, C, 1e-5f, 1);
+      std::vector<float> want_dx(size_t(N) * C, 0.0f), want_dw(C, 1.0f), want_db(C, 1.0f);
+      layernorm_backward(want_dx.data(), want_dw.data(), want_db.data(), dout.data(), x.data(),
+                         mean.data(), rstd.data(), weight.data(), N, C);
+      std::vector<float> dx[3], dw[3], db[3];
+      for (int threads = 1; threads <= 3; ++threads) {
+        const int t = threads - 1;
+        dx[t].assign(size_t(N) * C, 0.0f), dw[t].assign(C, 1.0f), db[t].assign(C, 1.0f);
+        fast_layernorm_backward(dx[t].data(), dw[t].data(), db[t].data(), dout.data(), x.data(),
+                                mean.data(), rstd.data(), weight.data(), N, C, threads);
+      }
+      const std::string shape = "N " + std::to_string(N) + ", C " + std::to_string(C);
+      const struct {
+        const char* name;
+        const std::vector<float>&got, &want;
+        std::vector<int64_t> dims;
+      } outputs[] = {{"dinp", dx[0], want_dx, {N, C}},
+                     {"dweight", dw[0], want_dw, {C}},
+                     {"dbias", db[0], want_db, {C}}};
+      for (const auto& out : outputs) {
+        const CompareReport report = compare(out.got.data(), out.want.data(), out.dims, kGradTol);
+        EXPECT_TRUE(report.ok) << report.describe(std::string(out.name) + ", " + shape, kGradTol);
+      }
+      for (int t = 1; t < 3; ++t) {
+        const std::string threads = shape + ", " + std::to_string(t + 1) + " threads";
+        expect_same_bits(("dinp, " + threads).c_str(), dx[0], dx[t]);
+        expect_same_bits(("dweight, " + threads).c_str(), dw[0], dw[t]);
+        expect_same_bits(("dbias, " + threads).c_str(), db[0], db[t]);
+      }
+    }
   }
 }
 
