@@ -340,8 +340,9 @@ TEST(FastCrossEntropy, MatchesChapter07OnAnyRowLength) {
 // columns, each column summed over the rows in order by one thread. Row
 // counts 1, 31, 32, 33 and 100, widths around a register (8, 20, 128), and
 // column ranges of 16 and 4 (C = 20 on 2 or 3 threads).
-// Against chapter 08's, at the gradients' tolerance, adding into dweight and
-// dbias that start at 1; 1, 2 and 3 threads give the same bits.
+// Against chapter 08's, at the gradients' tolerance, adding into dinp,
+// dweight and dbias that start at 1; 1, 2 and 3 threads give the same bits;
+// with overwrite_dinp, a stale dinp is written as if it had been zeroed.
 TEST(FastLayerNormBackward, MatchesChapter08OnAnyRowCountAndThreadCount) {
   Rng rng(21);
   for (int C : {8, 20, 128}) {
@@ -358,13 +359,13 @@ TEST(FastLayerNormBackward, MatchesChapter08OnAnyRowCountAndThreadCount) {
       const std::vector<float> bias(C, 0.0f);
       fast_layernorm_forward(y.data(), mean.data(), rstd.data(), x.data(), weight.data(),
                              bias.data(), N, C, 1e-5f, 1);
-      std::vector<float> want_dx(size_t(N) * C, 0.0f), want_dw(C, 1.0f), want_db(C, 1.0f);
+      std::vector<float> want_dx(size_t(N) * C, 1.0f), want_dw(C, 1.0f), want_db(C, 1.0f);
       layernorm_backward(want_dx.data(), want_dw.data(), want_db.data(), dout.data(), x.data(),
                          mean.data(), rstd.data(), weight.data(), N, C);
       std::vector<float> dx[3], dw[3], db[3];
       for (int threads = 1; threads <= 3; ++threads) {
         const int t = threads - 1;
-        dx[t].assign(size_t(N) * C, 0.0f), dw[t].assign(C, 1.0f), db[t].assign(C, 1.0f);
+        dx[t].assign(size_t(N) * C, 1.0f), dw[t].assign(C, 1.0f), db[t].assign(C, 1.0f);
         fast_layernorm_backward(dx[t].data(), dw[t].data(), db[t].data(), dout.data(), x.data(),
                                 mean.data(), rstd.data(), weight.data(), N, C, threads);
       }
@@ -386,6 +387,14 @@ TEST(FastLayerNormBackward, MatchesChapter08OnAnyRowCountAndThreadCount) {
         expect_same_bits(("dweight, " + threads).c_str(), dw[0], dw[t]);
         expect_same_bits(("dbias, " + threads).c_str(), db[0], db[t]);
       }
+      std::vector<float> from_zero(size_t(N) * C, 0.0f), stale(size_t(N) * C, 7.0f);
+      for (std::vector<float>* d : {&from_zero, &stale}) {
+        std::vector<float> w(C, 0.0f), b(C, 0.0f);
+        fast_layernorm_backward(d->data(), w.data(), b.data(), dout.data(), x.data(), mean.data(),
+                                rstd.data(), weight.data(), N, C, 2,
+                                /*overwrite_dinp=*/d == &stale);
+      }
+      expect_same_bits(("dinp with overwrite, " + shape).c_str(), from_zero, stale);
     }
   }
 }
