@@ -19,7 +19,7 @@
 
 #include <Eigen/Core>
 
-#include "chapters/10_fast_cpu/head_products.h"
+#include "chapters/10_fast_cpu/fast_matmul_kernel.h"  // kNR: which registers this build has
 
 namespace gpt {
 
@@ -46,7 +46,7 @@ inline float largest_of(const RowBlock& x) {
 
 // Where the block of kRowLanes columns that holds column i begins: the last
 // block of a row whose last column is i.
-inline int last_block(int i) { return round_up_to(i + 1, kRowLanes) - kRowLanes; }
+inline int last_block(int i) { return i / kRowLanes * kRowLanes; }
 
 // 16 ones, then 16 zeros: the block at kKeep + 16 − n keeps a block's first
 // n lanes (× 1) and clears the rest (× 0).
