@@ -27,6 +27,7 @@
 #include "chapters/08_backward/gpt_backward.h"
 #include "chapters/08_backward/layernorm_backward.h"
 #include "chapters/09_training/trainer.h"
+#include "chapters/10_fast_cpu/eval_activations.h"
 #include "chapters/10_fast_cpu/fast_gpt.h"
 #include "chapters/10_fast_cpu/fast_ops.h"
 #include "chapters/10_fast_cpu/fast_train_ops.h"
@@ -575,6 +576,78 @@ TEST(FastTrainerWithDropout, FollowsChapter09sTrainer) {
         << " tolerances apart)";
     EXPECT_EQ(rng_fast.state(), rng_plain.state()) << "the two drew different numbers";
   }
+}
+
+// An evaluation's forward pass over one layer's buffers (eval_activations.h)
+// is the same forward pass as over GPTActivations, which keep every layer's
+// tensors. Pre- and post-LN (whose blocks end on different tensors), three
+// layers (so that a layer reads its input from the buffer it will write its
+// output to), batches smaller than the buffers' capacity, on 1 and 2 threads;
+// and FastTrainer::evaluate, which runs on them, gives that loss too.
+// Where B·T is a multiple of 16, every tensor lies at the same offset from a
+// 64-byte boundary in both layouts, and the numbers are the same bits. Elsewhere
+// the later layers' tensors lie at other offsets than in GPTActivations, and
+// a vectorized sum that starts at a boundary (Eigen's, over a row) may add in
+// another order: the same numbers to rounding, within the forward tolerances.
+TEST(FastEvaluate, OneLayersBuffersGiveTheSameLogitsAndLoss) {
+  for (const NormPlacement norm : {NormPlacement::Pre, NormPlacement::Post}) {
+    GPTConfig config = dropout_config(norm, 19);  // dropout 0.2: Mode::Eval draws no mask
+    config.num_layers = 3;
+    GPTModel model(config);
+    Rng init(7);
+    init_gpt2(model, init);
+    Rng data(13);
+    for (auto [B, T] : {std::pair{2, 16}, {1, 16}, {3, 19}, {2, 11}, {1, 1}}) {
+      const bool same_offsets = B * T % 16 == 0;
+      const Batch batch = random_batch(B, T, config.vocab_size, data);
+      for (const int threads : {1, 2}) {
+        FastOps ops(threads);
+        GPTActivations every_layer(config, 3, 19);
+        EvalActivations one_layer(config, 3, 19);
+        const float kept = gpt_forward_loss(ops, every_layer, batch.inputs.data(),
+                                            batch.targets.data(), model.weights(), config, B, T,
+                                            Mode::Eval);
+        const float shared = gpt_forward_loss(ops, one_layer, batch.inputs.data(),
+                                              batch.targets.data(), model.weights(), config, B,
+                                              T, Mode::Eval);
+        const std::string where = std::string(norm == NormPlacement::Pre ? "pre" : "post") +
+                                  "-LN, B = " + std::to_string(B) + ", T = " + std::to_string(T) +
+                                  ", " + std::to_string(threads) + " thread(s)";
+        const int64_t V = config.vocab_size;
+        const size_t n = size_t(B) * T * V;
+        if (same_offsets) {
+          EXPECT_EQ(kept, shared) << where << ": the loss";
+          const auto [ours, theirs] = std::mismatch(one_layer.logits, one_layer.logits + n,
+                                                    every_layer.logits);
+          EXPECT_EQ(size_t(ours - one_layer.logits), n)
+              << where << ": logit " << (ours - one_layer.logits) << " is " << *ours
+              << " over one layer's buffers, " << *theirs << " over every layer's";
+        } else {
+          const CompareReport logits =
+              compare(one_layer.logits, every_layer.logits, {B, T, V}, kLogitsTol);
+          EXPECT_TRUE(logits.ok) << where << ": " << logits.describe("logits", kLogitsTol);
+          const CompareReport loss = compare(&shared, &kept, {1}, kLossTol);
+          EXPECT_TRUE(loss.ok) << where << ": " << loss.describe("loss", kLossTol);
+        }
+        FastTrainer trainer(config, 3, 19, threads);
+        EXPECT_EQ(trainer.evaluate(model, batch), shared) << where << ", FastTrainer::evaluate";
+      }
+    }
+  }
+}
+
+TEST(FastEvaluate, OneLayersBuffersAreSmallerAndCheckTheBatch) {
+  GPTConfig config = dropout_config(NormPlacement::Pre, 19);
+  config.num_layers = 3;
+  EXPECT_LT(EvalActivations::size(config, 3, 19), GPTActivations::size(config, 3, 19));
+  GPTConfig one = config;
+  one.num_layers = 1;
+  EXPECT_EQ(EvalActivations::size(config, 3, 19), GPTActivations::size(one, 3, 19));
+  EvalActivations acts(config, 3, 19);
+  EXPECT_THROW(acts.carve(4, 19), std::invalid_argument);
+  EXPECT_THROW(acts.carve(3, 20), std::invalid_argument);
+  EXPECT_THROW(acts.carve(0, 19), std::invalid_argument);
+  EXPECT_THROW(EvalActivations(config, 3, 20), std::invalid_argument);  // T > max_length
 }
 
 // One thread and two compute the same numbers, bit for bit: rows go to

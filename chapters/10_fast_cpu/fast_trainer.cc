@@ -15,6 +15,7 @@ FastTrainer::FastTrainer(const GPTConfig& config, int B, int T, int threads, boo
       grads_(config),
       grad_views_(view_grads(grads_)),
       acts_(config, B, T),
+      eval_acts_(config, B, T),
       dacts_(config, B, T) {}
 
 int FastTrainer::threads_now() { return adapt_ ? free_core_threads(threads_) : threads_; }
@@ -37,10 +38,14 @@ float FastTrainer::evaluate(TrainingState& state, const Batch& batch) {
   return evaluate(state.model, batch);
 }
 
+// lesson: evaluate
+// No backward pass follows, so the forward pass keeps no layer's tensors
+// (eval_activations.h): the same loss, with one layer's buffers.
 float FastTrainer::evaluate(const GPTModel& model, const Batch& batch) {
   ops_.set_threads(threads_now());
-  return gpt_forward_loss(ops_, acts_, batch.inputs.data(), batch.targets.data(),
+  return gpt_forward_loss(ops_, eval_acts_, batch.inputs.data(), batch.targets.data(),
                           model.weights(), model.config, batch.B, batch.T, Mode::Eval);
 }
+// end lesson
 
 }  // namespace gpt

@@ -6,6 +6,7 @@
 #include "chapters/07_gpt/activations.h"
 #include "chapters/08_backward/gpt_backward.h"
 #include "chapters/09_training/device.h"
+#include "chapters/10_fast_cpu/eval_activations.h"
 #include "chapters/10_fast_cpu/fast_train_ops.h"
 
 namespace gpt {
@@ -35,7 +36,8 @@ class FastTrainer : public TrainingEngine {
   FastOps ops_;
   ParameterBuffer grads_;
   GPTGrads grad_views_;  // into grads_
-  GPTActivations acts_;
+  GPTActivations acts_;       // a training step's: every layer's tensors, for the backward
+  EvalActivations eval_acts_;  // an evaluation's: one layer's buffers for every layer
   GPTBackwardScratch dacts_;
 };
 

@@ -1,0 +1,53 @@
+// chapters/10_fast_cpu/eval_activations.h — an evaluation's forward pass keeps no layer's tensors.
+//
+// A training step's forward pass keeps every tensor of every layer: the
+// backward pass reads them all (chapter 08). An evaluation (the validation
+// loss, or the forward pass alone) has no backward pass, so a layer's tensors
+// are needed only until the next layer has read its input. One layer's
+// buffers can then serve every layer: the tensors the step touches shrink from
+// L layers' to one layer's, and stay in the caches from one layer to the next.
+//
+//   GPTActivations (training)         EvalActivations (evaluation)
+//   embeddings                        embeddings
+//   block 0: ln1 … residual2          block: ln1 … residual2   <- every layer
+//   block 1: ln1 … residual2
+//   …
+//   ln_f, logits, probs, losses       ln_f, logits, probs, losses
+//
+// The stream needs no second buffer either. A block's output is its last
+// tensor (residual2, or ln2 after post-LN: chapter 06), and the block reads
+// its input only before it writes that tensor, so every layer reads its input
+// from, and writes its output to, the same buffer.
+//
+// The model is chapter 07's gpt_forward_loss, unchanged: only the views it
+// fills differ, so the loss is the same, bit for bit. Never run a backward
+// pass over these views: the layers' tensors it needs are gone.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "chapters/07_gpt/activations.h"
+#include "chapters/07_gpt/config.h"
+#include "common/aligned_vector.h"
+
+namespace gpt {
+
+struct EvalActivations : ActivationViews {
+  // Buffers for batches of up to (max_B, max_T); the same checks as GPTActivations.
+  EvalActivations(const GPTConfig& config, int max_B, int max_T);
+
+  void carve(int B, int T) override;  // B <= max_B, T <= max_T
+
+  size_t floats() const { return buffer_.size(); }
+  static size_t size(const GPTConfig& config, int B, int T);  // floats for a (B, T) batch
+
+ private:
+  GPTConfig config_;
+  GPTConfig one_layer_;  // config_ with num_layers = 1: the views carve_views lays out
+  int max_B_, max_T_;
+  AlignedVector<float> buffer_;
+  std::vector<int32_t> ids_;  // tokens and targets
+};
+
+}  // namespace gpt
