@@ -73,6 +73,10 @@ struct GPTActivations : ActivationViews {
   size_t floats() const { return buffer_.size(); }
   static size_t size(const GPTConfig& config, int B, int T);  // floats for a (B, T) batch
 
+  // The floats behind the views, for other views that borrow them between two
+  // forward passes (chapter 10's EvalActivations): floats() of them, 64-byte aligned.
+  float* memory() { return buffer_.data(); }
+
  private:
   GPTConfig config_;
   int max_B_, max_T_;

@@ -12,16 +12,36 @@ GPTConfig with_one_layer(GPTConfig config) {
   return config;
 }
 
-}  // namespace
-
-EvalActivations::EvalActivations(const GPTConfig& config, int max_B, int max_T)
-    : config_(config), one_layer_(with_one_layer(config)), max_B_(max_B), max_T_(max_T) {
+void check_capacity(const GPTConfig& config, int max_B, int max_T) {
   if (max_B <= 0 || max_T <= 0 || max_T > config.max_length) {
     throw std::invalid_argument("activations for B=" + std::to_string(max_B) + ", T=" +
                                 std::to_string(max_T) + ": need B > 0 and 0 < T <= max_length (" +
                                 std::to_string(config.max_length) + ")");
   }
+}
+
+}  // namespace
+
+EvalActivations::EvalActivations(const GPTConfig& config, int max_B, int max_T)
+    : config_(config), one_layer_(with_one_layer(config)), max_B_(max_B), max_T_(max_T) {
+  check_capacity(config, max_B, max_T);
   buffer_.assign(size(config, max_B, max_T), 0.0f);
+  memory_ = buffer_.data();
+  ids_.assign(2 * size_t(max_B) * max_T, 0);
+  EvalActivations::carve(max_B, max_T);
+}
+
+EvalActivations::EvalActivations(const GPTConfig& config, int max_B, int max_T,
+                                 GPTActivations& lender)
+    : config_(config), one_layer_(with_one_layer(config)), max_B_(max_B), max_T_(max_T) {
+  check_capacity(config, max_B, max_T);
+  if (lender.floats() < GPTActivations::size(config, max_B, max_T)) {
+    throw std::invalid_argument("EvalActivations: the lender holds " +
+                                std::to_string(lender.floats()) + " floats, fewer than a (B=" +
+                                std::to_string(max_B) + ", T=" + std::to_string(max_T) +
+                                ") batch of this model needs");
+  }
+  memory_ = lender.memory();  // size(config, max_B, max_T) <= GPTActivations::size: one layer
   ids_.assign(2 * size_t(max_B) * max_T, 0);
   EvalActivations::carve(max_B, max_T);
 }
@@ -38,11 +58,13 @@ void EvalActivations::carve(int B_, int T_) {
                                 ", T=" + std::to_string(max_T_) + ")");
   }
   // The views of a one-layer model: the embeddings, ONE block, the head.
-  carve_views(buffer_.data(), ids_.data(), one_layer_, B_, T_, ActivationLayout{});
+  carve_views(memory_, ids_.data(), one_layer_, B_, T_, ActivationLayout{});
   // Every layer gets that block's views, and its output buffer: layer l reads
   // its input from block_out[l - 1], the buffer it then writes its output to.
-  blocks.assign(config_.num_layers, blocks.front());
-  block_out.assign(config_.num_layers, block_out.front());
+  const BlockActivations block = blocks.front();
+  float* const out = block_out.front();
+  blocks.assign(config_.num_layers, block);
+  block_out.assign(config_.num_layers, out);
 }
 // end lesson
 

@@ -20,8 +20,15 @@
 // from, and writes its output to, the same buffer.
 //
 // The model is chapter 07's gpt_forward_loss, unchanged: only the views it
-// fills differ, so the loss is the same, bit for bit. Never run a backward
-// pass over these views: the layers' tensors it needs are gone.
+// fills differ, so the loss is the same (bit for bit where every tensor lies
+// at the same offset from a 64-byte boundary as in GPTActivations: see
+// fast_gpt_test.cc). Never run a backward pass over these views: the layers'
+// tensors it needs are gone.
+//
+// The views need no memory of their own. Between two training steps the
+// step's activations hold nothing that the next step needs (its forward pass
+// writes every tensor its backward pass reads), so FastTrainer lends its
+// GPTActivations' memory to its evaluations: one layer's views fit in it.
 #pragma once
 
 #include <cstdint>
@@ -34,20 +41,26 @@
 namespace gpt {
 
 struct EvalActivations : ActivationViews {
-  // Buffers for batches of up to (max_B, max_T); the same checks as GPTActivations.
+  // Buffers of its own for batches of up to (max_B, max_T); the same checks
+  // as GPTActivations.
   EvalActivations(const GPTConfig& config, int max_B, int max_T);
+  // Views into the floats of `lender`, made for the same model and for batches
+  // of up to (max_B, max_T) or more (std::invalid_argument otherwise), which
+  // must outlive them. A forward pass over either overwrites what the other's
+  // views hold. (The ids, 2 · max_B · max_T of them, are its own.)
+  EvalActivations(const GPTConfig& config, int max_B, int max_T, GPTActivations& lender);
 
   void carve(int B, int T) override;  // B <= max_B, T <= max_T
 
-  size_t floats() const { return buffer_.size(); }
   static size_t size(const GPTConfig& config, int B, int T);  // floats for a (B, T) batch
 
  private:
   GPTConfig config_;
   GPTConfig one_layer_;  // config_ with num_layers = 1: the views carve_views lays out
   int max_B_, max_T_;
-  AlignedVector<float> buffer_;
-  std::vector<int32_t> ids_;  // tokens and targets
+  AlignedVector<float> buffer_;  // its own floats, or none when borrowing
+  float* memory_ = nullptr;      // buffer_'s, or the lender's
+  std::vector<int32_t> ids_;     // tokens and targets
 };
 
 }  // namespace gpt

@@ -648,6 +648,39 @@ TEST(FastEvaluate, OneLayersBuffersAreSmallerAndCheckTheBatch) {
   EXPECT_THROW(acts.carve(3, 20), std::invalid_argument);
   EXPECT_THROW(acts.carve(0, 19), std::invalid_argument);
   EXPECT_THROW(EvalActivations(config, 3, 20), std::invalid_argument);  // T > max_length
+  GPTActivations small(config, 2, 19);  // a lender too small for B = 3
+  EXPECT_THROW(EvalActivations(config, 3, 19, small), std::invalid_argument);
+}
+
+// FastTrainer's evaluations borrow its training activations' memory. A step
+// after an evaluation is the same, bit for bit, as one after none: the
+// step's forward pass writes every tensor its backward pass reads. And the
+// borrowed views compute what views with memory of their own do.
+TEST(FastEvaluate, AnEvaluationBetweenStepsChangesNoStep) {
+  const GPTConfig config = dropout_config(NormPlacement::Pre, 19);
+  TrainingState with(config), without(config);
+  Rng init(8);
+  init_gpt2(with.model, init);
+  without.model.params = with.model.params;
+  FastTrainer evaluating(config, 3, 19, 2), plain(config, 3, 19, 2);
+  Rng r_with(3), r_without(3), data(21);
+  for (int s = 0; s < 3; ++s) {
+    const Batch batch = random_batch(3, 19, config.vocab_size, data);
+    const Batch other = random_batch(2, 11, config.vocab_size, data);  // not a training batch
+    const float a = evaluating.step(with, batch, 1e-3f, 1.0f, AdamWConfig{}, r_with).loss;
+    const float evaluated = evaluating.evaluate(with.model, other);
+    const float b = plain.step(without, batch, 1e-3f, 1.0f, AdamWConfig{}, r_without).loss;
+    EXPECT_EQ(a, b) << "step " << s;
+    FastOps ops(2);
+    EvalActivations own(config, 3, 19);
+    EXPECT_EQ(evaluated, gpt_forward_loss(ops, own, other.inputs.data(), other.targets.data(),
+                                          with.model.weights(), config, other.B, other.T,
+                                          Mode::Eval))
+        << "step " << s << ": borrowed views against views with memory of their own";
+  }
+  EXPECT_TRUE(std::equal(with.model.params.data(),
+                         with.model.params.data() + with.model.params.size(),
+                         without.model.params.data()));
 }
 
 // One thread and two compute the same numbers, bit for bit: rows go to

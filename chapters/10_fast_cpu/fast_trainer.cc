@@ -15,7 +15,7 @@ FastTrainer::FastTrainer(const GPTConfig& config, int B, int T, int threads, boo
       grads_(config),
       grad_views_(view_grads(grads_)),
       acts_(config, B, T),
-      eval_acts_(config, B, T),
+      eval_acts_(config, B, T, acts_),  // in acts_'s memory: evaluations come between steps
       dacts_(config, B, T) {}
 
 int FastTrainer::threads_now() { return adapt_ ? free_core_threads(threads_) : threads_; }

@@ -37,7 +37,7 @@ class FastTrainer : public TrainingEngine {
   ParameterBuffer grads_;
   GPTGrads grad_views_;  // into grads_
   GPTActivations acts_;       // a training step's: every layer's tensors, for the backward
-  EvalActivations eval_acts_;  // an evaluation's: one layer's buffers for every layer
+  EvalActivations eval_acts_;  // an evaluation's: one layer's views for every layer, in acts_
   GPTBackwardScratch dacts_;
 };
 
