@@ -4,8 +4,9 @@
 // backward pass reads them all (chapter 08). An evaluation (the validation
 // loss, or the forward pass alone) has no backward pass, so a layer's tensors
 // are needed only until the next layer has read its input. One layer's
-// buffers can then serve every layer: the tensors the step touches shrink from
-// L layers' to one layer's, and stay in the caches from one layer to the next.
+// buffers can then serve every layer: the tensors a forward pass writes shrink
+// from L layers' to one layer's, and each layer writes lines the layer before
+// wrote, likely still in the L3 (the lesson measures what that is worth).
 //
 //   GPTActivations (training)         EvalActivations (evaluation)
 //   embeddings                        embeddings
