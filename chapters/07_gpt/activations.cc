@@ -6,13 +6,25 @@
 
 namespace gpt {
 
-GPTActivations::GPTActivations(const GPTConfig& config, int max_B, int max_T)
-    : config_(config), max_B_(max_B), max_T_(max_T) {
+void ActivationViews::check_capacity(const GPTConfig& config, int max_B, int max_T) {
   if (max_B <= 0 || max_T <= 0 || max_T > config.max_length) {
     throw std::invalid_argument("activations for B=" + std::to_string(max_B) + ", T=" +
                                 std::to_string(max_T) + ": need B > 0 and 0 < T <= max_length (" +
                                 std::to_string(config.max_length) + ")");
   }
+}
+
+void ActivationViews::check_batch(int B, int T, int max_B, int max_T) {
+  if (B <= 0 || T <= 0 || B > max_B || T > max_T) {
+    throw std::invalid_argument("batch (B=" + std::to_string(B) + ", T=" + std::to_string(T) +
+                                ") exceeds the activations' capacity (B=" + std::to_string(max_B) +
+                                ", T=" + std::to_string(max_T) + ")");
+  }
+}
+
+GPTActivations::GPTActivations(const GPTConfig& config, int max_B, int max_T)
+    : config_(config), max_B_(max_B), max_T_(max_T) {
+  check_capacity(config, max_B, max_T);
   buffer_.assign(size(config, max_B, max_T), 0.0f);
   ids_.assign(2 * size_t(max_B) * max_T, 0);
   GPTActivations::carve(max_B, max_T);
@@ -73,11 +85,7 @@ size_t GPTActivations::size(const GPTConfig& c, int B, int T) {
 }
 
 void GPTActivations::carve(int B_, int T_) {
-  if (B_ <= 0 || T_ <= 0 || B_ > max_B_ || T_ > max_T_) {
-    throw std::invalid_argument("batch (B=" + std::to_string(B_) + ", T=" + std::to_string(T_) +
-                                ") exceeds the activations' capacity (B=" + std::to_string(max_B_) +
-                                ", T=" + std::to_string(max_T_) + ")");
-  }
+  check_batch(B_, T_, max_B_, max_T_);
   carve_views(buffer_.data(), ids_.data(), config_, B_, T_, ActivationLayout{});
 }
 

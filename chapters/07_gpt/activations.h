@@ -51,6 +51,11 @@ struct ActivationViews {
   static size_t floats(const GPTConfig& config, int B, int T, const ActivationLayout& layout = {});
 
  protected:
+  // std::invalid_argument unless 0 < max_B and 0 < max_T <= max_length.
+  static void check_capacity(const GPTConfig& config, int max_B, int max_T);
+  // std::invalid_argument unless a (B, T) batch fits a (max_B, max_T) capacity.
+  static void check_batch(int B, int T, int max_B, int max_T);
+
   // Points every view into `base` (floats(config, B, T, layout) of them) and
   // `ids` (2·B·T) for a (B, T) batch: the tensors one after another.
   void carve_views(float* base, int32_t* ids, const GPTConfig& config, int B, int T,

@@ -37,18 +37,15 @@
 
 #include "chapters/07_gpt/activations.h"
 #include "chapters/07_gpt/config.h"
-#include "common/aligned_vector.h"
 
 namespace gpt {
 
 struct EvalActivations : ActivationViews {
-  // Buffers of its own for batches of up to (max_B, max_T); the same checks
-  // as GPTActivations.
-  EvalActivations(const GPTConfig& config, int max_B, int max_T);
   // Views into the floats of `lender`, made for the same model and for batches
-  // of up to (max_B, max_T) or more (std::invalid_argument otherwise), which
-  // must outlive them. A forward pass over either overwrites what the other's
-  // views hold. (The ids, 2 · max_B · max_T of them, are its own.)
+  // of up to (max_B, max_T) or more (std::invalid_argument otherwise, and for
+  // the capacities GPTActivations refuses), which must outlive them. A forward
+  // pass over either overwrites what the other's views hold. The ids,
+  // 2 · max_B · max_T of them, are its own.
   EvalActivations(const GPTConfig& config, int max_B, int max_T, GPTActivations& lender);
 
   void carve(int B, int T) override;  // B <= max_B, T <= max_T
@@ -59,9 +56,8 @@ struct EvalActivations : ActivationViews {
   GPTConfig config_;
   GPTConfig one_layer_;  // config_ with num_layers = 1: the views carve_views lays out
   int max_B_, max_T_;
-  AlignedVector<float> buffer_;  // its own floats, or none when borrowing
-  float* memory_ = nullptr;      // buffer_'s, or the lender's
-  std::vector<int32_t> ids_;     // tokens and targets
+  float* memory_;              // the lender's floats
+  std::vector<int32_t> ids_;  // tokens and targets
 };
 
 }  // namespace gpt

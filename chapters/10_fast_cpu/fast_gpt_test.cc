@@ -602,8 +602,8 @@ TEST(FastEvaluate, OneLayersBuffersGiveTheSameLogitsAndLoss) {
       const Batch batch = random_batch(B, T, config.vocab_size, data);
       for (const int threads : {1, 2}) {
         FastOps ops(threads);
-        GPTActivations every_layer(config, 3, 19);
-        EvalActivations one_layer(config, 3, 19);
+        GPTActivations every_layer(config, 3, 19), lender(config, 3, 19);
+        EvalActivations one_layer(config, 3, 19, lender);
         const float kept = gpt_forward_loss(ops, every_layer, batch.inputs.data(),
                                             batch.targets.data(), model.weights(), config, B, T,
                                             Mode::Eval);
@@ -643,11 +643,12 @@ TEST(FastEvaluate, OneLayersBuffersAreSmallerAndCheckTheBatch) {
   GPTConfig one = config;
   one.num_layers = 1;
   EXPECT_EQ(EvalActivations::size(config, 3, 19), GPTActivations::size(one, 3, 19));
-  EvalActivations acts(config, 3, 19);
+  GPTActivations lender(config, 3, 19);
+  EvalActivations acts(config, 3, 19, lender);
   EXPECT_THROW(acts.carve(4, 19), std::invalid_argument);
   EXPECT_THROW(acts.carve(3, 20), std::invalid_argument);
   EXPECT_THROW(acts.carve(0, 19), std::invalid_argument);
-  EXPECT_THROW(EvalActivations(config, 3, 20), std::invalid_argument);  // T > max_length
+  EXPECT_THROW(EvalActivations(config, 3, 20, lender), std::invalid_argument);  // T > max_length
   GPTActivations small(config, 2, 19);  // a lender too small for B = 3
   EXPECT_THROW(EvalActivations(config, 3, 19, small), std::invalid_argument);
 }
@@ -655,7 +656,7 @@ TEST(FastEvaluate, OneLayersBuffersAreSmallerAndCheckTheBatch) {
 // FastTrainer's evaluations borrow its training activations' memory. A step
 // after an evaluation is the same, bit for bit, as one after none: the
 // step's forward pass writes every tensor its backward pass reads. And the
-// borrowed views compute what views with memory of their own do.
+// views in the trainer's memory compute what views lent other memory do.
 TEST(FastEvaluate, AnEvaluationBetweenStepsChangesNoStep) {
   const GPTConfig config = dropout_config(NormPlacement::Pre, 19);
   TrainingState with(config), without(config);
@@ -672,11 +673,12 @@ TEST(FastEvaluate, AnEvaluationBetweenStepsChangesNoStep) {
     const float b = plain.step(without, batch, 1e-3f, 1.0f, AdamWConfig{}, r_without).loss;
     EXPECT_EQ(a, b) << "step " << s;
     FastOps ops(2);
-    EvalActivations own(config, 3, 19);
-    EXPECT_EQ(evaluated, gpt_forward_loss(ops, own, other.inputs.data(), other.targets.data(),
+    GPTActivations lender(config, 3, 19);
+    EvalActivations apart(config, 3, 19, lender);
+    EXPECT_EQ(evaluated, gpt_forward_loss(ops, apart, other.inputs.data(), other.targets.data(),
                                           with.model.weights(), config, other.B, other.T,
                                           Mode::Eval))
-        << "step " << s << ": borrowed views against views with memory of their own";
+        << "step " << s << ": views in the trainer's memory against views in memory of their own";
   }
   EXPECT_TRUE(std::equal(with.model.params.data(),
                          with.model.params.data() + with.model.params.size(),
