@@ -7,7 +7,7 @@
 namespace gpt::cuda {
 namespace {
 
-void check_capacity(const char* what, int B, int T, int max_B, int max_T) {
+void check_fits(const char* what, int B, int T, int max_B, int max_T) {
   if (B <= 0 || T <= 0 || B > max_B || T > max_T) {
     throw std::invalid_argument(std::string(what) + ": batch (B=" + std::to_string(B) + ", T=" +
                                 std::to_string(T) + ") exceeds the capacity (B=" +
@@ -20,11 +20,7 @@ void check_capacity(const char* what, int B, int T, int max_B, int max_T) {
 GpuActivations::GpuActivations(const GPTConfig& config, int max_B, int max_T,
                                bool attention_weights)
     : config_(config), max_B_(max_B), max_T_(max_T), attention_weights_(attention_weights) {
-  if (max_B <= 0 || max_T <= 0 || max_T > config.max_length) {
-    throw std::invalid_argument("GPU activations for B=" + std::to_string(max_B) + ", T=" +
-                                std::to_string(max_T) + ": need B > 0 and 0 < T <= max_length (" +
-                                std::to_string(config.max_length) + ")");
-  }
+  check_capacity(config, max_B, max_T);  // ActivationViews' (chapter 07)
   buffer_ = DeviceBuffer<float>(size(config, max_B, max_T, attention_weights));
   ids_ = DeviceBuffer<int32_t>(2 * size_t(max_B) * max_T);
   GpuActivations::carve(max_B, max_T);
@@ -43,7 +39,7 @@ size_t GpuActivations::size(const GPTConfig& c, int B, int T, bool attention_wei
 // end lesson
 
 void GpuActivations::carve(int B_, int T_) {
-  check_capacity("GPU activations", B_, T_, max_B_, max_T_);
+  check_batch(B_, T_, max_B_, max_T_);  // ActivationViews' (chapter 07)
   carve_views(buffer_.data(), ids_.data(), config_, B_, T_, layout());
 }
 
@@ -54,7 +50,7 @@ GpuBackwardScratch::GpuBackwardScratch(const GPTConfig& config, int max_B, int m
 }
 
 void GpuBackwardScratch::carve(int B, int T) {
-  check_capacity("GPU backward scratch", B, T, max_B_, max_T_);
+  check_fits("GPU backward scratch", B, T, max_B_, max_T_);
   carve_views(buffer_.data(), config_, B, T);
 }
 
