@@ -86,6 +86,7 @@ void handle_stop_signals(bool install) {
 // The mean loss over fixed batches, with the model as it is now.
 float mean_loss(TrainingEngine& engine, TrainingState& state, const std::vector<Batch>& batches) {
   double sum = 0;
+  EvaluationRun run(engine);  // the same weights for every batch
   for (const Batch& batch : batches) sum += engine.evaluate(state, batch);
   return static_cast<float>(sum / batches.size());
 }

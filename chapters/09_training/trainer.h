@@ -89,12 +89,33 @@ class TrainingEngine {
                           const AdamWConfig& adamw, Rng& rng) = 0;
   // The batch's mean loss with the model as it is: no dropout, no update.
   virtual float evaluate(TrainingState& state, const Batch& batch) = 0;
+  // A run of evaluations whose weights stay as they are (a validation pass,
+  // a benchmark's forward passes): between these two calls an engine may
+  // prepare the weights once for all the batches, instead of once per batch
+  // (chapter 10 packs them for its products). Nothing may change the
+  // weights in between, except step(), which ends the run. EvaluationRun
+  // (below) makes the two calls. By default: nothing to prepare.
+  virtual void begin_evaluations() {}
+  virtual void end_evaluations() {}
   // Makes state.model, state.m and state.v current. CPU engines: nothing to do.
   virtual void sync(TrainingState& /*state*/) {}
   // The ops and memory step() would run train_step on, holding `state` (an
   // engine that keeps its own copy takes the state first, as step() does).
   // nullopt: this engine does not lend them, and cannot be wrapped.
   virtual std::optional<StepParts> step_parts(TrainingState& /*state*/) { return std::nullopt; }
+};
+
+// begin_evaluations() when made, end_evaluations() when it goes out of scope,
+// however the scope is left.
+class EvaluationRun {
+ public:
+  explicit EvaluationRun(TrainingEngine& engine) : engine_(engine) { engine_.begin_evaluations(); }
+  ~EvaluationRun() { engine_.end_evaluations(); }
+  EvaluationRun(const EvaluationRun&) = delete;
+  EvaluationRun& operator=(const EvaluationRun&) = delete;
+
+ private:
+  TrainingEngine& engine_;
 };
 
 // Chapter 09's engine: train_step on the plain ops, in host memory.

@@ -685,6 +685,76 @@ TEST(FastEvaluate, AnEvaluationBetweenStepsChangesNoStep) {
                          without.model.params.data()));
 }
 
+// While FastOps holds packed weights (packed_weights.h), a weight's first
+// forward product packs it and the later ones read its panels: the same
+// bits as products that pack for themselves, on 1 and 2 threads, for the
+// first batch and the ones after (of other shapes too). One pack per weight
+// of the forward pass: four per block and the output head's; none once
+// released.
+TEST(FastPackedWeights, ForwardPassesReadThePanelsAndGiveTheSameBits) {
+  GPTConfig config = dropout_config(NormPlacement::Pre, 19);
+  config.num_layers = 3;
+  GPTModel model(config);
+  Rng init(5);
+  init_gpt2(model, init);
+  Rng data(17);
+  const Batch batches[] = {random_batch(3, 19, config.vocab_size, data),
+                           random_batch(2, 11, config.vocab_size, data),
+                           random_batch(3, 19, config.vocab_size, data)};
+  for (const int threads : {1, 2}) {
+    FastOps held(threads), plain(threads);
+    GPTActivations held_acts(config, 3, 19), plain_acts(config, 3, 19);
+    held.packed_weights().hold();
+    for (int i = 0; i < 3; ++i) {
+      const Batch& b = batches[i];
+      const float got = gpt_forward_loss(held, held_acts, b.inputs.data(), b.targets.data(),
+                                         model.weights(), config, b.B, b.T, Mode::Eval);
+      const float want = gpt_forward_loss(plain, plain_acts, b.inputs.data(), b.targets.data(),
+                                          model.weights(), config, b.B, b.T, Mode::Eval);
+      EXPECT_EQ(got, want) << threads << " thread(s), batch " << i;
+      const size_t n = size_t(b.B) * b.T * config.vocab_size;
+      const auto [ours, theirs] = std::mismatch(held_acts.logits, held_acts.logits + n,
+                                                plain_acts.logits);
+      EXPECT_EQ(size_t(ours - held_acts.logits), n)
+          << threads << " thread(s), batch " << i << ": logit " << (ours - held_acts.logits)
+          << " is " << *ours << " from held panels, " << *theirs << " packed by the product";
+      EXPECT_EQ(held.packed_weights().count(), 4 * config.num_layers + 1);
+    }
+    EXPECT_EQ(plain.packed_weights().count(), 0);
+    held.packed_weights().release();
+    EXPECT_EQ(held.packed_weights().count(), 0);
+    EXPECT_EQ(held.packed_weights().transposed(model.weights().lm_head, config.embed_size,
+                                               config.vocab_size),
+              nullptr);
+  }
+}
+
+// A run of evaluations on FastTrainer (chapter 09's EvaluationRun) gives each
+// batch the loss an evaluation outside a run gives, and a step inside the
+// run ends it: the weights change, and the evaluations after the step see
+// the new ones, not panels packed from the old.
+TEST(FastPackedWeights, ARunOfEvaluationsEndsAtAStep) {
+  const GPTConfig config = dropout_config(NormPlacement::Pre, 19);
+  TrainingState in_run(config), alone(config);
+  Rng init(9);
+  init_gpt2(in_run.model, init);
+  alone.model.params = in_run.model.params;
+  FastTrainer running(config, 3, 19, 2), plain(config, 3, 19, 2);
+  Rng r_run(4), r_alone(4), data(23);
+  const Batch batch = random_batch(3, 19, config.vocab_size, data);
+  const Batch other = random_batch(2, 11, config.vocab_size, data);
+  EvaluationRun run(running);
+  for (int s = 0; s < 2; ++s) {
+    EXPECT_EQ(running.evaluate(in_run, other), plain.evaluate(alone, other)) << "step " << s;
+    EXPECT_EQ(running.evaluate(in_run, batch), plain.evaluate(alone, batch)) << "step " << s;
+    const float a = running.step(in_run, batch, 1e-2f, 1.0f, AdamWConfig{}, r_run).loss;
+    const float b = plain.step(alone, batch, 1e-2f, 1.0f, AdamWConfig{}, r_alone).loss;
+    EXPECT_EQ(a, b) << "step " << s;
+    EXPECT_EQ(running.evaluate(in_run, other), plain.evaluate(alone, other))
+        << "after step " << s << ": the evaluation read the weights before the step";
+  }
+}
+
 // One thread and two compute the same numbers, bit for bit: rows go to
 // threads whole, and sums over rows go by columns (row_loops.h).
 TEST(FastTrainerThreads, OneAndTwoThreadsAgreeBitForBit) {

@@ -67,10 +67,10 @@ void fast_weight_gradient(float* dweight, float* dbias, const float* dout, const
 
 // lesson: linear
 void fast_linear_forward(float* out, const float* inp, const float* weight, const float* bias,
-                         int N, int I, int O, int threads) {
+                         int N, int I, int O, int threads, const float* packed_weight) {
   const FusedWork add_bias{/*bias=*/bias, /*a_row_sums=*/nullptr};
   fast_matmul(out, O, MatrixView{inp, I}, MatrixView{weight, I, /*transposed=*/true}, N, O, I,
-              /*accumulate=*/false, threads, add_bias);  // bias + (N, I) · (I, O)
+              /*accumulate=*/false, threads, add_bias, packed_weight);  // bias + (N, I) · (I, O)
 }
 
 void fast_linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,

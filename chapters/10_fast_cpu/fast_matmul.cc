@@ -210,12 +210,17 @@ float* ensure(AlignedVector<float>& buffer, size_t floats) {
 
 // How many blocks of B a product goes through: k-blocks within column blocks.
 int blocks_of(int N, int K) { return (N + kNC - 1) / kNC * ((K + kKC - 1) / kKC); }
+// Floats a packed block of B takes, at most: the deepest k-block's rows of
+// the widest column block.
+size_t block_floats(int N, int K) {
+  return size_t(std::min(K, kKC)) * round_up(std::min(N, kNC), kNR);
+}
 
 // One block of B as the kernels read it: rows [p0, p0 + kc) and columns
 // [j0, j0 + nc), packed at Bb.
 struct BlockOfB {
   int p0, kc, j0, nc;
-  float* Bb;
+  const float* Bb;
 };
 
 // lesson: loops
@@ -243,7 +248,9 @@ void multiply_rows(const Product& p, const BlockOfB& b, int i0, int mc, float* A
 // blocks alternate between two buffers: a thread that finished block b may
 // pack block b + 1 while another still reads block b, so one barrier per
 // block suffices. Otherwise (not Shared) one thread does all the rows, kMC
-// at a time, with Bp[0].
+// at a time, with Bp[0]. With B packed ahead (p.packed_B) nothing is packed:
+// the threads start on the first block's rows at once, and a later block's
+// barrier only keeps the adds of one k-block from overtaking the last's.
 template <bool Shared>
 void blocked_matmul(const Product& p, float* const Bp[2], SharedUnits* block_units) {
   float* Ap = ensure(local_buffer(0), size_t(kMC) * kKC);
@@ -251,18 +258,24 @@ void blocked_matmul(const Product& p, float* const Bp[2], SharedUnits* block_uni
   for (int j0 = 0; j0 < p.N; j0 += kNC) {
     const int nc = std::min(kNC, p.N - j0);
     for (int p0 = 0; p0 < p.K; p0 += kKC, ++block) {
-      const BlockOfB b{p0, std::min(kKC, p.K - p0), j0, nc, Bp[Shared ? block % 2 : 0]};
+      float* const into = Bp[Shared ? block % 2 : 0];  // where this block is packed, if it is
+      const float* Bb = p.packed_B ? p.packed_B + block * block_floats(p.N, p.K) : into;
+      const BlockOfB b{p0, std::min(kKC, p.K - p0), j0, nc, Bb};
       if constexpr (Shared) {  // the team splits B's panels, then waits until all are packed
-        const auto [jr_begin, jr_end] = team_rows(nc, kNR);
-        pack_B(b.Bb, p.B, p.N, p0, b.kc, j0, jr_begin, jr_end);
-#pragma omp barrier  // the block's one barrier
+        if (!p.packed_B) {
+          const auto [jr_begin, jr_end] = team_rows(nc, kNR);
+          pack_B(into, p.B, p.N, p0, b.kc, j0, jr_begin, jr_end);
+        }
+        if (!p.packed_B || block > 0) {
+#pragma omp barrier  // the block's one barrier (none before a packed B's first)
+        }
         int first, count;  // units [first, first + count) of kUnitRows rows each
         while ((count = block_units[block].next(kMC / kUnitRows, &first)) > 0) {
           const int i0 = first * kUnitRows;
           multiply_rows(p, b, i0, std::min(count * kUnitRows, p.M - i0), Ap);
         }
       } else {
-        pack_B(b.Bb, p.B, p.N, p0, b.kc, j0, 0, nc);
+        if (!p.packed_B) pack_B(into, p.B, p.N, p0, b.kc, j0, 0, nc);
         for (int i0 = 0; i0 < p.M; i0 += kMC) multiply_rows(p, b, i0, std::min(kMC, p.M - i0), Ap);
       }
     }
@@ -272,8 +285,21 @@ void blocked_matmul(const Product& p, float* const Bp[2], SharedUnits* block_uni
 
 }  // namespace
 
+size_t packed_B_floats(int N, int K) { return blocks_of(N, K) * block_floats(N, K) + kPackSlack; }
+
+void pack_whole_B(float* packed, const MatrixView& B, int N, int K) {
+  int block = 0;
+  for (int j0 = 0; j0 < N; j0 += kNC) {
+    for (int p0 = 0; p0 < K; p0 += kKC, ++block) {
+      pack_B(packed + block * block_floats(N, K), B, N, p0, std::min(kKC, K - p0), j0, 0,
+             std::min(kNC, N - j0));
+    }
+  }
+}
+
 void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B, int M, int N,
-                 int K, bool accumulate, int threads, const FusedWork& fused) {
+                 int K, bool accumulate, int threads, const FusedWork& fused,
+                 const float* packed_B) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {  // an empty sum
     for (int i = 0; i < M; ++i) {
@@ -285,8 +311,8 @@ void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B
     }
     return;
   }
-  const Product p{C, ldc, A, B, M, N, K, accumulate, fused};
-  const size_t b_floats = size_t(kKC) * round_up(std::min(N, kNC), kNR);
+  const Product p{C, ldc, A, B, M, N, K, accumulate, fused, packed_B};
+  const size_t b_floats = block_floats(N, K);
   if (threads <= 1 || omp_in_parallel()) {
     float* const Bp[2] = {ensure(local_buffer(1), b_floats), nullptr};
     blocked_matmul<false>(p, Bp, nullptr);
@@ -352,7 +378,7 @@ void own(OwnedProduct& o, float* Ap) {
   const Product& p = *o.product;
   for (int block = 0; block < blocks_of(p.N, p.K); ++block) {
     const BlockOfB b = block_of(p, block, o.Bb);
-    pack_B(b.Bb, p.B, p.N, b.p0, b.kc, b.j0, 0, b.nc);
+    pack_B(o.Bb, p.B, p.N, b.p0, b.kc, b.j0, 0, b.nc);
     o.rows_done.store(0, std::memory_order_relaxed);
     o.opened.store(block, std::memory_order_release);  // B and the count, seen before any take
     for (int turns = 0; o.hands_over && o.rows_done.load(std::memory_order_acquire) == 0;) {

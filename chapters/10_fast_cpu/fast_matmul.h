@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace gpt {
@@ -44,9 +45,20 @@ struct FusedWork {
 // C (M, N) = A (M, K) · B (K, N), or C += A · B when `accumulate` (ignored
 // with a fused bias). C is row-major with row stride ldc. `threads` > 1
 // splits C's rows among that many OpenMP threads; call with 1 from inside a
-// parallel region.
+// parallel region. With packed_B (B packed ahead by pack_whole_B), B's
+// blocks are read from there instead of packed here: no packing, and on
+// several threads no barrier before the first block. The same bits.
 void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B, int M, int N,
-                 int K, bool accumulate, int threads, const FusedWork& fused = {});
+                 int K, bool accumulate, int threads, const FusedWork& fused = {},
+                 const float* packed_B = nullptr);
+
+// All of B (K, N), every block, packed ahead into `packed` (packed_B_floats
+// floats, 64-byte aligned: the kernel loads whole vectors from it) in the
+// order and panels that fast_matmul packs each block in:
+// for a B that many products share, such as a weight in the forward passes
+// of an evaluation (packed_weights.h).
+size_t packed_B_floats(int N, int K);
+void pack_whole_B(float* packed, const MatrixView& B, int N, int K);
 
 // One product, fast_matmul's arguments in a struct: C (M, N) (+)= A · B.
 struct Product {
@@ -56,14 +68,16 @@ struct Product {
   int M, N, K;
   bool accumulate;
   FusedWork fused;
+  const float* packed_B = nullptr;  // B packed ahead (pack_whole_B), or null: packed here
 };
 
 inline void fast_matmul(const Product& p, int threads) {
-  fast_matmul(p.C, p.ldc, p.A, p.B, p.M, p.N, p.K, p.accumulate, threads, p.fused);
+  fast_matmul(p.C, p.ldc, p.A, p.B, p.M, p.N, p.K, p.accumulate, threads, p.fused, p.packed_B);
 }
 
 // Two products at once on a team of two threads, each the same bits as
-// fast_matmul computes it on one thread. Thread t owns products[t] (its
+// fast_matmul computes it on one thread (each packs its own B: packed_B is
+// not read). Thread t owns products[t] (its
 // operands are the ones already in its cache) and goes through it k-block by
 // k-block; a thread done with its own takes units of rows of the other's
 // current k-block, one at a time from the back, so that a late thread's

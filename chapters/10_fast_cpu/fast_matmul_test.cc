@@ -16,10 +16,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <tuple>
 #include <vector>
 
 #include "chapters/10_fast_cpu/fast_matmul.h"
+#include "common/aligned_vector.h"
 #include "common/random.h"
 
 namespace gpt {
@@ -176,6 +178,40 @@ TEST(FastMatmulEdges, AnyThreadCountAgreesBitForBit) {
         fast_matmul(c.data(), N, A, B, M, N, K, false, threads, FusedWork{nullptr, sums.data()});
         ASSERT_EQ(c1, c) << threads << " threads, transposed A: " << trans_a << ", try " << repeat;
         ASSERT_EQ(sums1, sums) << threads << " threads, transposed A: " << trans_a;
+      }
+    }
+  }
+}
+
+// B packed ahead (pack_whole_B) gives the bits of B packed by the product,
+// on 1, 2 and 3 threads: B transposed (a weight, as the forward reads it)
+// and row-major, over 3 k-blocks and 2 column blocks (K > 2 · 256, N > 1024)
+// with edges in both, accumulating and with a bias. A buffer filled with NaNs
+// first: a panel float left unwritten, or read from the wrong block, shows.
+TEST(FastMatmulPackedB, SameBitsAsPackingInTheProduct) {
+  const int M = 70, N = 1100, K = 600;
+  Rng rng(11);
+  const std::vector<float> a = normals(size_t(M) * K, rng), b = normals(size_t(K) * N, rng),
+                           bias = normals(N, rng), c0 = normals(size_t(M) * N, rng);
+  for (const bool trans_b : {true, false}) {
+    const MatrixView A{a.data(), K}, B{b.data(), trans_b ? K : N, trans_b};
+    AlignedVector<float> packed(packed_B_floats(N, K), std::nanf(""));  // 64-byte aligned
+    pack_whole_B(packed.data(), B, N, K);
+    for (const int threads : {1, 2, 3}) {
+      for (const bool with_bias : {false, true}) {
+        const FusedWork fused{with_bias ? bias.data() : nullptr, nullptr};
+        std::vector<float> want = c0, got = c0;
+        fast_matmul(want.data(), N, A, B, M, N, K, /*accumulate=*/true, threads, fused);
+        fast_matmul(got.data(), N, A, B, M, N, K, /*accumulate=*/true, threads, fused,
+                    packed.data());
+        size_t differ = 0, first = 0;
+        for (size_t i = 0; i < want.size(); ++i) {
+          if (std::memcmp(&want[i], &got[i], sizeof(float)) != 0 && differ++ == 0) first = i;
+        }
+        EXPECT_EQ(differ, 0u) << "transposed B " << trans_b << ", " << threads
+                              << " threads, bias " << with_bias << ": first at row "
+                              << first / N << ", column " << first % N << ": " << got[first]
+                              << " instead of " << want[first];
       }
     }
   }

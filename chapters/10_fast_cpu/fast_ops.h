@@ -20,11 +20,13 @@
 namespace gpt {
 
 // ---- linear (chapter 04): out = inp · Wᵀ + b ------------------------------
+// packed_weight: Wᵀ already packed (packed_weights.h), or nullptr.
 void fast_linear_forward(float* out,          // (N, O)
                          const float* inp,    // (N, I)
                          const float* weight, // (O, I)
                          const float* bias,   // (O) or nullptr
-                         int N, int I, int O, int threads);
+                         int N, int I, int O, int threads,
+                         const float* packed_weight = nullptr);
 // dweight (O, I) += doutᵀ · inp, or dweight = … when `overwrite_dweight`,
 // and dbias (O) += Σ_n dout[n] (dbias may be nullptr), summed as two halves
 // of the tokens, the second added last: a thread per half on 2 threads,

@@ -130,9 +130,11 @@ void FastOps::layernorm(float* out, float* mean, float* rstd, const float* inp,
 void FastOps::attention(float* out, AttentionActivations& a, const float* x,
                         const AttentionParams& p, const BlockConfig& c, int /*layer*/) {
   const int N = c.B * c.T;
-  fast_linear_forward(a.qkv, x, p.qkv_weight, p.qkv_bias, N, c.C, 3 * c.C, threads_);  // (B, T, 3C)
+  fast_linear_forward(a.qkv, x, p.qkv_weight, p.qkv_bias, N, c.C, 3 * c.C, threads_,
+                      packed_.transposed(p.qkv_weight, c.C, 3 * c.C));                 // (B, T, 3C)
   fast_attention_forward(a.merged, a.weights, a.qkv, c.B, c.T, c.C, c.H, threads_);    // (B, T, C)
-  fast_linear_forward(out, a.merged, p.proj_weight, p.proj_bias, N, c.C, c.C, threads_);
+  fast_linear_forward(out, a.merged, p.proj_weight, p.proj_bias, N, c.C, c.C, threads_,
+                      packed_.transposed(p.proj_weight, c.C, c.C));
 }
 // end lesson
 
@@ -141,9 +143,11 @@ void FastOps::attention(float* out, AttentionActivations& a, const float* x,
 void FastOps::feedforward(float* out, float* hidden, float* activated, const float* x,
                           const FeedForwardParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
-  fast_linear_forward(hidden, x, p.fc_weight, nullptr, N, c.C, c.F, threads_);
+  fast_linear_forward(hidden, x, p.fc_weight, nullptr, N, c.C, c.F, threads_,
+                      packed_.transposed(p.fc_weight, c.C, c.F));
   fast_bias_gelu_forward(activated, hidden, p.fc_bias, N, c.F, c.gelu, threads_);  // (B, T, F)
-  fast_linear_forward(out, activated, p.proj_weight, p.proj_bias, N, c.F, c.C, threads_);
+  fast_linear_forward(out, activated, p.proj_weight, p.proj_bias, N, c.F, c.C, threads_,
+                      packed_.transposed(p.proj_weight, c.F, c.C));
 }
 // end lesson
 
@@ -182,7 +186,8 @@ void FastOps::copy(float* dst, const float* src, int64_t n) {
 
 void FastOps::linear(float* out, const float* inp, const float* weight, const float* bias, int N,
                      int IC, int OC) {
-  fast_linear_forward(out, inp, weight, bias, N, IC, OC, threads_);
+  fast_linear_forward(out, inp, weight, bias, N, IC, OC, threads_,
+                      packed_.transposed(weight, IC, OC));
 }
 
 float FastOps::cross_entropy(float* losses, float* probs, const float* logits,

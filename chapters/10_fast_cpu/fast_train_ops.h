@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "chapters/09_training/train_ops.h"
+#include "chapters/10_fast_cpu/packed_weights.h"
 
 namespace gpt {
 
@@ -33,6 +34,9 @@ class FastOps : public PlainTrainOpsFor<TrainOps> {
   // Floats zeroed by the recipe and not yet written: none after a backward
   // pass (its last step, embedding_backward, writes any left).
   int64_t unwritten_zeros() const;
+  // The forward products' weights, packed once while held (packed_weights.h):
+  // for a run of evaluations whose weights do not change.
+  PackedWeights& packed_weights() { return packed_; }
 
   // ---- forward (BlockOps, ModelOps) ----
   void layernorm(float* out, float* mean, float* rstd, const float* inp, const float* weight,
@@ -95,6 +99,7 @@ class FastOps : public PlainTrainOpsFor<TrainOps> {
   void write_zeros(float* x, int64_t n);
 
   int threads_;
+  PackedWeights packed_;
   bool defer_zeros_ = true;
   std::vector<Zeros> unwritten_;     // disjoint runs, a few dozen at most
   std::vector<Zeros> cut_, kept_;    // cut()'s results and its scratch (no allocation per call)

@@ -24,6 +24,7 @@ int FastTrainer::threads_now() { return adapt_ ? free_core_threads(threads_) : t
 StepResult FastTrainer::step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                              const AdamWConfig& adamw, Rng& rng) {
   ops_.set_threads(threads_now());  // the same bits for any count: free_cores.h
+  ops_.packed_weights().release();  // the weights are about to change
   TrainingMemory memory = host_training_memory(state, grads_, grad_views_, acts_, dacts_);
   return train_step(ops_, memory, state.step, batch, lr, grad_clip, adamw, rng);  // chapter 09's
 }
@@ -31,6 +32,7 @@ StepResult FastTrainer::step(TrainingState& state, const Batch& batch, float lr,
 
 std::optional<StepParts> FastTrainer::step_parts(TrainingState& state) {
   ops_.set_threads(threads_now());
+  ops_.packed_weights().release();  // a step follows
   return StepParts{ops_, host_training_memory(state, grads_, grad_views_, acts_, dacts_)};
 }
 
@@ -46,6 +48,13 @@ float FastTrainer::evaluate(const GPTModel& model, const Batch& batch) {
   return gpt_forward_loss(ops_, eval_acts_, batch.inputs.data(), batch.targets.data(),
                           model.weights(), model.config, batch.B, batch.T, Mode::Eval);
 }
+// end lesson
+
+// lesson: evaluation_run
+// Until the run ends (or a step begins), a weight's first forward product
+// packs it for all the batches that follow.
+void FastTrainer::begin_evaluations() { ops_.packed_weights().hold(); }
+void FastTrainer::end_evaluations() { ops_.packed_weights().release(); }
 // end lesson
 
 }  // namespace gpt

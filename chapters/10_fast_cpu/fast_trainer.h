@@ -24,6 +24,9 @@ class FastTrainer : public TrainingEngine {
                   const AdamWConfig& adamw, Rng& rng) override;
   float evaluate(TrainingState& state, const Batch& batch) override;
   float evaluate(const GPTModel& model, const Batch& batch);
+  // Each forward product's weight packed once for the run (packed_weights.h).
+  void begin_evaluations() override;
+  void end_evaluations() override;
   std::optional<StepParts> step_parts(TrainingState& state) override;  // for wrappers (chapter 18)
   const ParameterBuffer& grads() const { return grads_; }  // of the last step
   int threads() const { return threads_; }  // at most

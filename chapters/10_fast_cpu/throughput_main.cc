@@ -3,7 +3,8 @@
 //   bazel run //chapters/10_fast_cpu:throughput -- --device fast --mode train --threads 2
 //
 // Times one device's training step (--mode train: engine->step on random
-// batches), forward pass with the loss (--mode forward: engine->evaluate) or
+// batches), forward pass with the loss (--mode forward: engine->evaluate, the
+// passes one run of evaluations: chapter 09's EvaluationRun) or
 // batch-1 generation (--mode generate: --new_tokens tokens after a 1-token
 // prompt, sampled at temperature 1), after --warmup untimed steps, for at
 // least --steps steps and --seconds seconds. Prints one line of JSON:
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "chapters/01_tokens/batches.h"
@@ -91,6 +93,10 @@ int run(const Options& o) {
       }
     }
   };
+  // The forward passes are a run of evaluations: the same weights for every
+  // batch, which an engine may prepare once (chapter 09's begin_evaluations).
+  std::optional<EvaluationRun> evaluations;
+  if (o.mode == "forward") evaluations.emplace(*engine);
   for (int i = 0; i < o.warmup; ++i) one_step();
   std::vector<double> times;
   const double timed_from = monotonic_seconds();

@@ -109,6 +109,7 @@ int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokeniz
   double loss_sum = 0;  // nats, summed over predicted tokens
   int64_t predicted = 0;
   Timer timer;
+  EvaluationRun run(*engine);  // the same weights for every batch
   for (size_t w = 0; w < windows.size();) {
     // A batch: up to B windows of the same length (only the last can be shorter).
     Batch batch;

@@ -69,6 +69,8 @@ class DataParallelEngine : public TrainingEngine {
   StepResult step(TrainingState& state, const Batch& batch, float lr, float grad_clip,
                   const AdamWConfig& adamw, Rng& rng) override;
   float evaluate(TrainingState& state, const Batch& batch) override;
+  void begin_evaluations() override { inner_->begin_evaluations(); }
+  void end_evaluations() override { inner_->end_evaluations(); }
   // The inner engine's sync, then with ZeRO-1 the moments' shards gathered,
   // so that every rank's state (and rank 0's checkpoint) is whole. Throws if
   // the ranks' parameters differ: they must never drift apart.
