@@ -89,12 +89,13 @@ class TrainingEngine {
                           const AdamWConfig& adamw, Rng& rng) = 0;
   // The batch's mean loss with the model as it is: no dropout, no update.
   virtual float evaluate(TrainingState& state, const Batch& batch) = 0;
-  // A run of evaluations whose weights stay as they are (a validation pass,
-  // a benchmark's forward passes): between these two calls an engine may
-  // prepare the weights once for all the batches, instead of once per batch
-  // (chapter 10 packs them for its products). Nothing may change the
-  // weights in between, except step(), which ends the run. EvaluationRun
-  // (below) makes the two calls. By default: nothing to prepare.
+  // A run of evaluations of one model whose weights stay as they are (a
+  // validation pass, a benchmark's forward passes): between these two calls
+  // an engine may prepare the weights once for all the batches, instead of
+  // once per batch (chapter 10 packs them for its products). Nothing may
+  // change the weights in between, except step() and a step through
+  // step_parts(), either of which ends the run. EvaluationRun (below) makes
+  // the two calls. By default: nothing to prepare.
   virtual void begin_evaluations() {}
   virtual void end_evaluations() {}
   // Makes state.model, state.m and state.v current. CPU engines: nothing to do.

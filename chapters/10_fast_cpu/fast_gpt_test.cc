@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -719,6 +720,8 @@ TEST(FastPackedWeights, ForwardPassesReadThePanelsAndGiveTheSameBits) {
           << threads << " thread(s), batch " << i << ": logit " << (ours - held_acts.logits)
           << " is " << *ours << " from held panels, " << *theirs << " packed by the product";
       EXPECT_EQ(held.packed_weights().count(), 4 * config.num_layers + 1);
+      EXPECT_EQ(held.packed_weights().packs(), 4 * config.num_layers + 1)
+          << "batch " << i << ": a weight packed again";
     }
     EXPECT_EQ(plain.packed_weights().count(), 0);
     held.packed_weights().release();
@@ -731,8 +734,12 @@ TEST(FastPackedWeights, ForwardPassesReadThePanelsAndGiveTheSameBits) {
 
 // A run of evaluations on FastTrainer (chapter 09's EvaluationRun) gives each
 // batch the loss an evaluation outside a run gives, and a step inside the
-// run ends it: the weights change, and the evaluations after the step see
-// the new ones, not panels packed from the old.
+// run ends it, whether step() or train_step on step_parts() (a wrapper's
+// way, chapter 18): the weights change, and the evaluations after the step
+// see the new ones, not panels packed from the old. Every other step goes
+// through step_parts. Evaluations of another model inside a run are that
+// model's, and only one model's panels are kept: back to the first, its
+// weights are packed again.
 TEST(FastPackedWeights, ARunOfEvaluationsEndsAtAStep) {
   const GPTConfig config = dropout_config(NormPlacement::Pre, 19);
   TrainingState in_run(config), alone(config);
@@ -747,12 +754,33 @@ TEST(FastPackedWeights, ARunOfEvaluationsEndsAtAStep) {
   for (int s = 0; s < 2; ++s) {
     EXPECT_EQ(running.evaluate(in_run, other), plain.evaluate(alone, other)) << "step " << s;
     EXPECT_EQ(running.evaluate(in_run, batch), plain.evaluate(alone, batch)) << "step " << s;
-    const float a = running.step(in_run, batch, 1e-2f, 1.0f, AdamWConfig{}, r_run).loss;
+    float a;
+    if (s % 2 == 0) {
+      a = running.step(in_run, batch, 1e-2f, 1.0f, AdamWConfig{}, r_run).loss;
+    } else {
+      std::optional<StepParts> parts = running.step_parts(in_run);
+      ASSERT_TRUE(parts.has_value());
+      a = train_step(parts->ops, parts->memory, in_run.step, batch, 1e-2f, 1.0f, AdamWConfig{},
+                     r_run)
+              .loss;
+    }
     const float b = plain.step(alone, batch, 1e-2f, 1.0f, AdamWConfig{}, r_alone).loss;
     EXPECT_EQ(a, b) << "step " << s;
     EXPECT_EQ(running.evaluate(in_run, other), plain.evaluate(alone, other))
-        << "after step " << s << ": the evaluation read the weights before the step";
+        << "after step " << s << (s % 2 ? " (step_parts)" : " (step)")
+        << ": the evaluation read the weights before the step";
   }
+  // Another run, two models: each evaluation is its own model's.
+  EvaluationRun second(running);
+  TrainingState third(config);
+  Rng init_third(10);
+  init_gpt2(third.model, init_third);
+  const int64_t packs = running.weight_packs();
+  EXPECT_EQ(running.evaluate(in_run, other), plain.evaluate(alone, other));
+  EXPECT_EQ(running.evaluate(third, other), plain.evaluate(third, other)) << "another model";
+  EXPECT_EQ(running.evaluate(in_run, other), plain.evaluate(alone, other)) << "back to the first";
+  EXPECT_EQ(running.weight_packs() - packs, 3 * (4 * config.num_layers + 1))
+      << "each model change packs the model's weights afresh";
 }
 
 // One thread and two compute the same numbers, bit for bit: rows go to

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -311,6 +312,7 @@ void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B
     }
     return;
   }
+  assert(reinterpret_cast<uintptr_t>(packed_B) % 64 == 0 && "packed_B: 64-byte aligned");
   const Product p{C, ldc, A, B, M, N, K, accumulate, fused, packed_B};
   const size_t b_floats = block_floats(N, K);
   if (threads <= 1 || omp_in_parallel()) {

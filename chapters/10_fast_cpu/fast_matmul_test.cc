@@ -17,6 +17,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -186,11 +187,15 @@ TEST(FastMatmulEdges, AnyThreadCountAgreesBitForBit) {
 // B packed ahead (pack_whole_B) gives the bits of B packed by the product,
 // on 1, 2 and 3 threads: B transposed (a weight, as the forward reads it)
 // and row-major, over 3 k-blocks and 2 column blocks (K > 2 · 256, N > 1024)
-// with edges in both, accumulating and with a bias. A buffer filled with NaNs
-// first: a panel float left unwritten, or read from the wrong block, shows.
-TEST(FastMatmulPackedB, SameBitsAsPackingInTheProduct) {
-  const int M = 70, N = 1100, K = 600;
-  Rng rng(11);
+// with edges in both, and over 2 column blocks of a single, shallower
+// k-block (K < 256); accumulating and with a bias. M = 200 rows: 7 units of
+// rows for the threads to share. A buffer filled with NaNs first: a panel
+// float left unwritten, or read from the wrong block, shows.
+class FastMatmulPackedB : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(FastMatmulPackedB, SameBitsAsPackingInTheProduct) {
+  const auto [M, N, K] = GetParam();
+  Rng rng(11 + K);
   const std::vector<float> a = normals(size_t(M) * K, rng), b = normals(size_t(K) * N, rng),
                            bias = normals(N, rng), c0 = normals(size_t(M) * N, rng);
   for (const bool trans_b : {true, false}) {
@@ -216,6 +221,10 @@ TEST(FastMatmulPackedB, SameBitsAsPackingInTheProduct) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Blocks, FastMatmulPackedB,
+                         ::testing::Values(Shape{200, 1100, 600}, Shape{200, 1100, 100}),
+                         [](const auto& info) { return "K" + std::to_string(info.param.K); });
 
 // fast_matmul_pair: each product the same bits as fast_matmul on one thread,
 // whoever computed its rows. One product tiny and the other large (either

@@ -37,6 +37,7 @@ class FastOps : public PlainTrainOpsFor<TrainOps> {
   // The forward products' weights, packed once while held (packed_weights.h):
   // for a run of evaluations whose weights do not change.
   PackedWeights& packed_weights() { return packed_; }
+  const PackedWeights& packed_weights() const { return packed_; }
 
   // ---- forward (BlockOps, ModelOps) ----
   void layernorm(float* out, float* mean, float* rstd, const float* inp, const float* weight,

@@ -45,6 +45,7 @@ float FastTrainer::evaluate(TrainingState& state, const Batch& batch) {
 // (eval_activations.h): the same loss, with one layer's buffers.
 float FastTrainer::evaluate(const GPTModel& model, const Batch& batch) {
   ops_.set_threads(threads_now());
+  forget_other_models(model);
   return gpt_forward_loss(ops_, eval_acts_, batch.inputs.data(), batch.targets.data(),
                           model.weights(), model.config, batch.B, batch.T, Mode::Eval);
 }
@@ -56,5 +57,19 @@ float FastTrainer::evaluate(const GPTModel& model, const Batch& batch) {
 void FastTrainer::begin_evaluations() { ops_.packed_weights().hold(); }
 void FastTrainer::end_evaluations() { ops_.packed_weights().release(); }
 // end lesson
+
+// Panels are found by a weight's address, so another live model's weights
+// get panels of their own; but only one model's are kept: a run whose
+// evaluations move on to another model drops the first's. (A run is one
+// model's: a model freed and another made at the same address inside a run
+// would not be noticed.)
+void FastTrainer::forget_other_models(const GPTModel& model) {
+  PackedWeights& packed = ops_.packed_weights();
+  if (packed.holding() && run_model_ != nullptr && run_model_ != model.params.data()) {
+    packed.release();
+    packed.hold();
+  }
+  run_model_ = model.params.data();
+}
 
 }  // namespace gpt

@@ -27,12 +27,14 @@ class FastTrainer : public TrainingEngine {
   // Each forward product's weight packed once for the run (packed_weights.h).
   void begin_evaluations() override;
   void end_evaluations() override;
+  int64_t weight_packs() const { return ops_.packed_weights().packs(); }  // for tests
   std::optional<StepParts> step_parts(TrainingState& state) override;  // for wrappers (chapter 18)
   const ParameterBuffer& grads() const { return grads_; }  // of the last step
   int threads() const { return threads_; }  // at most
 
  private:
   int threads_now();  // threads_, or fewer on a busy machine when adapting
+  void forget_other_models(const GPTModel& model);  // keeps one model's panels
 
   int threads_;
   bool adapt_;
@@ -41,6 +43,7 @@ class FastTrainer : public TrainingEngine {
   GPTGrads grad_views_;  // into grads_
   GPTActivations acts_;       // a training step's: every layer's tensors, for the backward
   EvalActivations eval_acts_;  // an evaluation's: one layer's views for every layer, in acts_
+  const float* run_model_ = nullptr;  // the parameters a run's held panels were packed from
   GPTBackwardScratch dacts_;
 };
 

@@ -18,6 +18,7 @@ const float* PackedWeights::transposed(const float* weight, int I, int O) {
     p.I = I, p.O = O;
     p.floats.assign(packed_B_floats(/*N=*/O, /*K=*/I), 0.0f);
     pack_whole_B(p.floats.data(), MatrixView{weight, I, /*transposed=*/true}, O, I);
+    ++packs_;
   }
   return p.floats.data();
 }

@@ -1,7 +1,7 @@
 // chapters/10_fast_cpu/packed_weights.h — a weight packed once for many forward passes.
 //
-// Every product packs its B before it multiplies (fast_matmul.h). In a
-// forward pass B is Wᵀ, a weight, and in a run of evaluations (a validation
+// A product packs its B before it multiplies, unless it is given B packed
+// ahead (fast_matmul.h). In a forward pass B is Wᵀ, a weight, and in a run of evaluations (a validation
 // pass, a benchmark's forward passes) the weights stay as they are from one
 // batch to the next: yet each pass packs every weight again, and on two
 // threads each thread packs half of its panels and then waits at a barrier
@@ -13,10 +13,12 @@
 // The same panels as a product packs for itself, so the same bits.
 //
 // The one rule: a weight must not change while its panels are held. The
-// engine releases them before a training step (fast_trainer.cc); code that
-// writes weights some other way must not do it inside a run of evaluations.
+// engine releases them before a training step, and when a run's evaluations
+// move on to another model (fast_trainer.cc); code that writes weights some
+// other way must not do it inside a run of evaluations.
 #pragma once
 
+#include <cstdint>
 #include <unordered_map>
 
 #include "common/aligned_vector.h"
@@ -28,7 +30,8 @@ class PackedWeights {
   void hold() { holding_ = true; }  // from now on, keep each weight's panels
   void release();                   // forget them all, and their memory
   bool holding() const { return holding_; }
-  int count() const { return static_cast<int>(panels_.size()); }  // weights packed so far
+  int count() const { return static_cast<int>(panels_.size()); }  // weights held
+  int64_t packs() const { return packs_; }  // weights packed since the start, every hold
 
   // Wᵀ (I, O), of a weight (O, I), packed as fast_matmul's packed_B: by
   // the first call for that weight while holding, the same panels after.
@@ -41,6 +44,7 @@ class PackedWeights {
     AlignedVector<float> floats;
   };
   bool holding_ = false;
+  int64_t packs_ = 0;
   std::unordered_map<const float*, Panels> panels_;  // by the weight's first float
 };
 

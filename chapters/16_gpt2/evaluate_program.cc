@@ -109,7 +109,7 @@ int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokeniz
   double loss_sum = 0;  // nats, summed over predicted tokens
   int64_t predicted = 0;
   Timer timer;
-  EvaluationRun run(*engine);  // the same weights for every batch
+  std::optional<EvaluationRun> evaluations(std::in_place, *engine);  // the same weights throughout
   for (size_t w = 0; w < windows.size();) {
     // A batch: up to B windows of the same length (only the last can be shorter).
     Batch batch;
@@ -129,6 +129,7 @@ int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokeniz
                    windows.size(), loss_sum / predicted, predicted / timer.seconds());
     }
   }
+  evaluations.reset();  // the run's end: an engine frees what it prepared for it
   std::fprintf(stderr, "\n");
   const double loss = loss_sum / predicted;
   const std::vector<int32_t> scored(ids.begin() + 1, ids.begin() + 1 + predicted);
