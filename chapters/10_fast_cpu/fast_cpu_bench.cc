@@ -126,6 +126,10 @@ void WeightGradientArgs(benchmark::internal::Benchmark* b) {
     for (auto [in, out] : {std::pair{256, 768}, {256, 256}, {256, 1024}, {1024, 256}}) {
       b->Args({2048, in, out, threads});
     }
+    // the small configuration's (C = 128, F = 512, B·T = 768 tokens)
+    for (auto [in, out] : {std::pair{128, 384}, {128, 128}, {128, 512}, {512, 128}}) {
+      b->Args({768, in, out, threads});
+    }
   }
 }
 BENCHMARK(BM_WeightGradient)->Apply(WeightGradientArgs)->ArgNames({"tokens", "I", "O", "threads"})->UseRealTime();
