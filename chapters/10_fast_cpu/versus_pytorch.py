@@ -244,6 +244,7 @@ def compare(args, first_probe, modes, best):
             "ratio_round_by_round": median_interval(
                 [a["tokens_per_s"] / b["tokens_per_s"] for a, b in zip(ours, theirs)])._asdict(),
             "pytorch_setting": setting_name(b),
+            "pytorch_threads": max(int(b["torch_threads"]), int(b["openblas_threads"])),
             "ours_threads": ours[0]["threads"],
             "ours_description": ours[0]["description"],
             "config": ours[0]["config"],
@@ -251,17 +252,25 @@ def compare(args, first_probe, modes, best):
         })
     peak = best_peak(probes)
     for r in rows:
-        r["ours_peak_share"] = r["ours"]["gflop_per_s"] / peak["peak_gflops_all"]
-        r["pytorch_peak_share"] = r["pytorch"]["gflop_per_s"] / peak["peak_gflops_all"]
+        for side in ("ours", "pytorch"):
+            r[f"{side}_peak"] = peak_at(peak, r[f"{side}_threads"])
+            r[f"{side}_peak_share"] = r[side]["gflop_per_s"] / r[f"{side}_peak"]
     return rows, peak
+
+
+def peak_at(peak, threads):
+    """The peak a side's share is of: one thread's when it ran on one thread,
+    else all the cores' (the probe measures those two)."""
+    return peak["peak_gflops_1_thread"] if threads == 1 else peak["peak_gflops_all"]
 
 
 def comparison_markdown(peak, rows, info):
     out = [f"# Ours vs PyTorch on {info['cpu']} ({info['cores']} cores)", "",
            f"Measured FMA peak, the best of {len(peak['probes'])} probes (one at the start, "
            f"one before each round): {peak['peak_gflops_1_thread']:.0f} GFLOP/s on 1 thread, "
-           f"{peak['peak_gflops_all']:.0f} GFLOP/s on {peak['threads_all']} (the % columns "
-           f"are of the latter; its probes ranged from {peak['peak_gflops_all_lowest']:.0f}). "
+           f"{peak['peak_gflops_all']:.0f} GFLOP/s on {peak['threads_all']} (its probes ranged "
+           f"from {peak['peak_gflops_all_lowest']:.0f}); a % column is of the one-thread "
+           f"peak where that side ran on one thread, else of the latter. "
            f"PyTorch {info['torch_version']}, BLAS: "
            f"{info['blas']}. Medians of {info['rounds']} alternating rounds; "
            f"FLOPs counted by model_flops.h's formulas on both sides. Round by round: the "
