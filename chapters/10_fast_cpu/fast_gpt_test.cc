@@ -141,6 +141,14 @@ GPTConfig dropout_config(NormPlacement norm, int max_length = 19) {
   return c;
 }
 
+// Two training states with the same GPT-2 initial weights (drawn from
+// `seed`): one for the engine under test, one for its reference twin.
+void same_start(TrainingState& a, TrainingState& b, uint64_t seed) {
+  Rng init(seed);
+  init_gpt2(a.model, init);
+  b.model.params = a.model.params;
+}
+
 Batch random_batch(int B, int T, int V, Rng& rng) {
   Batch batch{B, T, std::vector<int32_t>(B * T), std::vector<int32_t>(B * T)};
   for (int32_t& t : batch.inputs) t = static_cast<int32_t>(rng.next_u64() % V);
@@ -550,9 +558,7 @@ TEST(FastTrainerWithDropout, FollowsChapter09sTrainer) {
                          {NormPlacement::Pre, 64}}) {
     const GPTConfig config = dropout_config(norm, T);
     TrainingState ours(config), theirs(config);
-    Rng init(5);
-    init_gpt2(ours.model, init);
-    theirs.model.params = ours.model.params;
+    same_start(ours, theirs, 5);
     FastTrainer fast(config, 3, T, 2);
     Trainer plain(config, 3, T);
     Rng rng_fast(9), rng_plain(9), data(11);
@@ -661,9 +667,7 @@ TEST(FastEvaluate, OneLayersBuffersAreSmallerAndCheckTheBatch) {
 TEST(FastEvaluate, AnEvaluationBetweenStepsChangesNoStep) {
   const GPTConfig config = dropout_config(NormPlacement::Pre, 19);
   TrainingState with(config), without(config);
-  Rng init(8);
-  init_gpt2(with.model, init);
-  without.model.params = with.model.params;
+  same_start(with, without, 8);
   FastTrainer evaluating(config, 3, 19, 2), plain(config, 3, 19, 2);
   Rng r_with(3), r_without(3), data(21);
   for (int s = 0; s < 3; ++s) {
@@ -743,9 +747,7 @@ TEST(FastPackedWeights, ForwardPassesReadThePanelsAndGiveTheSameBits) {
 TEST(FastPackedWeights, ARunOfEvaluationsEndsAtAStep) {
   const GPTConfig config = dropout_config(NormPlacement::Pre, 19);
   TrainingState in_run(config), alone(config);
-  Rng init(9);
-  init_gpt2(in_run.model, init);
-  alone.model.params = in_run.model.params;
+  same_start(in_run, alone, 9);
   FastTrainer running(config, 3, 19, 2), plain(config, 3, 19, 2);
   Rng r_run(4), r_alone(4), data(23);
   const Batch batch = random_batch(3, 19, config.vocab_size, data);
@@ -789,9 +791,7 @@ TEST(FastTrainerThreads, OneAndTwoThreadsAgreeBitForBit) {
   const GPTConfig config = dropout_config(NormPlacement::Pre);
   for (const int threads : {2, 3}) {  // 3: more threads than cores, some late, their rows taken
     TrainingState one(config), many(config);
-    Rng init(5);
-    init_gpt2(one.model, init);
-    many.model.params = one.model.params;
+    same_start(one, many, 5);
     FastTrainer t1(config, 3, 19, 1), tn(config, 3, 19, threads);
     Rng r1(9), rn(9), data(11);
     for (int s = 0; s < 3; ++s) {
@@ -813,9 +813,7 @@ TEST(FastTrainerThreads, OneAndTwoThreadsAgreeBitForBit) {
 TEST(FastTrainerThreads, TheCountMayChangeBetweenSteps) {
   const GPTConfig config = dropout_config(NormPlacement::Pre);
   TrainingState fixed(config), changing(config);
-  Rng init(6);
-  init_gpt2(fixed.model, init);
-  changing.model.params = fixed.model.params;
+  same_start(fixed, changing, 6);
   FastTrainer two(config, 3, 19, 2), one(config, 3, 19, 1), also_two(config, 3, 19, 2);
   Rng r_fixed(10), r_changing(10), data(12);
   for (int s = 0; s < 4; ++s) {

@@ -216,6 +216,12 @@ int blocks_of(int N, int K) { return (N + kNC - 1) / kNC * ((K + kKC - 1) / kKC)
 size_t block_floats(int N, int K) {
   return size_t(std::min(K, kKC)) * round_up(std::min(N, kNC), kNR);
 }
+// Where block `block` of a B packed ahead (pack_whole_B) lies: blocks in
+// blocked_matmul's order, each in a slot of block_floats.
+template <typename Float>
+Float* packed_block(Float* packed, int N, int K, int block) {
+  return packed + block * block_floats(N, K);
+}
 
 // One block of B as the kernels read it: rows [p0, p0 + kc) and columns
 // [j0, j0 + nc), packed at Bb.
@@ -260,7 +266,7 @@ void blocked_matmul(const Product& p, float* const Bp[2], SharedUnits* block_uni
     const int nc = std::min(kNC, p.N - j0);
     for (int p0 = 0; p0 < p.K; p0 += kKC, ++block) {
       float* const into = Bp[Shared ? block % 2 : 0];  // where this block is packed, if it is
-      const float* Bb = p.packed_B ? p.packed_B + block * block_floats(p.N, p.K) : into;
+      const float* Bb = p.packed_B ? packed_block(p.packed_B, p.N, p.K, block) : into;
       const BlockOfB b{p0, std::min(kKC, p.K - p0), j0, nc, Bb};
       if constexpr (Shared) {  // the team splits B's panels, then waits until all are packed
         if (!p.packed_B) {
@@ -292,7 +298,7 @@ void pack_whole_B(float* packed, const MatrixView& B, int N, int K) {
   int block = 0;
   for (int j0 = 0; j0 < N; j0 += kNC) {
     for (int p0 = 0; p0 < K; p0 += kKC, ++block) {
-      pack_B(packed + block * block_floats(N, K), B, N, p0, std::min(kKC, K - p0), j0, 0,
+      pack_B(packed_block(packed, N, K, block), B, N, p0, std::min(kKC, K - p0), j0, 0,
              std::min(kNC, N - j0));
     }
   }

@@ -1,11 +1,12 @@
 // chapters/10_fast_cpu/packed_weights.h — a weight packed once for many forward passes.
 //
 // A product packs its B before it multiplies, unless it is given B packed
-// ahead (fast_matmul.h). In a forward pass B is Wᵀ, a weight, and in a run of evaluations (a validation
-// pass, a benchmark's forward passes) the weights stay as they are from one
-// batch to the next: yet each pass packs every weight again, and on two
-// threads each thread packs half of its panels and then waits at a barrier
-// for the other's half before either multiplies.
+// ahead (fast_matmul.h). In a forward pass B is Wᵀ, a weight, and in a run
+// of evaluations (a validation pass, a benchmark's forward passes) the
+// weights stay as they are from one batch to the next: yet each pass packs
+// every weight again, and on two threads each thread packs half of its
+// panels and then waits at a barrier for the other's half before either
+// multiplies.
 //
 // While a PackedWeights holds, the first product with a weight packs all of
 // it, every block, into panels of its own (fast_matmul.h's pack_whole_B),

@@ -109,27 +109,28 @@ int run(int argc, char** argv, const Devices& devices, const Tokenizers& tokeniz
   double loss_sum = 0;  // nats, summed over predicted tokens
   int64_t predicted = 0;
   Timer timer;
-  std::optional<EvaluationRun> evaluations(std::in_place, *engine);  // the same weights throughout
-  for (size_t w = 0; w < windows.size();) {
-    // A batch: up to B windows of the same length (only the last can be shorter).
-    Batch batch;
-    batch.T = windows[w].second;
-    while (w < windows.size() && batch.B < o.batch_size && windows[w].second == batch.T) {
-      const size_t start = windows[w].first;
-      batch.inputs.insert(batch.inputs.end(), ids.begin() + start, ids.begin() + start + batch.T);
-      batch.targets.insert(batch.targets.end(), ids.begin() + start + 1,
-                           ids.begin() + start + 1 + batch.T);
-      ++batch.B, ++w;
+  {  // one run of evaluations: the same weights for every batch
+    const EvaluationRun evaluations(*engine);
+    for (size_t w = 0; w < windows.size();) {
+      // A batch: up to B windows of the same length (only the last can be shorter).
+      Batch batch;
+      batch.T = windows[w].second;
+      while (w < windows.size() && batch.B < o.batch_size && windows[w].second == batch.T) {
+        const size_t start = windows[w].first;
+        batch.inputs.insert(batch.inputs.end(), ids.begin() + start, ids.begin() + start + batch.T);
+        batch.targets.insert(batch.targets.end(), ids.begin() + start + 1,
+                             ids.begin() + start + 1 + batch.T);
+        ++batch.B, ++w;
+      }
+      const double tokens = double(batch.B) * batch.T;
+      loss_sum += double(engine->evaluate(*state, batch)) * tokens;
+      predicted += static_cast<int64_t>(tokens);
+      if (terminal || w == windows.size()) {
+        std::fprintf(stderr, "\revaluate: %zu/%zu windows, loss %.4f, %.0f tokens/s   ", w,
+                     windows.size(), loss_sum / predicted, predicted / timer.seconds());
+      }
     }
-    const double tokens = double(batch.B) * batch.T;
-    loss_sum += double(engine->evaluate(*state, batch)) * tokens;
-    predicted += static_cast<int64_t>(tokens);
-    if (terminal || w == windows.size()) {
-      std::fprintf(stderr, "\revaluate: %zu/%zu windows, loss %.4f, %.0f tokens/s   ", w,
-                   windows.size(), loss_sum / predicted, predicted / timer.seconds());
-    }
-  }
-  evaluations.reset();  // the run's end: an engine frees what it prepared for it
+  }  // the run's end: an engine frees what it prepared for it
   std::fprintf(stderr, "\n");
   const double loss = loss_sum / predicted;
   const std::vector<int32_t> scored(ids.begin() + 1, ids.begin() + 1 + predicted);
