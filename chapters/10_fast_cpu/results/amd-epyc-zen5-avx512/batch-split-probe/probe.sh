@@ -1,8 +1,8 @@
 #!/bin/bash
-# Upper bound for "each thread takes half the batch through the whole step":
+# An estimate for "each thread takes half the batch through the whole step":
 # one throughput process at B = 12 on two threads, against two one-thread
 # processes at B = 6 side by side (no barriers, no shared data, no gradient
-# sum: what an in-process split could reach at most). Alternated, each round
+# sum, but each process its own AdamW and weights). Alternated, each round
 # turning the order. Usage: probe.sh THROUGHPUT ROUNDS OUT_JSONL
 set -eu
 bin=$1 rounds=$2 out=$3
