@@ -320,7 +320,7 @@ void fast_matmul(float* C, int64_t ldc, const MatrixView& A, const MatrixView& B
   }
   assert(reinterpret_cast<uintptr_t>(packed_B) % 64 == 0 && "packed_B: 64-byte aligned");
   const Product p{C, ldc, A, B, M, N, K, accumulate, fused, packed_B};
-  const size_t b_floats = block_floats(N, K);
+  const size_t b_floats = packed_B ? 0 : block_floats(N, K);  // B's buffers: none read if packed
   if (threads <= 1 || omp_in_parallel()) {
     float* const Bp[2] = {ensure(local_buffer(1), b_floats), nullptr};
     blocked_matmul<false>(p, Bp, nullptr);
