@@ -42,7 +42,7 @@ size_t ActivationViews::floats(const GPTConfig& c, int B, int T, const Activatio
          + c.num_layers * (BlockActivations::size(bc, layout.attention_weights)  // blocks
                            + lse)                          // (and their logsumexp)
          + BT * C + 2 * BT                                 // ln_f, mean, rstd
-         + 2 * BT * V + BT;                                // logits, probs, losses
+         + (layout.probs ? 2 : 1) * BT * V + BT;           // logits, probs, losses
 }
 
 void ActivationViews::carve_views(float* base, int32_t* ids, const GPTConfig& c, int B_, int T_,
@@ -76,7 +76,7 @@ void ActivationViews::carve_views(float* base, int32_t* ids, const GPTConfig& c,
   ln_f_mean = take(BT);
   ln_f_rstd = take(BT);
   logits = take(BT * V);
-  probs = take(BT * V);
+  probs = layout.probs ? take(BT * V) : nullptr;
   losses = take(BT);
 }
 

@@ -19,6 +19,7 @@ namespace gpt {
 struct ActivationLayout {
   bool attention_weights = true;  // each layer's (B, H, T, T) softmax weights
   bool logsumexp = false;         // each layer's (B, H, T) logsumexp, for a fused attention
+  bool probs = true;              // the (B, T, V) softmax probs: not for a fused loss head
 };
 
 // Views of every tensor of one forward pass, in some engine's memory. The
@@ -43,8 +44,8 @@ struct ActivationViews {
   float* ln_f = nullptr;                 // (B, T, C)
   float* ln_f_mean = nullptr;            // (B, T)
   float* ln_f_rstd = nullptr;            // (B, T)
-  float* logits = nullptr;               // (B, T, V)
-  float* probs = nullptr;                // (B, T, V)
+  float* logits = nullptr;               // (B, T, V); a fused loss head's own (model_ops.h)
+  float* probs = nullptr;                // (B, T, V), or nullptr (ActivationLayout::probs)
   float* losses = nullptr;               // (B, T)
 
   // Floats of a (B, T) batch's tensors, laid out as carve_views lays them.

@@ -23,10 +23,12 @@ void gpt_forward_tokens(ModelOps& ops, ActivationViews& acts, const GPTWeights& 
     block_forward(ops, acts.block_out[l], acts.blocks[l], x, w.blocks[l], bc, mode, l);
     x = acts.block_out[l];                                                   // (B, T, C)
   }
-  if (rows == LogitRows::All) {
+  if (rows != LogitRows::Last) {
     ops.layernorm(acts.ln_f, acts.ln_f_mean, acts.ln_f_rstd, x, w.ln_f_weight, w.ln_f_bias,
                   B * T, C, c.layernorm_eps);                                // (B, T, C)
-    ops.linear(acts.logits, acts.ln_f, w.lm_head, nullptr, B * T, C, V);     // (B, T, V)
+    if (rows == LogitRows::All) {
+      ops.linear(acts.logits, acts.ln_f, w.lm_head, nullptr, B * T, C, V);   // (B, T, V)
+    }
     return;
   }
   for (int b = 0; b < B; ++b) {  // generation: only the next token's scores

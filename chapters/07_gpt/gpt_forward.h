@@ -18,7 +18,9 @@ namespace gpt {
 
 // Which positions get logits. All: every one, (B, T, V). Last: only the last
 // position of each sequence, ln_f (B, C) and logits (B, V): all generation needs.
-enum class LogitRows { All, Last };
+// None: ln_f (B, T, C) and no logits, for an engine whose loss head makes
+// its own (ModelOps::fuses_classifier_loss).
+enum class LogitRows { All, Last, None };
 
 // The composition, on `ops`' engine: from acts.tokens (already in the engine's
 // memory, for positions first_position .. first_position + T - 1) to
@@ -35,7 +37,9 @@ void gpt_forward_tokens(ModelOps& ops, ActivationViews& acts, const GPTWeights& 
 void gpt_forward(ModelOps& ops, ActivationViews& acts, const int32_t* tokens,
                  const GPTWeights& weights, const GPTConfig& config, int B, int T, Mode mode);
 
-// gpt_forward, then the mean cross-entropy against `targets` (host, (B, T)).
+// gpt_forward, then the mean cross-entropy against `targets` (host, (B, T)):
+// the lm_head and cross_entropy, or, where the engine fuses them, ln_f's rows
+// straight into its classifier_loss.
 float gpt_forward_loss(ModelOps& ops, ActivationViews& acts, const int32_t* tokens,
                        const int32_t* targets, const GPTWeights& weights,
                        const GPTConfig& config, int B, int T, Mode mode);

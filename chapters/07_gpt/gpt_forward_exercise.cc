@@ -16,7 +16,8 @@ void gpt_forward_tokens(ModelOps& ops, ActivationViews& acts, const GPTWeights& 
   //   block_forward), ln_f and the lm_head. Check nothing, throw nothing:
   //   gpt_forward does the checks. Start with rows == LogitRows::All;
   //   LogitRows::Last (the last position's ln_f and logits only) is for
-  //   chapter 10. The steps: README.md section 2, HINTS.md "gpt_forward".
+  //   chapter 10, LogitRows::None (ln_f, no lm_head) for chapter 17. The
+  //   steps: README.md section 2, HINTS.md "gpt_forward".
   (void)ops, (void)acts, (void)weights, (void)config, (void)B, (void)T, (void)first_position,
       (void)mode, (void)rows;
 }

@@ -20,10 +20,8 @@ void check_ids(const char* what, const int32_t* ids, int64_t n, int V) {
   }
 }
 
-}  // namespace
-
-void gpt_forward(ModelOps& ops, ActivationViews& acts, const int32_t* tokens,
-                 const GPTWeights& weights, const GPTConfig& c, int B, int T, Mode mode) {
+void forward(ModelOps& ops, ActivationViews& acts, const int32_t* tokens, const GPTWeights& weights,
+             const GPTConfig& c, int B, int T, Mode mode, LogitRows rows) {
   if (T > c.max_length) {
     throw std::invalid_argument("sequence of " + std::to_string(T) + " tokens is longer than " +
                                 "max_length (" + std::to_string(c.max_length) + ")");
@@ -32,17 +30,29 @@ void gpt_forward(ModelOps& ops, ActivationViews& acts, const int32_t* tokens,
   acts.carve(B, T);
   acts.mode = mode;
   ops.upload_ids(acts.tokens, tokens, int64_t(B) * T);
-  gpt_forward_tokens(ops, acts, weights, c, B, T, 0, mode);
+  gpt_forward_tokens(ops, acts, weights, c, B, T, 0, mode, rows);
+}
+
+}  // namespace
+
+void gpt_forward(ModelOps& ops, ActivationViews& acts, const int32_t* tokens,
+                 const GPTWeights& weights, const GPTConfig& c, int B, int T, Mode mode) {
+  forward(ops, acts, tokens, weights, c, B, T, mode, LogitRows::All);
 }
 
 float gpt_forward_loss(ModelOps& ops, ActivationViews& acts, const int32_t* tokens,
                        const int32_t* targets, const GPTWeights& weights, const GPTConfig& c,
                        int B, int T, Mode mode) {
   check_ids("target", targets, int64_t(B) * T, c.vocab_size);
-  gpt_forward(ops, acts, tokens, weights, c, B, T, mode);
-  ops.upload_ids(acts.targets, targets, int64_t(B) * T);
-  return ops.cross_entropy(acts.losses, acts.probs, acts.logits, acts.targets, B * T,
-                           c.vocab_size);
+  const int N = B * T, V = c.vocab_size;
+  const bool fused = ops.fuses_classifier_loss(V);
+  forward(ops, acts, tokens, weights, c, B, T, mode, fused ? LogitRows::None : LogitRows::All);
+  ops.upload_ids(acts.targets, targets, int64_t(N));
+  if (fused) {  // the engine's one op: the lm_head's product and the loss (chapter 17)
+    return ops.classifier_loss(acts.losses, acts.logits, acts.ln_f, weights.lm_head,
+                               acts.targets, N, c.embed_size, V);
+  }
+  return ops.cross_entropy(acts.losses, acts.probs, acts.logits, acts.targets, N, V);
 }
 
 void gpt_forward(GPTActivations& acts, const int32_t* tokens, const GPTModel& model, int B, int T,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 
 #include "chapters/02_embeddings/embeddings.h"
 #include "chapters/04_multihead_attention/linear.h"
@@ -31,6 +32,27 @@ class ModelOps : public BlockOps {
   // probs (N, V) and per-row losses (N) are kept for backward.
   virtual float cross_entropy(float* losses, float* probs, const float* logits,
                               const int32_t* targets, int N, int V) = 0;
+
+  // The loss head in one op, for an engine that fuses the lm_head's product
+  // with the loss (chapter 17 does, on bf16 logits). When this is true,
+  // gpt_forward_loss stops the forward at ln_f and calls classifier_loss
+  // instead of linear and cross_entropy; the backward pass then calls
+  // classifier_loss_backward (backward_ops.h).
+  virtual bool fuses_classifier_loss(int V) const {
+    (void)V;
+    return false;
+  }
+
+  // The mean cross-entropy of x (N, C) · weightᵀ (V, C) against targets (N),
+  // per-row losses (N) kept. `logits` is the memory of (N, V) fp32 logits,
+  // which the engine may use as it likes until the backward pass: the fused
+  // ops leave there whatever classifier_loss_backward reads.
+  virtual float classifier_loss(float* losses, float* logits, const float* x,
+                                const float* weight, const int32_t* targets, int N, int C,
+                                int V) {
+    (void)losses, (void)logits, (void)x, (void)weight, (void)targets, (void)N, (void)C, (void)V;
+    throw std::logic_error("classifier_loss: this engine does not fuse the loss head");
+  }
 
   // dst (the engine's memory) = src (host memory), n ids.
   virtual void upload_ids(int32_t* dst, const int32_t* src, int64_t n) = 0;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 
 #include "chapters/07_gpt/model_ops.h"
 #include "chapters/08_backward/cross_entropy_backward.h"
@@ -59,6 +60,16 @@ class BackwardOps : public ModelOps {
   // dlogits (N, V) += dloss · (probs − onehot(targets)) / N.
   virtual void cross_entropy_backward(float* dlogits, float dloss, const float* probs,
                                       const int32_t* targets, int N, int V) = 0;
+
+  // The fused loss head's backward (model_ops.h's classifier_loss), dloss = 1:
+  // dx (N, C) and dweight (V, C) += their shares, from what classifier_loss
+  // left in `logits`. Only on an engine that fuses_classifier_loss.
+  virtual void classifier_loss_backward(float* dx, float* dweight, const float* logits,
+                                        const float* x, const float* weight, int N, int C,
+                                        int V) {
+    (void)dx, (void)dweight, (void)logits, (void)x, (void)weight, (void)N, (void)C, (void)V;
+    throw std::logic_error("classifier_loss_backward: this engine does not fuse the loss head");
+  }
 
   // dwte (V, C) and dwpe (T, C; nullptr without learned positions) += the
   // embeddings' share of dout (B, T, C).

@@ -25,16 +25,17 @@ BlockGrads block_grads(ParameterBuffer& g, int l) {
                                      g[b + "mlp.proj.weight"], g[b + "mlp.proj.bias"]}};
 }
 
-size_t BackwardViews::floats(const GPTConfig& config, int B, int T) {
+size_t BackwardViews::floats(const GPTConfig& config, int B, int T, bool dlogits) {
   const size_t BT = size_t(B) * T, C = config.embed_size, V = config.vocab_size;
-  return BT * V + 3 * BT * C + BlockActivations::size(block_config(config, B, T));
+  return (dlogits ? BT * V : 0) + 3 * BT * C + BlockActivations::size(block_config(config, B, T));
   // dlogits, dln_f, dstream, dblock
 }
 
-void BackwardViews::carve_views(float* base, const GPTConfig& config, int B, int T) {
+void BackwardViews::carve_views(float* base, const GPTConfig& config, int B, int T,
+                                bool with_dlogits) {
   const size_t BT = size_t(B) * T, C = config.embed_size, V = config.vocab_size;
   float* p = base;
-  dlogits = p, p += BT * V;
+  dlogits = with_dlogits ? p : nullptr, p += with_dlogits ? BT * V : 0;
   dln_f = p, p += BT * C;
   dstream[0] = p, p += BT * C;
   dstream[1] = p, p += BT * C;
@@ -74,17 +75,22 @@ void gpt_backward(BackwardOps& ops, const GPTGrads& grads, BackwardViews& scratc
   const int B = acts.B, T = acts.T, C = c.embed_size, V = c.vocab_size, L = c.num_layers;
   const int N = B * T;
   scratch.carve(B, T);
-  ops.zero(scratch.dlogits, int64_t(N) * V);
   ops.zero(scratch.dln_f, int64_t(N) * C);
   float* dout = scratch.dstream[0];  // d(output of the block being processed)
   float* dinp = scratch.dstream[1];  // d(its input), filled by its backward
   ops.zero(dout, int64_t(N) * C);
 
   // loss = mean cross-entropy(logits)                         dloss = 1
-  ops.cross_entropy_backward(scratch.dlogits, 1.0f, acts.probs, acts.targets, N, V);
   // logits = ln_f · lm_headᵀ   (a tied lm_head is wte: its gradient adds to wte's)
-  ops.linear_backward(scratch.dln_f, grads.lm_head, nullptr, scratch.dlogits, acts.ln_f,
-                      w.lm_head, N, C, V);
+  if (!ops.fuses_classifier_loss(V)) {
+    ops.zero(scratch.dlogits, int64_t(N) * V);
+    ops.cross_entropy_backward(scratch.dlogits, 1.0f, acts.probs, acts.targets, N, V);
+    ops.linear_backward(scratch.dln_f, grads.lm_head, nullptr, scratch.dlogits, acts.ln_f,
+                        w.lm_head, N, C, V);
+  } else {  // an engine that fuses the two (chapter 17), from what its forward left in logits
+    ops.classifier_loss_backward(scratch.dln_f, grads.lm_head, acts.logits, acts.ln_f, w.lm_head,
+                                 N, C, V);
+  }
   // ln_f = layernorm(x_L)
   ops.layernorm_backward(dout, grads.ln_f_weight, grads.ln_f_bias, scratch.dln_f,
                          acts.block_out[L - 1], acts.ln_f_mean, acts.ln_f_rstd, w.ln_f_weight,

@@ -27,16 +27,18 @@ struct BackwardViews {
   virtual ~BackwardViews() = default;
   virtual void carve(int B, int T) = 0;  // views for a (B, T) batch
 
-  float* dlogits = nullptr;  // (B, T, V)
+  float* dlogits = nullptr;  // (B, T, V), or nullptr for a fused loss head (floats' `dlogits`)
   float* dln_f = nullptr;    // (B, T, C)
   float* dstream[2] = {nullptr, nullptr};  // (B, T, C) each: d(block output), d(block input)
   BlockActivations dblock;   // scratch of one block's backward
 
-  static size_t floats(const GPTConfig& config, int B, int T);  // for a (B, T) batch
+  // For a (B, T) batch; without dlogits where the engine fuses its loss head
+  // (ModelOps::fuses_classifier_loss), whose backward needs none.
+  static size_t floats(const GPTConfig& config, int B, int T, bool dlogits = true);
 
  protected:
-  // Points the views into `base` (floats(config, B, T) of them), one after another.
-  void carve_views(float* base, const GPTConfig& config, int B, int T);
+  // Points the views into `base` (floats(config, B, T, dlogits) of them), one after another.
+  void carve_views(float* base, const GPTConfig& config, int B, int T, bool dlogits = true);
 };
 
 // The scratch in host memory.

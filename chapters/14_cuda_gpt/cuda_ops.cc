@@ -103,6 +103,17 @@ float CudaOps::cross_entropy(float* losses, float* probs, const float* logits,
   return loss;
 }
 
+bool CudaOps::fuses_classifier_loss(int V) const {
+  return products_of(options_)->has_classifier_loss(V);
+}
+
+float CudaOps::classifier_loss(float* losses, float* logits, const float* x, const float* weight,
+                               const int32_t* targets, int N, int C, int V) {
+  const float loss = products().classifier_loss(losses, logits, x, weight, targets, N, C, V);
+  mark(options_, "classifier_loss");
+  return loss;
+}
+
 void CudaOps::upload_ids(int32_t* dst, const int32_t* src, int64_t n) {
   CUDA_CHECK(cudaMemcpy(dst, src, size_t(n) * sizeof(int32_t), cudaMemcpyHostToDevice));
 }
@@ -181,6 +192,12 @@ void CudaOps::cross_entropy_backward(float* dlogits, float dloss, const float* p
                                      const int32_t* targets, int N, int V) {
   cuda::cross_entropy_backward(dlogits, dloss, probs, targets, N, V);
   mark(options_, "cross_entropy");
+}
+
+void CudaOps::classifier_loss_backward(float* dx, float* dweight, const float* logits,
+                                       const float* x, const float* weight, int N, int C, int V) {
+  products().classifier_loss_backward(dx, dweight, logits, x, weight, N, C, V);
+  mark(options_, "classifier_loss");
 }
 
 void CudaOps::embedding_backward(float* dwte, float* dwpe, const float* dout,

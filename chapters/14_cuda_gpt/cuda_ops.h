@@ -44,6 +44,10 @@ class CudaOps : public TrainOps {
               int IC, int OC) override;
   float cross_entropy(float* losses, float* probs, const float* logits, const int32_t* targets,
                       int N, int V) override;
+  // The format's fused loss head, where it has one (product_kernels.h).
+  bool fuses_classifier_loss(int V) const override;
+  float classifier_loss(float* losses, float* logits, const float* x, const float* weight,
+                        const int32_t* targets, int N, int C, int V) override;
   void upload_ids(int32_t* dst, const int32_t* src, int64_t n) override;
 
   // ---- backward: each adds into its outputs ----
@@ -63,6 +67,8 @@ class CudaOps : public TrainOps {
                        const float* inp, const float* weight, int N, int IC, int OC) override;
   void cross_entropy_backward(float* dlogits, float dloss, const float* probs,
                               const int32_t* targets, int N, int V) override;
+  void classifier_loss_backward(float* dx, float* dweight, const float* logits, const float* x,
+                                const float* weight, int N, int C, int V) override;
   void embedding_backward(float* dwte, float* dwpe, const float* dout, const int32_t* tokens,
                           int B, int T, int C, int V) override;
 

@@ -18,23 +18,24 @@ void check_fits(const char* what, int B, int T, int max_B, int max_T) {
 }  // namespace
 
 GpuActivations::GpuActivations(const GPTConfig& config, int max_B, int max_T,
-                               bool attention_weights)
-    : config_(config), max_B_(max_B), max_T_(max_T), attention_weights_(attention_weights) {
+                               bool attention_weights, bool probs)
+    : config_(config),
+      max_B_(max_B),
+      max_T_(max_T),
+      attention_weights_(attention_weights),
+      probs_(probs) {
   check_capacity(config, max_B, max_T);  // ActivationViews' (chapter 07)
-  buffer_ = DeviceBuffer<float>(size(config, max_B, max_T, attention_weights));
+  buffer_ = DeviceBuffer<float>(floats(config, max_B, max_T, layout()));
   ids_ = DeviceBuffer<int32_t>(2 * size_t(max_B) * max_T);
   GpuActivations::carve(max_B, max_T);
 }
 
 // lesson: gpu_activations_size
 // Chapter 07's tensors and layout, plus one logsumexp per layer, and without
-// the (B, H, T, T) weights when only the fused attention will run.
+// the (B, H, T, T) weights when only the fused attention will run (nor the
+// probs when the format fuses the loss head: chapter 17).
 ActivationLayout GpuActivations::layout() const {
-  return ActivationLayout{attention_weights_, /*logsumexp=*/true};
-}
-
-size_t GpuActivations::size(const GPTConfig& c, int B, int T, bool attention_weights) {
-  return floats(c, B, T, ActivationLayout{attention_weights, /*logsumexp=*/true});
+  return ActivationLayout{attention_weights_, /*logsumexp=*/true, probs_};
 }
 // end lesson
 
@@ -43,15 +44,16 @@ void GpuActivations::carve(int B_, int T_) {
   carve_views(buffer_.data(), ids_.data(), config_, B_, T_, layout());
 }
 
-GpuBackwardScratch::GpuBackwardScratch(const GPTConfig& config, int max_B, int max_T)
-    : config_(config), max_B_(max_B), max_T_(max_T) {
-  buffer_ = DeviceBuffer<float>(floats(config, max_B, max_T));
+GpuBackwardScratch::GpuBackwardScratch(const GPTConfig& config, int max_B, int max_T,
+                                       bool dlogits)
+    : config_(config), max_B_(max_B), max_T_(max_T), dlogits_(dlogits) {
+  buffer_ = DeviceBuffer<float>(floats(config, max_B, max_T, dlogits));
   GpuBackwardScratch::carve(max_B, max_T);
 }
 
 void GpuBackwardScratch::carve(int B, int T) {
   check_fits("GPU backward scratch", B, T, max_B_, max_T_);
-  carve_views(buffer_.data(), config_, B, T);
+  carve_views(buffer_.data(), config_, B, T, dlogits_);
 }
 
 }  // namespace gpt::cuda

@@ -24,8 +24,11 @@ namespace gpt::cuda {
 
 struct GpuActivations : ActivationViews {
   // attention_weights = false: no (B, H, T, T) weights per layer, for an
-  // engine that runs chapter 13's fused attention at every size it will see.
-  GpuActivations(const GPTConfig& config, int max_B, int max_T, bool attention_weights = true);
+  // engine that runs chapter 13's fused attention at every size it will see;
+  // probs = false: no (B, T, V) softmax probs, for one whose format fuses
+  // the loss head (product_kernels.h's has_classifier_loss).
+  GpuActivations(const GPTConfig& config, int max_B, int max_T, bool attention_weights = true,
+                 bool probs = true);
   void carve(int B, int T) override;  // B <= max_B, T <= max_T
 
   BlockConfig block_config() const { return gpt::block_config(config_, B, T); }
@@ -34,21 +37,22 @@ struct GpuActivations : ActivationViews {
 
  private:
   ActivationLayout layout() const;
-  static size_t size(const GPTConfig& config, int B, int T, bool attention_weights);
   GPTConfig config_;
   int max_B_, max_T_;
-  bool attention_weights_;
+  bool attention_weights_, probs_;
   DeviceBuffer<float> buffer_;
   DeviceBuffer<int32_t> ids_;  // tokens and targets
 };
 
 struct GpuBackwardScratch : BackwardViews {
-  GpuBackwardScratch(const GPTConfig& config, int max_B, int max_T);
+  // dlogits = false: no (B, T, V) dlogits, for a fused loss head.
+  GpuBackwardScratch(const GPTConfig& config, int max_B, int max_T, bool dlogits = true);
   void carve(int B, int T) override;
 
  private:
   GPTConfig config_;
   int max_B_, max_T_;
+  bool dlogits_;
   DeviceBuffer<float> buffer_;
 };
 

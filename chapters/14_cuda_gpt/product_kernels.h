@@ -12,10 +12,15 @@
 //   attention_*       attention proper, fused (flash), where the format's
 //                     kernel takes the sizes (has_attention); else CudaOps
 //                     runs chapter 13's naive kernels
+//   classifier_loss*  the lm_head's product and the loss in one, where the
+//                     format fuses them (has_classifier_loss); else CudaOps
+//                     runs linear_* and chapter 11's fp32 cross-entropy
 // Every pointer is device memory and every tensor is fp32 at this boundary:
-// a format rounds what it multiplies, inside.
+// a format rounds what it multiplies, inside. (The one exception is the
+// memory a fused loss head is lent for its logits: the format's to fill.)
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -70,6 +75,33 @@ class ProductKernels {
                                   const float* out,  // (N, T, hs): the forward's
                                   const float* lse,  // (N, T): the forward's
                                   int N, int T, int hs) = 0;
+
+  // Whether this format fuses the lm_head's product with the loss for a
+  // vocabulary of V. When it does, CudaOps calls the two below instead of
+  // linear_forward, chapter 11's cross-entropy and linear_backward, and the
+  // engine's activations keep no fp32 probs (model_ops.h's classifier_loss).
+  virtual bool has_classifier_loss(int V) const {
+    (void)V;
+    return false;
+  }
+
+  // The mean cross-entropy of x · weightᵀ (N, V) against targets, per-row
+  // losses kept; `logits` is (N, V) floats of memory, the format's to use
+  // until the backward.
+  virtual float classifier_loss(float* losses,           // (N)
+                                float* logits,           // (N, V) floats of memory
+                                const float* x,          // (N, C)
+                                const float* weight,     // (V, C)
+                                const int32_t* targets,  // (N)
+                                int N, int C, int V);
+
+  // ADDS into dx and dweight, dloss = 1, from what classifier_loss left in `logits`.
+  virtual void classifier_loss_backward(float* dx,            // (N, C), accumulated
+                                        float* dweight,       // (V, C), accumulated
+                                        const float* logits,  // the forward's memory
+                                        const float* x,       // (N, C)
+                                        const float* weight,  // (V, C)
+                                        int N, int C, int V);
 };
 
 // fp32 on the CUDA cores: chapter 12's linear layer (its version 8 or

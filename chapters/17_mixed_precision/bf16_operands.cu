@@ -23,18 +23,23 @@ __global__ void rows_kernel(__nv_bfloat16* dst, const float* src, int rows, int 
   dst[i] = __float2bfloat16(c < cols ? src[int64_t(r) * cols + c] : 0.0f);
 }
 
+// An element of src as a float: exact for a bf16.
+__device__ float widen(float x) { return x; }
+__device__ float widen(__nv_bfloat16 x) { return __bfloat162float(x); }
+
 // lesson: transposed
 // A 32×32 tile of src is read along its rows (neighbouring threads, neighbouring
 // addresses), kept in shared memory, and written along dst's rows: both
 // global accesses coalesce. The extra column keeps the tile's columns in
 // different banks when it is read down them.
-__global__ void transposed_kernel(__nv_bfloat16* dst, const float* src, int rows, int cols,
-                                  int ld) {
+template <class Src>  // float, or bf16 (a gradient already rounded)
+__global__ void transposed_kernel(__nv_bfloat16* dst, const Src* src, int rows, int cols,
+                                  int src_ld, int ld) {
   __shared__ float tile[kTile][kTile + 1];
   const int r0 = blockIdx.x * kTile, c0 = blockIdx.y * kTile;  // src's tile corner
   for (int y = threadIdx.y; y < kTile; y += blockDim.y) {
     const int r = r0 + y, c = c0 + threadIdx.x;
-    tile[y][threadIdx.x] = (r < rows && c < cols) ? src[int64_t(r) * cols + c] : 0.0f;
+    tile[y][threadIdx.x] = (r < rows && c < cols) ? widen(src[int64_t(r) * src_ld + c]) : 0.0f;
   }
   __syncthreads();
   for (int y = threadIdx.y; y < kTile; y += blockDim.y) {
@@ -70,8 +75,22 @@ void to_bf16_transposed(Bf16* dst, const float* src, int rows, int cols, int ld)
   if (cols == 0 || ld == 0) return;
   // Tiles over src's rows up to ld (the padding's zeros come from the tile's fill).
   const dim3 grid(grid_size(ld, kTile), grid_size(cols, kTile));
-  transposed_kernel<<<grid, dim3(kTile, 8)>>>(reinterpret_cast<__nv_bfloat16*>(dst), src, rows,
-                                              cols, ld);
+  transposed_kernel<float><<<grid, dim3(kTile, 8)>>>(reinterpret_cast<__nv_bfloat16*>(dst), src,
+                                                     rows, cols, cols, ld);
+  CUDA_CHECK(cudaGetLastError());
+}
+
+void bf16_transposed(Bf16* dst, const Bf16* src, int rows, int cols, int src_ld, int ld) {
+  check("bf16_transposed", dst, rows, cols, ld, rows);
+  if (src_ld < cols) {
+    throw std::invalid_argument("bf16_transposed: src_ld must be at least cols (" +
+                                std::to_string(cols) + "), got " + std::to_string(src_ld));
+  }
+  if (cols == 0 || ld == 0) return;
+  const dim3 grid(grid_size(ld, kTile), grid_size(cols, kTile));
+  transposed_kernel<__nv_bfloat16><<<grid, dim3(kTile, 8)>>>(
+      reinterpret_cast<__nv_bfloat16*>(dst), reinterpret_cast<const __nv_bfloat16*>(src), rows,
+      cols, src_ld, ld);
   CUDA_CHECK(cudaGetLastError());
 }
 

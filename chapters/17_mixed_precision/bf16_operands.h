@@ -7,6 +7,7 @@
 //   to_bf16_rows        dst (rows, ld) = src (rows, cols)      a weight, an activation
 //   to_bf16_transposed  dst (cols, ld) = srcᵀ, src (rows, cols) for the backward's
 //                       products, whose K runs down src's columns
+//   bf16_transposed     the same for a bf16 src, copied, not rounded
 // Each value is rounded to the nearest bf16 (ties to even), and the padding
 // columns (cols .. ld-1, or rows .. ld-1) are written as zeros, which add
 // nothing to any sum. dst must be 16-byte aligned; ld a multiple of 8.
@@ -26,5 +27,12 @@ void to_bf16_rows(Bf16* dst,         // (rows, ld)
 void to_bf16_transposed(Bf16* dst,         // (cols, ld): dst[c, r] = src[r, c]
                         const float* src,  // (rows, cols)
                         int rows, int cols, int ld);
+
+// The same transpose of a tensor already in bf16 (no rounding: the values
+// are copied), whose rows are src_ld >= cols apart: the fused loss head's
+// gradient, (rows, src_ld) with padding columns past cols that are not read.
+void bf16_transposed(Bf16* dst,        // (cols, ld): dst[c, r] = src[r, c]
+                     const Bf16* src,  // (rows, src_ld)
+                     int rows, int cols, int src_ld, int ld);
 
 }  // namespace gpt::cuda

@@ -1,13 +1,18 @@
 // chapters/17_mixed_precision/bf16_products.cc — chapter 17: each linear layer's three products on bf16 tensor cores.
 #include "chapters/17_mixed_precision/bf16_products.h"
 
+#include <cuda_runtime.h>
+
+#include <cstdint>
 #include <string>
 
 #include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "chapters/17_mixed_precision/bf16_matmul.h"
 #include "chapters/17_mixed_precision/bf16_operands.h"
+#include "chapters/17_mixed_precision/classifier_loss.h"
 #include "chapters/17_mixed_precision/cublaslt_matmul.h"
 #include "chapters/17_mixed_precision/flash_attention_bf16.h"
+#include "common/cuda/cuda_check.h"
 #include "common/cuda/growing_buffer.h"
 
 namespace gpt::cuda {
@@ -88,7 +93,65 @@ class Bf16Products : public ProductKernels {
     flash_attention_bf16_backward(dq, dk, dv, dout, q, k, v, out, lse, N, T, hs);
   }
 
+  // The loss head: section 11's kernel on the lm_head's bf16 logits, kept in
+  // the memory of the fp32 logits. From V = 16 on, N rows of V_padded bf16
+  // (plus up to 12 bytes to align them) fit in the N·V floats.
+  bool has_classifier_loss(int V) const override { return V >= 16; }
+
+  // lesson: classifier_loss
+  // logits (N, V_padded) = x · Wᵀ in bf16, then the loss of each row and its
+  // gradient written over it, dloss = 1/N: the mean. No fp32 logits, no probs.
+  float classifier_loss(float* losses, float* logits, const float* x, const float* weight,
+                        const int32_t* targets, int N, int C, int V) override {
+    const int K = padded_k(C), V_padded = padded_k(V);
+    Bf16* a = operand_a().at_least(size_t(N) * K);         // x (N, K)
+    Bf16* b = operand_b().at_least(size_t(V_padded) * K);  // W (V_padded, K), rows past V zero
+    to_bf16_rows(a, x, N, C, K);
+    to_bf16_rows(b, weight, V, C, K);
+    CUDA_CHECK(cudaMemset(b + size_t(V) * K, 0, size_t(V_padded - V) * K * sizeof(Bf16)));
+    Bf16* z = head_rows(logits);  // (N, V_padded)
+    product_bf16(z, a, b, N, V_padded, K);
+    classifier_loss_bf16(losses, z, targets, N, V, V_padded, 1.0f / N);
+    return mean_loss(losses, N, N);
+  }
+
+  // dx += dz · W runs along V: dz's rows as stored, W's columns (W
+  // transposed). dW += dzᵀ · x runs along N: dz's columns, copied into rows
+  // (it is bf16 already), and x's.
+  void classifier_loss_backward(float* dx, float* dweight, const float* logits, const float* x,
+                                const float* weight, int N, int C, int V) override {
+    if (N == 0) return;
+    const int V_padded = padded_k(V);
+    const Bf16* dz = head_rows(const_cast<float*>(logits));  // (N, V_padded), the gradient
+    Bf16* wt = operand_b().at_least(size_t(C) * V_padded);   // Wᵀ (C, V_padded)
+    to_bf16_transposed(wt, weight, V, C, V_padded);
+    product(dx, dz, wt, nullptr, N, C, V_padded, /*accumulate=*/true);  // (N, C)
+    const int K = padded_k(N);
+    Bf16* dzt = operand_a().at_least(size_t(V) * K);  // dzᵀ (V, K)
+    Bf16* xt = operand_b().at_least(size_t(C) * K);   // xᵀ (C, K)
+    bf16_transposed(dzt, dz, N, V, V_padded, K);
+    to_bf16_transposed(xt, x, N, C, K);
+    product(dweight, dzt, xt, nullptr, V, C, K, /*accumulate=*/true);  // (V, C)
+  }
+  // end lesson
+
  private:
+  // The bf16 rows the loss head keeps in the fp32 logits' memory, from its
+  // first 16-byte boundary (the products write whole 16-byte pieces).
+  static Bf16* head_rows(float* logits) {
+    const uintptr_t at = reinterpret_cast<uintptr_t>(logits);
+    return reinterpret_cast<Bf16*>((at + 15) / 16 * 16);
+  }
+
+  // out (M, N) = A · Bᵀ, rounded once to bf16.
+  void product_bf16(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K) {
+    if (matmul_ == Bf16Matmul::kCublasLt) {
+      matmul_cublaslt_bf16(out, A, B, nullptr, M, N, K);
+    } else {
+      bf16_matmul(out, A, B, M, N, K);
+    }
+  }
+
   // out (M, N) [+]= A · Bᵀ [+ bias], A (M, K) and B (N, K) bf16, out fp32.
   void product(float* out, const Bf16* A, const Bf16* B, const float* bias, int M, int N, int K,
                bool accumulate) {

@@ -36,6 +36,7 @@
 #include "chapters/11_cuda_basics/device_buffer.h"
 #include "chapters/11_cuda_basics/gpu_compare.h"
 #include "chapters/14_cuda_gpt/cuda_engine.h"
+#include "chapters/14_cuda_gpt/cuda_ops.h"
 #include "chapters/14_cuda_gpt/gpt_forward_gpu.h"
 #include "chapters/14_cuda_gpt/kv_cache_generate.h"
 #include "chapters/17_mixed_precision/bf16.h"
@@ -62,23 +63,16 @@ std::vector<float> transpose(const std::vector<float>& x, int rows, int cols) {
   return t;
 }
 
-// got == old + e.value (+ bias[j]) within the header's bound, K' = padded K.
-::testing::AssertionResult within_sum_error(const std::vector<float>& got, const Exact& e,
-                                            const std::vector<float>& old,
-                                            const std::vector<float>& bias, int M, int N, int K,
-                                            const std::string& name) {
-  const int Kp = (K + 7) / 8 * 8;
+// The verdict on got (M, N): each element's error over what it is allowed,
+// ratios[i], at most 1; the worst is named with its place either way.
+::testing::AssertionResult within_bounds(const std::vector<float>& got,
+                                         const std::vector<double>& ratios, int M, int N, int K,
+                                         const std::string& name) {
   double worst_ratio = -1;
   size_t worst = 0, bad = 0;
   for (size_t i = 0; i < got.size(); ++i) {
-    const double b = bias.empty() ? 0.0 : bias[i % N], o = old.empty() ? 0.0 : old[i];
-    const double want = o + e.value[i] + b;
-    const double allowed =
-        (Kp - 1) * std::ldexp(1.0, -23) * e.size[i] + std::ldexp(std::fabs(b) + std::fabs(o), -23) +
-        1e-30;
-    const double ratio = std::fabs(got[i] - want) / allowed;
-    if (!(ratio <= 1.0)) ++bad;
-    if (!(ratio <= worst_ratio)) worst_ratio = ratio, worst = i;
+    if (!(ratios[i] <= 1.0)) ++bad;
+    if (!(ratios[i] <= worst_ratio)) worst_ratio = ratios[i], worst = i;
   }
   std::ostringstream line;
   line << name << " (" << M << "x" << N << ", K " << K << "): worst at [" << worst / N << ", "
@@ -87,6 +81,24 @@ std::vector<float> transpose(const std::vector<float>& x, int rows, int cols) {
   if (bad > 0) return ::testing::AssertionFailure() << line.str() << "; " << bad << " outside";
   std::printf("%s\n", line.str().c_str());
   return ::testing::AssertionSuccess();
+}
+
+// got == old + e.value (+ bias[j]) within the header's bound, K' = padded K.
+::testing::AssertionResult within_sum_error(const std::vector<float>& got, const Exact& e,
+                                            const std::vector<float>& old,
+                                            const std::vector<float>& bias, int M, int N, int K,
+                                            const std::string& name) {
+  const int Kp = (K + 7) / 8 * 8;
+  std::vector<double> ratios(got.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double b = bias.empty() ? 0.0 : bias[i % N], o = old.empty() ? 0.0 : old[i];
+    const double want = o + e.value[i] + b;
+    const double allowed =
+        (Kp - 1) * std::ldexp(1.0, -23) * e.size[i] + std::ldexp(std::fabs(b) + std::fabs(o), -23) +
+        1e-30;
+    ratios[i] = std::fabs(got[i] - want) / allowed;
+  }
+  return within_bounds(got, ratios, M, N, K, name);
 }
 
 struct Sizes {
@@ -168,6 +180,141 @@ TEST_P(Bf16ProductsTest, BackwardAddsTheExactProductsOfTheRoundedOperands) {
   }
   EXPECT_TRUE(within_sum_error(d_dweight.to_host(), doubled, old_dweight, {}, OC, IC, N,
                                "dW added to twice"));
+}
+
+// lesson: loss_head_tolerance
+// The fused loss head against a reference in double from the same rounded
+// operands, x̂ = bf16(x) and Ŵ = bf16(W): s = x̂ · Ŵᵀ exactly, its softmax p,
+// g = (p − onehot) / N. The kernel's logits z are s summed in fp32 and
+// rounded to bf16, each off by at most δ = 2^-8·|s| + K'·2^-23·Σ|x̂·ŵ|.
+// Through the loss, log Σ exp(z) − z_t moves by at most max δ + δ_t; through
+// the softmax, every p_v by a factor within e^(±2·max δ). Each gradient
+// element is then rounded to bf16 (2^-8 of itself), and the two backward
+// products sum in fp32 (K'·2^-23 of Σ|a·b|). Twice the fp32 sums' part and
+// 2^-20 of the loss cover the kernel's own fp32 arithmetic, which section
+// 11's test holds to a much tighter bound.
+struct HeadReference {
+  std::vector<double> loss;        // (N)
+  std::vector<double> loss_slack;  // (N): max δ + δ_t, and the kernel's fp32
+  std::vector<double> g;           // (N, V): (p − onehot) / N
+  std::vector<double> g_slack;     // (N, V): how far the kernel's bf16 g may be from g
+};
+
+HeadReference head_reference(const Exact& s, const std::vector<int32_t>& targets, int N, int C,
+                             int V) {
+  const double u = std::ldexp(1.0, -23), bf16_u = std::ldexp(1.0, -8);
+  const int K = (C + 7) / 8 * 8;
+  HeadReference r{std::vector<double>(N), std::vector<double>(N),
+                  std::vector<double>(size_t(N) * V), std::vector<double>(size_t(N) * V)};
+  for (int n = 0; n < N; ++n) {
+    const double* z = s.value.data() + size_t(n) * V;
+    const double* size = s.size.data() + size_t(n) * V;
+    double m = z[0], widest = 0, sum = 0;
+    for (int v = 0; v < V; ++v) {
+      m = std::max(m, z[v]);
+      widest = std::max(widest, bf16_u * std::fabs(z[v]) + 2 * K * u * size[v]);
+    }
+    for (int v = 0; v < V; ++v) sum += std::exp(z[v] - m);
+    const int t = targets[n];
+    r.loss[n] = std::log(sum) + m - z[t];
+    r.loss_slack[n] = 2 * widest + std::ldexp(std::fabs(r.loss[n]) + std::fabs(m), -20);
+    const double spread = std::expm1(2 * widest + std::ldexp(1.0, -20));  // p's relative change
+    for (int v = 0; v < V; ++v) {
+      const double p = std::exp(z[v] - m) / sum, g = (p - (v == t)) / N;
+      r.g[size_t(n) * V + v] = g;
+      r.g_slack[size_t(n) * V + v] = (1 + bf16_u) * spread * p / N + bf16_u * std::fabs(g);
+    }
+  }
+  return r;
+}
+// end lesson
+
+// got (M, N) == old + Σ_k a[m, k]·b[n, k], where a's elements are known only
+// to within a_slack (b exact), and the sum is fp32 over K' terms.
+::testing::AssertionResult within_slack(const std::vector<float>& got,
+                                        const std::vector<float>& old,
+                                        const std::vector<double>& a,
+                                        const std::vector<double>& a_slack,
+                                        const std::vector<double>& b, int M, int N, int K,
+                                        const std::string& name) {
+  const double u = std::ldexp(1.0, -23);
+  const int Kp = (K + 7) / 8 * 8;
+  std::vector<double> ratios(got.size());
+  for (int m = 0; m < M; ++m) {
+    for (int n = 0; n < N; ++n) {
+      double want = old[size_t(m) * N + n], slack = 0, size = 0;
+      for (int k = 0; k < K; ++k) {
+        const double bk = b[size_t(n) * K + k];
+        want += a[size_t(m) * K + k] * bk;
+        slack += a_slack[size_t(m) * K + k] * std::fabs(bk);
+        size += std::fabs(a[size_t(m) * K + k] * bk);
+      }
+      const size_t i = size_t(m) * N + n;
+      const double allowed =
+          slack + 2 * Kp * u * (size + slack) + u * std::fabs(old[i]) + 1e-30;
+      ratios[i] = std::fabs(got[i] - want) / allowed;
+    }
+  }
+  return within_bounds(got, ratios, M, N, K, name);
+}
+
+std::vector<double> widen(const std::vector<Bf16>& v) {
+  std::vector<double> w(v.size());
+  for (size_t i = 0; i < v.size(); ++i) w[i] = to_float(v[i]);
+  return w;
+}
+
+std::vector<double> transpose(const std::vector<double>& x, int rows, int cols) {
+  std::vector<double> t(x.size());
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) t[size_t(c) * rows + r] = x[size_t(r) * cols + c];
+  }
+  return t;
+}
+
+// The loss head of every shape as (N, C, V): the loss of each row, then dx
+// and dW added to what they held, with the logits' memory one float off a
+// 16-byte boundary (the format aligns its bf16 rows inside it) and exactly
+// N·V floats long.
+TEST_P(Bf16ProductsTest, LossHeadIsTheLossOfTheRoundedProduct) {
+  const auto [N, C, V] = std::get<0>(GetParam());
+  const auto products = this->products();
+  if (V < 16) {  // too few columns for the bf16 rows and their alignment in N·V floats
+    EXPECT_FALSE(products->has_classifier_loss(V)) << "V = " << V;
+    return;
+  }
+  ASSERT_TRUE(products->has_classifier_loss(V));
+  const auto x = random_floats(size_t(N) * C, 21),
+             weight = random_floats(size_t(V) * C, 22, 0.0f, 0.3f);
+  const auto old_dx = random_floats(size_t(N) * C, 23, 0.0f, 1e-3f),
+             old_dw = random_floats(size_t(V) * C, 24, 0.0f, 1e-3f);
+  const std::vector<int32_t> targets = gpu_testing::random_ids(N, V, 25);
+  DeviceBuffer<float> d_x(x), d_weight(weight), d_dx(old_dx), d_dw(old_dw), d_losses{size_t(N)},
+      d_logits{size_t(N) * V + 1};
+  DeviceBuffer<int32_t> d_targets(targets);
+
+  const float mean = products->classifier_loss(d_losses.data(), d_logits.data() + 1, d_x.data(),
+                                               d_weight.data(), d_targets.data(), N, C, V);
+  const std::vector<Bf16> xb = to_bf16(x), wb = to_bf16(weight);
+  const HeadReference ref = head_reference(exact_product(xb, wb, N, V, C), targets, N, C, V);
+  const std::vector<float> losses = d_losses.to_host();
+  double worst = 0, mean_ref = 0, mean_slack = 0;
+  for (int n = 0; n < N; ++n) {
+    worst = std::max(worst, std::fabs(losses[n] - ref.loss[n]) / ref.loss_slack[n]);
+    mean_ref += ref.loss[n] / N, mean_slack += ref.loss_slack[n] / N;
+  }
+  std::printf("losses: the worst row used %.3f of its bound\n", worst);
+  EXPECT_LE(worst, 1.0);
+  EXPECT_NEAR(mean, mean_ref, mean_slack) << "the mean of the rows' losses";
+
+  products->classifier_loss_backward(d_dx.data(), d_dw.data(), d_logits.data() + 1, d_x.data(),
+                                     d_weight.data(), N, C, V);
+  // dx += g · Ŵ = g (N, V) · (Ŵᵀ (C, V))ᵀ; dW += gᵀ · x̂ = gᵀ (V, N) · (x̂ᵀ (C, N))ᵀ
+  EXPECT_TRUE(within_slack(d_dx.to_host(), old_dx, ref.g, ref.g_slack,
+                           transpose(widen(wb), V, C), N, C, V, "dx += g·W"));
+  EXPECT_TRUE(within_slack(d_dw.to_host(), old_dw, transpose(ref.g, N, V),
+                           transpose(ref.g_slack, N, V), transpose(widen(xb), N, C), V, C, N,
+                           "dW += gᵀ·x"));
 }
 
 // The operands really are rounded: 1 + 2^-10 is no bf16 (the nearest is 1),
@@ -280,6 +427,33 @@ TEST_P(Bf16Gpt, LogitsLossAndEveryGradientStayNearFp32) {
   std::printf("gradients: largest relative difference of a tensor %.2e (allowed %.2e)\n", largest,
               backward_tolerance(config));
   EXPECT_GE(std::sqrt(all_diff / all_norm), kRoundsSomething) << "bf16 rounded nothing";
+}
+
+// The bf16 format fuses the loss head (section 11's kernel on bf16 logits):
+// its engine keeps no fp32 probs, (B, T, V) floats fewer, and evaluates
+// from ln_f straight into the fused loss, near fp32's.
+TEST_P(Bf16Gpt, TheLossHeadIsFusedAndKeepsNoFp32Probs) {
+  const GPTConfig config = small_config();
+  const int B = 3, T = 20, V = config.vocab_size;
+  cuda::GpuOptions bf16;
+  bf16.products = cuda::bf16_products(GetParam());
+  EXPECT_TRUE(cuda::CudaOps(bf16).fuses_classifier_loss(V));
+  EXPECT_FALSE(cuda::CudaOps().fuses_classifier_loss(V)) << "fp32 runs chapter 11's loss";
+  cuda::GpuActivations with(config, B, T, true, /*probs=*/true),
+      without(config, B, T, true, /*probs=*/false);
+  EXPECT_EQ(with.bytes() - without.bytes(), size_t(B) * T * V * sizeof(float));
+  EXPECT_EQ(without.probs, nullptr);
+
+  TrainingState state(config);
+  Rng init(13);
+  init_gpt2(state.model, init);
+  cuda::CudaEngine fp32_engine(config, B, T), bf16_engine(config, B, T, bf16);
+  const Batch batch{B, T, gpu_testing::random_ids(B * T, V, 4),
+                    gpu_testing::random_ids(B * T, V, 5)};
+  const float fp32_loss = fp32_engine.evaluate(state, batch);
+  const float bf16_loss = bf16_engine.evaluate(state, batch);
+  std::printf("evaluation: fp32 %.7f, bf16 %.7f\n", fp32_loss, bf16_loss);
+  EXPECT_LE(std::fabs(bf16_loss - fp32_loss) / fp32_loss, forward_tolerance(config));
 }
 
 // Generation on bf16 products. The prefill runs the training forward's

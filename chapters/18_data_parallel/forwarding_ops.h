@@ -48,6 +48,11 @@ class ForwardingTrainOps : public TrainOps {
                       int N, int V) override {
     return inner_.cross_entropy(losses, probs, logits, targets, N, V);
   }
+  bool fuses_classifier_loss(int V) const override { return inner_.fuses_classifier_loss(V); }
+  float classifier_loss(float* losses, float* logits, const float* x, const float* weight,
+                        const int32_t* targets, int N, int C, int V) override {
+    return inner_.classifier_loss(losses, logits, x, weight, targets, N, C, V);
+  }
   void upload_ids(int32_t* dst, const int32_t* src, int64_t n) override {
     inner_.upload_ids(dst, src, n);
   }
@@ -81,6 +86,10 @@ class ForwardingTrainOps : public TrainOps {
   void cross_entropy_backward(float* dlogits, float dloss, const float* probs,
                               const int32_t* targets, int N, int V) override {
     inner_.cross_entropy_backward(dlogits, dloss, probs, targets, N, V);
+  }
+  void classifier_loss_backward(float* dx, float* dweight, const float* logits, const float* x,
+                                const float* weight, int N, int C, int V) override {
+    inner_.classifier_loss_backward(dx, dweight, logits, x, weight, N, C, V);
   }
   void embedding_backward(float* dwte, float* dwpe, const float* dout, const int32_t* tokens,
                           int B, int T, int C, int V) override {
