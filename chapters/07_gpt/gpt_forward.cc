@@ -23,7 +23,7 @@ void gpt_forward_tokens(ModelOps& ops, ActivationViews& acts, const GPTWeights& 
     block_forward(ops, acts.block_out[l], acts.blocks[l], x, w.blocks[l], bc, mode, l);
     x = acts.block_out[l];                                                   // (B, T, C)
   }
-  if (rows != LogitRows::Last) {
+  if (rows != LogitRows::Last) {  // every position: All, or None (ln_f only)
     ops.layernorm(acts.ln_f, acts.ln_f_mean, acts.ln_f_rstd, x, w.ln_f_weight, w.ln_f_bias,
                   B * T, C, c.layernorm_eps);                                // (B, T, C)
     if (rows == LogitRows::All) {

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -64,13 +65,20 @@ INSTANTIATE_TEST_SUITE_P(Cases, GPTReference,
                          ::testing::Values("pre_learned", "pre_sinusoidal", "post_learned",
                                            "post_sinusoidal", "tied_tanh", "awkward"));
 
-TEST(GPTModel, SaveAndLoadGiveIdenticalLogits) {
+// A two-layer model with GPT-2's initialisation, V = 20, C = 16, T up to 8.
+GPTModel two_layer_model(uint64_t seed) {
   GPTConfig config;
   config.vocab_size = 20, config.embed_size = 16, config.max_length = 8;
   config.num_layers = 2, config.heads = 2, config.ff_dim = 32;
   GPTModel model(config);
-  Rng rng(5);
+  Rng rng(seed);
   init_gpt2(model, rng);
+  return model;
+}
+
+TEST(GPTModel, SaveAndLoadGiveIdenticalLogits) {
+  const GPTModel model = two_layer_model(5);
+  const GPTConfig& config = model.config;
   const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/model.safetensors";
   model.to_safetensors().write(path);
   const GPTModel loaded = GPTModel::from_safetensors(Safetensors::read(path));
@@ -148,6 +156,26 @@ TEST(GPTForward, SequenceLongerThanMaxLengthIsAClearError) {
   GPTActivations acts(config, 1, 4);
   const std::vector<int32_t> tokens(5, 0);
   EXPECT_THROW(gpt_forward(acts, tokens.data(), model, 1, 5), std::invalid_argument);
+}
+
+// LogitRows::None, for an engine whose loss head makes its own logits
+// (chapter 17): the same ln_f as All, bit for bit, and the logits untouched.
+TEST(GPTForward, LogitRowsNoneStopsAtLnF) {
+  const GPTModel model = two_layer_model(6);
+  const GPTConfig& config = model.config;
+  const int B = 2, T = 5;
+  const std::vector<int32_t> tokens = {1, 5, 7, 19, 0, 3, 3, 8, 2, 11};
+  GPTActivations acts(config, B, T);
+  gpt_forward(acts, tokens.data(), model, B, T);  // LogitRows::All
+  const std::vector<float> ln_f(acts.ln_f, acts.ln_f + B * T * config.embed_size);
+  std::fill(acts.ln_f, acts.ln_f + ln_f.size(), 0.0f);
+  std::fill(acts.logits, acts.logits + B * T * config.vocab_size, -7.0f);
+  PlainModelOps ops;
+  gpt_forward_tokens(ops, acts, model.weights(), config, B, T, 0, Mode::Eval, LogitRows::None);
+  for (size_t i = 0; i < ln_f.size(); ++i) ASSERT_EQ(acts.ln_f[i], ln_f[i]) << "ln_f " << i;
+  for (int i = 0; i < B * T * config.vocab_size; ++i) {
+    ASSERT_EQ(acts.logits[i], -7.0f) << "logit " << i << " written";
+  }
 }
 
 // The stream after block l is the block's own last tensor, so that the block

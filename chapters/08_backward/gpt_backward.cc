@@ -80,11 +80,11 @@ void gpt_backward(BackwardOps& ops, const GPTGrads& grads, BackwardViews& scratc
   float* dinp = scratch.dstream[1];  // d(its input), filled by its backward
   ops.zero(dout, int64_t(N) * C);
 
-  // loss = mean cross-entropy(logits)                         dloss = 1
-  // logits = ln_f · lm_headᵀ   (a tied lm_head is wte: its gradient adds to wte's)
   if (!ops.fuses_classifier_loss(V)) {
+    // loss = mean cross-entropy(logits)                       dloss = 1
     ops.zero(scratch.dlogits, int64_t(N) * V);
     ops.cross_entropy_backward(scratch.dlogits, 1.0f, acts.probs, acts.targets, N, V);
+    // logits = ln_f · lm_headᵀ (a tied lm_head is wte: its gradient adds to wte's)
     ops.linear_backward(scratch.dln_f, grads.lm_head, nullptr, scratch.dlogits, acts.ln_f,
                         w.lm_head, N, C, V);
   } else {  // an engine that fuses the two (chapter 17), from what its forward left in logits

@@ -1,6 +1,5 @@
 // chapters/14_cuda_gpt/fp32_products.cc — the fp32 format: chapter 12's linear layer, chapter 13's attention.
 #include <memory>
-#include <stdexcept>
 #include <string>
 
 #include "chapters/12_cuda_matmul/linear.h"
@@ -46,16 +45,6 @@ class Fp32Products : public ProductKernels {
 };
 
 }  // namespace
-
-// A format without a fused loss head (has_classifier_loss false) is never asked for one.
-float ProductKernels::classifier_loss(float*, float*, const float*, const float*, const int32_t*,
-                                      int, int, int) {
-  throw std::logic_error(name() + " has no fused classifier loss");
-}
-void ProductKernels::classifier_loss_backward(float*, float*, const float*, const float*,
-                                              const float*, int, int, int) {
-  throw std::logic_error(name() + " has no fused classifier loss");
-}
 
 std::shared_ptr<ProductKernels> fp32_products(MatmulBackend matmul) {
   static const auto ours = std::make_shared<Fp32Products>(MatmulBackend::kOurs);

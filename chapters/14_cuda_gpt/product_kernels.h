@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "chapters/12_cuda_matmul/matmul.h"
@@ -88,12 +89,16 @@ class ProductKernels {
   // The mean cross-entropy of x · weightᵀ (N, V) against targets, per-row
   // losses kept; `logits` is (N, V) floats of memory, the format's to use
   // until the backward.
+  // A format without one (has_classifier_loss false) is never asked.
   virtual float classifier_loss(float* losses,           // (N)
                                 float* logits,           // (N, V) floats of memory
                                 const float* x,          // (N, C)
                                 const float* weight,     // (V, C)
                                 const int32_t* targets,  // (N)
-                                int N, int C, int V);
+                                int N, int C, int V) {
+    (void)losses, (void)logits, (void)x, (void)weight, (void)targets, (void)N, (void)C, (void)V;
+    throw std::logic_error(name() + " has no fused classifier loss");
+  }
 
   // ADDS into dx and dweight, dloss = 1, from what classifier_loss left in `logits`.
   virtual void classifier_loss_backward(float* dx,            // (N, C), accumulated
@@ -101,7 +106,10 @@ class ProductKernels {
                                         const float* logits,  // the forward's memory
                                         const float* x,       // (N, C)
                                         const float* weight,  // (V, C)
-                                        int N, int C, int V);
+                                        int N, int C, int V) {
+    (void)dx, (void)dweight, (void)logits, (void)x, (void)weight, (void)N, (void)C, (void)V;
+    throw std::logic_error(name() + " has no fused classifier loss");
+  }
 };
 
 // fp32 on the CUDA cores: chapter 12's linear layer (its version 8 or

@@ -7,7 +7,8 @@ namespace gpt {
 
 double weight_bytes_per_step(const GPTConfig& c) {
   double floats = 0;
-  for (const ParameterSlot& slot : ParameterLayout(c).slots()) {
+  const ParameterLayout layout(c);  // named: a loop over a temporary's slots() would dangle
+  for (const ParameterSlot& slot : layout.slots()) {
     if (slot.name == "wpe.weight") {
       floats += c.embed_size;  // the new token's position only
     } else if (slot.name == "wte.weight" && !c.tie_weights) {

@@ -191,8 +191,8 @@ TEST_P(Bf16ProductsTest, BackwardAddsTheExactProductsOfTheRoundedOperands) {
 // the softmax, every p_v by a factor within e^(±2·max δ). Each gradient
 // element is then rounded to bf16 (2^-8 of itself), and the two backward
 // products sum in fp32 (K'·2^-23 of Σ|a·b|). Twice the fp32 sums' part and
-// 2^-20 of the loss cover the kernel's own fp32 arithmetic, which section
-// 11's test holds to a much tighter bound.
+// 2^-20 of |loss| + |max s| cover the kernel's own fp32 arithmetic, which
+// section 11's test holds to a much tighter bound.
 struct HeadReference {
   std::vector<double> loss;        // (N)
   std::vector<double> loss_slack;  // (N): max δ + δ_t, and the kernel's fp32
@@ -286,29 +286,43 @@ TEST_P(Bf16ProductsTest, LossHeadIsTheLossOfTheRoundedProduct) {
   ASSERT_TRUE(products->has_classifier_loss(V));
   const auto x = random_floats(size_t(N) * C, 21),
              weight = random_floats(size_t(V) * C, 22, 0.0f, 0.3f);
-  const auto old_dx = random_floats(size_t(N) * C, 23, 0.0f, 1e-3f),
-             old_dw = random_floats(size_t(V) * C, 24, 0.0f, 1e-3f);
+  // Gradients already holding values of their own size: an overwrite, not an add, fails.
+  const auto old_dx = random_floats(size_t(N) * C, 23), old_dw = random_floats(size_t(V) * C, 24);
   const std::vector<int32_t> targets = gpu_testing::random_ids(N, V, 25);
+  // The N·V floats lent for the logits start one float past a 16-byte
+  // boundary, with 8 guard floats on each side that must stay as they are.
+  constexpr int kGuard = 8;
+  constexpr float kGuardValue = -12345.0f;
+  std::vector<float> memory(size_t(N) * V + 2 * kGuard + 1, kGuardValue);
   DeviceBuffer<float> d_x(x), d_weight(weight), d_dx(old_dx), d_dw(old_dw), d_losses{size_t(N)},
-      d_logits{size_t(N) * V + 1};
+      d_memory(memory);
+  float* d_logits = d_memory.data() + kGuard + 1;
   DeviceBuffer<int32_t> d_targets(targets);
 
-  const float mean = products->classifier_loss(d_losses.data(), d_logits.data() + 1, d_x.data(),
+  const float mean = products->classifier_loss(d_losses.data(), d_logits, d_x.data(),
                                                d_weight.data(), d_targets.data(), N, C, V);
   const std::vector<Bf16> xb = to_bf16(x), wb = to_bf16(weight);
   const HeadReference ref = head_reference(exact_product(xb, wb, N, V, C), targets, N, C, V);
   const std::vector<float> losses = d_losses.to_host();
-  double worst = 0, mean_ref = 0, mean_slack = 0;
+  double worst = -1, mean_ref = 0, mean_slack = 0;
+  int worst_row = 0;
   for (int n = 0; n < N; ++n) {
-    worst = std::max(worst, std::fabs(losses[n] - ref.loss[n]) / ref.loss_slack[n]);
+    const double ratio = std::fabs(losses[n] - ref.loss[n]) / ref.loss_slack[n];
+    if (!(ratio <= worst)) worst = ratio, worst_row = n;  // a NaN is the worst
     mean_ref += ref.loss[n] / N, mean_slack += ref.loss_slack[n] / N;
   }
-  std::printf("losses: the worst row used %.3f of its bound\n", worst);
-  EXPECT_LE(worst, 1.0);
+  std::printf("losses: the worst, row %d (%.6f against %.6f), used %.3f of its bound\n",
+              worst_row, losses[worst_row], ref.loss[worst_row], worst);
+  EXPECT_LE(worst, 1.0) << "row " << worst_row;
   EXPECT_NEAR(mean, mean_ref, mean_slack) << "the mean of the rows' losses";
 
-  products->classifier_loss_backward(d_dx.data(), d_dw.data(), d_logits.data() + 1, d_x.data(),
+  products->classifier_loss_backward(d_dx.data(), d_dw.data(), d_logits, d_x.data(),
                                      d_weight.data(), N, C, V);
+  const std::vector<float> after = d_memory.to_host();
+  for (int i = 0; i <= kGuard; ++i) EXPECT_EQ(after[i], kGuardValue) << "before the logits, " << i;
+  for (size_t i = kGuard + 1 + size_t(N) * V; i < after.size(); ++i) {
+    EXPECT_EQ(after[i], kGuardValue) << "past the logits' N·V floats, at " << i;
+  }
   // dx += g · Ŵ = g (N, V) · (Ŵᵀ (C, V))ᵀ; dW += gᵀ · x̂ = gᵀ (V, N) · (x̂ᵀ (C, N))ᵀ
   EXPECT_TRUE(within_slack(d_dx.to_host(), old_dx, ref.g, ref.g_slack,
                            transpose(widen(wb), V, C), N, C, V, "dx += g·W"));
@@ -444,12 +458,37 @@ TEST_P(Bf16Gpt, TheLossHeadIsFusedAndKeepsNoFp32Probs) {
   EXPECT_EQ(with.bytes() - without.bytes(), size_t(B) * T * V * sizeof(float));
   EXPECT_EQ(without.probs, nullptr);
 
+  // A model whose logits spread wide (ln_f's weight ×20), so that the rows'
+  // losses differ and a row read from the wrong place cannot pass for ln V.
   TrainingState state(config);
   Rng init(13);
   init_gpt2(state.model, init);
-  cuda::CudaEngine fp32_engine(config, B, T), bf16_engine(config, B, T, bf16);
+  float* ln_f_weight = state.model.params["ln_f.weight"];
+  for (int c = 0; c < config.embed_size; ++c) ln_f_weight[c] *= 20.0f;
   const Batch batch{B, T, gpu_testing::random_ids(B * T, V, 4),
                     gpu_testing::random_ids(B * T, V, 5)};
+  cuda::DeviceModel device(config);
+  device.upload(state.model);
+  std::vector<float> losses[2];
+  for (int format = 0; format < 2; ++format) {
+    cuda::GpuActivations acts(config, B, T, true, /*probs=*/format == 0);
+    cuda::gpt_forward_loss(acts, batch.inputs.data(), batch.targets.data(), device, B, T,
+                           format == 0 ? cuda::GpuOptions{} : bf16);
+    losses[format].resize(size_t(B) * T);
+    CUDA_CHECK(cudaMemcpy(losses[format].data(), acts.losses, losses[format].size() * sizeof(float),
+                          cudaMemcpyDeviceToHost));
+  }
+  double mean = 0, spread = 0;
+  for (float l : losses[0]) mean += l / losses[0].size();
+  for (float l : losses[0]) spread = std::max(spread, std::fabs(l - mean));
+  const double rows = relative_difference(losses[1].data(), losses[0].data(), losses[0].size());
+  std::printf("rows' losses: relative difference %.2e (allowed %.2e); fp32's spread ±%.2f\n", rows,
+              forward_tolerance(config), spread);
+  ASSERT_GE(spread, 1.0) << "the rows' losses hardly differ: the check would say little";
+  EXPECT_LE(rows, forward_tolerance(config));
+
+  // The engine itself, whose activations carve no probs: its evaluation too.
+  cuda::CudaEngine fp32_engine(config, B, T), bf16_engine(config, B, T, bf16);
   const float fp32_loss = fp32_engine.evaluate(state, batch);
   const float bf16_loss = bf16_engine.evaluate(state, batch);
   std::printf("evaluation: fp32 %.7f, bf16 %.7f\n", fp32_loss, bf16_loss);

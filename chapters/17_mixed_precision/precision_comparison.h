@@ -171,8 +171,10 @@ struct Comparison {
   bool first_agrees = true;            // |d_0| <= 3·r·√S
   // Whether that prediction models every rounding: not where the format
   // runs the fused attention (has_attention), which in bf16 also rounds the
-  // weights P inside (section 12), and PerturbedProducts perturbs only q, k,
-  // v. There the first step is reported, not judged.
+  // weights P inside (section 12), nor where it fuses the loss head
+  // (has_classifier_loss), which rounds the logits; PerturbedProducts
+  // perturbs only what the products read. There the first step is
+  // reported, not judged.
   bool first_modelled = true;
   bool agrees() const {
     return curves.agrees && final_agrees && (first_agrees || !first_modelled);
