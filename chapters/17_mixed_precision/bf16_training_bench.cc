@@ -25,7 +25,8 @@
 //                      sanity check that the bf16 step trains
 // The peak comes from the device's name: NVIDIA's datasheet figures (dense,
 // without sparsity), not measured here; GPT_BF16_PEAK_TFLOPS overrides it.
-// A card not in the table gets no MFU.
+// A card not in the table gets no MFU. After the summary, a profile of one
+// more step per shape and format: milliseconds per kind of op.
 //
 // --tiny (or GPT_BENCH_TINY=1): one tiny shape (V=64, C=32, L=2, H=2, F=64,
 // T=16, B=2), two iterations, and it runs on the CPU emulator too: a check
@@ -41,6 +42,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chapters/01_tokens/batches.h"
@@ -49,6 +51,7 @@
 #include "chapters/10_fast_cpu/model_flops.h"
 #include "chapters/11_cuda_basics/event_timing.h"
 #include "chapters/14_cuda_gpt/cuda_engine.h"
+#include "chapters/14_cuda_gpt/op_profile.h"
 #include "chapters/17_mixed_precision/bf16_products.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/gpu.h"
@@ -113,18 +116,30 @@ std::map<std::string, Measured> g_measured;  // "shape/format"
 const char* const kFormats[] = {"fp32_cublas", "bf16", "bf16_ours"};
 Peak g_peak;
 
-void train_step(benchmark::State& state, const Shape& s, const std::string& format) {
-  TrainingState model(s.config);
-  Rng rng(1);
-  init_gpt2(model.model, rng);
+cuda::GpuOptions options_for(const std::string& format) {
   cuda::GpuOptions options;
   options.matmul = cuda::MatmulBackend::kCublas;
   if (format == "bf16") options.products = cuda::bf16_products(cuda::Bf16Matmul::kCublasLt);
   if (format == "bf16_ours") options.products = cuda::bf16_products(cuda::Bf16Matmul::kOurs);
-  // (fp32_cublas: products null, fp32 as chapter 14)
-  cuda::CudaEngine engine(s.config, s.B, s.T, options);
-  // The text the batch comes from: 200,000 token ids.
-  const Batch batch = sample_batch(hashed_ids(200000, s.config.vocab_size, 5), s.B, s.T, rng);
+  return options;  // fp32_cublas: products null, fp32 as chapter 14
+}
+
+// A model with GPT-2's initialisation and a batch from a text of 200,000 token ids.
+struct Start {
+  TrainingState model;
+  Batch batch;
+};
+Start start_of(const Shape& s, Rng& rng) {
+  TrainingState model(s.config);
+  init_gpt2(model.model, rng);
+  Batch batch = sample_batch(hashed_ids(200000, s.config.vocab_size, 5), s.B, s.T, rng);
+  return {std::move(model), std::move(batch)};
+}
+
+void train_step(benchmark::State& state, const Shape& s, const std::string& format) {
+  Rng rng(1);
+  auto [model, batch] = start_of(s, rng);
+  cuda::CudaEngine engine(s.config, s.B, s.T, options_for(format));
   StepResult last{};
   const double total = cuda::time_with_events(state, [&] {
     last = engine.step(model, batch, 1e-4f, 1.0f, AdamWConfig{}, rng);
@@ -164,6 +179,54 @@ void print_summary() {
       std::printf("  %-5s %4d %5d  %-12s %10.2f %12.0f %7s %8.4f %8s\n", s.name.c_str(), s.B, s.T,
                   format, 1e3 * m.step_seconds, m.tokens_per_s, mfu, m.loss, ratio);
     }
+  }
+}
+
+// Where a step's time goes: one step per format, after a warm-up step, with
+// an event after every op (chapter 14's op_profile.h), milliseconds per kind
+// of op side by side. The events cost a little, so these steps are not the
+// timed ones. In bf16, "matmul" includes rounding the operands, and
+// "classifier_loss" is the lm_head's product with section 11's kernel.
+void print_profiles() {
+  for (const Shape& s : shapes()) {
+    std::map<std::string, std::map<std::string, double>> ms;  // op -> format -> ms
+    std::map<std::string, double> totals;                     // format -> ms
+    for (const char* format : kFormats) {
+      Rng rng(1);
+      auto [model, batch] = start_of(s, rng);
+      cuda::OpProfile profile;
+      cuda::GpuOptions options = options_for(format);
+      options.profile = &profile;
+      cuda::CudaEngine engine(s.config, s.B, s.T, options);
+      for (int round = 0; round < 2; ++round) {  // the first round warms up, then is forgotten
+        profile.clear();
+        profile.start();
+        engine.step(model, batch, 1e-4f, 1.0f, AdamWConfig{}, rng);
+        profile.finish();
+      }
+      for (const auto& [op, t] : profile.milliseconds()) ms[op][format] = t;
+      totals[format] = profile.total_milliseconds();
+    }
+    std::printf("\nprofile of one step, %s (B=%d, T=%d), ms per kind of op:\n", s.name.c_str(),
+                s.B, s.T);
+    std::printf("  %-16s", "op");
+    for (const char* format : kFormats) std::printf(" %12s", format);
+    std::printf("\n");
+    for (const auto& [op, by_format] : ms) {
+      std::printf("  %-16s", op.c_str());
+      for (const char* format : kFormats) {
+        const auto it = by_format.find(format);
+        if (it == by_format.end()) {
+          std::printf(" %12s", "-");
+        } else {
+          std::printf(" %12.3f", it->second);
+        }
+      }
+      std::printf("\n");
+    }
+    std::printf("  %-16s", "total");
+    for (const char* format : kFormats) std::printf(" %12.3f", totals[format]);
+    std::printf("\n");
   }
 }
 
@@ -230,6 +293,7 @@ int main(int argc, char** argv) {
   gpt::register_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   gpt::print_summary();
+  gpt::print_profiles();
   benchmark::Shutdown();
   return 0;
 }
