@@ -11,15 +11,6 @@
 #include "common/cuda/cuda_check.h"
 
 namespace gpt::cuda {
-namespace {
-
-// The format computes the lm_head's product and the loss in one op: no fp32
-// probs in the activations, no fp32 dlogits in the backward's scratch.
-bool fused_loss_head(const GpuOptions& options, const GPTConfig& config) {
-  return products_of(options)->has_classifier_loss(config.vocab_size);
-}
-
-}  // namespace
 
 CudaEngine::CudaEngine(const GPTConfig& config, int B, int T, const GpuOptions& options)
     : config_(config),
@@ -28,9 +19,10 @@ CudaEngine::CudaEngine(const GPTConfig& config, int B, int T, const GpuOptions& 
       grads_(model_.size()),
       m_(model_.size()),
       v_(model_.size()),
+      // A fused loss head (ops_, built above) keeps no fp32 probs and needs no fp32 dlogits.
       acts_(config, B, T, !uses_flash(options, B * config.heads, T, config.head_size()),
-            /*probs=*/!fused_loss_head(options, config)),
-      scratch_(config, B, T, /*dlogits=*/!fused_loss_head(options, config)),
+            /*probs=*/!ops_.fuses_classifier_loss(config.vocab_size)),
+      scratch_(config, B, T, /*dlogits=*/!ops_.fuses_classifier_loss(config.vocab_size)),
       grad_views_(device_grads(config, model_.layout(), grads_.data())) {}
 
 // lesson: take_ownership

@@ -122,7 +122,7 @@ class Bf16Products : public ProductKernels {
                                 const float* weight, int N, int C, int V) override {
     if (N == 0) return;
     const int V_padded = padded_k(V);
-    const Bf16* dz = head_rows(const_cast<float*>(logits));  // (N, V_padded), the gradient
+    const Bf16* dz = head_rows(logits);                      // (N, V_padded), the gradient
     Bf16* wt = operand_b().at_least(size_t(C) * V_padded);   // Wᵀ (C, V_padded)
     to_bf16_transposed(wt, weight, V, C, V_padded);
     product(dx, dz, wt, nullptr, N, C, V_padded, /*accumulate=*/true);  // (N, C)
@@ -136,11 +136,14 @@ class Bf16Products : public ProductKernels {
   // end lesson
 
  private:
-  // The bf16 rows the loss head keeps in the fp32 logits' memory, from its
+  // Where the loss head's bf16 rows start in the fp32 logits' memory: its
   // first 16-byte boundary (the products write whole 16-byte pieces).
-  static Bf16* head_rows(float* logits) {
-    const uintptr_t at = reinterpret_cast<uintptr_t>(logits);
-    return reinterpret_cast<Bf16*>((at + 15) / 16 * 16);
+  static uintptr_t head_start(const float* logits) {
+    return (reinterpret_cast<uintptr_t>(logits) + 15) / 16 * 16;
+  }
+  static Bf16* head_rows(float* logits) { return reinterpret_cast<Bf16*>(head_start(logits)); }
+  static const Bf16* head_rows(const float* logits) {
+    return reinterpret_cast<const Bf16*>(head_start(logits));
   }
 
   // out (M, N) = A · Bᵀ, rounded once to bf16.

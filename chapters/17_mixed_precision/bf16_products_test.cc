@@ -55,8 +55,9 @@ using bf16_testing::Exact;  // out[i, j] = Σ_k A[i, k]·B[j, k], in double, wit
 using bf16_testing::exact_product;
 using gpu_testing::random_floats;
 
-std::vector<float> transpose(const std::vector<float>& x, int rows, int cols) {
-  std::vector<float> t(x.size());
+template <class T>  // float or double
+std::vector<T> transpose(const std::vector<T>& x, int rows, int cols) {
+  std::vector<T> t(x.size());
   for (int r = 0; r < rows; ++r) {
     for (int c = 0; c < cols; ++c) t[size_t(c) * rows + r] = x[size_t(r) * cols + c];
   }
@@ -237,7 +238,7 @@ HeadReference head_reference(const Exact& s, const std::vector<int32_t>& targets
                                         const std::vector<float>& old,
                                         const std::vector<double>& a,
                                         const std::vector<double>& a_slack,
-                                        const std::vector<double>& b, int M, int N, int K,
+                                        const std::vector<float>& b, int M, int N, int K,
                                         const std::string& name) {
   const double u = std::ldexp(1.0, -23);
   const int Kp = (K + 7) / 8 * 8;
@@ -258,20 +259,6 @@ HeadReference head_reference(const Exact& s, const std::vector<int32_t>& targets
     }
   }
   return within_bounds(got, ratios, M, N, K, name);
-}
-
-std::vector<double> widen(const std::vector<Bf16>& v) {
-  std::vector<double> w(v.size());
-  for (size_t i = 0; i < v.size(); ++i) w[i] = to_float(v[i]);
-  return w;
-}
-
-std::vector<double> transpose(const std::vector<double>& x, int rows, int cols) {
-  std::vector<double> t(x.size());
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) t[size_t(c) * rows + r] = x[size_t(r) * cols + c];
-  }
-  return t;
 }
 
 // The loss head of every shape as (N, C, V): the loss of each row, then dx
@@ -328,9 +315,9 @@ TEST_P(Bf16ProductsTest, LossHeadIsTheLossOfTheRoundedProduct) {
   }
   // dx += g · Ŵ = g (N, V) · (Ŵᵀ (C, V))ᵀ; dW += gᵀ · x̂ = gᵀ (V, N) · (x̂ᵀ (C, N))ᵀ
   EXPECT_TRUE(within_slack(d_dx.to_host(), old_dx, ref.g, ref.g_slack,
-                           transpose(widen(wb), V, C), N, C, V, "dx += g·W"));
+                           transpose(to_float(wb), V, C), N, C, V, "dx += g·W"));
   EXPECT_TRUE(within_slack(d_dw.to_host(), old_dw, transpose(ref.g, N, V),
-                           transpose(ref.g_slack, N, V), transpose(widen(xb), N, C), V, C, N,
+                           transpose(ref.g_slack, N, V), transpose(to_float(xb), N, C), V, C, N,
                            "dW += gᵀ·x"));
 }
 

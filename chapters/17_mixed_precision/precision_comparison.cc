@@ -253,8 +253,9 @@ Comparison compare_precisions(const TrainingState& start, int B, int T,
   c.curves = check_curves(c.fp32, c.other, c.token_sigma, N, settings.window);
   c.first_difference = c.curves.difference.empty() ? 0.0 : c.curves.difference[0];
   c.first_agrees = std::fabs(c.first_difference) <= 3.0 * c.first_predicted_rms;
-  c.first_modelled = !products_of(other)->has_attention(B * config.heads, T, config.head_size()) &&
-                     !products_of(other)->has_classifier_loss(config.vocab_size);
+  const std::shared_ptr<ProductKernels> format = products_of(other);
+  c.first_modelled = !format->has_attention(B * config.heads, T, config.head_size()) &&
+                     !format->has_classifier_loss(config.vocab_size);
 
   // The final models on held-out batches: each engine in its own format.
   Rng eval_rng(settings.seed ^ 0x5eedULL);
