@@ -9,8 +9,10 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace gpt::cuda {
 
@@ -57,6 +59,16 @@ inline void check_size(const char* op, const char* name, int64_t value, int64_t 
   if (value < least) {
     throw std::invalid_argument(std::string(op) + ": " + name + " must be >= " +
                                 std::to_string(least) + ", got " + std::to_string(value));
+  }
+}
+
+// Throws unless every pointer is given; names the op and the first one missing.
+inline void check_given(const char* op,
+                        std::initializer_list<std::pair<const char*, const void*>> args) {
+  for (const auto& [name, pointer] : args) {
+    if (pointer == nullptr) {
+      throw std::invalid_argument(std::string(op) + ": " + name + " must not be null");
+    }
   }
 }
 

@@ -59,6 +59,11 @@ void CudaOps::attend(AttentionActivations& a, const BlockConfig& c, int /*layer*
 void CudaOps::feedforward(float* out, float* hidden, float* activated, const float* x,
                           const FeedForwardParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
+  if (products().has_feedforward(c.F)) {  // the format's, whole
+    products().feedforward_forward(out, hidden, activated, x, p, N, c.C, c.F, c.gelu);
+    mark(options_, "feedforward");
+    return;
+  }
   products().linear_forward(hidden, x, p.fc_weight, p.fc_bias, N, c.C, c.F);  // (N, F)
   mark(options_, "matmul");
   cuda::gelu_forward(activated, hidden, int64_t(N) * c.F, c.gelu);                       // (N, F)
@@ -165,6 +170,12 @@ void CudaOps::feedforward_backward(float* dinp, const FeedForwardGrads& g, float
                                    const float* hidden, const float* activated,
                                    const FeedForwardParams& p, const BlockConfig& c) {
   const int N = c.B * c.T;
+  if (products().has_feedforward(c.F)) {  // the format's, whole
+    products().feedforward_backward(dinp, g, dhidden, dactivated, dout, inp, hidden, activated,
+                                    p, N, c.C, c.F, c.gelu);
+    mark(options_, "feedforward");
+    return;
+  }
   zero(dactivated, int64_t(N) * c.F);
   zero(dhidden, int64_t(N) * c.F);
   products().linear_backward(dactivated, g.proj_weight, g.proj_bias, dout, activated,

@@ -15,9 +15,14 @@
 //   classifier_loss*  the lm_head's product and the loss in one, where the
 //                     format fuses them (has_classifier_loss); else CudaOps
 //                     runs linear_* and chapter 11's fp32 cross-entropy
+//   feedforward_*     the feed-forward sub-layer whole (fc, GELU, proj),
+//                     where the format runs it itself (has_feedforward);
+//                     else CudaOps runs linear_* and chapter 11's fp32 GELU
 // Every pointer is device memory and every tensor is fp32 at this boundary:
-// a format rounds what it multiplies, inside. (The one exception is the
-// memory a fused loss head is lent for its logits: the format's to fill.)
+// a format rounds what it multiplies, inside. (The exceptions are memory a
+// format is lent for tensors only it reads: the fused loss head's logits,
+// the feed-forward's hidden layer and its gradients. Those are the format's
+// to fill, in its own number format.)
 #pragma once
 
 #include <cstdint>
@@ -25,6 +30,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "chapters/05_feedforward_layernorm/feedforward.h"
+#include "chapters/05_feedforward_layernorm/gelu.h"
+#include "chapters/08_backward/feedforward_backward.h"
 #include "chapters/12_cuda_matmul/matmul.h"
 
 namespace gpt::cuda {
@@ -109,6 +117,47 @@ class ProductKernels {
                                         int N, int C, int V) {
     (void)dx, (void)dweight, (void)logits, (void)x, (void)weight, (void)N, (void)C, (void)V;
     throw std::logic_error(name() + " has no fused classifier loss");
+  }
+
+  // Whether this format runs chapter 05's feed-forward sub-layer itself for
+  // a hidden width F. When it does, CudaOps calls the two below instead of
+  // linear_forward, chapter 11's GELU and linear_forward (and the backward's
+  // mirror), and hidden, activated, dhidden and dactivated, (N, F) floats of
+  // memory each, are the format's to use: only its own two calls read them.
+  virtual bool has_feedforward(int F) const {
+    (void)F;
+    return false;
+  }
+
+  // out (N, C) = proj(GELU(fc(inp))), what the format's backward needs kept
+  // in hidden and activated. A format without one is never asked.
+  virtual void feedforward_forward(float* out,        // (N, C)
+                                   float* hidden,     // (N, F) floats of memory
+                                   float* activated,  // (N, F) floats of memory
+                                   const float* inp,  // (N, C)
+                                   const FeedForwardParams& params, int N, int C, int F,
+                                   GeluForm form) {
+    (void)out, (void)hidden, (void)activated, (void)inp, (void)params, (void)N, (void)C, (void)F,
+        (void)form;
+    throw std::logic_error(name() + " does not run the feed-forward sub-layer itself");
+  }
+
+  // Chapter 08's feedforward_backward: ADDS into dinp and every gradient of
+  // `grads`; dhidden and dactivated are scratch; hidden and activated hold
+  // what feedforward_forward left there.
+  virtual void feedforward_backward(float* dinp,  // (N, C), accumulated
+                                    const FeedForwardGrads& grads,
+                                    float* dhidden,           // (N, F) floats of scratch
+                                    float* dactivated,        // (N, F) floats of scratch
+                                    const float* dout,        // (N, C)
+                                    const float* inp,         // (N, C)
+                                    const float* hidden,      // the forward's memory
+                                    const float* activated,   // the forward's memory
+                                    const FeedForwardParams& params, int N, int C, int F,
+                                    GeluForm form) {
+    (void)dinp, (void)grads, (void)dhidden, (void)dactivated, (void)dout, (void)inp,
+        (void)hidden, (void)activated, (void)params, (void)N, (void)C, (void)F, (void)form;
+    throw std::logic_error(name() + " does not run the feed-forward sub-layer itself");
   }
 };
 

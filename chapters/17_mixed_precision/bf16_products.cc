@@ -11,6 +11,7 @@
 #include "chapters/17_mixed_precision/bf16_operands.h"
 #include "chapters/17_mixed_precision/classifier_loss.h"
 #include "chapters/17_mixed_precision/cublaslt_matmul.h"
+#include "chapters/17_mixed_precision/feedforward_bf16.h"
 #include "chapters/17_mixed_precision/flash_attention_bf16.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/growing_buffer.h"
@@ -109,7 +110,7 @@ class Bf16Products : public ProductKernels {
     to_bf16_rows(a, x, N, C, K);
     to_bf16_rows(b, weight, V, C, K);
     CUDA_CHECK(cudaMemset(b + size_t(V) * K, 0, size_t(V_padded - V) * K * sizeof(Bf16)));
-    Bf16* z = head_rows(logits);  // (N, V_padded)
+    Bf16* z = bf16_rows_in(logits);  // (N, V_padded)
     product_bf16(z, a, b, N, V_padded, K);
     classifier_loss_bf16(losses, z, targets, N, V, V_padded, 1.0f / N);
     return mean_loss(losses, N, N);
@@ -122,7 +123,7 @@ class Bf16Products : public ProductKernels {
                                 const float* weight, int N, int C, int V) override {
     if (N == 0) return;
     const int V_padded = padded_k(V);
-    const Bf16* dz = head_rows(logits);                      // (N, V_padded), the gradient
+    const Bf16* dz = bf16_rows_in(logits);                      // (N, V_padded), the gradient
     Bf16* wt = operand_b().at_least(size_t(C) * V_padded);   // Wᵀ (C, V_padded)
     to_bf16_transposed(wt, weight, V, C, V_padded);
     product(dx, dz, wt, nullptr, N, C, V_padded, /*accumulate=*/true);  // (N, C)
@@ -135,17 +136,75 @@ class Bf16Products : public ProductKernels {
   }
   // end lesson
 
- private:
-  // Where the loss head's bf16 rows start in the fp32 logits' memory: its
-  // first 16-byte boundary (the products write whole 16-byte pieces).
-  static uintptr_t head_start(const float* logits) {
-    return (reinterpret_cast<uintptr_t>(logits) + 15) / 16 * 16;
-  }
-  static Bf16* head_rows(float* logits) { return reinterpret_cast<Bf16*>(head_start(logits)); }
-  static const Bf16* head_rows(const float* logits) {
-    return reinterpret_cast<const Bf16*>(head_start(logits));
-  }
+  // The feed-forward sub-layer, its hidden layer kept in bf16
+  // (feedforward_bf16.h) in the memory of the fp32 one: F a multiple of 8,
+  // so that its rows are whole 16-byte pieces the next product reads as
+  // they are.
+  bool has_feedforward(int F) const override { return F % 8 == 0; }
 
+  // lesson: feedforward_forward
+  // h = x · W_fcᵀ (bf16, without the bias), a = GELU(h + b_fc) (bf16), then
+  // out = a · W_projᵀ + b_proj (fp32). h and a are what the backward reads.
+  void feedforward_forward(float* out, float* hidden, float* activated, const float* inp,
+                           const FeedForwardParams& p, int N, int C, int F,
+                           GeluForm form) override {
+    const int K = padded_k(C);
+    Bf16* x = operand_a().at_least(size_t(N) * K);     // (N, K)
+    Bf16* w_fc = operand_b().at_least(size_t(F) * K);  // (F, K)
+    to_bf16_rows(x, inp, N, C, K);
+    to_bf16_rows(w_fc, p.fc_weight, F, C, K);
+    Bf16* h = bf16_rows_in(hidden);     // (N, F)
+    Bf16* a = bf16_rows_in(activated);  // (N, F)
+    product_bf16(h, x, w_fc, N, F, K);
+    gelu_forward_bf16(a, h, p.fc_bias, N, F, form);
+    Bf16* w_proj = operand_b().at_least(size_t(C) * F);  // (C, F)
+    to_bf16_rows(w_proj, p.proj_weight, C, F, F);
+    product(out, a, w_proj, p.proj_bias, N, C, F, /*accumulate=*/false);  // (N, C), fp32
+  }
+  // end lesson
+
+  // lesson: feedforward_backward
+  // The mirror, every (N, F) tensor bf16: da = dout · W_proj rounded once,
+  // dh = da · GELU'(h + b_fc), and each of the two products' weight
+  // gradients from bf16 rows copied into columns (bf16_transposed).
+  void feedforward_backward(float* dinp, const FeedForwardGrads& g, float* dhidden,
+                            float* dactivated, const float* dout, const float* inp,
+                            const float* hidden, const float* activated,
+                            const FeedForwardParams& p, int N, int C, int F,
+                            GeluForm form) override {
+    if (N == 0) return;
+    const Bf16* h = bf16_rows_in(hidden);    // (N, F)
+    const Bf16* a = bf16_rows_in(activated);  // (N, F)
+    Bf16* da = bf16_rows_in(dactivated);      // (N, F)
+    Bf16* dh = bf16_rows_in(dhidden);         // (N, F)
+    // proj: da = dout · W_proj along C; dW_proj += doutᵀ · a along N.
+    const int Kc = padded_k(C), Kn = padded_k(N);
+    Bf16* d = operand_a().at_least(size_t(N) * Kc);         // dout (N, Kc)
+    Bf16* w_projt = operand_b().at_least(size_t(F) * Kc);   // W_projᵀ (F, Kc)
+    to_bf16_rows(d, dout, N, C, Kc);
+    to_bf16_transposed(w_projt, p.proj_weight, C, F, Kc);
+    product_bf16(da, d, w_projt, N, F, Kc);
+    Bf16* dt = operand_a().at_least(size_t(C) * Kn);  // doutᵀ (C, Kn)
+    Bf16* at = operand_b().at_least(size_t(F) * Kn);  // aᵀ (F, Kn)
+    to_bf16_transposed(dt, dout, N, C, Kn);
+    bf16_transposed(at, a, N, F, F, Kn);
+    product(g.proj_weight, dt, at, nullptr, C, F, Kn, /*accumulate=*/true);  // (C, F)
+    if (g.proj_bias != nullptr) matmul_internal::bias_backward(g.proj_bias, dout, N, C);
+    gelu_backward_bf16(dh, da, h, p.fc_bias, N, F, form);
+    // fc: dinp += dh · W_fc along F, as stored; dW_fc += dhᵀ · x along N.
+    Bf16* w_fct = operand_b().at_least(size_t(C) * F);  // W_fcᵀ (C, F)
+    to_bf16_transposed(w_fct, p.fc_weight, F, C, F);
+    if (dinp != nullptr) product(dinp, dh, w_fct, nullptr, N, C, F, /*accumulate=*/true);
+    Bf16* dht = operand_a().at_least(size_t(F) * Kn);  // dhᵀ (F, Kn)
+    Bf16* xt = operand_b().at_least(size_t(C) * Kn);   // xᵀ (C, Kn)
+    bf16_transposed(dht, dh, N, F, F, Kn);
+    to_bf16_transposed(xt, inp, N, C, Kn);
+    product(g.fc_weight, dht, xt, nullptr, F, C, Kn, /*accumulate=*/true);  // (F, C)
+    if (g.fc_bias != nullptr) bias_backward_bf16(g.fc_bias, dh, N, F);
+  }
+  // end lesson
+
+ private:
   // out (M, N) = A · Bᵀ, rounded once to bf16.
   void product_bf16(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K) {
     if (matmul_ == Bf16Matmul::kCublasLt) {

@@ -21,6 +21,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -127,6 +128,59 @@ inline ::testing::AssertionResult matches_exact(const std::vector<Bf16>& out, co
   }
   std::cout << "[ compare  ] " << line.str() << std::endl;
   return ::testing::AssertionSuccess();
+}
+
+template <class T>  // float or double
+std::vector<T> transpose(const std::vector<T>& x, int rows, int cols) {
+  std::vector<T> t(x.size());
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) t[size_t(c) * rows + r] = x[size_t(r) * cols + c];
+  }
+  return t;
+}
+
+// The verdict on got (M, N): each element's error over what it is allowed,
+// ratios[i], at most 1; the worst is named with its place either way.
+inline ::testing::AssertionResult within_bounds(const std::vector<float>& got,
+                                                const std::vector<double>& ratios, int M, int N,
+                                                int K, const std::string& name) {
+  double worst_ratio = -1;
+  size_t worst = 0, bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!(ratios[i] <= 1.0)) ++bad;
+    if (!std::isnan(worst_ratio) && !(ratios[i] <= worst_ratio)) {
+      worst_ratio = ratios[i], worst = i;  // the first NaN, once there is one, stays the worst
+    }
+  }
+  std::ostringstream line;
+  line << name << " (" << M << "x" << N << ", K " << K << "): worst at [" << worst / N << ", "
+       << worst % N << "]: got " << got[worst] << ", error used " << worst_ratio
+       << " of its bound";
+  if (bad > 0) return ::testing::AssertionFailure() << line.str() << "; " << bad << " outside";
+  std::printf("%s\n", line.str().c_str());
+  return ::testing::AssertionSuccess();
+}
+
+// For the products kept in fp32 (the GPT's bf16 format): got (M, N) ==
+// old + e.value (+ bias[j]), where only the fp32 sum is off, over K' = the
+// padded K terms, and the bias and an accumulated gradient's old value are
+// added in fp32 once each:
+//   |got − exact| <= (K' − 1)·2^-23·Σ|a·b| + 2^-23·(|bias| + |old|)
+inline ::testing::AssertionResult within_sum_error(const std::vector<float>& got,
+                                                   const Exact& e, const std::vector<float>& old,
+                                                   const std::vector<float>& bias, int M, int N,
+                                                   int K, const std::string& name) {
+  const int Kp = (K + 7) / 8 * 8;
+  std::vector<double> ratios(got.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double b = bias.empty() ? 0.0 : bias[i % N], o = old.empty() ? 0.0 : old[i];
+    const double want = o + e.value[i] + b;
+    const double allowed =
+        (Kp - 1) * std::ldexp(1.0, -23) * e.size[i] + std::ldexp(std::fabs(b) + std::fabs(o), -23) +
+        1e-30;
+    ratios[i] = std::fabs(got[i] - want) / allowed;
+  }
+  return within_bounds(got, ratios, M, N, K, name);
 }
 
 }  // namespace gpt::bf16_testing

@@ -255,7 +255,8 @@ Comparison compare_precisions(const TrainingState& start, int B, int T,
   c.first_agrees = std::fabs(c.first_difference) <= 3.0 * c.first_predicted_rms;
   const std::shared_ptr<ProductKernels> format = products_of(other);
   c.first_modelled = !format->has_attention(B * config.heads, T, config.head_size()) &&
-                     !format->has_classifier_loss(config.vocab_size);
+                     !format->has_classifier_loss(config.vocab_size) &&
+                     !format->has_feedforward(config.ff_dim);
 
   // The final models on held-out batches: each engine in its own format.
   Rng eval_rng(settings.seed ^ 0x5eedULL);

@@ -172,9 +172,10 @@ struct Comparison {
   // Whether that prediction models every rounding: not where the format
   // runs the fused attention (has_attention), which in bf16 also rounds the
   // weights P inside (section 12), nor where it fuses the loss head
-  // (has_classifier_loss), which rounds the logits; PerturbedProducts
-  // perturbs only what the products read. There the first step is
-  // reported, not judged.
+  // (has_classifier_loss), which rounds the logits, nor where it runs the
+  // feed-forward whole (has_feedforward), which stores its hidden layer and
+  // that layer's gradient in bf16; PerturbedProducts perturbs only what the
+  // products read. There the first step is reported, not judged.
   bool first_modelled = true;
   bool agrees() const {
     return curves.agrees && final_agrees && (first_agrees || !first_modelled);

@@ -47,6 +47,7 @@
 
 #include "chapters/11_cuda_basics/launch.h"
 #include "chapters/11_cuda_basics/reduce.cuh"
+#include "chapters/17_mixed_precision/bf16_piece.cuh"
 #include "chapters/17_mixed_precision/residual_layernorm.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/growing_buffer.h"
@@ -56,39 +57,11 @@ namespace {
 
 using bf16 = __nv_bfloat16;
 
-constexpr int kPiece = 8;                              // bf16 per 16-byte load or store
 constexpr int kRowsPerBlock = kBlockSize / kWarpSize;  // 8 warps, a row each at a time
 constexpr int kMaxPieces = kResidualLayerNormMaxC / (kWarpSize * kPiece);  // 8 a lane
 constexpr int kBackwardBlocks = 512;  // at most: partial sums (512, 2, C), 3 MiB at C = 768
 constexpr int kSumThreads = 1024;     // the partial sums' kernel: 32 warps of 32 columns
 
-// lesson: piece
-// Eight bf16, moved as one 16-byte load or store, held as four pairs: a pair
-// to a 32-bit register, so a lane's share of a 768-wide row is 12 registers.
-struct alignas(16) Piece {
-  __nv_bfloat162 pair[kPiece / 2];
-};
-
-// Element k of a piece, as float (exact).
-__device__ __forceinline__ float at(const Piece& piece, int k) {
-  return k % 2 == 0 ? __low2float(piece.pair[k / 2]) : __high2float(piece.pair[k / 2]);
-}
-
-// Eight floats, each rounded to the nearest bf16.
-__device__ __forceinline__ Piece rounded(const float (&v)[kPiece]) {
-  Piece piece;
-#pragma unroll
-  for (int j = 0; j < kPiece / 2; ++j) {
-    piece.pair[j] = __floats2bfloat162_rn(v[2 * j], v[2 * j + 1]);
-  }
-  return piece;
-}
-
-__device__ __forceinline__ Piece zeros() {
-  const float none[kPiece] = {};
-  return rounded(none);
-}
-// end lesson
 
 // lesson: row_slots
 // A lane holds P pieces of its warp's row. Slot k of piece p is column
@@ -404,9 +377,6 @@ float* partials_workspace(size_t floats) {
   return buffer.at_least(floats);
 }
 
-const bf16* device(const Bf16* p) { return reinterpret_cast<const bf16*>(p); }
-bf16* device(Bf16* p) { return reinterpret_cast<bf16*>(p); }
-
 void check_shape(const char* op, int N, int C) {
   check_size(op, "N", N, 0);
   check_size(op, "C", C, 1);
@@ -414,14 +384,6 @@ void check_shape(const char* op, int N, int C) {
     throw std::invalid_argument(std::string(op) + ": C must be <= " +
                                 std::to_string(kResidualLayerNormMaxC) +
                                 " (a warp holds its row in registers), got " + std::to_string(C));
-  }
-}
-
-void check_given(const char* op, std::initializer_list<std::pair<const char*, const void*>> args) {
-  for (const auto& [name, pointer] : args) {
-    if (pointer == nullptr) {
-      throw std::invalid_argument(std::string(op) + ": " + name + " must not be null");
-    }
   }
 }
 
