@@ -3,10 +3,11 @@
 // Almost all of a step's arithmetic is matrix products: the four linear
 // layers of every block, the lm_head, and attention's Q·Kᵀ and P·V. A number
 // format (fp32 here, bf16 on tensor cores in chapter 17) changes how those
-// products are computed; the layernorms, GELU, softmax, loss and AdamW stay
-// in fp32 and stay chapter 11's kernels. So the format is an object the ops
-// call for their products, and CudaOps (cuda_ops.h) is written once for all
-// of them:
+// products are computed; the layernorms, softmax and AdamW stay in fp32 and
+// stay chapter 11's kernels, and so do GELU and the loss unless the format
+// takes over the sub-layer around them (below). So the format is an object
+// the ops call for their products, and CudaOps (cuda_ops.h) is written once
+// for all of them:
 //   linear_forward    out  = inp · Wᵀ + b        every linear layer
 //   linear_backward   dinp += dout · W, dW += doutᵀ · inp, db += Σ dout
 //   attention_*       attention proper, fused (flash), where the format's

@@ -44,7 +44,7 @@ void bf16_linear(Bf16* out,         // (M, N)
                  int M, int N, int K, Epilogue epilogue);
 
 // The product kept in fp32, for the GPT's bf16 backend (bf16_products.h),
-// whose activations and gradients stay fp32: out (M, N) = A · Bᵀ + bias, or
+// whose activations and gradients are mostly fp32: out (M, N) = A · Bᵀ + bias, or
 // out += A · Bᵀ + bias when accumulate (a gradient adding into its buffer).
 // Version 3; bias may be null; sizes and alignment as bf16_matmul, and out
 // must be 4-byte aligned.

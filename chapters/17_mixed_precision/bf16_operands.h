@@ -1,7 +1,8 @@
 // chapters/17_mixed_precision/bf16_operands.h — chapter 17: fp32 tensors made into the bf16 operands of a product.
 //
-// The GPT's bf16 backend (bf16_products.h) keeps its weights, activations and
-// gradients in fp32 and rounds only what a product multiplies. bf16_matmul's
+// The GPT's bf16 backend (bf16_products.h) keeps its weights and most of its
+// activations and gradients in fp32, and rounds them when a product
+// multiplies them. bf16_matmul's
 // products take both operands running along K, rows of whole 16-byte pieces
 // (K a multiple of 8). These kernels make such operands from fp32 tensors:
 //   to_bf16_rows        dst (rows, ld) = src (rows, cols)      a weight, an activation
@@ -30,7 +31,8 @@ void to_bf16_transposed(Bf16* dst,         // (cols, ld): dst[c, r] = src[r, c]
 
 // The same transpose of a tensor already in bf16 (no rounding: the values
 // are copied), whose rows are src_ld >= cols apart: the fused loss head's
-// gradient, (rows, src_ld) with padding columns past cols that are not read.
+// gradient, (rows, src_ld) with padding columns past cols that are not read,
+// or the feed-forward's bf16 hidden layer and its gradient (src_ld = cols).
 void bf16_transposed(Bf16* dst,        // (cols, ld): dst[c, r] = src[r, c]
                      const Bf16* src,  // (rows, src_ld)
                      int rows, int cols, int src_ld, int ld);

@@ -12,7 +12,7 @@
 
 #include "chapters/17_mixed_precision/bf16.h"
 
-namespace gpt::cuda {
+namespace gpt::cuda::pieces {
 
 constexpr int kPiece = 8;  // bf16 per 16-byte load or store
 
@@ -50,4 +50,4 @@ inline const __nv_bfloat16* device(const Bf16* p) {
 }
 inline __nv_bfloat16* device(Bf16* p) { return reinterpret_cast<__nv_bfloat16*>(p); }
 
-}  // namespace gpt::cuda
+}  // namespace gpt::cuda::pieces

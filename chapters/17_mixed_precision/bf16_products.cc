@@ -140,7 +140,7 @@ class Bf16Products : public ProductKernels {
   // (feedforward_bf16.h) in the memory of the fp32 one: F a multiple of 8,
   // so that its rows are whole 16-byte pieces the next product reads as
   // they are.
-  bool has_feedforward(int F) const override { return F % 8 == 0; }
+  bool has_feedforward(int F) const override { return F >= 8 && F % 8 == 0; }
 
   // lesson: feedforward_forward
   // h = x · W_fcᵀ (bf16, without the bias), a = GELU(h + b_fc) (bf16), then
@@ -148,6 +148,7 @@ class Bf16Products : public ProductKernels {
   void feedforward_forward(float* out, float* hidden, float* activated, const float* inp,
                            const FeedForwardParams& p, int N, int C, int F,
                            GeluForm form) override {
+    if (N == 0) return;  // no rows: nothing to compute
     const int K = padded_k(C);
     Bf16* x = operand_a().at_least(size_t(N) * K);     // (N, K)
     Bf16* w_fc = operand_b().at_least(size_t(F) * K);  // (F, K)
@@ -172,7 +173,7 @@ class Bf16Products : public ProductKernels {
                             const float* hidden, const float* activated,
                             const FeedForwardParams& p, int N, int C, int F,
                             GeluForm form) override {
-    if (N == 0) return;
+    if (N == 0) return;  // no rows: nothing to add
     const Bf16* h = bf16_rows_in(hidden);    // (N, F)
     const Bf16* a = bf16_rows_in(activated);  // (N, F)
     Bf16* da = bf16_rows_in(dactivated);      // (N, F)

@@ -19,11 +19,12 @@
 //     kernels, where precision is kept), and so does GELU's arithmetic;
 //   * attention proper runs section 12's bf16 flash attention where it
 //     takes the sizes (head sizes 32 and 64), else chapter 13's naive fp32 kernels.
-// This is the "autocast" arrangement, a step further: the format changes
-// what the products multiply and what the widest activations are stored in,
-// not what the model passes between its ops. Those roundings are the whole
-// numerical difference from fp32 (section 14 measures what it does to
-// training).
+// PyTorch's autocast goes further: its linear layers return bf16, and what
+// reads them (GELU, attention, the next product) reads bf16. This format
+// changes what the products multiply and what the two widest activations
+// are stored in, not what the model passes between its ops. Those roundings
+// are the whole numerical difference from fp32 (section 14 measures what
+// they do to training).
 #pragma once
 
 #include <cstdint>

@@ -185,7 +185,9 @@ void print_summary() {
 // Where a step's time goes: one step per format, after a warm-up step, with
 // an event after every op (chapter 14's op_profile.h), milliseconds per kind
 // of op side by side. The events cost a little, so these steps are not the
-// timed ones. In bf16, "matmul" includes rounding the operands, and
+// timed ones. In bf16, "matmul" includes rounding the operands (attention's
+// linear layers), "feedforward" is the whole feed-forward sub-layer (its two
+// products, GELU and the backward's mirror, where the format runs it), and
 // "classifier_loss" is the lm_head's product with section 11's kernel.
 void print_profiles() {
   for (const Shape& s : shapes()) {

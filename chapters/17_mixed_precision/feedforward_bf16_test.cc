@@ -8,7 +8,7 @@
 //   a  = GELU(h + b_fc), rounded once   2^-8·|a| + GELU's fp32 arithmetic on h + b
 //   out = a · Ŵ_projᵀ + b_proj, fp32    the fp32 sum only (within_sum_error)
 //   da = dout^ · Ŵ_proj, rounded once   as h
-//   dh = da · GELU'(h + b_fc), rounded  2^-8·|dh| + the slope's fp32 arithmetic
+//   dh = da · GELU'(h + b_fc), rounded  2^-8·|dh| + the slope's fp32 arithmetic and h + b's
 //   dinp, dW_fc, dW_proj (added to)     the fp32 sums of their bf16 operands
 //   db_fc, db_proj (added to)           N fp32 adds
 // (^ is rounding to bf16.) A stage fed the wrong tensor, a transpose read
@@ -189,14 +189,18 @@ TEST_P(FeedForwardBf16Test, EachStageIsTheExactAnswerForWhatItWasGiven) {
   EXPECT_TRUE(matches_exact(da, exact_product(to_bf16(dout), to_bf16(transpose(proj_w, C, F)), N,
                                               F, C),
                             N, F, Kc, "da = dout·W_proj"));
-  // dh = da · GELU'(h + b_fc) from the da and h it read: rounded to bf16,
-  // the slope's fp32 arithmetic (2^-20·(1 + |h + b|) of |da|) and the
-  // rounding of h + b (GELU'' is at most 0.8).
+  // dh = da · GELU'(h + b_fc) from the da and h it read: rounded to bf16
+  // (2^-8·|dh|), plus, times |da|, the slope's fp32 evaluation, a few ulps
+  // of its terms, which are at most about 1 + |h + b| in size (2^-20 of
+  // that), and the fp32 rounding of h + b (2^-24 of it) through GELU'',
+  // which is at most 0.8.
   const std::vector<Bf16> dh = dhidden.bf16_rows(NF);
   std::vector<double> ratios(NF);
   for (size_t i = 0; i < NF; ++i) {
     const double want = to_float(da[i]) * gelu_slope_exact(gelu.pre[i], form);
-    const double arithmetic = std::fabs(to_float(da[i])) * (std::ldexp(1 + std::fabs(gelu.pre[i]), -20));
+    const double pre = std::fabs(gelu.pre[i]);
+    const double arithmetic =
+        std::fabs(to_float(da[i])) * (std::ldexp(1 + pre, -20) + 0.8 * std::ldexp(pre, -24));
     const double allowed = std::ldexp(std::fabs(want), -8) + (1 + std::ldexp(1.0, -8)) * arithmetic + 1e-30;
     ratios[i] = std::fabs(to_float(dh[i]) - want) / allowed;
   }
@@ -223,30 +227,47 @@ TEST_P(FeedForwardBf16Test, EachStageIsTheExactAnswerForWhatItWasGiven) {
   EXPECT_TRUE(dactivated.guards_intact("dactivated"));
 }
 
-// A bias gradient is the same, bit for bit, every time it is computed.
-TEST(FeedForwardBf16, TheBiasGradientIsTheSameEveryRun) {
+// The bias gradient over several chunks of 256 rows (the kernel's first
+// pass) and a partial block of 64 columns: the column sums, within N fp32
+// adds, and the same, bit for bit, every time it is computed.
+TEST(FeedForwardBf16, TheBiasGradientIsTheColumnSumsTheSameEveryRun) {
   GPU_TEST_REQUIRE_GPU();
-  const int N = 257, F = 200;
+  const int N = 600, F = 200;
   const std::vector<Bf16> dout = to_bf16(random_floats(size_t(N) * F, 42));
+  const std::vector<float> old = random_floats(F, 43);
   DeviceBuffer<Bf16> d_dout(dout);
   std::vector<float> first;
   for (int run = 0; run < 3; ++run) {
-    DeviceBuffer<float> dbias(std::vector<float>(F, 0.0f));
+    DeviceBuffer<float> dbias(old);
     cuda::bias_backward_bf16(dbias.data(), d_dout.data(), N, F);
-    if (run == 0) first = dbias.to_host();
+    if (run == 0) {
+      first = dbias.to_host();
+      EXPECT_TRUE(bias_gradient(first, old, to_float(dout), N, F, "db += Σ dout"));
+    }
     EXPECT_EQ(dbias.to_host(), first) << "run " << run;
   }
 }
 
 // What the format cannot keep in whole 16-byte pieces it declines, and the
-// kernels refuse, naming what is wrong, before any launch.
+// kernels refuse, naming what is wrong, before any launch. No rows (N = 0)
+// is nothing to do, with or without memory, as for every op of the course.
 TEST(FeedForwardBf16, DeclinesAndRefusesWhatItCannotStore) {
   GPU_TEST_REQUIRE_GPU();
   for (const Bf16Matmul matmul : {Bf16Matmul::kOurs, Bf16Matmul::kCublasLt}) {
     const auto products = cuda::bf16_products(matmul);
     EXPECT_FALSE(products->has_feedforward(20)) << name(matmul) << ": F = 20 is no multiple of 8";
     EXPECT_TRUE(products->has_feedforward(24)) << name(matmul);
+    const FeedForwardParams none{nullptr, nullptr, nullptr, nullptr};
+    const FeedForwardGrads no_grads{nullptr, nullptr, nullptr, nullptr};
+    EXPECT_NO_THROW(products->feedforward_forward(nullptr, nullptr, nullptr, nullptr, none, 0, 8,
+                                                  16, GeluForm::Erf));
+    EXPECT_NO_THROW(products->feedforward_backward(nullptr, no_grads, nullptr, nullptr, nullptr,
+                                                   nullptr, nullptr, nullptr, none, 0, 8, 16,
+                                                   GeluForm::Erf));
   }
+  EXPECT_NO_THROW(cuda::gelu_forward_bf16(nullptr, nullptr, nullptr, 0, 16, GeluForm::Tanh));
+  EXPECT_NO_THROW(cuda::gelu_backward_bf16(nullptr, nullptr, nullptr, nullptr, 0, 16, GeluForm::Tanh));
+  EXPECT_NO_THROW(cuda::bias_backward_bf16(nullptr, nullptr, 0, 16));
   DeviceBuffer<Bf16> rows(64);
   DeviceBuffer<float> bias(16);
   auto refusal = [](auto call) -> std::string {

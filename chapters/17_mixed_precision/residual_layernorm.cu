@@ -56,6 +56,12 @@ namespace gpt::cuda {
 namespace {
 
 using bf16 = __nv_bfloat16;
+using pieces::at;
+using pieces::device;
+using pieces::kPiece;
+using pieces::Piece;
+using pieces::rounded;
+using pieces::zeros;
 
 constexpr int kRowsPerBlock = kBlockSize / kWarpSize;  // 8 warps, a row each at a time
 constexpr int kMaxPieces = kResidualLayerNormMaxC / (kWarpSize * kPiece);  // 8 a lane
