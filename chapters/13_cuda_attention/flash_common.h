@@ -15,7 +15,7 @@ constexpr int kKeysPerBlock = 64;
 constexpr int kQueryTile = 16;
 
 // The backward's D: D[row] = Σ_d dout[row, d] · out[row, d] in fp32, for the
-// N·T rows of hs (device memory). Chapter 17's bf16 backward uses it too.
+// N·T rows of hs (device memory).
 void row_dots(float* D,           // (rows)
               const float* dout,  // (rows, hs)
               const float* out,   // (rows, hs)

@@ -39,13 +39,20 @@ void CudaOps::attention(float* out, AttentionActivations& a, const float* x,
   mark(options_, "matmul");
 }
 
-void CudaOps::attend(AttentionActivations& a, const BlockConfig& c, int /*layer*/) {
-  const int hs = c.C / c.H;
+void CudaOps::attend(AttentionActivations& a, const BlockConfig& c, int layer) {
+  if (attends_in_place(a, c)) {  // the format's fused kernels, on the heads where they sit
+    products().attention_in_place_forward(a.merged, a.lse, a.qkv, c.B, c.T, c.C, c.H);
+    mark(options_, "attention");
+    return;
+  }
+  attend_on_split_heads(a, c, layer);
+}
+
+void CudaOps::attend_on_split_heads(AttentionActivations& a, const BlockConfig& c, int /*layer*/) {
+  const int hs = c.C / c.H, N = c.B * c.H;
   cuda::split_heads(a.q, a.k, a.v, a.qkv, c.B, c.T, c.C, c.H);  // (B, H, T, hs) x3
   mark(options_, "heads");
-  // Without carved weights (GpuActivations) the fused kernel is the only choice.
-  const int N = c.B * c.H;
-  if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, N, c.T, hs))) {
+  if (fused_attention(a, c)) {
     products().attention_forward(a.y, a.lse, a.q, a.k, a.v, N, c.T, hs);  // the format's, fused
   } else {
     cuda::attention_forward(a.y, a.weights, a.q, a.k, a.v, c.B * c.H, c.T, hs);
@@ -55,6 +62,16 @@ void CudaOps::attend(AttentionActivations& a, const BlockConfig& c, int /*layer*
   mark(options_, "heads");
 }
 // end lesson
+
+// Without carved weights (GpuActivations) the fused kernel is the only choice.
+bool CudaOps::fused_attention(const AttentionActivations& a, const BlockConfig& c) {
+  const int hs = c.C / c.H;
+  return a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, c.B * c.H, c.T, hs));
+}
+
+bool CudaOps::attends_in_place(const AttentionActivations& a, const BlockConfig& c) {
+  return fused_attention(a, c) && products().has_attention_in_place(c.B, c.T, c.C, c.H);
+}
 
 void CudaOps::feedforward(float* out, float* hidden, float* activated, const float* x,
                           const FeedForwardParams& p, const BlockConfig& c) {
@@ -144,21 +161,28 @@ void CudaOps::attention_backward(float* dinp, const AttentionGrads& g, Attention
                                  const AttentionActivations& a, const AttentionParams& p,
                                  const BlockConfig& c) {
   const int B = c.B, T = c.T, C = c.C, H = c.H, hs = C / H, BT = B * T;
-  for (float* buffer : {d.merged, d.y, d.q, d.k, d.v}) zero(buffer, int64_t(BT) * C);
+  const bool in_place = attends_in_place(a, c);  // as the forward did
+  zero(d.merged, int64_t(BT) * C);
   zero(d.qkv, int64_t(BT) * 3 * C);
   products().linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight,
                              BT, C, C);
   mark(options_, "matmul");
-  cuda::merge_heads_backward(d.y, d.merged, B, T, C, H);
-  mark(options_, "heads");
-  if (a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, B * H, T, hs))) {
-    products().attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
+  if (in_place) {  // the format's, from and into the heads where they sit
+    products().attention_in_place_backward(d.qkv, d.merged, a.qkv, a.merged, a.lse, B, T, C, H);
+    mark(options_, "attention");
   } else {
-    cuda::attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.weights, B * H, T, hs);
+    for (float* buffer : {d.y, d.q, d.k, d.v}) zero(buffer, int64_t(BT) * C);
+    cuda::merge_heads_backward(d.y, d.merged, B, T, C, H);
+    mark(options_, "heads");
+    if (fused_attention(a, c)) {
+      products().attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.y, a.lse, B * H, T, hs);
+    } else {
+      cuda::attention_backward(d.q, d.k, d.v, d.y, a.q, a.k, a.v, a.weights, B * H, T, hs);
+    }
+    mark(options_, "attention");
+    cuda::split_heads_backward(d.qkv, d.q, d.k, d.v, B, T, C, H);
+    mark(options_, "heads");
   }
-  mark(options_, "attention");
-  cuda::split_heads_backward(d.qkv, d.q, d.k, d.v, B, T, C, H);
-  mark(options_, "heads");
   products().linear_backward(dinp, g.qkv_weight, g.qkv_bias, d.qkv, inp, p.qkv_weight, BT, C,
                              3 * C);
   mark(options_, "matmul");

@@ -84,8 +84,20 @@ class CudaOps : public TrainOps {
   // the format's fused kernels (chapter 13's in fp32) where they fit (the
   // logsumexp goes to acts.lse), else chapter 13's naive ones (the weights
   // stay in acts.weights).
+  // Where the format takes the heads where they sit (has_attention_in_place),
+  // its kernels read acts.qkv and write acts.merged, and acts.q, k, v and y
+  // are not written; else attend_on_split_heads runs.
   // Generation overrides it to attend over a KV cache (kv_cache_generate.cc).
   virtual void attend(AttentionActivations& acts, const BlockConfig& config, int layer);
+
+  // Attention on heads copied apart: qkv split into acts.q, k, v (B, H, T, hs),
+  // attention proper into acts.y, merged back into acts.merged.
+  void attend_on_split_heads(AttentionActivations& acts, const BlockConfig& config, int layer);
+
+  // Whether attention proper runs fused (the format's kernels), and whether
+  // they take the heads where they sit; the backward asks the same.
+  bool fused_attention(const AttentionActivations& acts, const BlockConfig& config);
+  bool attends_in_place(const AttentionActivations& acts, const BlockConfig& config);
 
   // Every matrix product goes through these: products_of(options_), fp32
   // (chapter 12, as options_.matmul says, and 13) or the format

@@ -46,15 +46,16 @@ void KVCacheGenerator::read_logits(const GpuActivations& acts) {
 }
 
 // lesson: prefill
-// Attention over all T tokens, as in training, then their keys and values
-// (H, T, hs) copied into rows 0 .. T-1 of the layer's cache (H, P, hs).
+// Attention over all T tokens, as in training, on heads split apart, then
+// their keys and values (H, T, hs) copied into rows 0 .. T-1 of the layer's
+// cache (H, P, hs).
 class PrefillOps : public CudaOps {
  public:
   PrefillOps(const GpuOptions& o, KVCacheGenerator& cache) : CudaOps(o), cache_(cache) {}
 
  protected:
   void attend(AttentionActivations& a, const BlockConfig& c, int layer) override {
-    CudaOps::attend(a, c, layer);
+    attend_on_split_heads(a, c, layer);
     const size_t row = size_t(c.C / c.H) * sizeof(float), P = cache_.capacity();
     CUDA_CHECK(cudaMemcpy2DAsync(cache_.k_cache(layer), P * row, a.k, c.T * row, c.T * row, c.H,
                                  cudaMemcpyDeviceToDevice));

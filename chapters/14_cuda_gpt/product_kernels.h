@@ -12,7 +12,10 @@
 //   linear_backward   dinp += dout · W, dW += doutᵀ · inp, db += Σ dout
 //   attention_*       attention proper, fused (flash), where the format's
 //                     kernel takes the sizes (has_attention); else CudaOps
-//                     runs chapter 13's naive kernels
+//                     runs chapter 13's naive kernels; where the format's
+//                     fused kernels also read and write the heads where they
+//                     sit (has_attention_in_place), CudaOps skips splitting
+//                     and merging them
 //   classifier_loss*  the lm_head's product and the loss in one, where the
 //                     format fuses them (has_classifier_loss); else CudaOps
 //                     runs linear_* and chapter 11's fp32 cross-entropy
@@ -85,6 +88,39 @@ class ProductKernels {
                                   const float* out,  // (N, T, hs): the forward's
                                   const float* lse,  // (N, T): the forward's
                                   int N, int T, int hs) = 0;
+
+  // Whether this format's fused attention also takes B rows of H heads where
+  // they sit: q, k, v inside the qkv projection's rows, the output into the
+  // merged rows. When it does (and the fused attention runs), CudaOps calls
+  // the two below instead of split_heads, attention_forward and merge_heads
+  // (and the backward's mirror).
+  virtual bool has_attention_in_place(int B, int T, int C, int H) const {
+    (void)B, (void)T, (void)C, (void)H;
+    return false;
+  }
+
+  // attention_forward on head h of row b: q, k, v are columns h·hs ..
+  // h·hs + hs − 1 of the three C-wide parts of qkv's rows, out the same
+  // columns of merged's. A format without it is never asked.
+  virtual void attention_in_place_forward(float* merged,     // (B, T, C)
+                                          float* lse,        // (B·H, T)
+                                          const float* qkv,  // (B, T, 3C)
+                                          int B, int T, int C, int H) {
+    (void)merged, (void)lse, (void)qkv, (void)B, (void)T, (void)C, (void)H;
+    throw std::logic_error(name() + " takes no heads in place");
+  }
+
+  // attention_backward on the same heads: ADDS into dqkv.
+  virtual void attention_in_place_backward(float* dqkv,           // (B, T, 3C), accumulated
+                                           const float* dmerged,  // (B, T, C)
+                                           const float* qkv,      // (B, T, 3C)
+                                           const float* merged,   // (B, T, C): the forward's
+                                           const float* lse,      // (B·H, T): the forward's
+                                           int B, int T, int C, int H) {
+    (void)dqkv, (void)dmerged, (void)qkv, (void)merged, (void)lse, (void)B, (void)T, (void)C,
+        (void)H;
+    throw std::logic_error(name() + " takes no heads in place");
+  }
 
   // Whether this format fuses the lm_head's product with the loss for a
   // vocabulary of V. When it does, CudaOps calls the two below instead of

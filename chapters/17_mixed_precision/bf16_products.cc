@@ -94,6 +94,21 @@ class Bf16Products : public ProductKernels {
     flash_attention_bf16_backward(dq, dk, dv, dout, q, k, v, out, lse, N, T, hs);
   }
 
+  // The same kernels on the heads where they sit (section 12's HeadRows):
+  // no split_heads or merge_heads around them.
+  bool has_attention_in_place(int B, int T, int C, int H) const override {
+    return flash_attention_bf16_supports_heads(B, T, C, H);
+  }
+  void attention_in_place_forward(float* merged, float* lse, const float* qkv, int B, int T,
+                                  int C, int H) override {
+    flash_attention_bf16_forward_heads(merged, lse, qkv, B, T, C, H);
+  }
+  void attention_in_place_backward(float* dqkv, const float* dmerged, const float* qkv,
+                                   const float* merged, const float* lse, int B, int T, int C,
+                                   int H) override {
+    flash_attention_bf16_backward_heads(dqkv, dmerged, qkv, merged, lse, B, T, C, H);
+  }
+
   // The loss head: section 11's kernel on the lm_head's bf16 logits, kept in
   // the memory of the fp32 logits. From V = 16 on, N rows of V_padded bf16
   // (plus up to 12 bytes to align them) fit in the N·V floats.

@@ -18,7 +18,9 @@
 //   * LayerNorm, softmax, the loss's sums and AdamW stay fp32 (chapter 11's
 //     kernels, where precision is kept), and so does GELU's arithmetic;
 //   * attention proper runs section 12's bf16 flash attention where it
-//     takes the sizes (head sizes 32 and 64), else chapter 13's naive fp32 kernels.
+//     takes the sizes (head sizes 32 and 64), on the heads where they sit in
+//     the qkv and merged rows (no split or merge), else chapter 13's naive
+//     fp32 kernels.
 // PyTorch's autocast goes further: its linear layers return bf16, and what
 // reads them (GELU, attention, the next product) reads bf16. This format
 // changes what the products multiply and what the two widest activations

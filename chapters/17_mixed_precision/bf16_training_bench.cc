@@ -188,7 +188,8 @@ void print_summary() {
 // timed ones. In bf16, "matmul" includes rounding the operands (attention's
 // linear layers), "feedforward" is the whole feed-forward sub-layer (its two
 // products, GELU and the backward's mirror, where the format runs it), and
-// "classifier_loss" is the lm_head's product with section 11's kernel.
+// "classifier_loss" is the lm_head's product with section 11's kernel; no
+// "heads" (attention reads and writes them in place).
 void print_profiles() {
   for (const Shape& s : shapes()) {
     std::map<std::string, std::map<std::string, double>> ms;  // op -> format -> ms

@@ -18,19 +18,23 @@
 // comment), so a row's max or sum is 2 shuffles away.
 //
 // Shapes: q, k, v, dout, out, dq, dk, dv (N, T, hs) and lse (N, T), fp32, as
-// in chapter 13. Scratch (GrowingDeviceBuffer, grown once): the bf16 copies
-// of q, k, v (3·N·T·hs) for the forward, of q, k, v, dout (4·N·T·hs) and D
-// (N·T floats) for the backward.
+// in chapter 13; or, for the calls that take the heads where they sit
+// (flash_attention_bf16.h's HeadRows), the same rows inside the qkv
+// projection's (B, T, 3C) and the merged (B, T, C). Only the kernels' fp32
+// loads and stores see the difference. Scratch (GrowingDeviceBuffer, grown
+// once): the bf16 copies of q, k, v (3·N·T·hs) for the forward, of q, k, v,
+// dout (4·N·T·hs) and D (N·T floats) for the backward.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "chapters/11_cuda_basics/launch.h"
+#include "chapters/11_cuda_basics/reduce.cuh"
 #include "chapters/13_cuda_attention/flash_attention.h"
-#include "chapters/13_cuda_attention/flash_common.h"
-#include "chapters/17_mixed_precision/bf16_operands.h"
 #include "chapters/17_mixed_precision/flash_attention_bf16.h"
 #include "chapters/17_mixed_precision/mma_tile.cuh"
 #include "chapters/17_mixed_precision/tensor_core_ptx.cuh"
@@ -63,10 +67,49 @@ constexpr float kLn2 = 0.69314718055994531f;
 // ---------------------------------------------------------------------------
 // Rounding to bf16, and the tiles in shared memory.
 
-// x (N, T, hs) fp32 → out (N, T, hs) bf16, rounded to nearest even
-// (bf16_operands.h's rows: one row of T·hs per sequence, no padding).
-void convert_to_bf16(bf16* out, const float* x, int N, int T, int hs) {
-  to_bf16_rows(reinterpret_cast<Bf16*>(out), x, N, T * hs, T * hs);
+// lesson: head_rows
+// Where row t of sequence n = b·heads + h starts, in floats from the
+// tensor's start: rows.ld floats per row of the tensor, head h's columns
+// h·hs .. h·hs + hs − 1 of it. {1, hs} is (N, T, hs), one sequence after
+// another; {H, C} the merged (B, T, C); {H, 3C} q's columns of (B, T, 3C).
+__device__ __forceinline__ int64_t row_start(HeadRows rows, int n, int T, int hs, int t) {
+  return (int64_t(n / rows.heads) * T + t) * rows.ld + int64_t(n % rows.heads) * hs;
+}
+// end lesson
+
+// x's (N, T, hs) rows, wherever they sit (rows), → out (N, T, hs) bf16,
+// rounded to nearest even: thread i writes elements 8i .. 8i + 7 of out,
+// 8 consecutive columns of one row (hs is a multiple of 8).
+__global__ void heads_to_bf16_kernel(bf16* out, const float* x, HeadRows rows, int T, int hs,
+                                     int64_t pieces) {
+  const int64_t i = global_thread();
+  if (i >= pieces) return;
+  const int64_t e = i * kPiece, r = e / hs;  // r = n·T + t
+  const int d = static_cast<int>(e % hs), n = static_cast<int>(r / T), t = static_cast<int>(r % T);
+  const float* src = x + row_start(rows, n, T, hs, t) + d;
+#pragma unroll
+  for (int j = 0; j < kPiece; j += 2) {
+    reinterpret_cast<__nv_bfloat162*>(out + e)[j / 2] = __floats2bfloat162_rn(src[j], src[j + 1]);
+  }
+}
+
+void heads_to_bf16(bf16* out, const float* x, HeadRows rows, int N, int T, int hs) {
+  const int64_t pieces = int64_t(N) * T * hs / kPiece;
+  heads_to_bf16_kernel<<<grid_size(pieces, 256), 256>>>(out, x, rows, T, hs, pieces);
+  CUDA_CHECK(cudaGetLastError());
+}
+
+// The backward's D[n, t] = Σ_d dout[n, t, d] · out[n, t, d] in fp32, in
+// order of d, one thread per row, wherever the rows sit: the same sums for
+// every layout.
+__global__ void row_dots_kernel(float* D, const float* dout, const float* out, HeadRows rows,
+                                int T, int hs, int64_t count) {
+  const int64_t r = global_thread();  // r = n·T + t
+  if (r >= count) return;
+  const int64_t start = row_start(rows, static_cast<int>(r / T), T, hs, static_cast<int>(r % T));
+  float sum = 0.0f;
+  for (int d = 0; d < hs; ++d) sum += dout[start + d] * out[start + d];
+  D[r] = sum;
 }
 
 // Rows r0 .. r0 + ROWS of one sequence's (T, HS) bf16 matrix into a swizzled
@@ -151,8 +194,8 @@ __device__ __forceinline__ int outer_tile() { return gridDim.x - 1 - blockIdx.x;
 // them, q0 + 16w .. q0 + 16w + 15, and lane (g, t) of it rows g and g + 8.
 template <int HS>
 __global__ void __launch_bounds__(kThreads)
-    flash_bf16_forward_kernel(float* out, float* lse, const bf16* q, const bf16* k,
-                              const bf16* v, int T, float scale_log2) {
+    flash_bf16_forward_kernel(float* out, HeadRows out_rows, float* lse, const bf16* q,
+                              const bf16* k, const bf16* v, int T, float scale_log2) {
   __shared__ __align__(128) bf16 Qs[kRows * HS];               // (64 queries, hs)
   __shared__ __align__(128) bf16 Ks[2][kForwardInner * HS];    // 2 stages of (64 keys, hs)
   __shared__ __align__(128) bf16 Vs[2][kForwardInner * HS];    // 2 stages of (64 keys, hs)
@@ -227,7 +270,7 @@ __global__ void __launch_bounds__(kThreads)
     if (query >= T) continue;
 #pragma unroll
     for (int nd = 0; nd < HS / 8; ++nd) {
-      float* dst = out + (seq + query) * HS + 8 * nd + 2 * t;
+      float* dst = out + row_start(out_rows, blockIdx.y, T, HS, query) + 8 * nd + 2 * t;
       dst[0] = o[nd][2 * h] / row_sum;
       dst[1] = o[nd][2 * h + 1] / row_sum;
     }
@@ -246,9 +289,9 @@ __global__ void __launch_bounds__(kThreads)
 // rows and dV += Pᵀ·dO, dK += dSᵀ·Q are add_product's P·Y.
 template <int HS>
 __global__ void __launch_bounds__(kThreads)
-    flash_bf16_dkdv_kernel(float* dk, float* dv, const bf16* q, const bf16* k, const bf16* v,
-                           const bf16* dout, const float* lse, const float* D, int T,
-                           float scale, float scale_log2) {
+    flash_bf16_dkdv_kernel(float* dk, float* dv, HeadRows grad_rows, const bf16* q, const bf16* k,
+                           const bf16* v, const bf16* dout, const float* lse, const float* D,
+                           int T, float scale, float scale_log2) {
   constexpr int kInner = kBackwardInner;
   __shared__ __align__(128) bf16 Ks[kRows * HS];            // (64 keys, hs)
   __shared__ __align__(128) bf16 Vs[kRows * HS];            // (64 keys, hs)
@@ -311,7 +354,7 @@ __global__ void __launch_bounds__(kThreads)
     for (int nd = 0; nd < HS / 8; ++nd) {
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
-        const int64_t i = (seq + key) * HS + 8 * nd + 2 * t + e;
+        const int64_t i = row_start(grad_rows, blockIdx.y, T, HS, key) + 8 * nd + 2 * t + e;
         dk[i] += scale * dk_acc[nd][2 * h + e];  // S = scale · q·k: dK = scale · dSᵀ·Q
         dv[i] += dv_acc[nd][2 * h + e];
       }
@@ -328,9 +371,9 @@ __global__ void __launch_bounds__(kThreads)
 // S = Q·Kᵀ, dP = dO·Vᵀ, dS = P (dP − D), dQ += dS·K.
 template <int HS>
 __global__ void __launch_bounds__(kThreads)
-    flash_bf16_dq_kernel(float* dq, const bf16* q, const bf16* k, const bf16* v,
-                         const bf16* dout, const float* lse, const float* D, int T, float scale,
-                         float scale_log2) {
+    flash_bf16_dq_kernel(float* dq, HeadRows grad_rows, const bf16* q, const bf16* k,
+                         const bf16* v, const bf16* dout, const float* lse, const float* D, int T,
+                         float scale, float scale_log2) {
   constexpr int kInner = kBackwardInner;
   __shared__ __align__(128) bf16 Qs[kRows * HS];       // (64 queries, hs)
   __shared__ __align__(128) bf16 dOs[kRows * HS];      // (64 queries, hs)
@@ -390,7 +433,8 @@ __global__ void __launch_bounds__(kThreads)
     for (int nd = 0; nd < HS / 8; ++nd) {
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
-        dq[(seq + query) * HS + 8 * nd + 2 * t + e] += scale * dq_acc[nd][2 * h + e];
+        dq[row_start(grad_rows, blockIdx.y, T, HS, query) + 8 * nd + 2 * t + e] +=
+            scale * dq_acc[nd][2 * h + e];
       }
     }
   }
@@ -401,27 +445,89 @@ __global__ void __launch_bounds__(kThreads)
 
 float scale_of(int hs) { return 1.0f / std::sqrt(static_cast<float>(hs)); }
 
+// B batch rows of C = H·hs columns, each H heads of a size the kernels take.
+void check_heads_in_place(const char* op, int B, int T, int C, int H) {
+  check_size(op, "B", B, 0);
+  check_size(op, "H", H, 1);
+  if (C % H != 0) {
+    throw std::invalid_argument(std::string(op) + ": C must be a multiple of H (heads of C / H " +
+                                "columns), got C = " + std::to_string(C) + ", H = " +
+                                std::to_string(H));
+  }
+  check_flash_sizes(op, B * H, T, C / H);
+}
+
 template <int HS>
-void forward(float* out, float* lse, const bf16* q, const bf16* k, const bf16* v, int N, int T) {
+void forward(float* out, HeadRows out_rows, float* lse, const bf16* q, const bf16* k,
+             const bf16* v, int N, int T) {
   const dim3 grid(grid_size(T, kRows), N);
-  flash_bf16_forward_kernel<HS><<<grid, kThreads>>>(out, lse, q, k, v, T, scale_of(HS) * kLog2e);
+  flash_bf16_forward_kernel<HS><<<grid, kThreads>>>(out, out_rows, lse, q, k, v, T,
+                                                    scale_of(HS) * kLog2e);
   CUDA_CHECK(cudaGetLastError());
 }
 
 template <int HS>
-void backward(float* dq, float* dk, float* dv, const bf16* q, const bf16* k, const bf16* v,
-              const bf16* dout, const float* lse, const float* D, int N, int T) {
+void backward(float* dq, float* dk, float* dv, HeadRows grad_rows, const bf16* q, const bf16* k,
+              const bf16* v, const bf16* dout, const float* lse, const float* D, int N, int T) {
   const dim3 grid(grid_size(T, kRows), N);
   const float scale = scale_of(HS);
-  flash_bf16_dkdv_kernel<HS><<<grid, kThreads>>>(dk, dv, q, k, v, dout, lse, D, T, scale,
-                                                 scale * kLog2e);
+  flash_bf16_dkdv_kernel<HS><<<grid, kThreads>>>(dk, dv, grad_rows, q, k, v, dout, lse, D, T,
+                                                 scale, scale * kLog2e);
   CUDA_CHECK(cudaGetLastError());
-  flash_bf16_dq_kernel<HS><<<grid, kThreads>>>(dq, q, k, v, dout, lse, D, T, scale,
+  flash_bf16_dq_kernel<HS><<<grid, kThreads>>>(dq, grad_rows, q, k, v, dout, lse, D, T, scale,
                                                scale * kLog2e);
   CUDA_CHECK(cudaGetLastError());
 }
 
+// The forward for rows wherever they sit: q, k, v read through in_rows,
+// out written through out_rows.
+void forward_on_rows(float* out, HeadRows out_rows, float* lse, const float* q, const float* k,
+                     const float* v, HeadRows in_rows, int N, int T, int hs) {
+  const int64_t count = int64_t(N) * T * hs;  // elements of each of q, k, v
+  static GrowingDeviceBuffer<bf16> scratch;  // q, k, v in bf16: (3, N, T, hs)
+  bf16* const qkv = scratch.at_least(3 * count);
+  heads_to_bf16(qkv, q, in_rows, N, T, hs);
+  heads_to_bf16(qkv + count, k, in_rows, N, T, hs);
+  heads_to_bf16(qkv + 2 * count, v, in_rows, N, T, hs);
+  if (hs == 32) {
+    forward<32>(out, out_rows, lse, qkv, qkv + count, qkv + 2 * count, N, T);
+  } else {
+    forward<64>(out, out_rows, lse, qkv, qkv + count, qkv + 2 * count, N, T);
+  }
+}
+
+// The backward for rows wherever they sit: q, k, v through in_rows; dout
+// and out through out_rows; dq, dk, dv added to through grad_rows.
+void backward_on_rows(float* dq, float* dk, float* dv, HeadRows grad_rows, const float* dout,
+                      const float* out, HeadRows out_rows, const float* q, const float* k,
+                      const float* v, HeadRows in_rows, const float* lse, int N, int T, int hs) {
+  const int64_t rows = int64_t(N) * T, count = rows * hs;
+  static GrowingDeviceBuffer<bf16> scratch;  // q, k, v, dout in bf16: (4, N, T, hs)
+  static GrowingDeviceBuffer<float> row_dots;  // D: (N, T)
+  bf16* const inputs = scratch.at_least(4 * count);
+  float* const D = row_dots.at_least(rows);
+  heads_to_bf16(inputs, q, in_rows, N, T, hs);
+  heads_to_bf16(inputs + count, k, in_rows, N, T, hs);
+  heads_to_bf16(inputs + 2 * count, v, in_rows, N, T, hs);
+  heads_to_bf16(inputs + 3 * count, dout, out_rows, N, T, hs);
+  // D from the fp32 dout and out: D = Σ_s P dP only up to the roundings,
+  // and its own error should not add 2^-8 to every dS.
+  row_dots_kernel<<<grid_size(rows, 256), 256>>>(D, dout, out, out_rows, T, hs, rows);
+  CUDA_CHECK(cudaGetLastError());
+  const bf16 *qb = inputs, *kb = inputs + count, *vb = inputs + 2 * count,
+             *dob = inputs + 3 * count;
+  if (hs == 32) {
+    backward<32>(dq, dk, dv, grad_rows, qb, kb, vb, dob, lse, D, N, T);
+  } else {
+    backward<64>(dq, dk, dv, grad_rows, qb, kb, vb, dob, lse, D, N, T);
+  }
+}
+
 }  // namespace
+
+bool flash_attention_bf16_supports_heads(int B, int T, int C, int H) {
+  return B >= 1 && H >= 1 && C % H == 0 && flash_attention_bf16_supports(B * H, T, C / H);
+}
 
 bool flash_attention_bf16_supports(int N, int T, int hs) {
   // N = 0 is taken, as nothing to do, but not supported; else chapter 13's sizes.
@@ -432,17 +538,8 @@ void flash_attention_bf16_forward(float* out, float* lse, const float* q, const 
                                   const float* v, int N, int T, int hs) {
   check_flash_sizes("flash_attention_bf16_forward", N, T, hs);  // N = 0: nothing to do
   if (N == 0) return;
-  const int64_t count = int64_t(N) * T * hs;  // elements of each of q, k, v
-  static GrowingDeviceBuffer<bf16> scratch;  // q, k, v in bf16: (3, N, T, hs)
-  bf16* const qkv = scratch.at_least(3 * count);
-  convert_to_bf16(qkv, q, N, T, hs);
-  convert_to_bf16(qkv + count, k, N, T, hs);
-  convert_to_bf16(qkv + 2 * count, v, N, T, hs);
-  if (hs == 32) {
-    forward<32>(out, lse, qkv, qkv + count, qkv + 2 * count, N, T);
-  } else {
-    forward<64>(out, lse, qkv, qkv + count, qkv + 2 * count, N, T);
-  }
+  const HeadRows sequences{1, hs};  // (N, T, hs)
+  forward_on_rows(out, sequences, lse, q, k, v, sequences, N, T, hs);
 }
 
 void flash_attention_bf16_backward(float* dq, float* dk, float* dv, const float* dout,
@@ -450,25 +547,33 @@ void flash_attention_bf16_backward(float* dq, float* dk, float* dv, const float*
                                    const float* out, const float* lse, int N, int T, int hs) {
   check_flash_sizes("flash_attention_bf16_backward", N, T, hs);
   if (N == 0) return;
-  const int64_t rows = int64_t(N) * T, count = rows * hs;
-  static GrowingDeviceBuffer<bf16> scratch;  // q, k, v, dout in bf16: (4, N, T, hs)
-  static GrowingDeviceBuffer<float> row_dots;  // D: (N, T)
-  bf16* const inputs = scratch.at_least(4 * count);
-  float* const D = row_dots.at_least(rows);
-  convert_to_bf16(inputs, q, N, T, hs);
-  convert_to_bf16(inputs + count, k, N, T, hs);
-  convert_to_bf16(inputs + 2 * count, v, N, T, hs);
-  convert_to_bf16(inputs + 3 * count, dout, N, T, hs);
-  // D from the fp32 dout and out, by chapter 13's kernel: D = Σ_s P dP only
-  // up to the roundings, and its own error should not add 2^-8 to every dS.
-  flash::row_dots(D, dout, out, rows, hs);
-  const bf16 *qb = inputs, *kb = inputs + count, *vb = inputs + 2 * count,
-             *dob = inputs + 3 * count;
-  if (hs == 32) {
-    backward<32>(dq, dk, dv, qb, kb, vb, dob, lse, D, N, T);
-  } else {
-    backward<64>(dq, dk, dv, qb, kb, vb, dob, lse, D, N, T);
-  }
+  const HeadRows sequences{1, hs};  // (N, T, hs)
+  backward_on_rows(dq, dk, dv, sequences, dout, out, sequences, q, k, v, sequences, lse, N, T, hs);
 }
+
+// lesson: heads_in_place
+// Sequence n = b·H + h is head h of batch row b: its q, k and v are columns
+// h·hs .. h·hs + hs − 1 of the C-wide thirds of each (3C) row of qkv, its
+// output the same columns of each (C) row of merged. No copy of the heads.
+void flash_attention_bf16_forward_heads(float* merged, float* lse, const float* qkv, int B,
+                                        int T, int C, int H) {
+  check_heads_in_place("flash_attention_bf16_forward_heads", B, T, C, H);
+  if (B == 0) return;
+  const int hs = C / H;
+  forward_on_rows(merged, HeadRows{H, C}, lse, qkv, qkv + C, qkv + 2 * C, HeadRows{H, 3 * C},
+                  B * H, T, hs);
+}
+
+void flash_attention_bf16_backward_heads(float* dqkv, const float* dmerged, const float* qkv,
+                                         const float* merged, const float* lse, int B, int T,
+                                         int C, int H) {
+  check_heads_in_place("flash_attention_bf16_backward_heads", B, T, C, H);
+  if (B == 0) return;
+  const int hs = C / H;
+  const HeadRows qkv_rows{H, 3 * C}, merged_rows{H, C};
+  backward_on_rows(dqkv, dqkv + C, dqkv + 2 * C, qkv_rows, dmerged, merged, merged_rows, qkv,
+                   qkv + C, qkv + 2 * C, qkv_rows, lse, B * H, T, hs);
+}
+// end lesson
 
 }  // namespace gpt::cuda

@@ -17,6 +17,20 @@ namespace gpt::cuda {
 // hs 32 or 64, T >= 1, N <= 65535), and N >= 1. Other sizes throw
 // std::invalid_argument, with chapter 13's message.
 bool flash_attention_bf16_supports(int N, int T, int hs);
+
+// Where the (T, hs) rows of sequence n = b·heads + h sit in an fp32 tensor:
+// row t starts (b·T + t)·ld + h·hs floats from the tensor's start.
+//   {1, hs}     (N, T, hs): one sequence after another, as chapter 13 keeps them
+//   {H, C}      (B, T, C): head h's columns of each row, the heads merged
+//   {H, 3C}     (B, T, 3C): the same inside the qkv projection's rows, from
+//               q's third (k's starts C floats on, v's 2C)
+struct HeadRows {
+  int heads;  // H: sequences per batch row (1: each sequence its own)
+  int ld;     // floats from one row of the tensor to the next
+};
+
+// Whether the kernels take B batch rows of H heads of C / H columns each.
+bool flash_attention_bf16_supports_heads(int B, int T, int C, int H);
 // Chapter 13's flash_attention_forward (causal, scale 1/sqrt(hs), lse the
 // logsumexp of the scaled scores), fp32 at the boundary: q, k, v are rounded
 // to bf16 inside, the products run on the tensor cores (mma.sync m16n8k16,
@@ -39,5 +53,22 @@ void flash_attention_bf16_backward(float* dq,          // (N, T, hs), accumulate
                                    const float* out,   // (N, T, hs): saved by the forward
                                    const float* lse,   // (N, T): saved by the forward
                                    int N, int T, int hs);
+
+
+// The same attention with the heads read and written where they sit: q, k,
+// v from the qkv projection's rows, the output into the merged rows, and
+// the backward's dq, dk, dv ADDED into dqkv's: no split or merge of the
+// heads before or after. Numbers as the two calls above, bit for bit.
+void flash_attention_bf16_forward_heads(float* merged,      // (B, T, C)
+                                        float* lse,         // (B·H, T)
+                                        const float* qkv,   // (B, T, 3C)
+                                        int B, int T, int C, int H);
+
+void flash_attention_bf16_backward_heads(float* dqkv,           // (B, T, 3C), accumulated
+                                         const float* dmerged,  // (B, T, C)
+                                         const float* qkv,      // (B, T, 3C)
+                                         const float* merged,   // (B, T, C): the forward's
+                                         const float* lse,      // (B·H, T): the forward's
+                                         int B, int T, int C, int H);
 
 }  // namespace gpt::cuda

@@ -510,6 +510,108 @@ TEST(FlashAttentionBf16, TheBoundsCanFail) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// The heads where they sit: the same kernels reading q, k, v from the qkv
+// projection's (B, T, 3C) rows and writing out into merged (B, T, C) rows,
+// and the backward's gradients into dqkv's. Only the fp32 loads and stores
+// are addressed differently, so every number must equal, bit for bit, the
+// split calls' on heads split and merged on the host.
+
+// head h of row b: element (b, h, t, d) of (B, H, T, hs) at (b, t, part·C + h·hs + d)
+// of rows `width` wide (3C for qkv, C for merged).
+size_t in_rows(int b, int h, int t, int d, int T, int C, int hs, int width, int part) {
+  return (size_t(b) * T + t) * width + size_t(part) * C + size_t(h) * hs + d;
+}
+size_t split(int b, int h, int t, int d, int H, int T, int hs) {
+  return ((size_t(b) * H + h) * T + t) * hs + d;
+}
+
+// x's part `part` ((B, T, width) rows), as (B·H, T, hs), or back.
+std::vector<float> split_heads(const std::vector<float>& x, int B, int T, int C, int H, int width,
+                               int part) {
+  const int hs = C / H;
+  std::vector<float> out(size_t(B) * T * C);
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h)
+      for (int t = 0; t < T; ++t)
+        for (int d = 0; d < hs; ++d)
+          out[split(b, h, t, d, H, T, hs)] = x[in_rows(b, h, t, d, T, C, hs, width, part)];
+  return out;
+}
+void merge_heads(std::vector<float>& x, const std::vector<float>& heads, int B, int T, int C,
+                 int H, int width, int part) {
+  const int hs = C / H;
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h)
+      for (int t = 0; t < T; ++t)
+        for (int d = 0; d < hs; ++d)
+          x[in_rows(b, h, t, d, T, C, hs, width, part)] = heads[split(b, h, t, d, H, T, hs)];
+}
+
+// How many elements differ, and the first, named.
+::testing::AssertionResult same_bits(const std::vector<float>& got,
+                                     const std::vector<float>& want, const std::string& name) {
+  size_t differ = 0, first = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0 && differ++ == 0) first = i;
+  }
+  if (differ == 0) {
+    std::cout << "[ compare  ] " << name << ": all " << want.size() << " the same, bit for bit\n";
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << name << ": " << differ << " of " << want.size()
+                                       << " differ; the first at " << first << ": "
+                                       << got[first] << " against " << want[first];
+}
+
+TEST(FlashAttentionBf16, HeadsInPlaceAreTheSplitHeadsBitForBit) {
+  GPU_TEST_REQUIRE_GPU();
+  struct Shape { int B, T, C, H; };
+  for (const Shape s : {Shape{2, 70, 64, 2}, Shape{1, 129, 192, 3}, Shape{3, 5, 128, 2}}) {
+    const int B = s.B, T = s.T, C = s.C, H = s.H, N = B * H, hs = C / H;
+    SCOPED_TRACE("B " + std::to_string(B) + ", T " + std::to_string(T) + ", C " +
+                 std::to_string(C) + ", H " + std::to_string(H));
+    ASSERT_TRUE(cuda::flash_attention_bf16_supports_heads(B, T, C, H));
+    Rng rng(40 + T);
+    auto normal = [&](size_t n, float std) {
+      std::vector<float> v(n);
+      for (float& x : v) x = rng.normal(0.0f, std);
+      return v;
+    };
+    const std::vector<float> qkv = normal(size_t(B) * T * 3 * C, 1.0f),
+                             dmerged = normal(size_t(B) * T * C, 0.1f),
+                             old_dqkv = normal(size_t(B) * T * 3 * C, 0.1f);
+    const size_t n = size_t(N) * T * hs;
+    // Split: q, k, v and dout (N, T, hs) made on the host.
+    DeviceBuffer<float> q(split_heads(qkv, B, T, C, H, 3 * C, 0)),
+        k(split_heads(qkv, B, T, C, H, 3 * C, 1)), v(split_heads(qkv, B, T, C, H, 3 * C, 2)),
+        dout(split_heads(dmerged, B, T, C, H, C, 0)), out(n), lse(size_t(N) * T),
+        dq(split_heads(old_dqkv, B, T, C, H, 3 * C, 0)),
+        dk(split_heads(old_dqkv, B, T, C, H, 3 * C, 1)),
+        dv(split_heads(old_dqkv, B, T, C, H, 3 * C, 2));
+    cuda::flash_attention_bf16_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), N,
+                                       T, hs);
+    cuda::flash_attention_bf16_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(),
+                                        k.data(), v.data(), out.data(), lse.data(), N, T, hs);
+    // In place.
+    DeviceBuffer<float> d_qkv(qkv), d_merged(size_t(B) * T * C), d_lse(size_t(N) * T),
+        d_dmerged(dmerged), d_dqkv(old_dqkv);
+    cuda::flash_attention_bf16_forward_heads(d_merged.data(), d_lse.data(), d_qkv.data(), B, T, C,
+                                             H);
+    cuda::flash_attention_bf16_backward_heads(d_dqkv.data(), d_dmerged.data(), d_qkv.data(),
+                                              d_merged.data(), d_lse.data(), B, T, C, H);
+
+    std::vector<float> merged(size_t(B) * T * C), dqkv(old_dqkv.size());
+    merge_heads(merged, out.to_host(), B, T, C, H, C, 0);
+    merge_heads(dqkv, dq.to_host(), B, T, C, H, 3 * C, 0);
+    merge_heads(dqkv, dk.to_host(), B, T, C, H, 3 * C, 1);
+    merge_heads(dqkv, dv.to_host(), B, T, C, H, 3 * C, 2);
+    EXPECT_TRUE(same_bits(d_merged.to_host(), merged, "out, in the merged rows"));
+    EXPECT_TRUE(same_bits(d_lse.to_host(), lse.to_host(), "lse"));
+    EXPECT_TRUE(same_bits(d_dqkv.to_host(), dqkv, "dq, dk, dv added into the qkv rows"));
+  }
+}
+
 TEST(FlashAttentionBf16, SizeChecks) {
   EXPECT_TRUE(cuda::flash_attention_bf16_supports(1, 1, 32));
   EXPECT_TRUE(cuda::flash_attention_bf16_supports(65535, 1024, 64));
@@ -532,6 +634,14 @@ TEST(FlashAttentionBf16, SizeChecks) {
   EXPECT_THROW(cuda::flash_attention_bf16_backward(none, none, none, none, none, none, none, none,
                                                    none, 4, 8, 16),
                std::invalid_argument);
+  EXPECT_FALSE(cuda::flash_attention_bf16_supports_heads(2, 64, 100, 3)) << "C not a multiple of H";
+  EXPECT_FALSE(cuda::flash_attention_bf16_supports_heads(2, 64, 96, 2)) << "hs = 48";
+  EXPECT_FALSE(cuda::flash_attention_bf16_supports_heads(0, 64, 64, 2)) << "no rows";
+  EXPECT_THROW(cuda::flash_attention_bf16_forward_heads(none, none, none, 2, 8, 100, 3),
+               std::invalid_argument);
+  EXPECT_NO_THROW(cuda::flash_attention_bf16_forward_heads(none, none, none, 0, 8, 64, 2));
+  EXPECT_NO_THROW(cuda::flash_attention_bf16_backward_heads(none, none, none, none, none, 0, 8,
+                                                            64, 2));
   // N = 0: nothing to do, as in chapter 13.
   EXPECT_NO_THROW(cuda::flash_attention_bf16_forward(none, none, none, none, none, 0, 8, 64));
   EXPECT_NO_THROW(cuda::flash_attention_bf16_backward(none, none, none, none, none, none, none,
