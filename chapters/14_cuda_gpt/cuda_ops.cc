@@ -61,7 +61,6 @@ void CudaOps::attend_on_split_heads(AttentionActivations& a, const BlockConfig& 
   cuda::merge_heads(a.merged, a.y, c.B, c.T, c.C, c.H);  // (B, T, C)
   mark(options_, "heads");
 }
-// end lesson
 
 // Without carved weights (GpuActivations) the fused kernel is the only choice.
 bool CudaOps::fused_attention(const AttentionActivations& a, const BlockConfig& c) {
@@ -72,6 +71,7 @@ bool CudaOps::fused_attention(const AttentionActivations& a, const BlockConfig& 
 bool CudaOps::attends_in_place(const AttentionActivations& a, const BlockConfig& c) {
   return fused_attention(a, c) && products().has_attention_in_place(c.B, c.T, c.C, c.H);
 }
+// end lesson
 
 void CudaOps::feedforward(float* out, float* hidden, float* activated, const float* x,
                           const FeedForwardParams& p, const BlockConfig& c) {

@@ -95,7 +95,8 @@ class CudaOps : public TrainOps {
   void attend_on_split_heads(AttentionActivations& acts, const BlockConfig& config, int layer);
 
   // Whether attention proper runs fused (the format's kernels), and whether
-  // they take the heads where they sit; the backward asks the same.
+  // they take the heads where they sit; the backward asks the same of the
+  // forward's activations (so forward and backward need the same options).
   bool fused_attention(const AttentionActivations& acts, const BlockConfig& config);
   bool attends_in_place(const AttentionActivations& acts, const BlockConfig& config);
 

@@ -28,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -472,6 +473,93 @@ TEST_P(Bf16Gpt, TheLossHeadIsFusedAndKeepsNoFp32Probs) {
   const float bf16_loss = bf16_engine.evaluate(state, batch);
   std::printf("evaluation: fp32 %.7f, bf16 %.7f\n", fp32_loss, bf16_loss);
   EXPECT_LE(std::fabs(bf16_loss - fp32_loss) / fp32_loss, forward_tolerance(config));
+}
+
+// The bf16 format with everything forwarded but attention on the heads in
+// place: CudaOps splits and merges the heads around the same kernels.
+class SplitHeadsFormat : public cuda::ProductKernels {
+ public:
+  explicit SplitHeadsFormat(std::shared_ptr<cuda::ProductKernels> f) : f_(std::move(f)) {}
+  std::string precision() const override { return f_->precision(); }
+  std::string name() const override { return f_->name() + ", heads split"; }
+  void linear_forward(float* out, const float* inp, const float* w, const float* b, int N, int IC,
+                      int OC) override {
+    f_->linear_forward(out, inp, w, b, N, IC, OC);
+  }
+  void linear_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp,
+                       const float* w, int N, int IC, int OC) override {
+    f_->linear_backward(dinp, dw, db, dout, inp, w, N, IC, OC);
+  }
+  bool has_attention(int N, int T, int hs) const override { return f_->has_attention(N, T, hs); }
+  void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                         int N, int T, int hs) override {
+    f_->attention_forward(out, lse, q, k, v, N, T, hs);
+  }
+  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                          const float* k, const float* v, const float* out, const float* lse,
+                          int N, int T, int hs) override {
+    f_->attention_backward(dq, dk, dv, dout, q, k, v, out, lse, N, T, hs);
+  }
+  bool has_classifier_loss(int V) const override { return f_->has_classifier_loss(V); }
+  float classifier_loss(float* losses, float* logits, const float* x, const float* w,
+                        const int32_t* targets, int N, int C, int V) override {
+    return f_->classifier_loss(losses, logits, x, w, targets, N, C, V);
+  }
+  void classifier_loss_backward(float* dx, float* dw, const float* logits, const float* x,
+                                const float* w, int N, int C, int V) override {
+    f_->classifier_loss_backward(dx, dw, logits, x, w, N, C, V);
+  }
+  bool has_feedforward(int F) const override { return f_->has_feedforward(F); }
+  void feedforward_forward(float* out, float* hidden, float* activated, const float* inp,
+                           const FeedForwardParams& p, int N, int C, int F,
+                           GeluForm form) override {
+    f_->feedforward_forward(out, hidden, activated, inp, p, N, C, F, form);
+  }
+  void feedforward_backward(float* dinp, const FeedForwardGrads& g, float* dhidden,
+                            float* dactivated, const float* dout, const float* inp,
+                            const float* hidden, const float* activated,
+                            const FeedForwardParams& p, int N, int C, int F,
+                            GeluForm form) override {
+    f_->feedforward_backward(dinp, g, dhidden, dactivated, dout, inp, hidden, activated, p, N, C,
+                             F, form);
+  }
+
+ private:
+  std::shared_ptr<cuda::ProductKernels> f_;
+};
+
+// Attention on the heads where they sit changes where numbers are read and
+// written, never a number: a training step's loss and every gradient are
+// the same, bit for bit, as with the heads split and merged around it.
+TEST_P(Bf16Gpt, AttentionOnTheHeadsInPlaceChangesNoBit) {
+  const GPTConfig config = small_config();
+  const int B = 3, T = 20;
+  const auto format = cuda::bf16_products(GetParam());
+  ASSERT_TRUE(format->has_attention_in_place(B, T, config.embed_size, config.heads));
+  cuda::GpuOptions in_place, split;
+  in_place.products = format;
+  split.products = std::make_shared<SplitHeadsFormat>(format);
+  TrainingState state_a(config), state_b(config);
+  Rng init(14);
+  init_gpt2(state_a.model, init);
+  state_b.model.params = state_a.model.params;
+  cuda::CudaEngine engine_a(config, B, T, in_place), engine_b(config, B, T, split);
+  const Batch batch{B, T, gpu_testing::random_ids(B * T, config.vocab_size, 6),
+                    gpu_testing::random_ids(B * T, config.vocab_size, 7)};
+  Rng rng_a(5), rng_b(5);
+  const StepResult a = engine_a.step(state_a, batch, 0.0f, 0.0f, AdamWConfig{}, rng_a);
+  const StepResult b = engine_b.step(state_b, batch, 0.0f, 0.0f, AdamWConfig{}, rng_b);
+  EXPECT_EQ(a.loss, b.loss);
+  ParameterBuffer grads_a(config), grads_b(config);
+  engine_a.download_grads(grads_a);
+  engine_b.download_grads(grads_b);
+  size_t differ = 0;
+  for (size_t i = 0; i < grads_a.size(); ++i) {
+    if (std::memcmp(grads_a.data() + i, grads_b.data() + i, sizeof(float)) != 0) ++differ;
+  }
+  std::printf("loss %.7f both ways; %zu of %zu gradient elements differ\n", a.loss, differ,
+              grads_a.size());
+  EXPECT_EQ(differ, 0u);
 }
 
 // Generation on bf16 products. The prefill runs the training forward's

@@ -189,7 +189,8 @@ void print_summary() {
 // linear layers), "feedforward" is the whole feed-forward sub-layer (its two
 // products, GELU and the backward's mirror, where the format runs it), and
 // "classifier_loss" is the lm_head's product with section 11's kernel; no
-// "heads" (attention reads and writes them in place).
+// "heads" where the format attends in place (head sizes 32 and 64: not the
+// --tiny shape's 16).
 void print_profiles() {
   for (const Shape& s : shapes()) {
     std::map<std::string, std::map<std::string, double>> ms;  // op -> format -> ms

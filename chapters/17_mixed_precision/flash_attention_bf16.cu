@@ -68,10 +68,18 @@ constexpr float kLn2 = 0.69314718055994531f;
 // Rounding to bf16, and the tiles in shared memory.
 
 // lesson: head_rows
-// Where row t of sequence n = b·heads + h starts, in floats from the
-// tensor's start: rows.ld floats per row of the tensor, head h's columns
-// h·hs .. h·hs + hs − 1 of it. {1, hs} is (N, T, hs), one sequence after
-// another; {H, C} the merged (B, T, C); {H, 3C} q's columns of (B, T, 3C).
+// Where the (T, hs) rows of sequence n = b·heads + h sit in an fp32 tensor:
+// row t starts (b·T + t)·ld + h·hs floats from the tensor's start.
+//   {1, hs}     (N, T, hs): one sequence after another, as chapter 13 keeps them
+//   {H, C}      (B, T, C): head h's columns of each row, the heads merged
+//   {H, 3C}     (B, T, 3C): the same inside the qkv projection's rows, from
+//               q's third (k's starts C floats on, v's 2C)
+struct HeadRows {
+  int heads;  // H: sequences per batch row (1: each sequence its own)
+  int ld;     // floats from one row of the tensor to the next
+};
+
+// Where row t of sequence n starts, in floats from the tensor's start.
 __device__ __forceinline__ int64_t row_start(HeadRows rows, int n, int T, int hs, int t) {
   return (int64_t(n / rows.heads) * T + t) * rows.ld + int64_t(n % rows.heads) * hs;
 }

@@ -1,7 +1,9 @@
 // chapters/17_mixed_precision/flash_attention_bf16.h — chapter 17: chapter 13's flash attention with its products on the tensor cores.
 //
 // The same causal attention as chapters/13_cuda_attention/flash_attention.h,
-// forward and backward, with the same arguments, all fp32 in memory: inside,
+// forward and backward, with the same arguments (and a second pair of calls
+// that takes the heads where they sit in the GPT's rows), all fp32 in
+// memory: inside,
 // q, k, v (and, in the backward, dout) are rounded to bf16 once, every
 // matrix product (Q·Kᵀ, P·V, and the backward's dO·Vᵀ, Pᵀ·dO, dSᵀ·Q, dS·K)
 // runs on the tensor cores (mma.sync m16n8k16, fp32 sums), and the softmax's
@@ -18,19 +20,9 @@ namespace gpt::cuda {
 // std::invalid_argument, with chapter 13's message.
 bool flash_attention_bf16_supports(int N, int T, int hs);
 
-// Where the (T, hs) rows of sequence n = b·heads + h sit in an fp32 tensor:
-// row t starts (b·T + t)·ld + h·hs floats from the tensor's start.
-//   {1, hs}     (N, T, hs): one sequence after another, as chapter 13 keeps them
-//   {H, C}      (B, T, C): head h's columns of each row, the heads merged
-//   {H, 3C}     (B, T, 3C): the same inside the qkv projection's rows, from
-//               q's third (k's starts C floats on, v's 2C)
-struct HeadRows {
-  int heads;  // H: sequences per batch row (1: each sequence its own)
-  int ld;     // floats from one row of the tensor to the next
-};
-
 // Whether the kernels take B batch rows of H heads of C / H columns each.
 bool flash_attention_bf16_supports_heads(int B, int T, int C, int H);
+
 // Chapter 13's flash_attention_forward (causal, scale 1/sqrt(hs), lse the
 // logsumexp of the scaled scores), fp32 at the boundary: q, k, v are rounded
 // to bf16 inside, the products run on the tensor cores (mma.sync m16n8k16,
@@ -53,7 +45,6 @@ void flash_attention_bf16_backward(float* dq,          // (N, T, hs), accumulate
                                    const float* out,   // (N, T, hs): saved by the forward
                                    const float* lse,   // (N, T): saved by the forward
                                    int N, int T, int hs);
-
 
 // The same attention with the heads read and written where they sit: q, k,
 // v from the qkv projection's rows, the output into the merged rows, and

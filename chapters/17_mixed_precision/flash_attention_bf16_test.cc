@@ -567,7 +567,8 @@ void merge_heads(std::vector<float>& x, const std::vector<float>& heads, int B, 
 TEST(FlashAttentionBf16, HeadsInPlaceAreTheSplitHeadsBitForBit) {
   GPU_TEST_REQUIRE_GPU();
   struct Shape { int B, T, C, H; };
-  for (const Shape s : {Shape{2, 70, 64, 2}, Shape{1, 129, 192, 3}, Shape{3, 5, 128, 2}}) {
+  for (const Shape s : {Shape{2, 70, 64, 2}, Shape{1, 129, 192, 3}, Shape{3, 5, 128, 2},
+                        Shape{2, 128, 64, 1}}) {
     const int B = s.B, T = s.T, C = s.C, H = s.H, N = B * H, hs = C / H;
     SCOPED_TRACE("B " + std::to_string(B) + ", T " + std::to_string(T) + ", C " +
                  std::to_string(C) + ", H " + std::to_string(H));
