@@ -12,8 +12,8 @@
 // few u relative (measured 1.2e-7 relative). Both bounds leave 10× or more.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 

@@ -138,7 +138,7 @@ class Bf16Products : public ProductKernels {
                                 const float* weight, int N, int C, int V) override {
     if (N == 0) return;
     const int V_padded = padded_k(V);
-    const Bf16* dz = bf16_rows_in(logits);                      // (N, V_padded), the gradient
+    const Bf16* dz = bf16_rows_in(logits);                   // (N, V_padded), the gradient
     Bf16* wt = operand_b().at_least(size_t(C) * V_padded);   // Wᵀ (C, V_padded)
     to_bf16_transposed(wt, weight, V, C, V_padded);
     product(dx, dz, wt, nullptr, N, C, V_padded, /*accumulate=*/true);  // (N, C)
@@ -181,22 +181,22 @@ class Bf16Products : public ProductKernels {
 
   // lesson: feedforward_backward
   // The mirror, every (N, F) tensor bf16: da = dout · W_proj rounded once,
-  // dh = da · GELU'(h + b_fc), and each of the two products' weight
-  // gradients from bf16 rows copied into columns (bf16_transposed).
+  // dh = da · GELU'(h + b_fc), and the weight gradients read a and dh
+  // copied into columns (bf16_transposed), not rounded again.
   void feedforward_backward(float* dinp, const FeedForwardGrads& g, float* dhidden,
                             float* dactivated, const float* dout, const float* inp,
                             const float* hidden, const float* activated,
                             const FeedForwardParams& p, int N, int C, int F,
                             GeluForm form) override {
     if (N == 0) return;  // no rows: nothing to add
-    const Bf16* h = bf16_rows_in(hidden);    // (N, F)
+    const Bf16* h = bf16_rows_in(hidden);     // (N, F)
     const Bf16* a = bf16_rows_in(activated);  // (N, F)
     Bf16* da = bf16_rows_in(dactivated);      // (N, F)
     Bf16* dh = bf16_rows_in(dhidden);         // (N, F)
     // proj: da = dout · W_proj along C; dW_proj += doutᵀ · a along N.
     const int Kc = padded_k(C), Kn = padded_k(N);
-    Bf16* d = operand_a().at_least(size_t(N) * Kc);         // dout (N, Kc)
-    Bf16* w_projt = operand_b().at_least(size_t(F) * Kc);   // W_projᵀ (F, Kc)
+    Bf16* d = operand_a().at_least(size_t(N) * Kc);        // dout (N, Kc)
+    Bf16* w_projt = operand_b().at_least(size_t(F) * Kc);  // W_projᵀ (F, Kc)
     to_bf16_rows(d, dout, N, C, Kc);
     to_bf16_transposed(w_projt, p.proj_weight, C, F, Kc);
     product_bf16(da, d, w_projt, N, F, Kc);

@@ -41,10 +41,10 @@ using pieces::Piece;
 using pieces::rounded;
 
 constexpr int kThreads = 256;
-constexpr int kSumLanes = 8;                         // pieces across a block: 64 columns
-constexpr int kSumRows = kThreads / kSumLanes;     // 32 rows of threads
-constexpr int kSumColumns = kSumLanes * kPiece;      // 64
-constexpr int kChunkRows = 256;                      // rows of dout per block of the first pass
+constexpr int kSumLanes = 8;                     // pieces across a block: 64 columns
+constexpr int kSumRows = kThreads / kSumLanes;   // 32 rows of threads
+constexpr int kSumColumns = kSumLanes * kPiece;  // 64
+constexpr int kChunkRows = 256;                  // rows of dout per block of the first pass
 
 // lesson: gelu_forward_bf16
 // Thread i owns piece i of the (N, F) rows: elements 8i .. 8i + 7, all in

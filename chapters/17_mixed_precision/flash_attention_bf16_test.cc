@@ -71,6 +71,8 @@
 #include <string>
 #include <vector>
 
+#include "chapters/04_multihead_attention/heads.h"
+#include "chapters/08_backward/heads_backward.h"
 #include "chapters/11_cuda_basics/device_buffer.h"
 #include "chapters/13_cuda_attention/flash_attention.h"
 #include "chapters/17_mixed_precision/bf16.h"
@@ -517,37 +519,6 @@ TEST(FlashAttentionBf16, TheBoundsCanFail) {
 // are addressed differently, so every number must equal, bit for bit, the
 // split calls' on heads split and merged on the host.
 
-// head h of row b: element (b, h, t, d) of (B, H, T, hs) at (b, t, part·C + h·hs + d)
-// of rows `width` wide (3C for qkv, C for merged).
-size_t in_rows(int b, int h, int t, int d, int T, int C, int hs, int width, int part) {
-  return (size_t(b) * T + t) * width + size_t(part) * C + size_t(h) * hs + d;
-}
-size_t split(int b, int h, int t, int d, int H, int T, int hs) {
-  return ((size_t(b) * H + h) * T + t) * hs + d;
-}
-
-// x's part `part` ((B, T, width) rows), as (B·H, T, hs), or back.
-std::vector<float> split_heads(const std::vector<float>& x, int B, int T, int C, int H, int width,
-                               int part) {
-  const int hs = C / H;
-  std::vector<float> out(size_t(B) * T * C);
-  for (int b = 0; b < B; ++b)
-    for (int h = 0; h < H; ++h)
-      for (int t = 0; t < T; ++t)
-        for (int d = 0; d < hs; ++d)
-          out[split(b, h, t, d, H, T, hs)] = x[in_rows(b, h, t, d, T, C, hs, width, part)];
-  return out;
-}
-void merge_heads(std::vector<float>& x, const std::vector<float>& heads, int B, int T, int C,
-                 int H, int width, int part) {
-  const int hs = C / H;
-  for (int b = 0; b < B; ++b)
-    for (int h = 0; h < H; ++h)
-      for (int t = 0; t < T; ++t)
-        for (int d = 0; d < hs; ++d)
-          x[in_rows(b, h, t, d, T, C, hs, width, part)] = heads[split(b, h, t, d, H, T, hs)];
-}
-
 // How many elements differ, and the first, named.
 ::testing::AssertionResult same_bits(const std::vector<float>& got,
                                      const std::vector<float>& want, const std::string& name) {
@@ -583,17 +554,19 @@ TEST(FlashAttentionBf16, HeadsInPlaceAreTheSplitHeadsBitForBit) {
                              dmerged = normal(size_t(B) * T * C, 0.1f),
                              old_dqkv = normal(size_t(B) * T * 3 * C, 0.1f);
     const size_t n = size_t(N) * T * hs;
-    // Split: q, k, v and dout (N, T, hs) made on the host.
-    DeviceBuffer<float> q(split_heads(qkv, B, T, C, H, 3 * C, 0)),
-        k(split_heads(qkv, B, T, C, H, 3 * C, 1)), v(split_heads(qkv, B, T, C, H, 3 * C, 2)),
-        dout(split_heads(dmerged, B, T, C, H, C, 0)), out(n), lse(size_t(N) * T),
-        dq(split_heads(old_dqkv, B, T, C, H, 3 * C, 0)),
-        dk(split_heads(old_dqkv, B, T, C, H, 3 * C, 1)),
-        dv(split_heads(old_dqkv, B, T, C, H, 3 * C, 2));
-    cuda::flash_attention_bf16_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), N,
-                                       T, hs);
-    cuda::flash_attention_bf16_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(),
-                                        k.data(), v.data(), out.data(), lse.data(), N, T, hs);
+    // Split on the host, by chapter 04's split_heads and chapter 08's
+    // merge_heads_backward (which adds: into zeros).
+    std::vector<float> q(n), k(n), v(n), dout(n, 0.0f), dq(n), dk(n), dv(n);
+    split_heads(q.data(), k.data(), v.data(), qkv.data(), B, T, C, H);
+    merge_heads_backward(dout.data(), dmerged.data(), B, T, C, H);
+    split_heads(dq.data(), dk.data(), dv.data(), old_dqkv.data(), B, T, C, H);
+    DeviceBuffer<float> d_q(q), d_k(k), d_v(v), d_dout(dout), d_out(n), lse(size_t(N) * T),
+        d_dq(dq), d_dk(dk), d_dv(dv);
+    cuda::flash_attention_bf16_forward(d_out.data(), lse.data(), d_q.data(), d_k.data(),
+                                       d_v.data(), N, T, hs);
+    cuda::flash_attention_bf16_backward(d_dq.data(), d_dk.data(), d_dv.data(), d_dout.data(),
+                                        d_q.data(), d_k.data(), d_v.data(), d_out.data(),
+                                        lse.data(), N, T, hs);
     // In place.
     DeviceBuffer<float> d_qkv(qkv), d_merged(size_t(B) * T * C), d_lse(size_t(N) * T),
         d_dmerged(dmerged), d_dqkv(old_dqkv);
@@ -602,11 +575,12 @@ TEST(FlashAttentionBf16, HeadsInPlaceAreTheSplitHeadsBitForBit) {
     cuda::flash_attention_bf16_backward_heads(d_dqkv.data(), d_dmerged.data(), d_qkv.data(),
                                               d_merged.data(), d_lse.data(), B, T, C, H);
 
-    std::vector<float> merged(size_t(B) * T * C), dqkv(old_dqkv.size());
-    merge_heads(merged, out.to_host(), B, T, C, H, C, 0);
-    merge_heads(dqkv, dq.to_host(), B, T, C, H, 3 * C, 0);
-    merge_heads(dqkv, dk.to_host(), B, T, C, H, 3 * C, 1);
-    merge_heads(dqkv, dv.to_host(), B, T, C, H, 3 * C, 2);
+    // Merged back on the host: each element of merged and of dqkv has one
+    // source, so adding into zeros copies it.
+    std::vector<float> merged(size_t(B) * T * C), dqkv(old_dqkv.size(), 0.0f);
+    merge_heads(merged.data(), d_out.to_host().data(), B, T, C, H);
+    split_heads_backward(dqkv.data(), d_dq.to_host().data(), d_dk.to_host().data(),
+                         d_dv.to_host().data(), B, T, C, H);
     EXPECT_TRUE(same_bits(d_merged.to_host(), merged, "out, in the merged rows"));
     EXPECT_TRUE(same_bits(d_lse.to_host(), lse.to_host(), "lse"));
     EXPECT_TRUE(same_bits(d_dqkv.to_host(), dqkv, "dq, dk, dv added into the qkv rows"));

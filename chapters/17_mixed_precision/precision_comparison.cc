@@ -310,7 +310,7 @@ std::string comparison_table(const Comparison& c, int every) {
                 c.first_agrees    ? "yes"
                 : c.first_modelled ? "**no**"
                                    : "no (not judged: a rounding inside the format, attention's "
-                                     "P or the logits', is not modelled)");
+                                     "P, the logits' or the hidden layer's, is not modelled)");
   out += line;
   std::snprintf(line, sizeof(line),
                 "- final loss on %lld held-out tokens: fp32 %.5f, %s %.5f, difference %+.5f, "
