@@ -8,7 +8,9 @@
 //   to_bf16_rows        dst (rows, ld) = src (rows, cols)      a weight, an activation
 //   to_bf16_transposed  dst (cols, ld) = srcᵀ, src (rows, cols) for the backward's
 //                       products, whose K runs down src's columns
-//   bf16_transposed     the same for a bf16 src, copied, not rounded
+//   bf16_transposed     the same for a bf16 src, copied, not rounded: what
+//                       version 3 needs of an operand that lies with K down
+//                       its columns (cuBLASLt reads such an operand in place)
 // Each value is rounded to the nearest bf16 (ties to even), and the padding
 // columns (cols .. ld-1, or rows .. ld-1) are written as zeros, which add
 // nothing to any sum. dst must be 16-byte aligned; ld a multiple of 8.
@@ -30,9 +32,10 @@ void to_bf16_transposed(Bf16* dst,         // (cols, ld): dst[c, r] = src[r, c]
                         int rows, int cols, int ld);
 
 // The same transpose of a tensor already in bf16 (no rounding: the values
-// are copied), whose rows are src_ld >= cols apart: the fused loss head's
-// gradient, (rows, src_ld) with padding columns past cols that are not read,
-// or the feed-forward's bf16 hidden layer and its gradient (src_ld = cols).
+// are copied), whose rows are src_ld >= cols apart, padding columns past
+// cols not read: an operand the bf16 format's products read down its
+// columns (a rounded gradient, the loss head's bf16 gradient, the
+// feed-forward's hidden layer), copied into rows for version 3.
 void bf16_transposed(Bf16* dst,        // (cols, ld): dst[c, r] = src[r, c]
                      const Bf16* src,  // (rows, src_ld)
                      int rows, int cols, int src_ld, int ld);

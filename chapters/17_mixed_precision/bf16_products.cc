@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 #include "chapters/12_cuda_matmul/matmul_kernels.h"
@@ -19,16 +20,19 @@
 namespace gpt::cuda {
 namespace {
 
-// The two operands of the product being made: one pair for every product,
-// reused in stream order (growing_buffer.h).
-GrowingDeviceBuffer<Bf16>& operand_a() {
-  static GrowingDeviceBuffer<Bf16> buffer;
-  return buffer;
+// The format's bf16 scratch, each buffer reused in stream order
+// (growing_buffer.h): the two operands of the product being made, and
+// version 3's copies of those that lie with K down their columns (product,
+// below; cuBLASLt reads those where they lie).
+enum class Scratch { kOperandA, kOperandB, kRowsOfA, kRowsOfB, kCount };
+GrowingDeviceBuffer<Bf16>& scratch(Scratch which) {
+  static GrowingDeviceBuffer<Bf16> buffers[static_cast<int>(Scratch::kCount)];
+  return buffers[static_cast<int>(which)];
 }
-GrowingDeviceBuffer<Bf16>& operand_b() {
-  static GrowingDeviceBuffer<Bf16> buffer;
-  return buffer;
-}
+GrowingDeviceBuffer<Bf16>& operand_a() { return scratch(Scratch::kOperandA); }
+GrowingDeviceBuffer<Bf16>& operand_b() { return scratch(Scratch::kOperandB); }
+GrowingDeviceBuffer<Bf16>& rows_of_a() { return scratch(Scratch::kRowsOfA); }
+GrowingDeviceBuffer<Bf16>& rows_of_b() { return scratch(Scratch::kRowsOfB); }
 
 class Bf16Products : public ProductKernels {
  public:
@@ -55,27 +59,35 @@ class Bf16Products : public ProductKernels {
   // end lesson
 
   // lesson: linear_backward
-  // dinp += dout · W runs along OC: dout's rows as stored, W's columns
-  // (W transposed). dW += doutᵀ · inp runs along N, down the columns of
-  // both (both transposed). db += Σ_n dout stays fp32 (chapter 12's kernel).
+  // dout is rounded once, into rows, for both products (backward_products,
+  // below). db += Σ_n dout stays fp32 (chapter 12's kernel).
   void linear_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                        const float* inp, const float* weight, int N, int IC, int OC) override {
     if (N == 0) return;  // no rows: nothing to add
-    if (dinp != nullptr) {
-      const int K = padded_k(OC);
-      Bf16* a = operand_a().at_least(size_t(N) * K);   // dout (N, K)
-      Bf16* b = operand_b().at_least(size_t(IC) * K);  // Wᵀ (IC, K)
-      to_bf16_rows(a, dout, N, OC, K);
-      to_bf16_transposed(b, weight, OC, IC, K);
-      product(dinp, a, b, nullptr, N, IC, K, /*accumulate=*/true);  // (N, IC)
-    }
-    const int K = padded_k(N);
-    Bf16* a = operand_a().at_least(size_t(OC) * K);  // doutᵀ (OC, K)
-    Bf16* b = operand_b().at_least(size_t(IC) * K);  // inpᵀ (IC, K)
-    to_bf16_transposed(a, dout, N, OC, K);
-    to_bf16_transposed(b, inp, N, IC, K);
-    product(dweight, a, b, nullptr, OC, IC, K, /*accumulate=*/true);  // (OC, IC)
+    const int ld = padded_k(OC);
+    Bf16* d = operand_a().at_least(size_t(N) * ld);  // dout (N, ld)
+    to_bf16_rows(d, dout, N, OC, ld);
+    backward_products(dinp, dweight, d, ld, inp, weight, N, IC, OC);
     if (dbias != nullptr) matmul_internal::bias_backward(dbias, dout, N, OC);
+  }
+
+  // A linear layer's two backward products, from its output's gradient d
+  // in bf16 rows, ld = padded_k(OC) apart (not in operand_b). dinp += d · W
+  // runs along OC: d's rows as stored, W's columns (W rounded transposed).
+  // dW += dᵀ · inp runs along N: down d's columns, read where they lie
+  // (product, below), and inp's (inp rounded transposed). dinp may be null.
+  void backward_products(float* dinp, float* dweight, const Bf16* d, int ld, const float* inp,
+                         const float* weight, int N, int IC, int OC) {
+    if (dinp != nullptr) {
+      Bf16* wt = operand_b().at_least(size_t(IC) * ld);  // Wᵀ (IC, ld)
+      to_bf16_transposed(wt, weight, OC, IC, ld);
+      product(dinp, d, wt, nullptr, N, IC, ld, /*accumulate=*/true);  // (N, IC)
+    }
+    const int Kn = padded_k(N);
+    Bf16* xt = operand_b().at_least(size_t(IC) * Kn);  // inpᵀ (IC, Kn)
+    to_bf16_transposed(xt, inp, N, IC, Kn);
+    product(dweight, k_down_columns(d, ld), k_along_rows(xt, Kn), nullptr, OC, IC, N,
+            /*accumulate=*/true);  // (OC, IC)
   }
   // end lesson
 
@@ -131,23 +143,13 @@ class Bf16Products : public ProductKernels {
     return mean_loss(losses, N, N);
   }
 
-  // dx += dz · W runs along V: dz's rows as stored, W's columns (W
-  // transposed). dW += dzᵀ · x runs along N: dz's columns, copied into rows
-  // (it is bf16 already), and x's.
+  // The gradient the forward left in `logits`, already bf16: a linear
+  // layer's two products, dx += dz · W and dW += dzᵀ · x.
   void classifier_loss_backward(float* dx, float* dweight, const float* logits, const float* x,
                                 const float* weight, int N, int C, int V) override {
     if (N == 0) return;
-    const int V_padded = padded_k(V);
-    const Bf16* dz = bf16_rows_in(logits);                   // (N, V_padded), the gradient
-    Bf16* wt = operand_b().at_least(size_t(C) * V_padded);   // Wᵀ (C, V_padded)
-    to_bf16_transposed(wt, weight, V, C, V_padded);
-    product(dx, dz, wt, nullptr, N, C, V_padded, /*accumulate=*/true);  // (N, C)
-    const int K = padded_k(N);
-    Bf16* dzt = operand_a().at_least(size_t(V) * K);  // dzᵀ (V, K)
-    Bf16* xt = operand_b().at_least(size_t(C) * K);   // xᵀ (C, K)
-    bf16_transposed(dzt, dz, N, V, V_padded, K);
-    to_bf16_transposed(xt, x, N, C, K);
-    product(dweight, dzt, xt, nullptr, V, C, K, /*accumulate=*/true);  // (V, C)
+    const Bf16* dz = bf16_rows_in(logits);  // (N, V_padded)
+    backward_products(dx, dweight, dz, padded_k(V), x, weight, N, C, V);
   }
   // end lesson
 
@@ -181,8 +183,8 @@ class Bf16Products : public ProductKernels {
 
   // lesson: feedforward_backward
   // The mirror, every (N, F) tensor bf16: da = dout · W_proj rounded once,
-  // dh = da · GELU'(h + b_fc), and the weight gradients read a and dh
-  // copied into columns (bf16_transposed), not rounded again.
+  // dh = da · GELU'(h + b_fc), and the weight gradients read dout, a and dh
+  // down their columns, where they lie, not rounded again.
   void feedforward_backward(float* dinp, const FeedForwardGrads& g, float* dhidden,
                             float* dactivated, const float* dout, const float* inp,
                             const float* hidden, const float* activated,
@@ -194,28 +196,18 @@ class Bf16Products : public ProductKernels {
     Bf16* da = bf16_rows_in(dactivated);      // (N, F)
     Bf16* dh = bf16_rows_in(dhidden);         // (N, F)
     // proj: da = dout · W_proj along C; dW_proj += doutᵀ · a along N.
-    const int Kc = padded_k(C), Kn = padded_k(N);
+    const int Kc = padded_k(C);
     Bf16* d = operand_a().at_least(size_t(N) * Kc);        // dout (N, Kc)
     Bf16* w_projt = operand_b().at_least(size_t(F) * Kc);  // W_projᵀ (F, Kc)
     to_bf16_rows(d, dout, N, C, Kc);
     to_bf16_transposed(w_projt, p.proj_weight, C, F, Kc);
     product_bf16(da, d, w_projt, N, F, Kc);
-    Bf16* dt = operand_a().at_least(size_t(C) * Kn);  // doutᵀ (C, Kn)
-    Bf16* at = operand_b().at_least(size_t(F) * Kn);  // aᵀ (F, Kn)
-    to_bf16_transposed(dt, dout, N, C, Kn);
-    bf16_transposed(at, a, N, F, F, Kn);
-    product(g.proj_weight, dt, at, nullptr, C, F, Kn, /*accumulate=*/true);  // (C, F)
+    product(g.proj_weight, k_down_columns(d, Kc), k_down_columns(a, F), nullptr, C, F, N,
+            /*accumulate=*/true);  // (C, F)
     if (g.proj_bias != nullptr) matmul_internal::bias_backward(g.proj_bias, dout, N, C);
     gelu_backward_bf16(dh, da, h, p.fc_bias, N, F, form);
-    // fc: dinp += dh · W_fc along F, as stored; dW_fc += dhᵀ · x along N.
-    Bf16* w_fct = operand_b().at_least(size_t(C) * F);  // W_fcᵀ (C, F)
-    to_bf16_transposed(w_fct, p.fc_weight, F, C, F);
-    if (dinp != nullptr) product(dinp, dh, w_fct, nullptr, N, C, F, /*accumulate=*/true);
-    Bf16* dht = operand_a().at_least(size_t(F) * Kn);  // dhᵀ (F, Kn)
-    Bf16* xt = operand_b().at_least(size_t(C) * Kn);   // xᵀ (C, Kn)
-    bf16_transposed(dht, dh, N, F, F, Kn);
-    to_bf16_transposed(xt, inp, N, C, Kn);
-    product(g.fc_weight, dht, xt, nullptr, F, C, Kn, /*accumulate=*/true);  // (F, C)
+    // fc: dinp += dh · W_fc and dW_fc += dhᵀ · x, from dh as it is stored.
+    backward_products(dinp, g.fc_weight, dh, F, inp, p.fc_weight, N, C, F);
     if (g.fc_bias != nullptr) bias_backward_bf16(g.fc_bias, dh, N, F);
   }
   // end lesson
@@ -230,14 +222,42 @@ class Bf16Products : public ProductKernels {
     }
   }
 
-  // out (M, N) [+]= A · Bᵀ [+ bias], A (M, K) and B (N, K) bf16, out fp32.
+  // out (M, N) [+]= A · Bᵀ [+ bias], A (M, K) and B (N, K) bf16 rows along
+  // K, out fp32.
   void product(float* out, const Bf16* A, const Bf16* B, const float* bias, int M, int N, int K,
+               bool accumulate) {
+    product(out, k_along_rows(A, K), k_along_rows(B, K), bias, M, N, K, accumulate);
+  }
+
+  // lesson: product_as_they_lie
+  // The same with each operand as it lies (cublaslt_matmul.h's Bf16Operand).
+  // cuBLASLt reads an operand with K down its columns where it lies.
+  // Version 3 reads only rows along K, a multiple of 8 long with zeros past
+  // K, so it gets a copy of such an operand in rows (bf16_transposed).
+  void product(float* out, Bf16Operand A, Bf16Operand B, const float* bias, int M, int N, int K,
                bool accumulate) {
     if (matmul_ == Bf16Matmul::kCublasLt) {
       matmul_cublaslt_bf16_f32(out, A, B, bias, M, N, K, accumulate);
-    } else {
-      bf16_product_f32(out, A, B, bias, M, N, K, accumulate);
+      return;
     }
+    const Bf16* a = rows_along_k(A, M, K, rows_of_a());  // (M, padded K)
+    const Bf16* b = rows_along_k(B, N, K, rows_of_b());  // (N, padded K)
+    bf16_product_f32(out, a, b, bias, M, N, padded_k(K), accumulate);
+  }
+  // end lesson
+
+  // x's `rows` rows along K, ld = padded_k(K) apart: x itself, or its copy in `copy`.
+  static const Bf16* rows_along_k(Bf16Operand x, int rows, int K,
+                                  GrowingDeviceBuffer<Bf16>& copy) {
+    const int ld = padded_k(K);
+    if (!x.k_down_columns) {
+      // The format's own rows are padded with zeros to exactly this length.
+      if (x.ld != ld) throw std::logic_error("version 3 reads rows padded to a multiple of 8");
+      return x.data;
+    }
+    Bf16* dst = copy.at_least(size_t(rows) * ld);  // (rows, ld)
+    bf16_transposed(dst, x.data, K, rows, x.ld, ld);
+    return dst;
   }
 
   Bf16Matmul matmul_;

@@ -8,9 +8,11 @@
 //     buffers as before, and a checkpoint is the same file;
 //   * each product rounds its two operands to bf16 as it starts (the weight
 //     and the activation, or the gradient and the activation; each rounded
-//     once per use, bf16_operands.h), multiplies on the tensor cores with fp32
-//     sums (bf16_matmul.h's version 3, or cuBLASLt) and keeps the result in
-//     fp32;
+//     for every product that reads it, bf16_operands.h, except the output's
+//     gradient, rounded once for both backward products), multiplies on the
+//     tensor cores with fp32 sums (bf16_matmul.h's version 3, or cuBLASLt,
+//     which reads an operand down its columns where it lies) and keeps the
+//     result in fp32;
 //   * two places keep bf16 instead, in the memory of their fp32 tensors,
 //     because only the format's own calls read them: the loss head's logits
 //     (section 11's fused loss) and the feed-forward sub-layer's hidden layer,

@@ -9,7 +9,8 @@
 // library's heuristic picks an algorithm (a kernel and its tiling) for that
 // description, and cublasLtMatmul runs it. Describing costs far more than a
 // small product, so the descriptions and the chosen algorithm are kept, one
-// set per shape, epilogue and pointer alignment, and reused on every later call.
+// set per shape, epilogue, way the operands lie and pointer alignment, and
+// reused on every later call.
 //
 // Row-major ↔ column-major: cuBLASLt's matrices are column-major. A row-major
 // (R, C) matrix, read column-major, is its transpose (C, R), with no copying.
@@ -20,6 +21,10 @@
 //   - A (M, K) row-major reads as Aᵀ (K, M) column-major, already the second
 //     operand we need: opB = CUBLAS_OP_N;
 //   - outᵀ (N, M) column-major, leading dimension N, is out (M, N) row-major.
+// An operand stored the other way, K down its columns (Bf16Operand), is
+// already what cuBLASLt wants without its transpose: B stored (K, N)
+// row-major reads as B (N, K), opA = CUBLAS_OP_N; A stored (K, M) reads as
+// A (M, K), which opB = CUBLAS_OP_T turns into Aᵀ. Either way no copy.
 // The bias is one value per row of cuBLASLt's D (N of them), broadcast along
 // its M columns: one per output feature, as a linear layer adds it.
 #include "chapters/17_mixed_precision/cublaslt_matmul.h"
@@ -91,14 +96,16 @@ cublasLtEpilogue_t lt_epilogue(Epilogue epilogue) {
 // A described product and the algorithm the heuristic chose for it.
 struct Plan {
   cublasLtMatmulDesc_t desc = nullptr;
-  cublasLtMatrixLayout_t weight = nullptr;  // B (N, K) row-major = (K, N) column-major, opA = T
-  cublasLtMatrixLayout_t input = nullptr;   // A (M, K) row-major = (K, M) column-major, opB = N
+  cublasLtMatrixLayout_t b = nullptr;       // B, cuBLASLt's first operand (top of this file)
+  cublasLtMatrixLayout_t a = nullptr;       // A, its second
   cublasLtMatrixLayout_t output = nullptr;  // out (M, N) row-major = (N, M) column-major; C and D
   cublasLtMatmulAlgo_t algo{};
 };
 
-// M, N, K, the epilogue, out's type and the alignments of out, A, B and the bias.
-using PlanKey = std::tuple<int, int, int, Epilogue, int, uint32_t, uint32_t, uint32_t, uint32_t>;
+// M, N, K, the epilogue, out's type, how A and B lie (which way, ld), and
+// the alignments of out, A, B and the bias.
+using PlanKey = std::tuple<int, int, int, Epilogue, int, bool, int, bool, int, uint32_t, uint32_t,
+                           uint32_t, uint32_t>;
 
 void set_desc(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attr, const void* value,
               size_t bytes, const char* what) {
@@ -114,7 +121,7 @@ void set_pref(cublasLtMatmulPreference_t pref, cublasLtMatmulPreferenceAttribute
 // already failing with the first error).
 void destroy(Plan& plan) {
   if (plan.desc != nullptr) cublasLtMatmulDescDestroy(plan.desc);
-  for (cublasLtMatrixLayout_t layout : {plan.weight, plan.input, plan.output}) {
+  for (cublasLtMatrixLayout_t layout : {plan.b, plan.a, plan.output}) {
     if (layout != nullptr) cublasLtMatrixLayoutDestroy(layout);
   }
   plan = Plan{};
@@ -123,18 +130,22 @@ void destroy(Plan& plan) {
 // lesson: cublaslt_plan
 // Describes the product and asks the heuristic for an algorithm, filling
 // `plan` (the caller's, so that after a failure what was made can be given back).
-// Of out (M, N), A (M, K), B (N, K) and bias (N) only the addresses are read:
-// their alignment, which the chosen algorithm may count on. out and the bias
-// are of out_type: bf16, or fp32 for a product kept in fp32.
-void describe(const void* out, cudaDataType out_type, const Bf16* A, const Bf16* B,
+// Of out (M, N), A, B and bias (N) only the addresses are read: their
+// alignment, which the chosen algorithm may count on; of A and B also how
+// they lie. out and the bias are of out_type: bf16, or fp32 for a product
+// kept in fp32.
+void describe(const void* out, cudaDataType out_type, Bf16Operand A, Bf16Operand B,
               const void* bias, int M, int N, int K, Epilogue epilogue, Plan& plan) {
   // fp32 sums (CUBLAS_COMPUTE_32F) and fp32 alpha, beta (CUDA_R_32F).
   lt_check(cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
            "cublasLtMatmulDescCreate");
-  const cublasOperation_t op_weight = CUBLAS_OP_T, op_input = CUBLAS_OP_N;
-  set_desc(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_weight, sizeof op_weight,
+  // Rows along K: B reads as Bᵀ and is transposed back, A reads as Aᵀ as
+  // it is. K down the columns: the other way round (top of this file).
+  const cublasOperation_t op_b = B.k_down_columns ? CUBLAS_OP_N : CUBLAS_OP_T;
+  const cublasOperation_t op_a = A.k_down_columns ? CUBLAS_OP_T : CUBLAS_OP_N;
+  set_desc(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_b, sizeof op_b,
            "cublasLtMatmulDescSetAttribute(TRANSA)");
-  set_desc(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_input, sizeof op_input,
+  set_desc(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_a, sizeof op_a,
            "cublasLtMatmulDescSetAttribute(TRANSB)");
   const cublasLtEpilogue_t lt = lt_epilogue(epilogue);
   set_desc(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &lt, sizeof lt,
@@ -147,9 +158,14 @@ void describe(const void* out, cudaDataType out_type, const Bf16* A, const Bf16*
     set_desc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias,
              "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
   }
-  lt_check(cublasLtMatrixLayoutCreate(&plan.weight, CUDA_R_16BF, K, N, K),  // (K, N), ld K
+  // Column-major shapes: a stored row is a column, ld apart.
+  lt_check(B.k_down_columns  // stored (K, N): (N, K); else stored (N, K): (K, N)
+               ? cublasLtMatrixLayoutCreate(&plan.b, CUDA_R_16BF, N, K, B.ld)
+               : cublasLtMatrixLayoutCreate(&plan.b, CUDA_R_16BF, K, N, B.ld),
            "cublasLtMatrixLayoutCreate(B)");
-  lt_check(cublasLtMatrixLayoutCreate(&plan.input, CUDA_R_16BF, K, M, K),  // (K, M), ld K
+  lt_check(A.k_down_columns  // stored (K, M): (M, K); else stored (M, K): (K, M)
+               ? cublasLtMatrixLayoutCreate(&plan.a, CUDA_R_16BF, M, K, A.ld)
+               : cublasLtMatrixLayoutCreate(&plan.a, CUDA_R_16BF, K, M, A.ld),
            "cublasLtMatrixLayoutCreate(A)");
   lt_check(cublasLtMatrixLayoutCreate(&plan.output, out_type, N, M, N),  // (N, M), ld N
            "cublasLtMatrixLayoutCreate(out)");
@@ -170,7 +186,8 @@ void describe(const void* out, cudaDataType out_type, const Bf16* A, const Bf16*
     const uint32_t reductions = CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
     set_pref(pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK, &reductions, sizeof reductions,
              "cublasLtMatmulPreferenceSetAttribute(REDUCTION_SCHEME_MASK)");
-    const uint32_t align_a = alignment(B), align_b = alignment(A), align_cd = alignment(out);
+    const uint32_t align_a = alignment(B.data), align_b = alignment(A.data);
+    const uint32_t align_cd = alignment(out);
     set_pref(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_a, sizeof align_a,
              "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_A_BYTES)");
     set_pref(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_b, sizeof align_b,
@@ -181,7 +198,7 @@ void describe(const void* out, cudaDataType out_type, const Bf16* A, const Bf16*
              "cublasLtMatmulPreferenceSetAttribute(MIN_ALIGNMENT_D_BYTES)");
     cublasLtMatmulHeuristicResult_t best{};
     int found = 0;
-    lt_check(cublasLtMatmulAlgoGetHeuristic(library().handle, plan.desc, plan.weight, plan.input,
+    lt_check(cublasLtMatmulAlgoGetHeuristic(library().handle, plan.desc, plan.b, plan.a,
                                             plan.output, plan.output, pref, 1, &best, &found),
              "cublasLtMatmulAlgoGetHeuristic");
     if (found == 0) {
@@ -198,7 +215,7 @@ void describe(const void* out, cudaDataType out_type, const Bf16* A, const Bf16*
 }
 // end lesson
 
-Plan make_plan(const void* out, cudaDataType out_type, const Bf16* A, const Bf16* B,
+Plan make_plan(const void* out, cudaDataType out_type, Bf16Operand A, Bf16Operand B,
                const void* bias, int M, int N, int K, Epilogue epilogue) {
   Plan plan;
   try {
@@ -210,7 +227,7 @@ Plan make_plan(const void* out, cudaDataType out_type, const Bf16* A, const Bf16
   return plan;
 }
 
-void check_arguments(const char* op, const void* out, const Bf16* A, const Bf16* B,
+void check_arguments(const char* op, const void* out, Bf16Operand A, Bf16Operand B,
                      const void* bias, int M, int N, int K, Epilogue epilogue) {
   const std::string where = std::string(op) + "(M=" + std::to_string(M) +
                             ", N=" + std::to_string(N) + ", K=" + std::to_string(K) + "): ";
@@ -227,13 +244,27 @@ void check_arguments(const char* op, const void* out, const Bf16* A, const Bf16*
   if (epilogue != Epilogue::kNone && bias == nullptr) {
     throw std::invalid_argument(where + "the epilogue adds a bias, and bias is null");
   }
-  if (M > 0 && N > 0 && (out == nullptr || A == nullptr || B == nullptr)) {
+  if (M > 0 && N > 0 && (out == nullptr || A.data == nullptr || B.data == nullptr)) {
     throw std::invalid_argument(where + "out, A and B must not be null");
+  }
+  // A stored row holds K values, or one per row of the product (M for A, N
+  // for B). An empty product reads nothing.
+  const auto check_ld = [&](const char* name, Bf16Operand x, int rows) {
+    const int row_length = x.k_down_columns ? rows : K;
+    if (x.ld < row_length) {
+      throw std::invalid_argument(where + name + "'s ld " + std::to_string(x.ld) +
+                                  " is shorter than its stored rows (" +
+                                  std::to_string(row_length) + ")");
+    }
+  };
+  if (M > 0 && N > 0) {
+    check_ld("A", A, M);
+    check_ld("B", B, N);
   }
 }
 
 // out = epilogue(A · Bᵀ [+ bias]) + beta · out, out and the bias of out_type.
-void product(void* out, cudaDataType out_type, const Bf16* A, const Bf16* B, const void* bias,
+void product(void* out, cudaDataType out_type, Bf16Operand A, Bf16Operand B, const void* bias,
              int M, int N, int K, Epilogue epilogue, float beta) {
   // The plans of every shape seen so far, made at first use and kept for the
   // program's life, like the handle. The mutex also guards the bias pointer,
@@ -242,8 +273,19 @@ void product(void* out, cudaDataType out_type, const Bf16* A, const Bf16* B, con
   static auto* plans = new std::map<PlanKey, Plan>;
   std::lock_guard<std::mutex> lock(mutex);
   const Library& lib = library();
-  const PlanKey key{M,           N,           K,           epilogue,   static_cast<int>(out_type),
-                    alignment(out), alignment(A), alignment(B), alignment(bias)};
+  const PlanKey key{M,
+                    N,
+                    K,
+                    epilogue,
+                    static_cast<int>(out_type),
+                    A.k_down_columns,
+                    A.ld,
+                    B.k_down_columns,
+                    B.ld,
+                    alignment(out),
+                    alignment(A.data),
+                    alignment(B.data),
+                    alignment(bias)};
   auto it = plans->find(key);
   if (it == plans->end()) {
     it = plans->emplace(key, make_plan(out, out_type, A, B, bias, M, N, K, epilogue)).first;
@@ -256,9 +298,9 @@ void product(void* out, cudaDataType out_type, const Bf16* A, const Bf16* B, con
   // outᵀ (N, M) = B (N, K) · Aᵀ (K, M): see the top of this file. C is out
   // itself, read only where beta is not 0.
   const float alpha = 1.0f;
-  lt_check(cublasLtMatmul(lib.handle, plan.desc, &alpha, B, plan.weight, A, plan.input, &beta, out,
-                          plan.output, out, plan.output, &plan.algo, lib.workspace, kWorkspaceBytes,
-                          /*stream=*/0),
+  lt_check(cublasLtMatmul(lib.handle, plan.desc, &alpha, B.data, plan.b, A.data, plan.a, &beta,
+                          out, plan.output, out, plan.output, &plan.algo, lib.workspace,
+                          kWorkspaceBytes, /*stream=*/0),
            "cublasLtMatmul");
 }
 
@@ -270,13 +312,20 @@ void matmul_cublaslt_bf16(Bf16* out,         // (M, N)
                           const Bf16* B,     // (N, K)
                           const Bf16* bias,  // (N), or null
                           int M, int N, int K, Epilogue epilogue) {
-  check_arguments("matmul_cublaslt_bf16", out, A, B, bias, M, N, K, epilogue);
+  const Bf16Operand a = k_along_rows(A, K), b = k_along_rows(B, K);
+  check_arguments("matmul_cublaslt_bf16", out, a, b, bias, M, N, K, epilogue);
   if (M == 0 || N == 0) return;  // an empty product: nothing to write
-  product(out, CUDA_R_16BF, A, B, bias, M, N, K, epilogue, /*beta=*/0.0f);
+  product(out, CUDA_R_16BF, a, b, bias, M, N, K, epilogue, /*beta=*/0.0f);
 }
 // end lesson
 
 void matmul_cublaslt_bf16_f32(float* out, const Bf16* A, const Bf16* B, const float* bias, int M,
+                              int N, int K, bool accumulate) {
+  matmul_cublaslt_bf16_f32(out, k_along_rows(A, K), k_along_rows(B, K), bias, M, N, K,
+                           accumulate);
+}
+
+void matmul_cublaslt_bf16_f32(float* out, Bf16Operand A, Bf16Operand B, const float* bias, int M,
                               int N, int K, bool accumulate) {
   const Epilogue epilogue = bias != nullptr ? Epilogue::kBias : Epilogue::kNone;
   check_arguments("matmul_cublaslt_bf16_f32", out, A, B, bias, M, N, K, epilogue);

@@ -32,12 +32,33 @@ void matmul_cublaslt_bf16(Bf16* out,         // (M, N)
                           const Bf16* bias,  // (N); null for Epilogue::kNone
                           int M, int N, int K, Epilogue epilogue = Epilogue::kNone);
 
+// One operand of out (M, N) = A · Bᵀ, A (M, K) and B (N, K), as it lies in
+// memory. Either its rows run along K, as above: (M, ld) with ld >= K. Or K
+// runs down its columns: the operand's transpose is what is stored, (K, ld)
+// with ld >= M (N for B). A backward product's operand often lies the second
+// way (dW = doutᵀ · inp runs along the batch, down dout's columns), and
+// cuBLASLt reads it where it lies (its TRANSA and TRANSB): nothing is copied.
+struct Bf16Operand {
+  const Bf16* data;
+  int ld;               // elements from one stored row to the next
+  bool k_down_columns;  // false: rows along K
+};
+inline Bf16Operand k_along_rows(const Bf16* data, int ld) { return {data, ld, false}; }
+inline Bf16Operand k_down_columns(const Bf16* data, int ld) { return {data, ld, true}; }
+
 // The same product kept in fp32, for the GPT's bf16 backend (bf16_products.h):
 // out (M, N) = A · Bᵀ [+ bias], or out += A · Bᵀ [+ bias] when accumulate
 // (cuBLASLt's beta = 1). out and the bias are fp32, the bias may be null.
 void matmul_cublaslt_bf16_f32(float* out,         // (M, N), fp32
                               const Bf16* A,      // (M, K)
                               const Bf16* B,      // (N, K)
+                              const float* bias,  // (N), or null
+                              int M, int N, int K, bool accumulate);
+
+// The same with each operand as it lies (Bf16Operand).
+void matmul_cublaslt_bf16_f32(float* out,         // (M, N), fp32
+                              Bf16Operand A,      // (M, K), or stored (K, M)
+                              Bf16Operand B,      // (N, K), or stored (K, N)
                               const float* bias,  // (N), or null
                               int M, int N, int K, bool accumulate);
 

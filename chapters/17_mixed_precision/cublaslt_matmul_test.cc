@@ -20,7 +20,9 @@
 // On the CPU emulator everything is exact, in double, and rounded once.
 // Shapes are awkward on purpose (1×1×1, not multiples of any tile, odd K),
 // plus one that is an exact multiple of the usual tiles and one that cuBLASLt
-// splits along K. Runs on the GPU, or
+// splits along K. Each fp32 product is also read from operands stored either
+// way, K along their rows or down their columns (Bf16Operand), past which
+// every value is NaN. Runs on the GPU, or
 // on the CPU emulator where the build is emulated (see common/testing/gpu.h).
 #include "chapters/17_mixed_precision/cublaslt_matmul.h"
 
@@ -177,6 +179,77 @@ TEST_F(CublasLtMatmul, UnalignedSlices) {
   }
 }
 
+// An operand stored as it lies (Bf16Operand): the product's rows along K
+// (M rows of ld >= K values), or K down its columns (K rows of ld >= M).
+// Every value past a stored row's length is NaN: a product that reads one fails.
+std::vector<Bf16> stored(const std::vector<Bf16>& x,  // (rows, K)
+                         int rows, int K, bool k_down_columns, int ld) {
+  std::vector<Bf16> out(size_t(k_down_columns ? K : rows) * ld, to_bf16(NAN));
+  for (int r = 0; r < rows; ++r) {
+    for (int k = 0; k < K; ++k) {
+      out[k_down_columns ? size_t(k) * ld + r : size_t(r) * ld + k] = x[size_t(r) * K + k];
+    }
+  }
+  return out;
+}
+
+// The fp32 product read from each of the four ways its two operands may lie,
+// added into what out held (beta = 1), with the bias: the exact answer, within
+// the K sum's error and one fp32 rounding of the result.
+TEST_F(CublasLtMatmul, ReadsEachOperandWhereItLies) {
+  using cuda::Bf16Operand;
+  const Shape shapes[] = {{1, 1, 1}, {37, 65, 129}, {16, 177, 33}, {64, 24, 96}};
+  for (const Shape& s : shapes) {
+    const std::vector<Bf16> A = random_bf16(size_t(s.M) * s.K, 7);  // (M, K)
+    const std::vector<Bf16> B = random_bf16(size_t(s.N) * s.K, 8);  // (N, K)
+    std::vector<float> bias;                                        // (N), fp32
+    for (const Bf16 b : random_bf16(s.N, 9)) bias.push_back(to_float(b));
+    std::vector<float> start(size_t(s.M) * s.N);                    // (M, N): what out holds
+    for (size_t e = 0; e < start.size(); ++e) start[e] = 0.25f * float(e % 7) - 0.75f;
+    DeviceBuffer<float> dBias(bias);
+    for (const bool a_down : {false, true}) {
+      for (const bool b_down : {false, true}) {
+        const int lda = (a_down ? s.M : s.K) + 3, ldb = (b_down ? s.N : s.K) + 5;
+        DeviceBuffer<Bf16> dA(stored(A, s.M, s.K, a_down, lda));
+        DeviceBuffer<Bf16> dB(stored(B, s.N, s.K, b_down, ldb));
+        DeviceBuffer<float> dOut(start);
+        cuda::matmul_cublaslt_bf16_f32(dOut.data(), Bf16Operand{dA.data(), lda, a_down},
+                                       Bf16Operand{dB.data(), ldb, b_down}, dBias.data(), s.M,
+                                       s.N, s.K, /*accumulate=*/true);
+        const std::vector<float> got = dOut.to_host();
+        double worst_ratio = -1;
+        std::string worst;
+        for (int i = 0; i < s.M; ++i) {
+          for (int j = 0; j < s.N; ++j) {
+            double sum = 0, abs_sum = 0;
+            for (int k = 0; k < s.K; ++k) {
+              const double p =
+                  double(to_float(A[size_t(i) * s.K + k])) * to_float(B[size_t(j) * s.K + k]);
+              sum += p;
+              abs_sum += std::fabs(p);
+            }
+            const size_t e = size_t(i) * s.N + j;
+            const double want = start[e] + sum + bias[j];
+            const double tol = s.K * std::ldexp(abs_sum, -22) + std::ldexp(std::fabs(want), -23);
+            const double err = std::fabs(got[e] - want);
+            const double ratio = std::isnan(err) ? INFINITY : err / tol;
+            if (ratio > worst_ratio) {
+              worst_ratio = ratio;
+              worst = "(" + std::to_string(i) + ", " + std::to_string(j) + "): got " +
+                      std::to_string(got[e]) + ", want " + std::to_string(want);
+            }
+          }
+        }
+        const std::string label = s.name() + (a_down ? " A down its columns" : " A along rows") +
+                                  (b_down ? ", B down its columns" : ", B along rows");
+        EXPECT_LE(worst_ratio, 1.0) << label << ": worst at " << worst;
+        std::cout << "[ compare  ] " << label << ": worst " << worst_ratio << " of the tolerance"
+                  << std::endl;
+      }
+    }
+  }
+}
+
 TEST_F(CublasLtMatmul, EmptyProductsDoNothing) {
   EXPECT_NO_THROW(matmul_cublaslt_bf16(nullptr, nullptr, nullptr, nullptr, 0, 5, 3));
   EXPECT_NO_THROW(matmul_cublaslt_bf16(nullptr, nullptr, nullptr, nullptr, 4, 0, 3));
@@ -197,6 +270,19 @@ TEST(CublasLtMatmulChecks, BadArgumentsThrowBeforeAnyCudaCall) {
   EXPECT_THROW(matmul_cublaslt_bf16(x, x, x, b, 2, 2, 2, static_cast<Epilogue>(7)),
                std::invalid_argument);
   EXPECT_THROW(matmul_cublaslt_bf16(nullptr, x, x, nullptr, 2, 2, 2), std::invalid_argument);
+  // A stored row shorter than what it must hold: K along rows, M (or N) down columns.
+  using cuda::k_along_rows;
+  using cuda::k_down_columns;
+  float out[4];
+  EXPECT_THROW(cuda::matmul_cublaslt_bf16_f32(out, k_along_rows(x, 2), k_along_rows(x, 3),
+                                              nullptr, 2, 2, 3, false),
+               std::invalid_argument);
+  EXPECT_THROW(cuda::matmul_cublaslt_bf16_f32(out, k_down_columns(x, 3), k_along_rows(x, 2),
+                                              nullptr, 4, 2, 2, false),
+               std::invalid_argument);
+  EXPECT_THROW(cuda::matmul_cublaslt_bf16_f32(out, k_along_rows(x, 2), k_down_columns(x, 1),
+                                              nullptr, 2, 2, 2, false),
+               std::invalid_argument);
   try {
     matmul_cublaslt_bf16(x, x, x, nullptr, 2, 2, 0);
     ADD_FAILURE() << "K = 0 did not throw";

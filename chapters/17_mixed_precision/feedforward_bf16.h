@@ -4,7 +4,7 @@
 // sub-layer's hidden layer is the widest activation of a block, (N, F) with
 // F = 4C, and four tensors of that shape pass through the step: the hidden
 // layer before GELU, after it, and both of their gradients. Kept in fp32 and
-// rounded each time a product reads them, they are written and read in
+// rounded for the products that read them, they are written and read in
 // 4-byte floats and then again in 2-byte bf16. Kept in bf16 from the start,
 // they are written once, 2 bytes an element, and the products read them as
 // they are. These three kernels are what runs between the products
