@@ -20,29 +20,31 @@ int head_size(int C, int H) {
   return C / H;
 }
 
-size_t AttentionActivations::size(int B, int T, int C, int H, bool weights) {
+size_t AttentionActivations::size(int B, int T, int C, int H, const AttentionLayout& layout) {
   head_size(C, H);
   const size_t BT = size_t(B) * T;
-  return BT * 3 * C        // qkv
-         + 3 * BT * C      // q, k, v: (B, H, T, hs) holds B*T*C floats
-         + (weights ? size_t(B) * H * T * T : 0)  // weights
-         + BT * C          // y
-         + BT * C;         // merged
+  const bool weights = layout.weights, split = layout.split_heads;
+  return BT * 3 * C                                   // qkv
+         + (split ? 3 * BT * C : 0)                   // q, k, v: (B, H, T, hs) holds B*T*C floats
+         + (weights ? size_t(B) * H * T * T : 0)      // weights
+         + (split ? BT * C : 0)                       // y
+         + BT * C;                                    // merged
 }
 
 AttentionActivations AttentionActivations::carve(float* buffer, int B, int T, int C, int H,
-                                                 bool weights) {
+                                                 const AttentionLayout& layout) {
   head_size(C, H);
   const size_t BT = size_t(B) * T;
+  const bool weights = layout.weights, split = layout.split_heads;
   AttentionActivations a;
   float* p = buffer;
   const auto take = [&p](size_t n) { float* start = p; p += n; return start; };
   a.qkv = take(BT * 3 * C);
-  a.q = take(BT * C);
-  a.k = take(BT * C);
-  a.v = take(BT * C);
+  a.q = split ? take(BT * C) : nullptr;
+  a.k = split ? take(BT * C) : nullptr;
+  a.v = split ? take(BT * C) : nullptr;
   a.weights = weights ? take(size_t(B) * H * T * T) : nullptr;
-  a.y = take(BT * C);
+  a.y = split ? take(BT * C) : nullptr;
   a.merged = take(BT * C);
   return a;
 }

@@ -22,6 +22,17 @@ struct AttentionParams {
   const float* proj_bias;    // (C)
 };
 
+// What an engine's attention activations leave out (chapters 14 and 17):
+// by default, nothing.
+struct AttentionLayout {
+  // false: no (B, H, T, T) weights, for an engine whose fused attention
+  // keeps only a logsumexp (chapter 14).
+  bool weights = true;
+  // false: no q, k, v and y, for one whose attention reads the heads inside
+  // qkv and writes them into merged (chapter 17).
+  bool split_heads = true;
+};
+
 // The intermediate tensors, kept for inspection and for the backward pass.
 struct AttentionActivations {
   float* qkv;      // (B, T, 3C)
@@ -36,13 +47,12 @@ struct AttentionActivations {
   float* lse = nullptr;
 
   // Floats needed by all of the above, and how to carve them out of one buffer:
-  // the tensors lie one after another in the order listed. Both throw
-  // std::invalid_argument when H does not divide C.
-  // With weights = false the (B, H, T, T) weights are left out (nullptr): for
-  // an engine whose fused attention keeps only a logsumexp (chapter 14).
-  static size_t size(int B, int T, int C, int H, bool weights = true);
+  // the tensors lie one after another in the order listed, but for those
+  // `layout` leaves out (nullptr). Both throw std::invalid_argument when H
+  // does not divide C.
+  static size_t size(int B, int T, int C, int H, const AttentionLayout& layout = {});
   static AttentionActivations carve(float* buffer, int B, int T, int C, int H,
-                                    bool weights = true);
+                                    const AttentionLayout& layout = {});
 };
 
 // Throws std::invalid_argument when H does not divide C.

@@ -151,23 +151,37 @@ TEST(MultiHeadAttention, HeadsMustDivideEmbedSize) {
                std::invalid_argument);
 }
 
+// With and without the weights and the split heads: the tensors carved must
+// tile [0, size) exactly, and those left out are null.
 TEST(AttentionActivations, CarveTilesTheBufferExactly) {
   const int B = 3, T = 5, C = 12, H = 3;
-  const size_t size = AttentionActivations::size(B, T, C, H);
-  std::vector<float> buffer(size);
-  const AttentionActivations a = AttentionActivations::carve(buffer.data(), B, T, C, H);
   const size_t BTC = size_t(B) * T * C;
-  // Each tensor's [start, start + its floats), sorted by start, must tile [0, size).
-  std::vector<std::pair<const float*, size_t>> pieces = {
-      {a.qkv, 3 * BTC}, {a.q, BTC}, {a.k, BTC}, {a.v, BTC},
-      {a.weights, size_t(B) * H * T * T}, {a.y, BTC}, {a.merged, BTC}};
-  std::sort(pieces.begin(), pieces.end());
-  const float* next = buffer.data();
-  for (const auto& [start, n] : pieces) {
-    EXPECT_EQ(start, next) << "a gap or an overlap at float " << (start - buffer.data());
-    next = start + n;
+  for (const bool weights : {true, false}) {
+    for (const bool split : {true, false}) {
+      const AttentionLayout layout{weights, split};
+      const size_t size = AttentionActivations::size(B, T, C, H, layout);
+      EXPECT_EQ(size, 4 * BTC + (weights ? size_t(B) * H * T * T : 0) + (split ? 4 * BTC : 0));
+      std::vector<float> buffer(size);
+      const AttentionActivations a =
+          AttentionActivations::carve(buffer.data(), B, T, C, H, layout);
+      std::vector<std::pair<const float*, size_t>> pieces = {{a.qkv, 3 * BTC}, {a.merged, BTC}};
+      if (weights) pieces.push_back({a.weights, size_t(B) * H * T * T});
+      if (split) {
+        for (const float* p : {a.q, a.k, a.v, a.y}) pieces.push_back({p, BTC});
+      }
+      EXPECT_EQ(a.weights == nullptr, !weights);
+      for (const float* p : {a.q, a.k, a.v, a.y}) EXPECT_EQ(p == nullptr, !split);
+      // Each tensor's [start, start + its floats), sorted by start, must tile [0, size).
+      std::sort(pieces.begin(), pieces.end());
+      const float* next = buffer.data();
+      for (const auto& [start, n] : pieces) {
+        EXPECT_EQ(start, next) << "a gap or an overlap at float " << (start - buffer.data())
+                               << " (weights " << weights << ", split heads " << split << ")";
+        next = start + n;
+      }
+      EXPECT_EQ(next, buffer.data() + size);
+    }
   }
-  EXPECT_EQ(next, buffer.data() + size);
 }
 
 }  // namespace

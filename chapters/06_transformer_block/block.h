@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 
 #include "chapters/04_multihead_attention/multihead_attention.h"
 #include "chapters/05_feedforward_layernorm/feedforward.h"
@@ -43,6 +44,20 @@ struct BlockParams {
   FeedForwardParams mlp;
 };
 
+// The floats an engine's number format asks for `rows` rows of `columns`
+// values of a tensor that only its own calls read (chapter 17's bf16 keeps
+// such tensors in 16 bits). Unset: rows · columns, as fp32.
+using LentFloats = std::function<size_t(size_t rows, int columns)>;
+
+// What a block's activations leave out or keep smaller, for an engine that
+// reads less than chapter 06's ops (chapters 14 and 17). The default keeps
+// every tensor at full size.
+struct BlockLayout {
+  AttentionLayout attention;  // chapter 04's: the weights, the split heads
+  LentFloats hidden;          // mlp_hidden and mlp_activated, each, where the engine's
+                              // format runs the feed-forward itself; unset: (B·T, F) floats
+};
+
 // Every intermediate tensor of one block, kept for inspection and backward.
 struct BlockActivations {
   float* ln1;            // (B, T, C)  pre: ln1(x)       post: ln1(x + attn_out)
@@ -61,11 +76,12 @@ struct BlockActivations {
   float* attn_dropout;   // (B, T, C)  dropout mask of the attention branch (Mode::Train)
   float* mlp_dropout;    // (B, T, C)  dropout mask of the MLP branch (Mode::Train)
 
-  // attention_weights = false: no (B, H, T, T) attention weights (see
-  // AttentionActivations::size).
-  static size_t size(const BlockConfig& config, bool attention_weights = true);
+  // Floats for all of the above, and how to carve them out of one buffer, in
+  // the order listed; `layout` may leave some out (AttentionActivations::size)
+  // or give the hidden layer less.
+  static size_t size(const BlockConfig& config, const BlockLayout& layout = {});
   static BlockActivations carve(float* buffer, const BlockConfig& config,
-                                bool attention_weights = true);
+                                const BlockLayout& layout = {});
 };
 
 // Throws std::invalid_argument unless B >= 0, T, C, H, F >= 1 and H divides C.

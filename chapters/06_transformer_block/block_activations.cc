@@ -23,23 +23,34 @@ void check_block_config(const BlockConfig& config) {
   }
 }
 
-size_t BlockActivations::size(const BlockConfig& config, bool attention_weights) {
+namespace {
+
+// Floats of mlp_hidden and of mlp_activated, each.
+size_t hidden_floats(const BlockConfig& config, const BlockLayout& layout) {
+  const size_t N = size_t(config.B) * config.T;
+  return layout.hidden ? layout.hidden(N, config.F) : N * config.F;
+}
+
+}  // namespace
+
+size_t BlockActivations::size(const BlockConfig& config, const BlockLayout& layout) {
   check_block_config(config);
-  const size_t N = size_t(config.B) * config.T, C = config.C, F = config.F;
+  const size_t N = size_t(config.B) * config.T, C = config.C;
   return N * C + 2 * N                                                   // ln1, mean, rstd
          + AttentionActivations::size(config.B, config.T, config.C, config.H,
-                                      attention_weights)                // attn
+                                      layout.attention)         // attn
          + N * C + N * C                                                 // attn_out, residual1
          + N * C + 2 * N                                                 // ln2, mean, rstd
-         + N * F + N * F                                                 // mlp_hidden, activated
+         + 2 * hidden_floats(config, layout)                             // mlp_hidden, activated
          + N * C + N * C                                                 // mlp_out, residual2
          + N * C + N * C;                                                // dropout masks
 }
 
 BlockActivations BlockActivations::carve(float* buffer, const BlockConfig& config,
-                                         bool attention_weights) {
+                                         const BlockLayout& layout) {
   check_block_config(config);
-  const size_t N = size_t(config.B) * config.T, C = config.C, F = config.F;
+  const size_t N = size_t(config.B) * config.T, C = config.C;
+  const size_t hidden = hidden_floats(config, layout);
   float* p = buffer;
   const auto take = [&p](size_t n) { float* start = p; p += n; return start; };
   BlockActivations a;
@@ -47,15 +58,15 @@ BlockActivations BlockActivations::carve(float* buffer, const BlockConfig& confi
   a.ln1_mean = take(N);
   a.ln1_rstd = take(N);
   a.attn = AttentionActivations::carve(p, config.B, config.T, config.C, config.H,
-                                       attention_weights);
-  take(AttentionActivations::size(config.B, config.T, config.C, config.H, attention_weights));
+                                       layout.attention);
+  take(AttentionActivations::size(config.B, config.T, config.C, config.H, layout.attention));
   a.attn_out = take(N * C);
   a.residual1 = take(N * C);
   a.ln2 = take(N * C);
   a.ln2_mean = take(N);
   a.ln2_rstd = take(N);
-  a.mlp_hidden = take(N * F);
-  a.mlp_activated = take(N * F);
+  a.mlp_hidden = take(hidden);
+  a.mlp_activated = take(hidden);
   a.mlp_out = take(N * C);
   a.residual2 = take(N * C);
   a.attn_dropout = take(N * C);

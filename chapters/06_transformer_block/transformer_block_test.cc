@@ -139,6 +139,27 @@ TEST(BlockActivations, ForwardFillsTheWholeBufferAndNothingMore) {
   }
 }
 
+// A layout that leaves out the weights and the split heads and gives the
+// hidden layer fewer floats (chapter 17's bf16 keeps it in 16 bits): the
+// size drops by exactly that, and the tensors still lie end to end.
+TEST(BlockActivations, CarveFollowsTheLayout) {
+  const BlockConfig c{2, 5, 12, 3, 48};
+  const size_t N = size_t(c.B) * c.T, NC = N * c.C, NF = N * c.F;
+  BlockLayout layout;
+  layout.attention = {/*weights=*/false, /*split_heads=*/false};
+  layout.hidden = [](size_t rows, int columns) { return rows * columns / 2 + 3; };
+  const size_t full = BlockActivations::size(c), size = BlockActivations::size(c, layout);
+  EXPECT_EQ(full - size, size_t(c.B) * c.H * c.T * c.T + 4 * NC + 2 * (NF - (NF / 2 + 3)));
+  std::vector<float> buffer(size);
+  const BlockActivations a = BlockActivations::carve(buffer.data(), c, layout);
+  EXPECT_EQ(a.attn.weights, nullptr);
+  for (const float* p : {a.attn.q, a.attn.k, a.attn.v, a.attn.y}) EXPECT_EQ(p, nullptr);
+  EXPECT_EQ(a.attn.merged, a.attn.qkv + 3 * NC);
+  EXPECT_EQ(a.mlp_activated, a.mlp_hidden + NF / 2 + 3);
+  EXPECT_EQ(a.mlp_out, a.mlp_activated + NF / 2 + 3);
+  EXPECT_EQ(a.mlp_dropout + NC, buffer.data() + size);
+}
+
 // With the sub-layers' output projections zeroed, attention and the MLP add
 // nothing: a pre-LN block passes its input through exactly, a post-LN block
 // still normalises it twice.

@@ -34,15 +34,25 @@ BlockConfig block_config(const GPTConfig& c, int B, int T) {
   return BlockConfig{B, T, c.embed_size, c.heads, c.ff_dim, c.norm, c.gelu, c.layernorm_eps};
 }
 
+namespace {
+
+// Floats of the logits: (B·T, V), or what the engine's format asks for them.
+size_t logits_floats(const ActivationLayout& layout, size_t BT, int V) {
+  return !layout.probs && layout.logits ? layout.logits(BT, V) : BT * V;
+}
+
+}  // namespace
+
 size_t ActivationViews::floats(const GPTConfig& c, int B, int T, const ActivationLayout& layout) {
   const size_t BT = size_t(B) * T, C = c.embed_size, V = c.vocab_size;
   const BlockConfig bc = block_config(c, B, T);
   const size_t lse = layout.logsumexp ? BT * c.heads : 0;
   return 2 * BT * C                                        // embeddings and their mask
-         + c.num_layers * (BlockActivations::size(bc, layout.attention_weights)  // blocks
+         + c.num_layers * (BlockActivations::size(bc, layout.block)  // blocks
                            + lse)                          // (and their logsumexp)
          + BT * C + 2 * BT                                 // ln_f, mean, rstd
-         + (layout.probs ? 2 : 1) * BT * V + BT;           // logits, probs, losses
+         + logits_floats(layout, BT, c.vocab_size)         // logits
+         + (layout.probs ? BT * V : 0) + BT;               // probs, losses
 }
 
 void ActivationViews::carve_views(float* base, int32_t* ids, const GPTConfig& c, int B_, int T_,
@@ -64,8 +74,8 @@ void ActivationViews::carve_views(float* base, int32_t* ids, const GPTConfig& c,
   blocks.clear();
   block_out.clear();
   for (int l = 0; l < c.num_layers; ++l) {
-    const size_t block_floats = BlockActivations::size(bc, layout.attention_weights);
-    blocks.push_back(BlockActivations::carve(take(block_floats), bc, layout.attention_weights));
+    const size_t block_floats = BlockActivations::size(bc, layout.block);
+    blocks.push_back(BlockActivations::carve(take(block_floats), bc, layout.block));
     // A block's output is the last tensor it computes (block.cc): the views
     // share it, and block_forward need not copy it.
     const BlockActivations& a = blocks.back();
@@ -75,7 +85,7 @@ void ActivationViews::carve_views(float* base, int32_t* ids, const GPTConfig& c,
   ln_f = take(BT * C);
   ln_f_mean = take(BT);
   ln_f_rstd = take(BT);
-  logits = take(BT * V);
+  logits = take(logits_floats(layout, BT, c.vocab_size));
   probs = layout.probs ? take(BT * V) : nullptr;
   losses = take(BT);
 }

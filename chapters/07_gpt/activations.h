@@ -15,11 +15,14 @@
 
 namespace gpt {
 
-// What an engine's activations hold besides chapter 07's tensors.
+// What an engine's activations hold besides chapter 07's tensors, and what
+// they leave out or keep smaller (chapters 14 and 17).
 struct ActivationLayout {
-  bool attention_weights = true;  // each layer's (B, H, T, T) softmax weights
-  bool logsumexp = false;         // each layer's (B, H, T) logsumexp, for a fused attention
-  bool probs = true;              // the (B, T, V) softmax probs: not for a fused loss head
+  BlockLayout block;       // each layer's (chapter 06): weights, split heads, hidden layer
+  bool logsumexp = false;  // each layer's (B, H, T) logsumexp, for a fused attention
+  bool probs = true;       // the (B, T, V) softmax probs: not for a fused loss head
+  LentFloats logits;       // where a fused loss head (probs false) is the engine's format's:
+                           // the floats it asks for them; unset: (B·T, V) floats
 };
 
 // Views of every tensor of one forward pass, in some engine's memory. The

@@ -25,21 +25,23 @@ BlockGrads block_grads(ParameterBuffer& g, int l) {
                                      g[b + "mlp.proj.weight"], g[b + "mlp.proj.bias"]}};
 }
 
-size_t BackwardViews::floats(const GPTConfig& config, int B, int T, bool dlogits) {
+size_t BackwardViews::floats(const GPTConfig& config, int B, int T, bool dlogits,
+                             const BlockLayout& block) {
   const size_t BT = size_t(B) * T, C = config.embed_size, V = config.vocab_size;
-  return (dlogits ? BT * V : 0) + 3 * BT * C + BlockActivations::size(block_config(config, B, T));
+  return (dlogits ? BT * V : 0) + 3 * BT * C +
+         BlockActivations::size(block_config(config, B, T), block);
   // dlogits, dln_f, dstream, dblock
 }
 
 void BackwardViews::carve_views(float* base, const GPTConfig& config, int B, int T,
-                                bool with_dlogits) {
+                                bool with_dlogits, const BlockLayout& block) {
   const size_t BT = size_t(B) * T, C = config.embed_size, V = config.vocab_size;
   float* p = base;
   dlogits = with_dlogits ? p : nullptr, p += with_dlogits ? BT * V : 0;
   dln_f = p, p += BT * C;
   dstream[0] = p, p += BT * C;
   dstream[1] = p, p += BT * C;
-  dblock = BlockActivations::carve(p, block_config(config, B, T));
+  dblock = BlockActivations::carve(p, block_config(config, B, T), block);
 }
 
 size_t GPTBackwardScratch::size(const GPTConfig& config, int B, int T) {

@@ -33,12 +33,17 @@ struct BackwardViews {
   BlockActivations dblock;   // scratch of one block's backward
 
   // For a (B, T) batch; without dlogits where the engine fuses its loss head
-  // (ModelOps::fuses_classifier_loss), whose backward needs none.
-  static size_t floats(const GPTConfig& config, int B, int T, bool dlogits = true);
+  // (ModelOps::fuses_classifier_loss), whose backward needs none; dblock as
+  // `block` lays it out (chapter 06's BlockLayout: what the engine's
+  // backward reads of it).
+  static size_t floats(const GPTConfig& config, int B, int T, bool dlogits = true,
+                       const BlockLayout& block = {});
 
  protected:
-  // Points the views into `base` (floats(config, B, T, dlogits) of them), one after another.
-  void carve_views(float* base, const GPTConfig& config, int B, int T, bool dlogits = true);
+  // Points the views into `base` (floats(config, B, T, dlogits, block) of
+  // them), one after another.
+  void carve_views(float* base, const GPTConfig& config, int B, int T, bool dlogits = true,
+                   const BlockLayout& block = {});
 };
 
 // The scratch in host memory.

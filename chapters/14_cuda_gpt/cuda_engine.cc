@@ -2,6 +2,7 @@
 #include "chapters/14_cuda_gpt/cuda_engine.h"
 
 #include <cmath>
+#include <memory>
 
 #include "chapters/07_gpt/gpt_forward.h"
 #include "chapters/09_training/grad_clip.h"
@@ -12,6 +13,25 @@
 
 namespace gpt::cuda {
 
+// lesson: activation_layout
+ActivationLayout activation_layout(const GpuOptions& options, const GPTConfig& c, int B, int T) {
+  const std::shared_ptr<ProductKernels> format = products_of(options);
+  const bool fused = uses_flash(options, B * c.heads, T, c.head_size());
+  const LentFloats lent = [format](size_t rows, int columns) {
+    return format->lent_floats(rows, columns);
+  };
+  ActivationLayout layout;
+  layout.logsumexp = true;                  // for the fused attention, where it runs
+  layout.block.attention.weights = !fused;  // which then keeps no (B, H, T, T) weights
+  layout.block.attention.split_heads =  // attention on the heads where they sit: no copies
+      !(fused && format->has_attention_in_place(B, T, c.embed_size, c.heads));
+  if (format->has_feedforward(c.ff_dim)) layout.block.hidden = lent;  // the format's to fill
+  layout.probs = !format->has_classifier_loss(c.vocab_size);  // a fused loss head keeps none
+  if (!layout.probs) layout.logits = lent;                    // and fills the logits itself
+  return layout;
+}
+// end lesson
+
 CudaEngine::CudaEngine(const GPTConfig& config, int B, int T, const GpuOptions& options)
     : config_(config),
       ops_(options),
@@ -19,10 +39,8 @@ CudaEngine::CudaEngine(const GPTConfig& config, int B, int T, const GpuOptions& 
       grads_(model_.size()),
       m_(model_.size()),
       v_(model_.size()),
-      // A fused loss head (ops_, built above) keeps no fp32 probs and needs no fp32 dlogits.
-      acts_(config, B, T, !uses_flash(options, B * config.heads, T, config.head_size()),
-            /*probs=*/!ops_.fuses_classifier_loss(config.vocab_size)),
-      scratch_(config, B, T, /*dlogits=*/!ops_.fuses_classifier_loss(config.vocab_size)),
+      acts_(config, B, T, activation_layout(options, config, B, T)),
+      scratch_(config, B, T, acts_.layout()),
       grad_views_(device_grads(config, model_.layout(), grads_.data())) {}
 
 // lesson: take_ownership

@@ -37,7 +37,8 @@ class CudaEngine : public TrainingEngine {
 
   // The last step's gradients, after clipping, copied to `grads`.
   void download_grads(ParameterBuffer& grads) const;
-  GpuOptions& options() { return ops_.options(); }
+  // As built: the activations are laid out for them (activation_layout).
+  const GpuOptions& options() const { return ops_.options(); }
 
  private:
   void take_ownership(TrainingState& state);  // uploads state on first use
@@ -52,6 +53,14 @@ class CudaEngine : public TrainingEngine {
   GPTGrads grad_views_;                // into grads_
   const TrainingState* owner_ = nullptr;  // whose parameters are on the device
 };
+
+// The activations an engine on `options` keeps for batches of up to (B, T):
+// only what its ops read. No (B, H, T, T) weights where the fused attention
+// runs at every size; and where the format (product_kernels.h) takes them
+// over, no split heads, and for the tensors only it reads (the fused loss
+// head's logits, the feed-forward's hidden layer) the memory it asks for.
+ActivationLayout activation_layout(const GpuOptions& options, const GPTConfig& config, int B,
+                                   int T);
 
 // Chapter 09's clip_grad_norm on a device buffer: returns the norm before clipping.
 double clip_grad_norm(float* grads,  // (n), device

@@ -295,7 +295,7 @@ TEST(FlashLayout, LeavesOutTheAttentionWeights) {
   const GPTConfig config =
       small(64, 2, NormPlacement::Pre, Positions::Learned, GeluForm::Erf, false);  // hs 32
   const int B = 2, T = 12, H = config.heads, L = config.num_layers;
-  GpuActivations with(config, B, T, true), without(config, B, T, false);
+  GpuActivations with(config, B, T), without(config, B, T, cuda::layout_with_weights(false));
   EXPECT_EQ(with.bytes() - without.bytes(), size_t(L) * B * H * T * T * sizeof(float));
   EXPECT_EQ(without.blocks[0].attn.weights, nullptr);
 

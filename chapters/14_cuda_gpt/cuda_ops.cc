@@ -2,6 +2,8 @@
 #include "chapters/14_cuda_gpt/cuda_ops.h"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "chapters/06_transformer_block/dropout.h"
 #include "chapters/11_cuda_basics/elementwise.h"
@@ -68,8 +70,16 @@ bool CudaOps::fused_attention(const AttentionActivations& a, const BlockConfig& 
   return a.lse != nullptr && (a.weights == nullptr || uses_flash(options_, c.B * c.H, c.T, hs));
 }
 
+// Without carved split heads, the heads where they sit are the only choice.
 bool CudaOps::attends_in_place(const AttentionActivations& a, const BlockConfig& c) {
-  return fused_attention(a, c) && products().has_attention_in_place(c.B, c.T, c.C, c.H);
+  const bool in_place =
+      fused_attention(a, c) && products().has_attention_in_place(c.B, c.T, c.C, c.H);
+  if (!in_place && a.q == nullptr) {
+    throw std::logic_error("attention at B=" + std::to_string(c.B) + ", T=" +
+                           std::to_string(c.T) + ": the activations keep no split heads, and " +
+                           products().name() + " does not take these heads in place");
+  }
+  return in_place;
 }
 // end lesson
 
@@ -171,6 +181,9 @@ void CudaOps::attention_backward(float* dinp, const AttentionGrads& g, Attention
     products().attention_in_place_backward(d.qkv, d.merged, a.qkv, a.merged, a.lse, B, T, C, H);
     mark(options_, "attention");
   } else {
+    if (d.q == nullptr) {  // the forward split the heads: so must the backward
+      throw std::logic_error("attention's backward: the scratch keeps no split heads");
+    }
     for (float* buffer : {d.y, d.q, d.k, d.v}) zero(buffer, int64_t(BT) * C);
     cuda::merge_heads_backward(d.y, d.merged, B, T, C, H);
     mark(options_, "heads");

@@ -26,6 +26,7 @@ class CudaOps : public TrainOps {
  public:
   explicit CudaOps(const GpuOptions& options = {}) : options_(options) {}
   GpuOptions& options() { return options_; }  // e.g. to attach a profile
+  const GpuOptions& options() const { return options_; }
 
   // ---- forward ----
   void layernorm(float* out, float* mean, float* rstd, const float* inp, const float* weight,
@@ -86,7 +87,8 @@ class CudaOps : public TrainOps {
   // stay in acts.weights).
   // Where the format takes the heads where they sit (has_attention_in_place),
   // its kernels read acts.qkv and write acts.merged, and acts.q, k, v and y
-  // are not written; else attend_on_split_heads runs.
+  // are not written (an engine's layout may leave them out: null); else
+  // attend_on_split_heads runs.
   // Generation overrides it to attend over a KV cache (kv_cache_generate.cc).
   virtual void attend(AttentionActivations& acts, const BlockConfig& config, int layer);
 

@@ -2,6 +2,7 @@
 #include "chapters/14_cuda_gpt/gpt_backward_gpu.h"
 
 #include <stdexcept>
+#include <string>
 
 #include "chapters/08_backward/gpt_backward.h"
 #include "chapters/14_cuda_gpt/cuda_ops.h"
@@ -27,6 +28,16 @@ GPTGrads device_grads(const GPTConfig& c, const ParameterLayout& layout, float* 
 
 void gpt_backward(float* grads, GpuBackwardScratch& scratch, const GpuActivations& acts,
                   const DeviceModel& model, const GpuOptions& o) {
+  // The scratch's dlogits, dhidden and dactivated, as the forward's memory.
+  ActivationLayout scratch_layout;
+  scratch_layout.block = scratch.block_layout();
+  check_lent_memory(scratch_layout, model.config(), acts.B, acts.T, o, /*fp32_logits=*/false);
+  check_lent_memory(acts.layout(), model.config(), acts.B, acts.T, o, /*fp32_logits=*/false);
+  const ProductKernels& format = *products_of(o);
+  if (scratch.dlogits == nullptr && !format.has_classifier_loss(model.config().vocab_size)) {
+    throw std::invalid_argument("the backward's scratch keeps no dlogits, and " + format.name() +
+                                " does not fuse the loss head");
+  }
   CudaOps ops(o);
   gpt::gpt_backward(ops, device_grads(model.config(), model.layout(), grads), scratch, acts,
                     model.weights(), model.config());

@@ -13,7 +13,9 @@
 namespace gpt::cuda {
 
 // `grads` is a DEVICE buffer with the parameters' layout; `acts` is what
-// gpt_forward_loss saved for this batch, with the same options.
+// gpt_forward_loss saved for this batch, with the same options. Throws
+// std::invalid_argument where the scratch or the activations lend the
+// format less than it needs (check_lent_memory, gpt_forward_gpu.h).
 void gpt_backward(float* grads, GpuBackwardScratch& scratch, const GpuActivations& acts,
                   const DeviceModel& model, const GpuOptions& options = {});
 

@@ -42,13 +42,25 @@ inline void mark(const GpuOptions& o, const char* op) {
 // (ProductKernels::has_attention; in fp32, chapter 13's).
 bool uses_flash(const GpuOptions& o, int N, int T, int hs);
 
+// Activations laid out for one format (CudaEngine's activation_layout) lend
+// it what it asks for the tensors only it reads, which may be less than
+// fp32 floats. Throws std::invalid_argument where the format `options`
+// names would need more at a (B, T) batch than `layout` lends: for the
+// logits (fp32_logits: all of them in fp32, as gpt_forward writes them) and
+// the feed-forward's hidden layer.
+void check_lent_memory(const ActivationLayout& layout, const GPTConfig& config, int B, int T,
+                       const GpuOptions& options, bool fp32_logits);
+
 // Chapter 07's gpt_forward on the GPU: copies the (B, T) tokens (host memory)
 // to the device, then runs the forward with every position attending to all
-// earlier ones.
+// earlier ones. Throws as check_lent_memory says, and std::logic_error where
+// the activations keep no split heads and the format does not attend on the
+// heads where they sit (cuda_ops.h's attend).
 void gpt_forward(GpuActivations& acts, const int32_t* tokens, const DeviceModel& model, int B,
                  int T, const GpuOptions& options = {}, Mode mode = Mode::Eval);
 
-// gpt_forward, then the mean cross-entropy against `targets` (host memory, (B, T)).
+// gpt_forward, then the mean cross-entropy against `targets` (host memory,
+// (B, T)); the logits may be the fused loss head's own.
 float gpt_forward_loss(GpuActivations& acts, const int32_t* tokens, const int32_t* targets,
                        const DeviceModel& model, int B, int T, const GpuOptions& options = {},
                        Mode mode = Mode::Eval);

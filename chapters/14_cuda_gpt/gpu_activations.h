@@ -8,7 +8,8 @@
 // the GPU path adds: the logsumexp (B, H, T) of each layer's fused attention
 // (chapter 13, in blocks[l].attn.lse), which the fused backward needs instead
 // of the (B, H, T, T) weights. GpuBackwardScratch likewise mirrors chapter
-// 08's GPTBackwardScratch.
+// 08's GPTBackwardScratch. An engine lays both out for what its ops will
+// read (chapter 07's ActivationLayout; CudaEngine's activation_layout).
 #pragma once
 
 #include <cstdint>
@@ -22,37 +23,49 @@
 
 namespace gpt::cuda {
 
+// Chapter 07's layout with every tensor, or (weights false) without the
+// (B, H, T, T) weights: for an engine that runs chapter 13's fused
+// attention at every size it will see.
+inline ActivationLayout layout_with_weights(bool weights) {
+  ActivationLayout layout;
+  layout.block.attention.weights = weights;
+  return layout;
+}
+
 struct GpuActivations : ActivationViews {
-  // attention_weights = false: no (B, H, T, T) weights per layer, for an
-  // engine that runs chapter 13's fused attention at every size it will see;
-  // probs = false: no (B, T, V) softmax probs, for one whose format fuses
-  // the loss head (product_kernels.h's has_classifier_loss).
-  GpuActivations(const GPTConfig& config, int max_B, int max_T, bool attention_weights = true,
-                 bool probs = true);
+  // Laid out as `layout` says, every tensor by default; its logsumexp flag
+  // is set, as the GPU's fused attention keeps one.
+  GpuActivations(const GPTConfig& config, int max_B, int max_T, ActivationLayout layout = {});
   void carve(int B, int T) override;  // B <= max_B, T <= max_T
 
   BlockConfig block_config() const { return gpt::block_config(config_, B, T); }
   const GPTConfig& config() const { return config_; }
+  const ActivationLayout& layout() const { return layout_; }
   size_t bytes() const { return buffer_.bytes() + ids_.bytes(); }
 
  private:
-  ActivationLayout layout() const;
   GPTConfig config_;
   int max_B_, max_T_;
-  bool attention_weights_, probs_;
+  ActivationLayout layout_;
   DeviceBuffer<float> buffer_;
   DeviceBuffer<int32_t> ids_;  // tokens and targets
 };
 
 struct GpuBackwardScratch : BackwardViews {
-  // dlogits = false: no (B, T, V) dlogits, for a fused loss head.
-  GpuBackwardScratch(const GPTConfig& config, int max_B, int max_T, bool dlogits = true);
+  // For activations laid out as `layout` says: no (B, T, V) dlogits where
+  // they keep no probs (a fused loss head), and one block's gradients laid
+  // out as their blocks, but never with (B, H, T, T) weights, which no GPU
+  // backward reads.
+  GpuBackwardScratch(const GPTConfig& config, int max_B, int max_T,
+                     const ActivationLayout& layout = {});
   void carve(int B, int T) override;
+  const BlockLayout& block_layout() const { return block_; }
 
  private:
   GPTConfig config_;
   int max_B_, max_T_;
   bool dlogits_;
+  BlockLayout block_;
   DeviceBuffer<float> buffer_;
 };
 

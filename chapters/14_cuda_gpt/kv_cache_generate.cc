@@ -29,9 +29,11 @@ KVCacheGenerator::KVCacheGenerator(const GPTModel& model, const GpuOptions& opti
       options_(options),
       model_(model.config),
       prompt_acts_(model.config, 1, model.config.max_length,
-                   !uses_flash(options, model.config.heads, model.config.max_length,
-                               model.config.head_size())),
-      token_acts_(model.config, 1, 1, false),  // decode attends over the cache: no weights
+                   layout_with_weights(!uses_flash(options, model.config.heads,
+                                                   model.config.max_length,
+                                                   model.config.head_size()))),
+      // decode attends over the cache: no weights
+      token_acts_(model.config, 1, 1, layout_with_weights(false)),
       layer_floats_(size_t(model.config.max_length) * model.config.embed_size),  // H·P·hs
       k_cache_(model.config.num_layers * layer_floats_),
       v_cache_(model.config.num_layers * layer_floats_),

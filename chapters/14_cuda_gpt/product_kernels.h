@@ -26,9 +26,11 @@
 // a format rounds what it multiplies, inside. (The exceptions are memory a
 // format is lent for tensors only it reads: the fused loss head's logits,
 // the feed-forward's hidden layer and its gradients. Those are the format's
-// to fill, in its own number format.)
+// to fill, in its own number format, and the engine lends what the format
+// asks for them: lent_floats.)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -68,6 +70,16 @@ class ProductKernels {
                                const float* weight,  // (OC, IC)
                                int N, int IC, int OC) = 0;
 
+  // The floats of memory this format needs for `rows` rows of `columns`
+  // values of a tensor only it reads (the exceptions above): what the
+  // engine sets aside for them (chapter 07's ActivationLayout). At least
+  // what the format writes there, and never more for fewer rows: the
+  // engine sets aside memory for its largest batch and carves smaller ones
+  // from it. fp32 needs a float a value.
+  virtual size_t lent_floats(size_t rows, int columns) const {
+    return rows * size_t(columns);
+  }
+
   // Whether this format's fused attention takes N sequences of T positions
   // of head size hs. When it does, CudaOps calls the two below, in the
   // forward and in the backward; else it runs chapter 13's naive kernels.
@@ -93,7 +105,9 @@ class ProductKernels {
   // they sit: q, k, v inside the qkv projection's rows, the output into the
   // merged rows. When it does (and the fused attention runs), CudaOps calls
   // the two below instead of split_heads, attention_forward and merge_heads
-  // (and the backward's mirror).
+  // (and the backward's mirror). An engine asks once, for its largest
+  // batch, and then keeps no split heads: a format that takes (B, T) must
+  // take every smaller batch too.
   virtual bool has_attention_in_place(int B, int T, int C, int H) const {
     (void)B, (void)T, (void)C, (void)H;
     return false;
@@ -132,11 +146,11 @@ class ProductKernels {
   }
 
   // The mean cross-entropy of x · weightᵀ (N, V) against targets, per-row
-  // losses kept; `logits` is (N, V) floats of memory, the format's to use
-  // until the backward.
+  // losses kept; `logits` is lent_floats(N, V) floats of memory (or more),
+  // the format's to use until the backward.
   // A format without one (has_classifier_loss false) is never asked.
   virtual float classifier_loss(float* losses,           // (N)
-                                float* logits,           // (N, V) floats of memory
+                                float* logits,           // lent_floats(N, V) of memory
                                 const float* x,          // (N, C)
                                 const float* weight,     // (V, C)
                                 const int32_t* targets,  // (N)
@@ -159,8 +173,9 @@ class ProductKernels {
   // Whether this format runs chapter 05's feed-forward sub-layer itself for
   // a hidden width F. When it does, CudaOps calls the two below instead of
   // linear_forward, chapter 11's GELU and linear_forward (and the backward's
-  // mirror), and hidden, activated, dhidden and dactivated, (N, F) floats of
-  // memory each, are the format's to use: only its own two calls read them.
+  // mirror), and hidden, activated, dhidden and dactivated, lent_floats(N, F)
+  // floats of memory each (or more), are the format's to use: only its own
+  // two calls read them.
   virtual bool has_feedforward(int F) const {
     (void)F;
     return false;
@@ -169,8 +184,8 @@ class ProductKernels {
   // out (N, C) = proj(GELU(fc(inp))), what the format's backward needs kept
   // in hidden and activated. A format without one is never asked.
   virtual void feedforward_forward(float* out,        // (N, C)
-                                   float* hidden,     // (N, F) floats of memory
-                                   float* activated,  // (N, F) floats of memory
+                                   float* hidden,     // lent_floats(N, F) of memory
+                                   float* activated,  // lent_floats(N, F) of memory
                                    const float* inp,  // (N, C)
                                    const FeedForwardParams& params, int N, int C, int F,
                                    GeluForm form) {
@@ -184,8 +199,8 @@ class ProductKernels {
   // what feedforward_forward left there.
   virtual void feedforward_backward(float* dinp,  // (N, C), accumulated
                                     const FeedForwardGrads& grads,
-                                    float* dhidden,           // (N, F) floats of scratch
-                                    float* dactivated,        // (N, F) floats of scratch
+                                    float* dhidden,           // lent_floats(N, F) of scratch
+                                    float* dactivated,        // lent_floats(N, F) of scratch
                                     const float* dout,        // (N, C)
                                     const float* inp,         // (N, C)
                                     const float* hidden,      // the forward's memory

@@ -45,6 +45,16 @@ class Bf16Products : public ProductKernels {
            ", fp32 master weights";
   }
 
+  // lesson: lent_floats
+  // A tensor only the format reads is bf16 rows, each padded to whole
+  // 16-byte pieces (padded_k values), from the memory's first 16-byte
+  // boundary (bf16_rows_in): half a float a value, and up to 3 floats
+  // before the boundary.
+  size_t lent_floats(size_t rows, int columns) const override {
+    return rows * size_t(padded_k(columns)) / 2 + 3;
+  }
+  // end lesson
+
   // lesson: linear_forward
   // out = inp · Wᵀ + b: K = IC runs along the rows of both, as stored.
   void linear_forward(float* out, const float* inp, const float* weight, const float* bias, int N,
@@ -122,8 +132,9 @@ class Bf16Products : public ProductKernels {
   }
 
   // The loss head: section 11's kernel on the lm_head's bf16 logits, kept in
-  // the memory of the fp32 logits. From V = 16 on, N rows of V_padded bf16
-  // (plus up to 12 bytes to align them) fit in the N·V floats.
+  // the memory lent for the logits: lent_floats of it from chapter 14's
+  // engine, N·V floats from activations laid out for fp32, which N rows of
+  // V_padded bf16 (plus up to 12 bytes to align them) fit from V = 16 on.
   bool has_classifier_loss(int V) const override { return V >= 16; }
 
   // lesson: classifier_loss
@@ -154,9 +165,9 @@ class Bf16Products : public ProductKernels {
   // end lesson
 
   // The feed-forward sub-layer, its hidden layer kept in bf16
-  // (feedforward_bf16.h) in the memory of the fp32 one: F a multiple of 8,
-  // so that its rows are whole 16-byte pieces the next product reads as
-  // they are.
+  // (feedforward_bf16.h) in the memory lent for it (lent_floats): F a
+  // multiple of 8, so that its rows are whole 16-byte pieces the next
+  // product reads as they are.
   bool has_feedforward(int F) const override { return F >= 8 && F % 8 == 0; }
 
   // lesson: feedforward_forward

@@ -13,10 +13,12 @@
 //     tensor cores with fp32 sums (bf16_matmul.h's version 3, or cuBLASLt,
 //     which reads an operand down its columns where it lies) and keeps the
 //     result in fp32;
-//   * two places keep bf16 instead, in the memory of their fp32 tensors,
-//     because only the format's own calls read them: the loss head's logits
-//     (section 11's fused loss) and the feed-forward sub-layer's hidden layer,
-//     before and after GELU, and their gradients (feedforward_bf16.h);
+//   * two places keep bf16 instead, in the memory lent for their fp32
+//     tensors, because only the format's own calls read them: the loss
+//     head's logits (section 11's fused loss) and the feed-forward
+//     sub-layer's hidden layer, before and after GELU, and their gradients
+//     (feedforward_bf16.h); the engine lends half a float a value for them
+//     (lent_floats);
 //   * LayerNorm, softmax, the loss's sums and AdamW stay fp32 (chapter 11's
 //     kernels, where precision is kept), and so does GELU's arithmetic;
 //   * attention proper runs section 12's bf16 flash attention where it

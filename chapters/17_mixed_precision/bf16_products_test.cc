@@ -222,7 +222,8 @@ HeadReference head_reference(const Exact& s, const std::vector<int32_t>& targets
 // The loss head of every shape as (N, C, V): the loss of each row, then dx
 // and dW added to what they held, with the logits' memory one float off a
 // 16-byte boundary (the format aligns its bf16 rows inside it) and exactly
-// N·V floats long.
+// as long as the format asks (lent_floats), which is no more than the N·V
+// floats of activations laid out for fp32.
 TEST_P(Bf16ProductsTest, LossHeadIsTheLossOfTheRoundedProduct) {
   const auto [N, C, V] = std::get<0>(GetParam());
   const auto products = this->products();
@@ -236,12 +237,14 @@ TEST_P(Bf16ProductsTest, LossHeadIsTheLossOfTheRoundedProduct) {
   // Gradients already holding values of their own size: an overwrite, not an add, fails.
   const auto old_dx = random_floats(size_t(N) * C, 23), old_dw = random_floats(size_t(V) * C, 24);
   const std::vector<int32_t> targets = gpu_testing::random_ids(N, V, 25);
-  // The N·V floats lent for the logits start one float past a 16-byte
-  // boundary (that float and 8 before it, 8 after the N·V, are guards that
-  // must stay as they are).
+  // The floats lent for the logits start one float past a 16-byte boundary
+  // (that float and 8 before it, 8 after the lent ones, are guards that must
+  // stay as they are): 12 bytes to the first boundary, the most there can be.
   constexpr int kGuard = 8;
   constexpr float kGuardValue = -12345.0f;
-  std::vector<float> memory(size_t(N) * V + 2 * kGuard + 1, kGuardValue);
+  const size_t lent = products->lent_floats(N, V);
+  EXPECT_LE(lent, size_t(N) * V);
+  std::vector<float> memory(lent + 2 * kGuard + 1, kGuardValue);
   DeviceBuffer<float> d_x(x), d_weight(weight), d_dx(old_dx), d_dw(old_dw), d_losses{size_t(N)},
       d_memory(memory);
   float* d_logits = d_memory.data() + kGuard + 1;
@@ -268,8 +271,8 @@ TEST_P(Bf16ProductsTest, LossHeadIsTheLossOfTheRoundedProduct) {
                                      d_weight.data(), N, C, V);
   const std::vector<float> after = d_memory.to_host();
   for (int i = 0; i <= kGuard; ++i) EXPECT_EQ(after[i], kGuardValue) << "before the logits, " << i;
-  for (size_t i = kGuard + 1 + size_t(N) * V; i < after.size(); ++i) {
-    EXPECT_EQ(after[i], kGuardValue) << "past the logits' N·V floats, at " << i;
+  for (size_t i = kGuard + 1 + lent; i < after.size(); ++i) {
+    EXPECT_EQ(after[i], kGuardValue) << "past the logits' " << lent << " lent floats, at " << i;
   }
   // dx += g · Ŵ = g (N, V) · (Ŵᵀ (C, V))ᵀ; dW += gᵀ · x̂ = gᵀ (V, N) · (x̂ᵀ (C, N))ᵀ
   EXPECT_TRUE(within_slack(d_dx.to_host(), old_dx, ref.g, ref.g_slack,
@@ -426,8 +429,9 @@ TEST_P(Bf16Gpt, TheLossHeadIsFusedAndKeepsNoFp32Probs) {
   bf16.products = cuda::bf16_products(GetParam());
   EXPECT_TRUE(cuda::CudaOps(bf16).fuses_classifier_loss(V));
   EXPECT_FALSE(cuda::CudaOps().fuses_classifier_loss(V)) << "fp32 runs chapter 11's loss";
-  cuda::GpuActivations with(config, B, T, true, /*probs=*/true),
-      without(config, B, T, true, /*probs=*/false);
+  ActivationLayout no_probs;
+  no_probs.probs = false;
+  cuda::GpuActivations with(config, B, T), without(config, B, T, no_probs);
   EXPECT_EQ(with.bytes() - without.bytes(), size_t(B) * T * V * sizeof(float));
   EXPECT_EQ(without.probs, nullptr);
 
@@ -444,7 +448,7 @@ TEST_P(Bf16Gpt, TheLossHeadIsFusedAndKeepsNoFp32Probs) {
   device.upload(state.model);
   std::vector<float> losses[2];
   for (int format = 0; format < 2; ++format) {
-    cuda::GpuActivations acts(config, B, T, true, /*probs=*/format == 0);
+    cuda::GpuActivations acts(config, B, T, format == 0 ? ActivationLayout{} : no_probs);
     cuda::gpt_forward_loss(acts, batch.inputs.data(), batch.targets.data(), device, B, T,
                            format == 0 ? cuda::GpuOptions{} : bf16);
     losses[format].resize(size_t(B) * T);
@@ -476,7 +480,8 @@ TEST_P(Bf16Gpt, TheLossHeadIsFusedAndKeepsNoFp32Probs) {
 }
 
 // The bf16 format with everything forwarded but attention on the heads in
-// place: CudaOps splits and merges the heads around the same kernels.
+// place: CudaOps splits and merges the heads around the same kernels. Nor
+// is lent_floats forwarded: its engine lends the format fp32-sized memory.
 class SplitHeadsFormat : public cuda::ProductKernels {
  public:
   explicit SplitHeadsFormat(std::shared_ptr<cuda::ProductKernels> f) : f_(std::move(f)) {}
@@ -529,8 +534,11 @@ class SplitHeadsFormat : public cuda::ProductKernels {
 };
 
 // Attention on the heads where they sit changes where numbers are read and
-// written, never a number: a training step's loss and every gradient are
-// the same, bit for bit, as with the heads split and merged around it.
+// written, never a number: a training step's loss, every gradient and an
+// evaluation are the same, bit for bit, as with the heads split and merged
+// around it, at the engines' batch and at a smaller one. The first engine
+// keeps only what its ops read (activation_layout), the second fp32-sized
+// memory for the hidden layer and the logits, and split heads.
 TEST_P(Bf16Gpt, AttentionOnTheHeadsInPlaceChangesNoBit) {
   const GPTConfig config = small_config();
   const int B = 3, T = 20;
@@ -544,22 +552,96 @@ TEST_P(Bf16Gpt, AttentionOnTheHeadsInPlaceChangesNoBit) {
   init_gpt2(state_a.model, init);
   state_b.model.params = state_a.model.params;
   cuda::CudaEngine engine_a(config, B, T, in_place), engine_b(config, B, T, split);
+  // The engines' full batch, and a smaller one carved from the same memory.
   const Batch batch{B, T, gpu_testing::random_ids(B * T, config.vocab_size, 6),
                     gpu_testing::random_ids(B * T, config.vocab_size, 7)};
-  Rng rng_a(5), rng_b(5);
-  const StepResult a = engine_a.step(state_a, batch, 0.0f, 0.0f, AdamWConfig{}, rng_a);
-  const StepResult b = engine_b.step(state_b, batch, 0.0f, 0.0f, AdamWConfig{}, rng_b);
-  EXPECT_EQ(a.loss, b.loss);
-  ParameterBuffer grads_a(config), grads_b(config);
-  engine_a.download_grads(grads_a);
-  engine_b.download_grads(grads_b);
-  size_t differ = 0;
-  for (size_t i = 0; i < grads_a.size(); ++i) {
-    if (std::memcmp(grads_a.data() + i, grads_b.data() + i, sizeof(float)) != 0) ++differ;
+  const int b = B - 1, t = T - 3;
+  const Batch smaller{b, t, gpu_testing::random_ids(b * t, config.vocab_size, 8),
+                      gpu_testing::random_ids(b * t, config.vocab_size, 9)};
+  for (const Batch* each : {&batch, &smaller}) {
+    SCOPED_TRACE("B = " + std::to_string(each->B) + ", T = " + std::to_string(each->T));
+    Rng rng_a(5), rng_b(5);
+    const StepResult a = engine_a.step(state_a, *each, 0.0f, 0.0f, AdamWConfig{}, rng_a);
+    const StepResult b = engine_b.step(state_b, *each, 0.0f, 0.0f, AdamWConfig{}, rng_b);
+    EXPECT_EQ(a.loss, b.loss);
+    ParameterBuffer grads_a(config), grads_b(config);
+    engine_a.download_grads(grads_a);
+    engine_b.download_grads(grads_b);
+    size_t differ = 0;
+    for (size_t i = 0; i < grads_a.size(); ++i) {
+      if (std::memcmp(grads_a.data() + i, grads_b.data() + i, sizeof(float)) != 0) ++differ;
+    }
+    std::printf("B = %d, T = %d: loss %.7f both ways; %zu of %zu gradient elements differ\n",
+                each->B, each->T, a.loss, differ, grads_a.size());
+    EXPECT_EQ(differ, 0u);
+    EXPECT_EQ(engine_a.evaluate(state_a, *each), engine_b.evaluate(state_b, *each));
   }
-  std::printf("loss %.7f both ways; %zu of %zu gradient elements differ\n", a.loss, differ,
-              grads_a.size());
-  EXPECT_EQ(differ, 0u);
+
+  // Activations laid out for the first format, run with the second's ops,
+  // are refused, not overrun: first for the memory lent to the logits (the
+  // second asks fp32's), then, with that memory fp32-sized, for the split
+  // heads they do not keep.
+  cuda::DeviceModel device(config);
+  device.upload(state_a.model);
+  const auto refused = [&](const ActivationLayout& layout, const std::string& why) {
+    cuda::GpuActivations acts(config, B, T, layout);
+    try {
+      cuda::gpt_forward_loss(acts, batch.inputs.data(), batch.targets.data(), device, B, T, split);
+      ADD_FAILURE() << "ran where it should have been refused: " << why;
+    } catch (const std::logic_error& e) {  // std::invalid_argument is one too
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  ActivationLayout lean = cuda::activation_layout(in_place, config, B, T);
+  refused(lean, "laid out for another format");
+  lean.logits = nullptr, lean.block.hidden = nullptr;  // fp32-sized
+  refused(lean, "keep no split heads");
+}
+
+// The bf16 engine keeps only what its ops read (CudaEngine's
+// activation_layout): no split heads, as attention reads and writes the
+// heads where they sit, and the hidden layer and the logits at what the
+// format asks for them, half a float a value (bf16_products.cc's
+// lent_floats). Exactly that many floats fewer than chapter 14's layout;
+// and at GPT-2 small's training shape, the gibibytes the lesson quotes.
+TEST_P(Bf16Gpt, TheEngineKeepsOnlyWhatItsOpsRead) {
+  cuda::GpuOptions bf16;
+  bf16.products = cuda::bf16_products(GetParam());
+  const auto half = [](size_t rows, int columns) {  // bf16 rows of whole 16-byte pieces
+    return rows * size_t((columns + 7) / 8 * 8) / 2 + 3;
+  };
+  const GPTConfig config = small_config();
+  const int B = 3, T = 20, L = config.num_layers;
+  const size_t N = size_t(B) * T, C = config.embed_size, F = config.ff_dim;
+  const ActivationLayout lean = cuda::activation_layout(bf16, config, B, T);
+  EXPECT_FALSE(lean.block.attention.weights);
+  EXPECT_FALSE(lean.block.attention.split_heads);
+  EXPECT_FALSE(lean.probs);
+  ActivationLayout kept = cuda::layout_with_weights(false);  // chapter 14's, fused loss head
+  kept.logsumexp = true;
+  kept.probs = false;
+  const size_t saved = L * (4 * N * C + 2 * (N * F - half(N, F))) +
+                       (N * config.vocab_size - half(N, config.vocab_size));
+  const size_t kept_floats = ActivationViews::floats(config, B, T, kept);
+  EXPECT_EQ(kept_floats - ActivationViews::floats(config, B, T, lean), saved);
+  cuda::GpuActivations acts(config, B, T, lean);
+  EXPECT_EQ(acts.blocks[0].attn.q, nullptr);
+  EXPECT_EQ(acts.blocks[0].mlp_activated, acts.blocks[0].mlp_hidden + half(N, F));
+
+  GPTConfig gpt2;  // GPT-2 small, B = 8, T = 1024: counted, not allocated
+  gpt2.vocab_size = 50257, gpt2.embed_size = 768, gpt2.max_length = 1024;
+  gpt2.num_layers = 12, gpt2.heads = 12, gpt2.ff_dim = 3072;
+  const auto gib = [&](const cuda::GpuOptions& o) {
+    const ActivationLayout layout = cuda::activation_layout(o, gpt2, 8, 1024);
+    const double floats = double(ActivationViews::floats(gpt2, 8, 1024, layout)) +
+                          double(BackwardViews::floats(gpt2, 8, 1024, layout.probs, layout.block));
+    return floats * sizeof(float) / double(size_t(1) << 30);
+  };
+  const double fp32 = gib(cuda::GpuOptions{}), in_bf16 = gib(bf16);
+  std::printf("GPT-2 small, B = 8, T = 1024: activations and backward scratch %.2f GiB in fp32, "
+              "%.2f GiB in bf16\n", fp32, in_bf16);
+  EXPECT_NEAR(fp32, 12.06, 0.005);  // the lesson's figures (section 13)
+  EXPECT_NEAR(in_bf16, 5.79, 0.005);
 }
 
 // Generation on bf16 products. The prefill runs the training forward's
