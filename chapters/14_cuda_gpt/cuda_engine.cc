@@ -86,6 +86,11 @@ float CudaEngine::evaluate(TrainingState& state, const Batch& batch) {
                                model_.weights(), config_, batch.B, batch.T, Mode::Eval);
 }
 
+size_t CudaEngine::device_bytes() const {
+  return model_.bytes() + grads_.bytes() + m_.bytes() + v_.bytes() + acts_.bytes() +
+         scratch_.bytes();
+}
+
 void CudaEngine::download_grads(ParameterBuffer& grads) const {
   if (grads.size() != grads_.size()) {
     throw std::invalid_argument("CudaEngine::download_grads: the buffers' sizes differ");

@@ -37,6 +37,10 @@ class CudaEngine : public TrainingEngine {
 
   // The last step's gradients, after clipping, copied to `grads`.
   void download_grads(ParameterBuffer& grads) const;
+  // The device memory the engine holds: the parameters, their gradients,
+  // AdamW's moments, the activations and the backward's scratch (not the
+  // libraries' workspaces, nor a format's scratch for its operands).
+  size_t device_bytes() const;
   // As built: the activations are laid out for them (activation_layout).
   const GpuOptions& options() const { return ops_.options(); }
 

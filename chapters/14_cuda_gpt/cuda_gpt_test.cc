@@ -314,6 +314,31 @@ TEST(FlashLayout, LeavesOutTheAttentionWeights) {
   EXPECT_EQ(a, b) << "both layouts run the fused attention: the same kernels, the same bits";
 }
 
+// The engine holds, to the byte, what its layout carves (activation_layout):
+// the parameters, their gradients and AdamW's two moments, the activations
+// with the token and target ids, and the backward's scratch for one block
+// with the dlogits (no (B, H, T, T) weights, which no GPU backward reads),
+// with the fused attention and without it.
+TEST(CudaEngineMemory, HoldsWhatItsLayoutCarves) {
+  const GPTConfig config =
+      small(64, 2, NormPlacement::Pre, Positions::Learned, GeluForm::Erf, false);  // hs 32
+  const int B = 3, T = 20;
+  for (const bool flash : {true, false}) {
+    cuda::GpuOptions options;
+    options.flash = flash;
+    const ActivationLayout layout = cuda::activation_layout(options, config, B, T);
+    EXPECT_EQ(layout.block.attention.weights, !flash);
+    BlockLayout scratch = layout.block;
+    scratch.attention.weights = false;
+    const size_t floats = 4 * ParameterBuffer(config).size() +
+                          ActivationViews::floats(config, B, T, layout) +
+                          BackwardViews::floats(config, B, T, /*dlogits=*/true, scratch);
+    const cuda::CudaEngine engine(config, B, T, options);
+    EXPECT_EQ(engine.device_bytes(), floats * sizeof(float) + 2 * size_t(B) * T * sizeof(int32_t))
+        << "flash " << flash;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Generation with the KV cache.
 

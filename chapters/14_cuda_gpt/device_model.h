@@ -50,6 +50,7 @@ class DeviceModel {
   float* params() { return params_.data(); }              // the whole buffer
   const float* params() const { return params_.data(); }
   size_t size() const { return params_.size(); }
+  size_t bytes() const { return params_.bytes() + sinusoidal_.bytes(); }  // device memory held
 
  private:
   GPTConfig config_;

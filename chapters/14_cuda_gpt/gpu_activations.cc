@@ -38,16 +38,16 @@ GpuBackwardScratch::GpuBackwardScratch(const GPTConfig& config, int max_B, int m
     : config_(config),
       max_B_(max_B),
       max_T_(max_T),
-      dlogits_(layout.probs),
+      keeps_dlogits_(layout.probs),
       block_(layout.block) {
   block_.attention.weights = false;  // the backward's scratch for them is never read
-  buffer_ = DeviceBuffer<float>(floats(config, max_B, max_T, dlogits, block_));
+  buffer_ = DeviceBuffer<float>(floats(config, max_B, max_T, keeps_dlogits_, block_));
   GpuBackwardScratch::carve(max_B, max_T);
 }
 
 void GpuBackwardScratch::carve(int B, int T) {
   check_fits("GPU backward scratch", B, T, max_B_, max_T_);
-  carve_views(buffer_.data(), config_, B, T, dlogits_, block_);
+  carve_views(buffer_.data(), config_, B, T, keeps_dlogits_, block_);
 }
 
 }  // namespace gpt::cuda

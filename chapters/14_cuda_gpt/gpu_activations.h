@@ -60,11 +60,12 @@ struct GpuBackwardScratch : BackwardViews {
                      const ActivationLayout& layout = {});
   void carve(int B, int T) override;
   const BlockLayout& block_layout() const { return block_; }
+  size_t bytes() const { return buffer_.bytes(); }
 
  private:
   GPTConfig config_;
   int max_B_, max_T_;
-  bool dlogits_;
+  bool keeps_dlogits_;
   BlockLayout block_;
   DeviceBuffer<float> buffer_;
 };

@@ -627,6 +627,24 @@ TEST_P(Bf16Gpt, TheEngineKeepsOnlyWhatItsOpsRead) {
   cuda::GpuActivations acts(config, B, T, lean);
   EXPECT_EQ(acts.blocks[0].attn.q, nullptr);
   EXPECT_EQ(acts.blocks[0].mlp_activated, acts.blocks[0].mlp_hidden + half(N, F));
+  // What each engine allocates, to the byte: the parameters, their
+  // gradients and AdamW's two moments, the activations (and the token and
+  // target ids), and the backward's scratch for one block (whose attention
+  // weights no GPU backward reads).
+  const auto engine_bytes = [&](const ActivationLayout& layout) {
+    BlockLayout scratch = layout.block;
+    scratch.attention.weights = false;
+    const size_t floats = 4 * ParameterBuffer(config).size() +
+                          ActivationViews::floats(config, B, T, layout) +
+                          BackwardViews::floats(config, B, T, layout.probs, scratch);
+    return floats * sizeof(float) + 2 * N * sizeof(int32_t);
+  };
+  const cuda::CudaEngine fp32_engine(config, B, T), bf16_engine(config, B, T, bf16);
+  EXPECT_EQ(fp32_engine.device_bytes(),
+            engine_bytes(cuda::activation_layout(cuda::GpuOptions{}, config, B, T)));
+  EXPECT_EQ(bf16_engine.device_bytes(), engine_bytes(lean));
+  std::printf("B = %d, T = %d: the engines hold %zu bytes in fp32, %zu in bf16\n", B, T,
+              fp32_engine.device_bytes(), bf16_engine.device_bytes());
 
   GPTConfig gpt2;  // GPT-2 small, B = 8, T = 1024: counted, not allocated
   gpt2.vocab_size = 50257, gpt2.embed_size = 768, gpt2.max_length = 1024;

@@ -23,6 +23,12 @@
 //                      of what the card could do in bf16
 //   loss               the last step's loss (random tokens: about ln V), a
 //                      sanity check that the bf16 step trains
+//   engine_GiB         the device memory the engine holds (CudaEngine::
+//                      device_bytes: parameters, gradients, AdamW's moments,
+//                      activations, the backward's scratch), counted
+//   used_GiB           the card's memory in use after the steps
+//                      (cudaMemGetInfo: also CUDA's context, the libraries'
+//                      workspaces and the formats' scratch, which stays)
 // The peak comes from the device's name: NVIDIA's datasheet figures (dense,
 // without sparsity), not measured here; GPT_BF16_PEAK_TFLOPS overrides it.
 // A card not in the table gets no MFU. After the summary, a profile of one
@@ -110,8 +116,17 @@ Peak bf16_peak(const std::string& device) {
 }
 
 struct Measured {
-  double step_seconds = 0, tokens_per_s = 0, loss = 0;
+  double step_seconds = 0, tokens_per_s = 0, loss = 0, engine_gib = 0, used_gib = 0;
 };
+
+double gib(size_t bytes) { return double(bytes) / double(size_t(1) << 30); }
+
+// The card's memory in use: all of it but what cudaMemGetInfo says is free.
+double used_gib() {
+  size_t free = 0, total = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  return gib(total - free);
+}
 std::map<std::string, Measured> g_measured;  // "shape/format"
 const char* const kFormats[] = {"fp32_cublas", "bf16", "bf16_ours"};
 Peak g_peak;
@@ -148,11 +163,14 @@ void train_step(benchmark::State& state, const Shape& s, const std::string& form
   const double tokens_per_s = s.B * s.T / per_step;
   state.counters["tokens_per_s"] = tokens_per_s;
   state.counters["loss"] = last.loss;
+  const double engine_gib = gib(engine.device_bytes()), used = used_gib();
+  state.counters["engine_GiB"] = engine_gib;
+  state.counters["used_GiB"] = used;
   if (g_peak.tflops > 0) {
     state.counters["mfu_bf16_percent"] =
         100 * model_flops_per_token(s.config, "train", s.T) * tokens_per_s / (g_peak.tflops * 1e12);
   }
-  g_measured[s.name + "/" + format] = {per_step, tokens_per_s, last.loss};
+  g_measured[s.name + "/" + format] = {per_step, tokens_per_s, last.loss, engine_gib, used};
 }
 
 void print_summary() {
@@ -160,8 +178,9 @@ void print_summary() {
               g_peak.tflops > 0
                   ? (std::to_string(g_peak.tflops) + " TFLOP/s dense bf16 (" + g_peak.source + ")").c_str()
                   : ("no peak: " + g_peak.source + "; set GPT_BF16_PEAK_TFLOPS").c_str());
-  std::printf("  %-5s %4s %5s  %-12s %10s %12s %7s %8s %8s\n", "shape", "B", "T", "format",
-              "ms/step", "tokens/s", "MFU", "loss", "vs fp32");
+  std::printf("  %-5s %4s %5s  %-12s %10s %12s %7s %8s %8s %10s %8s\n", "shape", "B", "T",
+              "format", "ms/step", "tokens/s", "MFU", "loss", "vs fp32", "engine GiB",
+              "used GiB");
   for (const Shape& s : shapes()) {
     const double fpt = model_flops_per_token(s.config, "train", s.T);
     const auto fp32 = g_measured.find(s.name + "/fp32_cublas");
@@ -176,8 +195,9 @@ void print_summary() {
       if (fp32 != g_measured.end()) {
         std::snprintf(ratio, sizeof ratio, "%.2fx", m.tokens_per_s / fp32->second.tokens_per_s);
       }
-      std::printf("  %-5s %4d %5d  %-12s %10.2f %12.0f %7s %8.4f %8s\n", s.name.c_str(), s.B, s.T,
-                  format, 1e3 * m.step_seconds, m.tokens_per_s, mfu, m.loss, ratio);
+      std::printf("  %-5s %4d %5d  %-12s %10.2f %12.0f %7s %8.4f %8s %10.2f %8.2f\n",
+                  s.name.c_str(), s.B, s.T, format, 1e3 * m.step_seconds, m.tokens_per_s, mfu,
+                  m.loss, ratio, m.engine_gib, m.used_gib);
     }
   }
 }

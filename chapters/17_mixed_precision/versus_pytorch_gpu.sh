@@ -124,10 +124,14 @@ GOAL_MFU = 40.0
 rows = []
 for shape in dict.fromkeys(s for s, _ in ours):
     fp32, bf16, torch_row = ours.get((shape, "fp32_cublas")), ours.get((shape, "bf16")), theirs.get(shape)
-    row = {"shape": shape, "ms_per_step": {}, "tokens_per_s": {}, "mfu_percent": {}}
+    row = {"shape": shape, "ms_per_step": {}, "tokens_per_s": {}, "mfu_percent": {},
+           "memory_gib": {}}
     for side, b in (("ours_fp32", fp32), ("ours_bf16", bf16)):
         if b:
             row["tokens_per_s"][side] = b["tokens_per_s"]
+            if "engine_GiB" in b:
+                row["memory_gib"][side + "_engine"] = b["engine_GiB"]
+                row["memory_gib"][side + "_card_in_use"] = b["used_GiB"]
             scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
             row["ms_per_step"][side] = b["real_time"] * scale
             if "mfu_bf16_percent" in b:
@@ -137,6 +141,8 @@ for shape in dict.fromkeys(s for s, _ in ours):
         row["ms_per_step"]["pytorch_bf16"] = torch_row["ms_per_step"]
         if "mfu_percent" in torch_row:
             row["mfu_percent"]["pytorch_bf16"] = torch_row["mfu_percent"]
+        if "max_memory_gib" in torch_row:
+            row["memory_gib"]["pytorch_bf16_max_allocated"] = torch_row["max_memory_gib"]
         row["batch_size"], row["block_size"] = (torch_row["config"]["batch_size"],
                                                 torch_row["config"]["block_size"])
     t = row["tokens_per_s"]
@@ -185,6 +191,17 @@ for r in rows:
         f"| {num(t.get('pytorch_bf16'), ',.0f')} | {'-' if ratio is None else format(ratio, '.2f') + '×'} "
         f"| {num(m.get('ours_fp32'), '.1f')}% | {num(m.get('ours_bf16'), '.1f')}% "
         f"| {num(m.get('pytorch_bf16'), '.1f')}% |".replace("-%", "-"))
+lines.append("")
+for r in rows:
+    g = r["memory_gib"]
+    if g:
+        lines.append(
+            f"Memory, {r['shape']}: the engine holds {num(g.get('ours_fp32_engine'), '.2f')} GiB in "
+            f"fp32 and {num(g.get('ours_bf16_engine'), '.2f')} GiB in bf16 (parameters, gradients, "
+            f"AdamW's moments, activations, the backward's scratch; counted); the card had "
+            f"{num(g.get('ours_fp32_card_in_use'), '.2f')} and {num(g.get('ours_bf16_card_in_use'), '.2f')} "
+            f"GiB in use after the steps (CUDA's context and the libraries' workspaces too); PyTorch's "
+            f"most allocated: {num(g.get('pytorch_bf16_max_allocated'), '.2f')} GiB.")
 lines.append("")
 gpt2 = next((r for r in rows if r["shape"] == "gpt2"), None)
 goal = None
