@@ -172,6 +172,9 @@ void CudaOps::attention_backward(float* dinp, const AttentionGrads& g, Attention
                                  const BlockConfig& c) {
   const int B = c.B, T = c.T, C = c.C, H = c.H, hs = C / H, BT = B * T;
   const bool in_place = attends_in_place(a, c);  // as the forward did
+  if (!in_place && d.q == nullptr) {  // the forward split the heads: so must the backward
+    throw std::logic_error("attention's backward: the scratch keeps no split heads");
+  }
   zero(d.merged, int64_t(BT) * C);
   zero(d.qkv, int64_t(BT) * 3 * C);
   products().linear_backward(d.merged, g.proj_weight, g.proj_bias, dout, a.merged, p.proj_weight,
@@ -181,9 +184,6 @@ void CudaOps::attention_backward(float* dinp, const AttentionGrads& g, Attention
     products().attention_in_place_backward(d.qkv, d.merged, a.qkv, a.merged, a.lse, B, T, C, H);
     mark(options_, "attention");
   } else {
-    if (d.q == nullptr) {  // the forward split the heads: so must the backward
-      throw std::logic_error("attention's backward: the scratch keeps no split heads");
-    }
     for (float* buffer : {d.y, d.q, d.k, d.v}) zero(buffer, int64_t(BT) * C);
     cuda::merge_heads_backward(d.y, d.merged, B, T, C, H);
     mark(options_, "heads");

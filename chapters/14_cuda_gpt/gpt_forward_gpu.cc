@@ -41,6 +41,10 @@ void check_lent_memory(const ActivationLayout& layout, const GPTConfig& c, int B
   const int V = c.vocab_size, F = c.ff_dim;
   if (!layout.probs) {  // else the logits are (N, V) floats
     const bool fused = !fp32_logits && format.has_classifier_loss(V);
+    if (!fp32_logits && !fused) {
+      throw std::invalid_argument("these activations keep no probs, and " + format.name() +
+                                  " does not fuse the loss head");
+    }
     check_lent_memory(layout.logits, "the logits", N, V,
                       fused ? format.lent_floats(N, V) : N * size_t(V), format);
   }

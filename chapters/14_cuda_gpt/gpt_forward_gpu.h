@@ -46,8 +46,9 @@ bool uses_flash(const GpuOptions& o, int N, int T, int hs);
 // it what it asks for the tensors only it reads, which may be less than
 // fp32 floats. Throws std::invalid_argument where the format `options`
 // names would need more at a (B, T) batch than `layout` lends: for the
-// logits (fp32_logits: all of them in fp32, as gpt_forward writes them) and
-// the feed-forward's hidden layer.
+// logits (fp32_logits: all of them in fp32, as gpt_forward writes them; or
+// the probs, which only a fused loss head does without) and the
+// feed-forward's hidden layer.
 void check_lent_memory(const ActivationLayout& layout, const GPTConfig& config, int B, int T,
                        const GpuOptions& options, bool fp32_logits);
 

@@ -16,6 +16,15 @@ void check_fits(const char* what, int B, int T, int max_B, int max_T) {
   }
 }
 
+// A carve reaches no further than the buffer: a size counted one way and
+// carved another fails here, not in a kernel writing past the end.
+void check_carved(const char* what, size_t carved, size_t allocated) {
+  if (carved > allocated) {
+    throw std::logic_error(std::string(what) + ": the carve takes " + std::to_string(carved) +
+                           " floats of a buffer of " + std::to_string(allocated));
+  }
+}
+
 }  // namespace
 
 GpuActivations::GpuActivations(const GPTConfig& config, int max_B, int max_T,
@@ -30,6 +39,7 @@ GpuActivations::GpuActivations(const GPTConfig& config, int max_B, int max_T,
 
 void GpuActivations::carve(int B_, int T_) {
   check_batch(B_, T_, max_B_, max_T_);  // ActivationViews' (chapter 07)
+  check_carved("GPU activations", floats(config_, B_, T_, layout_), buffer_.size());
   carve_views(buffer_.data(), ids_.data(), config_, B_, T_, layout_);
 }
 
@@ -47,6 +57,8 @@ GpuBackwardScratch::GpuBackwardScratch(const GPTConfig& config, int max_B, int m
 
 void GpuBackwardScratch::carve(int B, int T) {
   check_fits("GPU backward scratch", B, T, max_B_, max_T_);
+  check_carved("GPU backward scratch", floats(config_, B, T, keeps_dlogits_, block_),
+               buffer_.size());
   carve_views(buffer_.data(), config_, B, T, keeps_dlogits_, block_);
 }
 

@@ -48,10 +48,11 @@ class Bf16Products : public ProductKernels {
   // lesson: lent_floats
   // A tensor only the format reads is bf16 rows, each padded to whole
   // 16-byte pieces (padded_k values), from the memory's first 16-byte
-  // boundary (bf16_rows_in): half a float a value, and up to 3 floats
-  // before the boundary.
+  // boundary (bf16_rows_in): half a float a value, a multiple of 4 floats,
+  // and 4 more for the up to 3 before the boundary, so that what is carved
+  // after it keeps the alignment it would have had.
   size_t lent_floats(size_t rows, int columns) const override {
-    return rows * size_t(padded_k(columns)) / 2 + 3;
+    return rows * size_t(padded_k(columns)) / 2 + 4;
   }
   // end lesson
 

@@ -583,19 +583,25 @@ TEST_P(Bf16Gpt, AttentionOnTheHeadsInPlaceChangesNoBit) {
   // heads they do not keep.
   cuda::DeviceModel device(config);
   device.upload(state_a.model);
-  const auto refused = [&](const ActivationLayout& layout, const std::string& why) {
+  const auto refused = [&](const ActivationLayout& layout, const std::string& why,
+                           const cuda::GpuOptions& options) {
     cuda::GpuActivations acts(config, B, T, layout);
     try {
-      cuda::gpt_forward_loss(acts, batch.inputs.data(), batch.targets.data(), device, B, T, split);
+      cuda::gpt_forward_loss(acts, batch.inputs.data(), batch.targets.data(), device, B, T,
+                             options);
       ADD_FAILURE() << "ran where it should have been refused: " << why;
     } catch (const std::logic_error& e) {  // std::invalid_argument is one too
       EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
     }
   };
   ActivationLayout lean = cuda::activation_layout(in_place, config, B, T);
-  refused(lean, "laid out for another format");
+  refused(lean, "laid out for another format", split);
   lean.logits = nullptr, lean.block.hidden = nullptr;  // fp32-sized
-  refused(lean, "keep no split heads");
+  refused(lean, "keep no split heads", split);
+  // Nor are fp32's ops, whose loss head needs the probs that a layout for a
+  // fused loss head leaves out.
+  lean.block.attention.split_heads = true;
+  refused(lean, "keep no probs", cuda::GpuOptions{});
 }
 
 // The bf16 engine keeps only what its ops read (CudaEngine's
@@ -608,7 +614,7 @@ TEST_P(Bf16Gpt, TheEngineKeepsOnlyWhatItsOpsRead) {
   cuda::GpuOptions bf16;
   bf16.products = cuda::bf16_products(GetParam());
   const auto half = [](size_t rows, int columns) {  // bf16 rows of whole 16-byte pieces
-    return rows * size_t((columns + 7) / 8 * 8) / 2 + 3;
+    return rows * size_t((columns + 7) / 8 * 8) / 2 + 4;
   };
   const GPTConfig config = small_config();
   const int B = 3, T = 20, L = config.num_layers;

@@ -27,8 +27,10 @@
 //                      device_bytes: parameters, gradients, AdamW's moments,
 //                      activations, the backward's scratch), counted
 //   used_GiB           the card's memory in use after the steps
-//                      (cudaMemGetInfo: also CUDA's context, the libraries'
-//                      workspaces and the formats' scratch, which stays)
+//                      (cudaMemGetInfo): also CUDA's context, the libraries'
+//                      workspaces and the formats' scratch, which stays
+//                      from earlier benchmarks of this run (bf16's operand
+//                      buffers are still there when gpt2/fp32 runs)
 // The peak comes from the device's name: NVIDIA's datasheet figures (dense,
 // without sparsity), not measured here; GPT_BF16_PEAK_TFLOPS overrides it.
 // A card not in the table gets no MFU. After the summary, a profile of one

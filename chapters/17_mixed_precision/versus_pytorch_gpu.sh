@@ -200,8 +200,9 @@ for r in rows:
             f"fp32 and {num(g.get('ours_bf16_engine'), '.2f')} GiB in bf16 (parameters, gradients, "
             f"AdamW's moments, activations, the backward's scratch; counted); the card had "
             f"{num(g.get('ours_fp32_card_in_use'), '.2f')} and {num(g.get('ours_bf16_card_in_use'), '.2f')} "
-            f"GiB in use after the steps (CUDA's context and the libraries' workspaces too); PyTorch's "
-            f"most allocated: {num(g.get('pytorch_bf16_max_allocated'), '.2f')} GiB.")
+            f"GiB in use after each side's steps (CUDA's context, the libraries' workspaces and the "
+            f"scratch earlier benchmarks of the run left, too); PyTorch's most allocated: "
+            f"{num(g.get('pytorch_bf16_max_allocated'), '.2f')} GiB.")
 lines.append("")
 gpt2 = next((r for r in rows if r["shape"] == "gpt2"), None)
 goal = None

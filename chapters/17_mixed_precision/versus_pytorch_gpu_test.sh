@@ -6,7 +6,8 @@
 # and pytorch_bf16_training.py's on the CPU, then checks what it wrote: every
 # side has positive tokens/s, the ratio is ours bf16 / PyTorch's, MFU is
 # computed against the peak given (GPT_BF16_PEAK_TFLOPS), both sides count
-# the same FLOPs, and the markdown has the device, the date and the row.
+# the same FLOPs, the engines' memory is there (bf16's the smaller), and the
+# markdown has the device, the date, the row and the memory line.
 # Timing is not checked (tests never time).
 # Arguments: versus_pytorch_gpu.sh, bf16_training_bench, pytorch_bf16_training.py.
 set -euo pipefail
@@ -51,7 +52,16 @@ theirs = row["mfu_percent"]["pytorch_bf16"] / t["pytorch_bf16"]
 assert abs(ours / theirs - 1) < 1e-6, (ours, theirs)
 assert abs(theirs - 100 * pytorch[0]["flop_per_token"] / 1e9) < 1e-6 * theirs, theirs
 
-for needle in ("- device: ", "- date: ", "| tiny | 2 | 16 |", "ours bf16 / PyTorch", "not a measurement"):
+# The engines' memory, counted: bf16 keeps less (no probs or dlogits, half a
+# float a hidden value); PyTorch on the CPU has no CUDA allocations to report.
+memory = row["memory_gib"]
+for key in ("ours_fp32_engine", "ours_bf16_engine", "ours_fp32_card_in_use", "ours_bf16_card_in_use"):
+    positive(memory[key], f"memory {key}")
+assert memory["ours_bf16_engine"] < memory["ours_fp32_engine"], memory
+assert "pytorch_bf16_max_allocated" not in memory, memory
+
+for needle in ("- device: ", "- date: ", "| tiny | 2 | 16 |", "ours bf16 / PyTorch", "not a measurement",
+               "Memory, tiny: the engine holds"):
     assert needle in markdown, f"{needle!r} not in:\n{markdown}"
 print(markdown)
 print("versus_pytorch_gpu: ok")
