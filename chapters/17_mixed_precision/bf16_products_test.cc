@@ -480,13 +480,15 @@ TEST_P(Bf16Gpt, TheLossHeadIsFusedAndKeepsNoFp32Probs) {
 }
 
 // The bf16 format with everything forwarded but attention on the heads in
-// place: CudaOps splits and merges the heads around the same kernels. Nor
-// is lent_floats forwarded: its engine lends the format fp32-sized memory.
+// place: CudaOps splits and merges the heads around the same kernels.
 class SplitHeadsFormat : public cuda::ProductKernels {
  public:
   explicit SplitHeadsFormat(std::shared_ptr<cuda::ProductKernels> f) : f_(std::move(f)) {}
   std::string precision() const override { return f_->precision(); }
   std::string name() const override { return f_->name() + ", heads split"; }
+  size_t lent_floats(size_t rows, int columns) const override {
+    return f_->lent_floats(rows, columns);
+  }
   void linear_forward(float* out, const float* inp, const float* w, const float* b, int N, int IC,
                       int OC) override {
     f_->linear_forward(out, inp, w, b, N, IC, OC);
@@ -536,9 +538,10 @@ class SplitHeadsFormat : public cuda::ProductKernels {
 // Attention on the heads where they sit changes where numbers are read and
 // written, never a number: a training step's loss, every gradient and an
 // evaluation are the same, bit for bit, as with the heads split and merged
-// around it, at the engines' batch and at a smaller one. The first engine
-// keeps only what its ops read (activation_layout), the second fp32-sized
-// memory for the hidden layer and the logits, and split heads.
+// around it, at the engines' batch and at a smaller one. The second engine
+// keeps the split heads the first leaves out (activation_layout), 4·B·T·C
+// floats a layer, which moves what follows by a multiple of 256 bytes at
+// these shapes: on a GPU, cuBLASLt then picks the same algorithms for both.
 TEST_P(Bf16Gpt, AttentionOnTheHeadsInPlaceChangesNoBit) {
   const GPTConfig config = small_config();
   const int B = 3, T = 20;
@@ -577,10 +580,9 @@ TEST_P(Bf16Gpt, AttentionOnTheHeadsInPlaceChangesNoBit) {
     EXPECT_EQ(engine_a.evaluate(state_a, *each), engine_b.evaluate(state_b, *each));
   }
 
-  // Activations laid out for the first format, run with the second's ops,
-  // are refused, not overrun: first for the memory lent to the logits (the
-  // second asks fp32's), then, with that memory fp32-sized, for the split
-  // heads they do not keep.
+  // Activations laid out for the first format, run with other ops, are
+  // refused, not run past their memory: the second format's, for the split
+  // heads they do not keep; fp32's, for what it would write in fp32.
   cuda::DeviceModel device(config);
   device.upload(state_a.model);
   const auto refused = [&](const ActivationLayout& layout, const std::string& why,
@@ -595,13 +597,13 @@ TEST_P(Bf16Gpt, AttentionOnTheHeadsInPlaceChangesNoBit) {
     }
   };
   ActivationLayout lean = cuda::activation_layout(in_place, config, B, T);
-  refused(lean, "laid out for another format", split);
-  lean.logits = nullptr, lean.block.hidden = nullptr;  // fp32-sized
   refused(lean, "keep no split heads", split);
-  // Nor are fp32's ops, whose loss head needs the probs that a layout for a
-  // fused loss head leaves out.
+  // fp32's ops: its loss head needs the probs a fused one leaves out, and
+  // its feed-forward writes an fp32 hidden layer where half is lent.
   lean.block.attention.split_heads = true;
   refused(lean, "keep no probs", cuda::GpuOptions{});
+  lean.probs = true;  // and (N, V) floats for the logits
+  refused(lean, "laid out for another format", cuda::GpuOptions{});
 }
 
 // The bf16 engine keeps only what its ops read (CudaEngine's
