@@ -49,6 +49,11 @@ struct BlockParams {
 // such tensors in 16 bits). Unset: rows · columns, as fp32.
 using LentFloats = std::function<size_t(size_t rows, int columns)>;
 
+// The floats `lent` sets aside for (rows, columns): fp32's where it is unset.
+inline size_t floats_for(const LentFloats& lent, size_t rows, int columns) {
+  return lent ? lent(rows, columns) : rows * size_t(columns);
+}
+
 // What a block's activations leave out or keep smaller, for an engine that
 // reads less than chapter 06's ops (chapters 14 and 17). The default keeps
 // every tensor at full size.

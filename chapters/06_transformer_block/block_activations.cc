@@ -23,16 +23,6 @@ void check_block_config(const BlockConfig& config) {
   }
 }
 
-namespace {
-
-// Floats of mlp_hidden and of mlp_activated, each.
-size_t hidden_floats(const BlockConfig& config, const BlockLayout& layout) {
-  const size_t N = size_t(config.B) * config.T;
-  return layout.hidden ? layout.hidden(N, config.F) : N * config.F;
-}
-
-}  // namespace
-
 size_t BlockActivations::size(const BlockConfig& config, const BlockLayout& layout) {
   check_block_config(config);
   const size_t N = size_t(config.B) * config.T, C = config.C;
@@ -41,7 +31,7 @@ size_t BlockActivations::size(const BlockConfig& config, const BlockLayout& layo
                                       layout.attention)         // attn
          + N * C + N * C                                                 // attn_out, residual1
          + N * C + 2 * N                                                 // ln2, mean, rstd
-         + 2 * hidden_floats(config, layout)                             // mlp_hidden, activated
+         + 2 * floats_for(layout.hidden, N, config.F)                    // mlp_hidden, activated
          + N * C + N * C                                                 // mlp_out, residual2
          + N * C + N * C;                                                // dropout masks
 }
@@ -50,7 +40,7 @@ BlockActivations BlockActivations::carve(float* buffer, const BlockConfig& confi
                                          const BlockLayout& layout) {
   check_block_config(config);
   const size_t N = size_t(config.B) * config.T, C = config.C;
-  const size_t hidden = hidden_floats(config, layout);
+  const size_t hidden = floats_for(layout.hidden, N, config.F);
   float* p = buffer;
   const auto take = [&p](size_t n) { float* start = p; p += n; return start; };
   BlockActivations a;

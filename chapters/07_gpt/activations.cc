@@ -38,7 +38,7 @@ namespace {
 
 // Floats of the logits: (B·T, V), or what the engine's format asks for them.
 size_t logits_floats(const ActivationLayout& layout, size_t BT, int V) {
-  return !layout.probs && layout.logits ? layout.logits(BT, V) : BT * V;
+  return layout.probs ? BT * V : floats_for(layout.logits, BT, V);
 }
 
 }  // namespace

@@ -221,7 +221,7 @@ void launch(float* C, const float* A, const float* B, int M, int N, int K, bool 
     CUDA_CHECK(cudaGetLastError());
     return;
   }
-  float* partials = split_k_workspace(size_t(split.splits) * M * N);  // (splits, M, N)
+  float* partials = partials_workspace(size_t(split.splits) * M * N);  // (splits, M, N)
   auto kernel = kernel_ready<S, TRANS_A, TRANS_B, ALLOW_SPLIT>();
   kernel<<<grid, S::kThreads, S::kSharedBytes>>>(partials, A, B, M, N, K, split.chunk, false,
                                                   nullptr, vec_a, vec_b, vector_ok(partials, N));

@@ -38,11 +38,12 @@ void matmul_double_buffer_candidate(int i, float* C, const float* A, const float
                                     int K);
 
 // Split-K's second half (split_k.cu): C = Σ_z partials[z] (+ bias) (+ C),
-// partials (splits, M, N); the program's scratch buffer for the partials
-// (grown as needed, never shrunk); and the GPU's number of SMs.
+// partials (splits, M, N); the program's scratch buffer for partial sums
+// (split-K's, and chapter 17's reductions in two passes; grown as needed,
+// never shrunk, reused in stream order); and the GPU's number of SMs.
 void sum_partials(float* C, const float* partials, int splits, int M, int N, bool accumulate,
                   const float* bias);
-float* split_k_workspace(size_t floats);
+float* partials_workspace(size_t floats);
 int multiprocessor_count();
 // out[n, o] += bias[o] for every row n (cuBLAS's linear forward adds it after).
 void add_bias(float* out, const float* bias, int N, int OC);

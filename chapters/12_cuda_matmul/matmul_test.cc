@@ -152,7 +152,7 @@ TEST(SplitK, GemmMatchesCpu) {
   // tile left unwritten cannot borrow the previous product's.
   const auto poison_partials = [&](int layers) {
     const size_t n = size_t(layers) * M * N;
-    CUDA_CHECK(cudaMemset(split_k_workspace(n), 0xff, n * sizeof(float)));
+    CUDA_CHECK(cudaMemset(partials_workspace(n), 0xff, n * sizeof(float)));
   };
   const std::vector<float> A = random_floats(size_t(M) * K, 10);  // (M, K) or, transposed, (K, M)
   const std::vector<float> B = random_floats(size_t(K) * N, 11);  // (K, N) or (N, K)

@@ -45,7 +45,7 @@ void sum_partials(float* C, const float* partials, int splits, int M, int N, boo
 // Kernels on the default stream run in order, so the next product cannot
 // overwrite it before sum_partials has read it; cudaFree waits for the GPU.
 // (One buffer: not for products launched from several host threads at once.)
-float* split_k_workspace(size_t floats) {
+float* partials_workspace(size_t floats) {
   static GrowingDeviceBuffer<float> buffer;  // if cudaMalloc throws, the next call tries again
   return buffer.at_least(floats);
 }

@@ -15,14 +15,9 @@ bool uses_flash(const GpuOptions& o, int N, int T, int hs) {
 
 namespace {
 
-// The floats `lent` sets aside for (rows, columns): fp32's where unset.
-size_t lent_floats(const LentFloats& lent, size_t rows, int columns) {
-  return lent ? lent(rows, columns) : rows * size_t(columns);
-}
-
 void check_lent_memory(const LentFloats& lent, const char* what, size_t rows, int columns,
                        size_t needed, const ProductKernels& format) {
-  const size_t given = lent_floats(lent, rows, columns);
+  const size_t given = floats_for(lent, rows, columns);
   if (given < needed) {
     throw std::invalid_argument(std::string(what) + ": " + std::to_string(given) +
                                 " floats are lent for (" + std::to_string(rows) + ", " +

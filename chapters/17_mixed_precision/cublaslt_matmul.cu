@@ -319,12 +319,6 @@ void matmul_cublaslt_bf16(Bf16* out,         // (M, N)
 }
 // end lesson
 
-void matmul_cublaslt_bf16_f32(float* out, const Bf16* A, const Bf16* B, const float* bias, int M,
-                              int N, int K, bool accumulate) {
-  matmul_cublaslt_bf16_f32(out, k_along_rows(A, K), k_along_rows(B, K), bias, M, N, K,
-                           accumulate);
-}
-
 void matmul_cublaslt_bf16_f32(float* out, Bf16Operand A, Bf16Operand B, const float* bias, int M,
                               int N, int K, bool accumulate) {
   const Epilogue epilogue = bias != nullptr ? Epilogue::kBias : Epilogue::kNone;

@@ -46,16 +46,10 @@ struct Bf16Operand {
 inline Bf16Operand k_along_rows(const Bf16* data, int ld) { return {data, ld, false}; }
 inline Bf16Operand k_down_columns(const Bf16* data, int ld) { return {data, ld, true}; }
 
-// The same product kept in fp32, for the GPT's bf16 backend (bf16_products.h):
-// out (M, N) = A · Bᵀ [+ bias], or out += A · Bᵀ [+ bias] when accumulate
-// (cuBLASLt's beta = 1). out and the bias are fp32, the bias may be null.
-void matmul_cublaslt_bf16_f32(float* out,         // (M, N), fp32
-                              const Bf16* A,      // (M, K)
-                              const Bf16* B,      // (N, K)
-                              const float* bias,  // (N), or null
-                              int M, int N, int K, bool accumulate);
-
-// The same with each operand as it lies (Bf16Operand).
+// The same product kept in fp32, for the GPT's bf16 backend (bf16_products.h),
+// each operand as it lies (Bf16Operand): out (M, N) = A · Bᵀ [+ bias], or
+// out += A · Bᵀ [+ bias] when accumulate (cuBLASLt's beta = 1). out and the
+// bias are fp32, the bias may be null.
 void matmul_cublaslt_bf16_f32(float* out,         // (M, N), fp32
                               Bf16Operand A,      // (M, K), or stored (K, M)
                               Bf16Operand B,      // (N, K), or stored (K, N)

@@ -24,9 +24,9 @@
 #include "chapters/11_cuda_basics/gelu.cuh"
 #include "chapters/11_cuda_basics/launch.h"
 #include "chapters/11_cuda_basics/reduce.cuh"
+#include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "chapters/17_mixed_precision/bf16_piece.cuh"
 #include "common/cuda/cuda_check.h"
-#include "common/cuda/growing_buffer.h"
 
 namespace gpt::cuda {
 namespace {
@@ -113,13 +113,6 @@ __global__ void add_chunks_kernel(float* dbias, const float* partials, int chunk
   dbias[f] += total;
 }
 
-// The first pass's partial rows, (chunks, F): one buffer, reused in stream
-// order (kernels on the default stream run one after the other).
-float* partials_workspace(size_t floats) {
-  static GrowingDeviceBuffer<float> buffer;
-  return buffer.at_least(floats);
-}
-
 // Sizes first; then, unless there is nothing to do (N = 0), every pointer
 // given and 16-byte aligned. Returns whether there is work.
 bool check_rows(const char* op, int N, int F,
@@ -171,7 +164,10 @@ void bias_backward_bf16(float* dbias, const Bf16* dout, int N, int F) {
   if (!check_rows(op, N, F, {{"dout", dout}})) return;
   check_given(op, {{"dbias", dbias}});
   const int chunks = static_cast<int>(ceil_div(N, kChunkRows));
-  float* partials = partials_workspace(size_t(chunks) * F);
+  // The first pass's partial rows, (chunks, F), in chapter 12's scratch for
+  // partial sums: the second pass reads them before any later kernel can
+  // write there (the default stream runs them in order).
+  float* partials = matmul_internal::partials_workspace(size_t(chunks) * F);
   column_sums_kernel<<<dim3(grid_size(F, kSumColumns), chunks), dim3(kSumLanes, kSumRows)>>>(
       partials, device(dout), N, F);
   CUDA_CHECK(cudaGetLastError());

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 
+#include "chapters/11_cuda_basics/gelu.cuh"
 #include "chapters/17_mixed_precision/tensor_core_ptx.cuh"
 
 namespace gpt::cuda::bf16_matmul_internal {
@@ -88,11 +89,7 @@ __device__ __forceinline__ void mma_slice(float (&acc)[MI][NI][4], const __nv_bf
 __device__ __forceinline__ float linear_epilogue(float sum, const __nv_bfloat16* bias, int col,
                                                  bool gelu) {
   if (bias != nullptr) sum += __bfloat162float(bias[col]);
-  if (gelu) {
-    constexpr float kSqrt2OverPi = 0.79788456080286536f, kKappa = 0.044715f;
-    sum = 0.5f * sum * (1.0f + tanhf(kSqrt2OverPi * (sum + kKappa * sum * sum * sum)));
-  }
-  return sum;
+  return gelu ? gelu_device::gelu(sum, /*tanh_form=*/true) : sum;  // chapter 11's
 }
 // end lesson
 

@@ -47,10 +47,10 @@
 
 #include "chapters/11_cuda_basics/launch.h"
 #include "chapters/11_cuda_basics/reduce.cuh"
+#include "chapters/12_cuda_matmul/matmul_kernels.h"
 #include "chapters/17_mixed_precision/bf16_piece.cuh"
 #include "chapters/17_mixed_precision/residual_layernorm.h"
 #include "common/cuda/cuda_check.h"
-#include "common/cuda/growing_buffer.h"
 
 namespace gpt::cuda {
 namespace {
@@ -375,14 +375,6 @@ void launch_backward(bf16* dinp, float* partials, int blocks, const bf16* dout, 
   CUDA_CHECK(cudaGetLastError());
 }
 
-// One scratch buffer for the whole program, grown when a call needs more (as
-// chapter 12's split-K workspace): kernels on the default stream run in order,
-// so the next backward cannot overwrite it before sum_partials has read it.
-float* partials_workspace(size_t floats) {
-  static GrowingDeviceBuffer<float> buffer;  // if cudaMalloc throws, the next call tries again
-  return buffer.at_least(floats);
-}
-
 void check_shape(const char* op, int N, int C) {
   check_size(op, "N", N, 0);
   check_size(op, "C", C, 1);
@@ -475,7 +467,9 @@ void layernorm_backward_bf16(Bf16* dinp, float* dweight, float* dbias, const Bf1
                    {"inp", inp}, {"weight", weight}, {"mean", mean}, {"rstd", rstd}});
   if (N == 0) return;
   const int blocks = residual_layernorm_internal::backward_blocks(N);
-  float* const partials = partials_workspace(size_t(blocks) * 2 * C);  // (blocks, 2, C)
+  // (blocks, 2, C) in chapter 12's scratch for partial sums: sum_partials
+  // reads them before any later kernel on the default stream can write there.
+  float* const partials = matmul_internal::partials_workspace(size_t(blocks) * 2 * C);
   const bool vector =
       residual_layernorm_internal::vectorized(C, {dinp, dout, inp, weight, dresidual});
   with_pieces(C, vector, [&](auto pieces, auto in_pieces) {
