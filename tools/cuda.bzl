@@ -62,7 +62,7 @@ def _cuda_objects_impl(ctx):
         args.add_all(["-c", src.path, "-o", obj.path])
         args.add_all(["-std=c++17", "-O3", "-lineinfo", "--expt-relaxed-constexpr"])
         args.add_all(["-Xcompiler", "-fPIC,-Wall,-Wextra"])
-        args.add_all(CUDA_ARCH_FLAGS)
+        args.add_all(ctx.attr.arch_flags or CUDA_ARCH_FLAGS)
         args.add_all(["-I.", "-I" + ctx.bin_dir.path])
         args.add_all(include_dirs, before_each = "-isystem")
         args.add_all(ctx.attr.copts)
@@ -85,6 +85,8 @@ cuda_objects = rule(
         "hdrs": attr.label_list(allow_files = [".h", ".cuh"]),
         "deps": attr.label_list(providers = [CcInfo]),
         "copts": attr.string_list(),
+        # The GPUs to compile for, in place of CUDA_ARCH_FLAGS (empty: those).
+        "arch_flags": attr.string_list(),
     },
 )
 
@@ -129,7 +131,7 @@ EMULATOR_COPTS = [
 
 EMULATOR_DEPS = ["//tools/cuda_emulator:runtime"]
 
-def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
+def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], arch_flags = [], **kwargs):
     """A cc_library whose .cu sources are compiled by nvcc or, for the emulator, by the host compiler.
 
     Args:
@@ -138,6 +140,8 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
       hdrs: headers, usable from both .cu and .cc files.
       deps: cc_library dependencies (their headers are visible to nvcc).
       copts: extra nvcc flags (not used by the emulator).
+      arch_flags: the -gencode flags, in place of CUDA_ARCH_FLAGS: for
+        kernels that use one GPU's own instructions (sm_90a's wgmma).
       **kwargs: passed to the cc_library (visibility, testonly, ...).
     """
     cuda_objects(
@@ -146,6 +150,7 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
         hdrs = hdrs,
         deps = deps + ["@cuda//:headers"],
         copts = copts,
+        arch_flags = arch_flags,
         testonly = kwargs.get("testonly", False),
         tags = ["manual"],  # built only through the library, when it compiles with nvcc
     )

@@ -28,6 +28,7 @@
 #include "chapters/12_cuda_matmul/tile_load.cuh"
 #include "chapters/12_cuda_matmul/write_c.cuh"
 #include "common/cuda/cuda_check.h"
+#include "common/cuda/dynamic_shared.h"
 
 namespace gpt::cuda::matmul_internal {
 namespace {
@@ -191,17 +192,8 @@ KSplit split_for(int M, int N, int K) {
 // than the 48 KiB a kernel gets without asking.
 template <typename S, bool TRANS_A, bool TRANS_B, bool SPLIT_K>
 auto kernel_ready() {
-  auto kernel = double_buffer_kernel<S, TRANS_A, TRANS_B, SPLIT_K>;
-  static_assert(S::kSharedBytes <= 227 * 1024, "more shared memory than an SM has");
-  if (S::kSharedBytes > 48 * 1024) {
-    static const bool asked = [&] {
-      CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                      S::kSharedBytes));
-      return true;
-    }();
-    (void)asked;
-  }
-  return kernel;
+  return with_dynamic_shared<double_buffer_kernel<S, TRANS_A, TRANS_B, SPLIT_K>,
+                             S::kSharedBytes>();
 }
 
 // splits: kAutoSplit (split_for decides) or how many layers to try for (1: none).

@@ -22,6 +22,7 @@
 #include "chapters/17_mixed_precision/bf16_matmul.h"
 #include "chapters/17_mixed_precision/mma_tile.cuh"
 #include "common/cuda/cuda_check.h"
+#include "common/cuda/dynamic_shared.h"
 
 namespace gpt::cuda::bf16_matmul_internal {
 namespace {
@@ -36,47 +37,6 @@ struct Shape {
   static constexpr int kSharedBytes = STAGES * (BM + BN) * BK * 2;
   static_assert(WM % 16 == 0 && WN % 16 == 0, "a warp's part is whole 16×16 blocks");
   static_assert(STAGES >= 2, "a pipeline has at least two stages");
-};
-
-// lesson: load_tile_async
-// Rows r0 .. r0 + ROWS of src (rows × K), columns k0 .. k0 + BK, into a
-// swizzled (ROWS, BK) tile, as cp.async copies; a piece past the matrix's
-// last row or column copies 0 bytes of src and fills with zeros.
-template <int ROWS, int BK, int THREADS>
-__device__ __forceinline__ void load_tile_async(__nv_bfloat16* tile, const __nv_bfloat16* src,
-                                                int rows, int K, int r0, int k0) {
-  constexpr int kPieces = BK / kPiece;
-  for (int q = threadIdx.x; q < ROWS * kPieces; q += THREADS) {
-    const int r = q / kPieces, c = q % kPieces;
-    const int row = r0 + r, k = k0 + c * kPiece;
-    const bool inside = row < rows && k < K;
-    ptx::cp_async_16(tile + swizzled<BK>(r, c),
-                     inside ? src + static_cast<size_t>(row) * K + k : src, inside ? 16 : 0);
-  }
-}
-// end lesson
-
-// Where the sums go: bf16, through a linear layer's epilogue (bf16_linear),
-// or fp32, kept (the GPT's bf16 backend, bf16_products.h).
-struct Bf16Out {
-  __nv_bfloat16* out;
-  const __nv_bfloat16* bias;
-  bool gelu;
-  template <int MI, int NI>
-  __device__ void store(const float (&acc)[MI][NI][4], int row0, int col0, int M, int N,
-                        int lane) const {
-    store_bf16(out, acc, row0, col0, M, N, lane, bias, gelu);
-  }
-};
-struct F32Out {
-  float* out;
-  const float* bias;
-  bool accumulate;
-  template <int MI, int NI>
-  __device__ void store(const float (&acc)[MI][NI][4], int row0, int col0, int M, int N,
-                        int lane) const {
-    store_f32(out, acc, row0, col0, M, N, lane, bias, accumulate);
-  }
 };
 
 // lesson: pipelined_kernel
@@ -117,25 +77,10 @@ __global__ void __launch_bounds__(S::kThreads)
 }
 // end lesson
 
-// The kernel, after asking (once) for its shared memory beyond the 48 KiB a
-// kernel gets without asking.
-template <typename S, typename Out>
-auto kernel_ready() {
-  auto kernel = pipelined_kernel<S, Out>;
-  static_assert(S::kSharedBytes <= 227 * 1024, "more shared memory than an SM has");
-  static const bool asked = [&] {
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    S::kSharedBytes));
-    return true;
-  }();
-  (void)asked;
-  return kernel;
-}
-
 template <typename S, typename Out>
 void launch_to(Out out, const Bf16* A, const Bf16* B, int M, int N, int K) {
   const dim3 grid(grid_size(N, S::BN), grid_size(M, S::BM));
-  auto kernel = kernel_ready<S, Out>();
+  auto kernel = with_dynamic_shared<pipelined_kernel<S, Out>, S::kSharedBytes>();
   kernel<<<grid, S::kThreads, S::kSharedBytes>>>(out, reinterpret_cast<const __nv_bfloat16*>(A),
                                                  reinterpret_cast<const __nv_bfloat16*>(B), M, N,
                                                  K);

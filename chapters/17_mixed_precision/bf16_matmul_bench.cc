@@ -3,7 +3,8 @@
 //   bazel run //chapters/17_mixed_precision:bf16_matmul_bench
 // Without a GPU (on the CPU emulator too) it says so and exits 0. Benchmarks
 // are named bf16/SHAPE/VERSION: cublaslt first (the reference), then v1, v2,
-// v3 (version 3's default tile shape) and v3_<shape> for each candidate; at
+// v3 (version 3's default tile shape), v4 (on an sm_90 GPU only), and
+// v3_<shape> and v4_<shape> for each candidate; at
 // gpt2_fc also cublaslt_bias_gelu and v3_bias_gelu (the bias and GELU fused
 // into the product, cuBLASLt's and ours), at gpt2_qkv cublaslt_bias and
 // v3_bias, and at square
@@ -69,7 +70,7 @@ void time_gpu(benchmark::State& state, double flops, const std::string& shape, b
 }
 
 // What a row runs: cuBLASLt (with or without its bias + GELU epilogue), a
-// version 1..3, or version 3's candidate tile shape i (candidate >= 0).
+// version 1..4, or version 3's or 4's candidate tile shape i (candidate >= 0).
 struct Variant {
   std::string name;
   int version = 0;  // 0: cuBLASLt; 3 with an epilogue: bf16_linear
@@ -88,6 +89,9 @@ void bf16_bench(benchmark::State& state, const Shape& s, const Variant& v) {
                                  s.N, s.K, v.epilogue);
     } else if (v.epilogue != cuda::Epilogue::kNone) {
       cuda::bf16_linear(out.data(), A.data(), B.data(), bias.data(), s.M, s.N, s.K, v.epilogue);
+    } else if (v.candidate >= 0 && v.version == 4) {
+      cuda::bf16_matmul_internal::matmul_wgmma_candidate(v.candidate, out.data(), A.data(),
+                                                         B.data(), s.M, s.N, s.K);
     } else if (v.candidate >= 0) {
       cuda::bf16_matmul_internal::matmul_pipelined_candidate(v.candidate, out.data(), A.data(),
                                                              B.data(), s.M, s.N, s.K);
@@ -123,10 +127,17 @@ int main(int argc, char** argv) {
       variants.push_back({"v3_bias", 3, -1, gpt::cuda::Epilogue::kBias});
     }
     for (int version = 1; version <= gpt::cuda::kBf16MatmulVersions; ++version) {
-      variants.push_back({"v" + std::to_string(version), version});
+      if (gpt::cuda::bf16_matmul_runs_here(version)) {
+        variants.push_back({"v" + std::to_string(version), version});
+      }
     }
     for (int i = 0; i < internal::pipelined_candidates(); ++i) {
       variants.push_back({std::string("v3_") + internal::pipelined_candidate_name(i), 3, i});
+    }
+    if (internal::wgmma_runs_here()) {
+      for (int i = 0; i < internal::wgmma_candidates(); ++i) {
+        variants.push_back({std::string("v4_") + internal::wgmma_candidate_name(i), 4, i});
+      }
     }
     for (const gpt::Variant& v : variants) {
       const std::string name = std::string("bf16/") + shape.name + "/" + v.name;

@@ -1,11 +1,11 @@
 // chapters/17_mixed_precision/bf16_matmul_test.cc — chapter 17: every bf16 matmul version against the exact product.
 //
 // Inputs are standard normal rounded to bf16; out = A · Bᵀ from each version
-// (and each candidate tile shape of version 3) is compared with the product
+// (and each candidate tile shape of versions 3 and 4) is compared with the product
 // in double, element by element, within the bound bf16_reference.h derives.
 // Shapes are awkward on purpose: not multiples of any tile (64, 128, 256) or
 // of a warp's part, K a multiple of 8 but of no slice (32, 64), K long
-// enough that version 3's pipeline wraps around its stages several times,
+// enough that versions 3 and 4's pipelines wrap around their stages several times,
 // and a 1×1 product. The output buffer starts as NaN and has a guard of NaN
 // after it: an element not written, or written past the end, fails. Runs on
 // the GPU, or on the CPU emulator where the build is emulated (the default
@@ -65,6 +65,9 @@ class Bf16MatmulVersion : public ::testing::TestWithParam<int> {};
 TEST_P(Bf16MatmulVersion, MatchesTheExactProduct) {
   GPU_TEST_REQUIRE_GPU();
   const int version = GetParam();
+  if (!cuda::bf16_matmul_runs_here(version)) {
+    GTEST_SKIP() << "version " << version << " needs an sm_90 GPU (H100, H200)";
+  }
   for (const Shape& s : kShapes) {
     EXPECT_TRUE(check(s, "version " + std::to_string(version),
                       [&](Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K) {
@@ -85,6 +88,20 @@ TEST(Bf16MatmulPipelined, EveryCandidateTileShapeMatches) {
       EXPECT_TRUE(check(s, std::string("candidate ") + internal::pipelined_candidate_name(i),
                         [&](Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K) {
                           internal::matmul_pipelined_candidate(i, out, A, B, M, N, K);
+                        }));
+    }
+  }
+}
+
+TEST(Bf16MatmulWgmma, EveryCandidateTileShapeMatches) {
+  GPU_TEST_REQUIRE_GPU();
+  namespace internal = cuda::bf16_matmul_internal;
+  if (!internal::wgmma_runs_here()) GTEST_SKIP() << "wgmma needs an sm_90 GPU (H100, H200)";
+  for (int i = 0; i < internal::wgmma_candidates(); ++i) {
+    for (const Shape& s : kCandidateShapes) {
+      EXPECT_TRUE(check(s, std::string("wgmma candidate ") + internal::wgmma_candidate_name(i),
+                        [&](Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K) {
+                          internal::matmul_wgmma_candidate(i, out, A, B, M, N, K);
                         }));
     }
   }

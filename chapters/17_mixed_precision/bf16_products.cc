@@ -36,12 +36,20 @@ GrowingDeviceBuffer<Bf16>& rows_of_b() { return scratch(Scratch::kRowsOfB); }
 
 class Bf16Products : public ProductKernels {
  public:
-  explicit Bf16Products(Bf16Matmul matmul) : matmul_(matmul) {}
+  explicit Bf16Products(Bf16Matmul matmul)
+      : matmul_(matmul), version_(matmul == Bf16Matmul::kOursWgmma ? 4 : 3) {
+    if (matmul_ != Bf16Matmul::kCublasLt && !bf16_matmul_runs_here(version_)) {
+      throw std::runtime_error("bf16_products: version 4 (wgmma) runs only on an sm_90 GPU "
+                               "(H100, H200)");
+    }
+  }
 
   std::string precision() const override { return "bf16"; }
   std::string name() const override {
     return std::string("bf16 tensor cores, ") +
-           (matmul_ == Bf16Matmul::kCublasLt ? "cuBLASLt" : "chapter 17's version 3") +
+           (matmul_ == Bf16Matmul::kCublasLt
+                ? std::string("cuBLASLt")
+                : "chapter 17's version " + std::to_string(version_)) +
            ", fp32 master weights";
   }
 
@@ -230,7 +238,7 @@ class Bf16Products : public ProductKernels {
     if (matmul_ == Bf16Matmul::kCublasLt) {
       matmul_cublaslt_bf16(out, A, B, nullptr, M, N, K);
     } else {
-      bf16_matmul(out, A, B, M, N, K);
+      bf16_matmul(out, A, B, M, N, K, version_);
     }
   }
 
@@ -244,8 +252,8 @@ class Bf16Products : public ProductKernels {
   // lesson: product_as_they_lie
   // The same with each operand as it lies (cublaslt_matmul.h's Bf16Operand).
   // cuBLASLt reads an operand with K down its columns where it lies.
-  // Version 3 reads only rows along K, a multiple of 8 long with zeros past
-  // K, so it gets a copy of such an operand in rows (bf16_transposed).
+  // Versions 3 and 4 read only rows along K, a multiple of 8 long with zeros
+  // past K, so they get a copy of such an operand in rows (bf16_transposed).
   void product(float* out, Bf16Operand A, Bf16Operand B, const float* bias, int M, int N, int K,
                bool accumulate) {
     if (matmul_ == Bf16Matmul::kCublasLt) {
@@ -254,7 +262,7 @@ class Bf16Products : public ProductKernels {
     }
     const Bf16* a = rows_along_k(A, M, K, rows_of_a());  // (M, padded K)
     const Bf16* b = rows_along_k(B, N, K, rows_of_b());  // (N, padded K)
-    bf16_product_f32(out, a, b, bias, M, N, padded_k(K), accumulate);
+    bf16_product_f32(out, a, b, bias, M, N, padded_k(K), accumulate, version_);
   }
   // end lesson
 
@@ -264,7 +272,7 @@ class Bf16Products : public ProductKernels {
     const int ld = padded_k(K);
     if (!x.k_down_columns) {
       // The format's own rows are padded with zeros to exactly this length.
-      if (x.ld != ld) throw std::logic_error("version 3 reads rows padded to a multiple of 8");
+      if (x.ld != ld) throw std::logic_error("versions 3 and 4 read rows padded to a multiple of 8");
       return x.data;
     }
     Bf16* dst = copy.at_least(size_t(rows) * ld);  // (rows, ld)
@@ -273,6 +281,7 @@ class Bf16Products : public ProductKernels {
   }
 
   Bf16Matmul matmul_;
+  int version_;  // ours: 3 or 4
 };
 
 }  // namespace

@@ -41,9 +41,11 @@
 
 namespace gpt::cuda {
 
-// Whose tensor-core product runs: this chapter's version 3, or cuBLASLt's
-// (cublaslt_matmul.h), as chapter 14 offers chapter 12's kernel or cuBLAS.
-enum class Bf16Matmul { kOurs, kCublasLt };
+// Whose tensor-core product runs: this chapter's version 3, its version 4
+// (wgmma: on an sm_90 GPU or the emulator only; bf16_products throws
+// elsewhere), or cuBLASLt's (cublaslt_matmul.h), as chapter 14 offers
+// chapter 12's kernel or cuBLAS.
+enum class Bf16Matmul { kOurs, kOursWgmma, kCublasLt };
 
 // The bf16 format. One object may serve several engines in one process (its
 // scratch buffers are reused call after call, on the default stream).

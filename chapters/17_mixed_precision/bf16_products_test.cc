@@ -44,6 +44,7 @@
 #include "chapters/14_cuda_gpt/gpt_forward_gpu.h"
 #include "chapters/14_cuda_gpt/kv_cache_generate.h"
 #include "chapters/17_mixed_precision/bf16.h"
+#include "chapters/17_mixed_precision/bf16_matmul.h"
 #include "chapters/17_mixed_precision/bf16_products.h"
 #include "chapters/17_mixed_precision/bf16_reference.h"
 #include "common/cuda/cuda_check.h"
@@ -69,12 +70,22 @@ struct Sizes {
 const Sizes kSizes[] = {{5, 13, 37}, {33, 64, 24}, {70, 40, 9}, {1, 8, 65}};
 
 using cuda::Bf16Matmul;
-const char* name(Bf16Matmul m) { return m == Bf16Matmul::kCublasLt ? "cublaslt" : "ours"; }
+const char* name(Bf16Matmul m) {
+  return m == Bf16Matmul::kCublasLt ? "cublaslt" : m == Bf16Matmul::kOurs ? "ours" : "ours_wgmma";
+}
+
+// Version 4 runs on an sm_90 GPU and on the emulator; elsewhere its cases skip.
+bool runs_here(Bf16Matmul m) {
+  return m != Bf16Matmul::kOursWgmma || cuda::bf16_matmul_runs_here(4);
+}
 
 // Every shape on both products: this chapter's version 3 and cuBLASLt.
 class Bf16ProductsTest : public ::testing::TestWithParam<std::tuple<Sizes, Bf16Matmul>> {
  protected:
-  void SetUp() override { GPU_TEST_REQUIRE_GPU(); }
+  void SetUp() override {
+    GPU_TEST_REQUIRE_GPU();
+    if (!runs_here(std::get<1>(GetParam()))) GTEST_SKIP() << "version 4 needs an sm_90 GPU";
+  }
   std::shared_ptr<cuda::ProductKernels> products() const {
     return cuda::bf16_products(std::get<1>(GetParam()));
   }
@@ -83,6 +94,7 @@ class Bf16ProductsTest : public ::testing::TestWithParam<std::tuple<Sizes, Bf16M
 INSTANTIATE_TEST_SUITE_P(Shapes, Bf16ProductsTest,
                          ::testing::Combine(::testing::ValuesIn(kSizes),
                                             ::testing::Values(Bf16Matmul::kOurs,
+                                                              Bf16Matmul::kOursWgmma,
                                                               Bf16Matmul::kCublasLt)),
                          [](const auto& info) {
                            const Sizes& s = std::get<0>(info.param);
@@ -332,11 +344,15 @@ constexpr double kRoundsSomething = 0x1p-16;
 
 class Bf16Gpt : public ::testing::TestWithParam<Bf16Matmul> {
  protected:
-  void SetUp() override { GPU_TEST_REQUIRE_GPU(); }
+  void SetUp() override {
+    GPU_TEST_REQUIRE_GPU();
+    if (!runs_here(GetParam())) GTEST_SKIP() << "version 4 needs an sm_90 GPU";
+  }
 };
 
 INSTANTIATE_TEST_SUITE_P(Products, Bf16Gpt,
-                         ::testing::Values(Bf16Matmul::kOurs, Bf16Matmul::kCublasLt),
+                         ::testing::Values(Bf16Matmul::kOurs, Bf16Matmul::kOursWgmma,
+                                           Bf16Matmul::kCublasLt),
                          [](const auto& info) { return std::string(name(info.param)); });
 
 void expect_near_fp32(const GPTConfig& config, Bf16Matmul matmul, bool hidden_in_bf16);

@@ -4,12 +4,13 @@
 //   bazel run //chapters/17_mixed_precision:bf16_training_bench -- --tiny   # a check, on the emulator too
 //
 // Chapter 14's training step (CudaEngine::step: forward, loss, backward,
-// clip, AdamW) twice per shape:
+// clip, AdamW) in each format, per shape:
 //   fp32_cublas   chapter 14 as it is: every product by cuBLAS in fp32 (no TF32)
 //   bf16          GpuOptions::products = bf16_products(): the products on bf16
 //                 tensor cores with fp32 sums (cuBLASLt's, as the programs' device);
 //                 the rest fp32, fp32 master weights
 //   bf16_ours     the same with this chapter's version 3 for the products
+//   bf16_ours_v4  the same with its version 4 (wgmma; only on an sm_90 GPU)
 // at two shapes:
 //   seed   B=32, T=64, C=256, L=6, H=8, F=1024, V=65 (the course's model)
 //   gpt2   GPT-2 small: L=12, C=768, H=12, F=3072, T=1024, V=50257, tanh GELU,
@@ -60,6 +61,7 @@
 #include "chapters/11_cuda_basics/event_timing.h"
 #include "chapters/14_cuda_gpt/cuda_engine.h"
 #include "chapters/14_cuda_gpt/op_profile.h"
+#include "chapters/17_mixed_precision/bf16_matmul.h"
 #include "chapters/17_mixed_precision/bf16_products.h"
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/gpu.h"
@@ -130,7 +132,13 @@ double used_gib() {
   return gib(total - free);
 }
 std::map<std::string, Measured> g_measured;  // "shape/format"
-const char* const kFormats[] = {"fp32_cublas", "bf16", "bf16_ours"};
+// The formats side by side; bf16_ours_v4 only where version 4 runs (an sm_90
+// GPU, or the emulator).
+std::vector<const char*> formats() {
+  std::vector<const char*> all = {"fp32_cublas", "bf16", "bf16_ours"};
+  if (cuda::bf16_matmul_runs_here(4)) all.push_back("bf16_ours_v4");
+  return all;
+}
 Peak g_peak;
 
 cuda::GpuOptions options_for(const std::string& format) {
@@ -138,6 +146,9 @@ cuda::GpuOptions options_for(const std::string& format) {
   options.matmul = cuda::MatmulBackend::kCublas;
   if (format == "bf16") options.products = cuda::bf16_products(cuda::Bf16Matmul::kCublasLt);
   if (format == "bf16_ours") options.products = cuda::bf16_products(cuda::Bf16Matmul::kOurs);
+  if (format == "bf16_ours_v4") {
+    options.products = cuda::bf16_products(cuda::Bf16Matmul::kOursWgmma);
+  }
   return options;  // fp32_cublas: products null, fp32 as chapter 14
 }
 
@@ -186,7 +197,7 @@ void print_summary() {
   for (const Shape& s : shapes()) {
     const double fpt = model_flops_per_token(s.config, "train", s.T);
     const auto fp32 = g_measured.find(s.name + "/fp32_cublas");
-    for (const char* format : kFormats) {
+    for (const char* format : formats()) {
       const auto it = g_measured.find(s.name + "/" + format);
       if (it == g_measured.end()) continue;
       const Measured& m = it->second;
@@ -217,7 +228,7 @@ void print_profiles() {
   for (const Shape& s : shapes()) {
     std::map<std::string, std::map<std::string, double>> ms;  // op -> format -> ms
     std::map<std::string, double> totals;                     // format -> ms
-    for (const char* format : kFormats) {
+    for (const char* format : formats()) {
       Rng rng(1);
       auto [model, batch] = start_of(s, rng);
       cuda::OpProfile profile;
@@ -236,11 +247,11 @@ void print_profiles() {
     std::printf("\nprofile of one step, %s (B=%d, T=%d), ms per kind of op:\n", s.name.c_str(),
                 s.B, s.T);
     std::printf("  %-16s", "op");
-    for (const char* format : kFormats) std::printf(" %12s", format);
+    for (const char* format : formats()) std::printf(" %12s", format);
     std::printf("\n");
     for (const auto& [op, by_format] : ms) {
       std::printf("  %-16s", op.c_str());
-      for (const char* format : kFormats) {
+      for (const char* format : formats()) {
         const auto it = by_format.find(format);
         if (it == by_format.end()) {
           std::printf(" %12s", "-");
@@ -251,14 +262,14 @@ void print_profiles() {
       std::printf("\n");
     }
     std::printf("  %-16s", "total");
-    for (const char* format : kFormats) std::printf(" %12.3f", totals[format]);
+    for (const char* format : formats()) std::printf(" %12.3f", totals[format]);
     std::printf("\n");
   }
 }
 
 void register_benchmarks() {
   for (const Shape& s : shapes()) {
-    for (const char* format : kFormats) {
+    for (const char* format : formats()) {
       const bool bf16 = std::string(format) != "fp32_cublas";
       benchmark::RegisterBenchmark(("BM_TrainStep/" + std::string(format) + "/" + s.name).c_str(),
                                    train_step, s, std::string(format))

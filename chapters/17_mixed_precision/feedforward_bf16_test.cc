@@ -28,6 +28,7 @@
 #include "chapters/11_cuda_basics/device_buffer.h"
 #include "chapters/11_cuda_basics/gpu_compare.h"
 #include "chapters/17_mixed_precision/bf16.h"
+#include "chapters/17_mixed_precision/bf16_matmul.h"
 #include "chapters/17_mixed_precision/bf16_products.h"
 #include "chapters/17_mixed_precision/bf16_reference.h"
 #include "chapters/17_mixed_precision/feedforward_bf16.h"
@@ -116,18 +117,29 @@ struct Sizes {
 // of threads; F past one block's 64 columns, and not a multiple of 64.
 const Sizes kSizes[] = {{5, 13, 24}, {33, 64, 96}, {70, 40, 16}, {1, 8, 32}, {130, 24, 136}};
 
-const char* name(Bf16Matmul m) { return m == Bf16Matmul::kCublasLt ? "cublaslt" : "ours"; }
+const char* name(Bf16Matmul m) {
+  return m == Bf16Matmul::kCublasLt ? "cublaslt" : m == Bf16Matmul::kOurs ? "ours" : "ours_wgmma";
+}
+
+// Version 4 runs on an sm_90 GPU and on the emulator; elsewhere its cases skip.
+bool runs_here(Bf16Matmul m) {
+  return m != Bf16Matmul::kOursWgmma || cuda::bf16_matmul_runs_here(4);
+}
 
 class FeedForwardBf16Test
     : public ::testing::TestWithParam<std::tuple<Sizes, Bf16Matmul, GeluForm>> {
  protected:
-  void SetUp() override { GPU_TEST_REQUIRE_GPU(); }
+  void SetUp() override {
+    GPU_TEST_REQUIRE_GPU();
+    if (!runs_here(std::get<1>(GetParam()))) GTEST_SKIP() << "version 4 needs an sm_90 GPU";
+  }
 };
 
 INSTANTIATE_TEST_SUITE_P(
     Shapes, FeedForwardBf16Test,
     ::testing::Combine(::testing::ValuesIn(kSizes),
-                       ::testing::Values(Bf16Matmul::kOurs, Bf16Matmul::kCublasLt),
+                       ::testing::Values(Bf16Matmul::kOurs, Bf16Matmul::kOursWgmma,
+                                         Bf16Matmul::kCublasLt),
                        ::testing::Values(GeluForm::Erf, GeluForm::Tanh)),
     [](const auto& info) {
       const Sizes& s = std::get<0>(info.param);

@@ -1,4 +1,4 @@
-// chapters/17_mixed_precision/mma_tile.cuh — chapter 17: what versions 2 and 3 share — the swizzled tile, one slice of mma.sync, the bf16 write with its epilogue.
+// chapters/17_mixed_precision/mma_tile.cuh — chapter 17: what versions 2 to 4 share — the swizzled tile, its asynchronous copy, one slice of mma.sync, the bf16 write with its epilogue.
 //
 // A block computes a BM×BN tile of out, K slice by K slice: each slice of A
 // (BM rows × BK) and of B (BN rows × BK) is staged in shared memory, and each
@@ -13,7 +13,8 @@
 // bytes, a 128-byte line): the reads queue up. Swizzling stores piece c of row r at
 // piece c XOR (a few bits of r) instead, so that 8 consecutive rows' pieces
 // of one column land in 8 different 16-byte bank groups. Writers and readers
-// both go through swizzled(), so nothing else changes.
+// both go through swizzled(), so nothing else changes. (With BK = 64 this is
+// also the "128-byte swizzle" Hopper's wgmma reads, version 4's operands.)
 #pragma once
 
 #include <cuda_bf16.h>
@@ -40,6 +41,24 @@ __device__ __forceinline__ int swizzled(int r, int c) {
   constexpr int kRowsPerLine = 8 / kPieces;     // rows per 128-byte line of banks
   static_assert(kPieces >= 2 && kPieces <= 8 && 8 % kPieces == 0, "BK is 16, 32 or 64");
   return r * BK + (c ^ ((r / kRowsPerLine) % kPieces)) * kPiece;
+}
+// end lesson
+
+// lesson: load_tile_async
+// Rows r0 .. r0 + ROWS of src (rows × K), columns k0 .. k0 + BK, into a
+// swizzled (ROWS, BK) tile, as cp.async copies; a piece past the matrix's
+// last row or column copies 0 bytes of src and fills with zeros.
+template <int ROWS, int BK, int THREADS>
+__device__ __forceinline__ void load_tile_async(__nv_bfloat16* tile, const __nv_bfloat16* src,
+                                                int rows, int K, int r0, int k0) {
+  constexpr int kPieces = BK / kPiece;
+  for (int q = threadIdx.x; q < ROWS * kPieces; q += THREADS) {
+    const int r = q / kPieces, c = q % kPieces;
+    const int row = r0 + r, k = k0 + c * kPiece;
+    const bool inside = row < rows && k < K;
+    ptx::cp_async_16(tile + swizzled<BK>(r, c),
+                     inside ? src + static_cast<size_t>(row) * K + k : src, inside ? 16 : 0);
+  }
 }
 // end lesson
 
@@ -158,5 +177,29 @@ __device__ __forceinline__ void store_f32(float* out, const float (&acc)[MI][NI]
     }
   }
 }
+
+// Where a block's sums go (versions 3 and 4): bf16, through a linear
+// layer's epilogue (bf16_linear), or fp32, kept (the GPT's bf16 backend,
+// bf16_products.h).
+struct Bf16Out {
+  __nv_bfloat16* out;
+  const __nv_bfloat16* bias;
+  bool gelu;
+  template <int MI, int NI>
+  __device__ void store(const float (&acc)[MI][NI][4], int row0, int col0, int M, int N,
+                        int lane) const {
+    store_bf16(out, acc, row0, col0, M, N, lane, bias, gelu);
+  }
+};
+struct F32Out {
+  float* out;
+  const float* bias;
+  bool accumulate;
+  template <int MI, int NI>
+  __device__ void store(const float (&acc)[MI][NI][4], int row0, int col0, int M, int N,
+                        int lane) const {
+    store_f32(out, acc, row0, col0, M, N, lane, bias, accumulate);
+  }
+};
 
 }  // namespace gpt::cuda::bf16_matmul_internal

@@ -51,6 +51,7 @@
 #include "chapters/17_mixed_precision/bf16_piece.cuh"
 #include "chapters/17_mixed_precision/residual_layernorm.h"
 #include "common/cuda/cuda_check.h"
+#include "common/cuda/dynamic_shared.h"
 
 namespace gpt::cuda {
 namespace {
@@ -363,13 +364,7 @@ void launch_backward(bf16* dinp, float* partials, int blocks, const bf16* dout, 
   // The 8 warps' slices: 2·P·256 floats each, 48 KiB at P = 3 (C <= 768, the
   // default limit) and up to 128 KiB at P = 8, which a kernel must ask for.
   constexpr int kSharedBytes = kRowsPerBlock * 2 * P * kPiece * kWarpSize * sizeof(float);
-  auto kernel = layernorm_backward_kernel<P, kVector>;
-  static const bool asked = [&] {
-    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    kSharedBytes));
-    return true;
-  }();
-  (void)asked;
+  auto kernel = with_dynamic_shared<layernorm_backward_kernel<P, kVector>, kSharedBytes>();
   kernel<<<blocks, kBlockSize, kSharedBytes>>>(dinp, partials, dout, inp, weight, mean, rstd,
                                                dresidual, N, C);
   CUDA_CHECK(cudaGetLastError());

@@ -42,6 +42,12 @@ namespace gpt::cuda::ptx {
 
 #if GPT_CUDA_EMULATED
 
+// The emulator's shared window: see tools/cuda_emulator/tensor_core.h.
+__device__ __forceinline__ uint32_t shared_address(const void* p,
+                                                   const char* file = __builtin_FILE(),
+                                                   int line = __builtin_LINE()) {
+  return ::gpt_emu::shared_window_address(p, {file, line});
+}
 __device__ __forceinline__ void mma_m16n8k16_bf16(float (&d)[4], const uint32_t (&a)[4],
                                                   const uint32_t (&b)[2], const float (&c)[4],
                                                   const char* file = __builtin_FILE(),

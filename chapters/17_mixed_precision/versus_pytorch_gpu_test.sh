@@ -31,7 +31,9 @@ def positive(x, what):
 assert data["tiny"] is True and data["peak_bf16_tflops"] == 0.001, data
 assert data["peak_source"] == "GPT_BF16_PEAK_TFLOPS", data["peak_source"]
 names = sorted("/".join(b["name"].split("/")[:3]) for b in bench["benchmarks"])
-assert names == ["BM_TrainStep/bf16/tiny", "BM_TrainStep/bf16_ours/tiny", "BM_TrainStep/fp32_cublas/tiny"], names
+# bf16_ours_v4 runs where version 4 does (the emulator, an sm_90 GPU).
+assert [n for n in names if n != "BM_TrainStep/bf16_ours_v4/tiny"] == [
+    "BM_TrainStep/bf16/tiny", "BM_TrainStep/bf16_ours/tiny", "BM_TrainStep/fp32_cublas/tiny"], names
 for b in bench["benchmarks"]:
     assert 3.5 < b["loss"] < 5.0, f"{b['name']}: loss {b['loss']} (ln 64 = 4.16)"
 assert [r["shape"] for r in pytorch] == ["tiny"], pytorch

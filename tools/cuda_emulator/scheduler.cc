@@ -83,6 +83,7 @@ struct Worker {
   // runs one thread from start to return, so the queue is that thread's, and
   // it is emptied when the thread returns.
   AsyncCopies copies;
+  AsyncMmas mmas;  // its wgmma, likewise
 };
 
 // What runs now: one launch, one block.
@@ -188,6 +189,8 @@ void worker_main() {
       set_thread_index(self->thread);
       s.body(s.context);
       if (!self->copies.empty()) finish_async_copies(self->copies);
+      self->copies.unfenced = false;
+      finish_async_mmas(self->mmas);
       ++s.finished;
     }
     self->thread = -1;
@@ -481,6 +484,32 @@ AsyncCopies& running_thread_copies(Site site) {
   if (!in_launch()) fail("cp.async outside a kernel", site);
   return state().current->copies;
 }
+
+int thread_with_unfenced_copies() {
+  for (const auto& w : state().workers) {
+    if (w->thread >= 0 && w->copies.unfenced) return w->thread;
+  }
+  return -1;
+}
+
+int thread_with_pending_copy_into(const std::vector<uintptr_t>& pieces) {
+  for (const auto& w : state().workers) {
+    if (w->thread < 0) continue;
+    const AsyncCopies& q = w->copies;
+    for (size_t i = q.first; i < q.items.size(); ++i) {
+      const uintptr_t piece = reinterpret_cast<uintptr_t>(q.items[i].dst) & ~uintptr_t{15};
+      if (std::binary_search(pieces.begin(), pieces.end(), piece)) return w->thread;
+    }
+  }
+  return -1;
+}
+
+AsyncMmas& running_thread_mmas(Site site) {
+  if (!in_launch()) fail("wgmma outside a kernel", site);
+  return state().current->mmas;
+}
+
+size_t dynamic_shared_bytes() { return in_launch() ? state().config->shared_bytes : 0; }
 
 void fail(const char* message, Site site) {
   std::string where = "(not in a kernel)";

@@ -1,4 +1,4 @@
-// tools/cuda_emulator/tensor_core.cc — mma.sync, ldmatrix, cp.async and WMMA on the CPU.
+// tools/cuda_emulator/tensor_core.cc — mma.sync, ldmatrix, cp.async, WMMA and wgmma on the CPU.
 //
 // What each instruction means is in tensor_core.h; this file is how.
 //
@@ -18,11 +18,18 @@
 //
 // cp.async is per thread: a queue of copies beside the fiber that runs the
 // thread (runtime_state.h's AsyncCopies), performed by cp_async_wait_group.
+// wgmma meets per warp (each warp of a warpgroup computes its own 16 rows),
+// and its results wait in a queue of the same kind (AsyncMmas) for
+// wgmma.wait_group.
+#include <algorithm>
+#include <cmath>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "tools/cuda_emulator/emulator.h"
 #include "tools/cuda_emulator/runtime_state.h"
@@ -42,6 +49,8 @@ enum Op : uint64_t {
   kWmmaStore = 0x7e04,
   kWmmaFill = 0x7e05,
   kWmmaMma = 0x7e06,
+  kWgmma = 0x7e07,
+  kWgmmaWait = 0x7e08,
 };
 constexpr uint64_t kAddressBits = (uint64_t{1} << 48) - 1;
 
@@ -53,6 +62,8 @@ const char* op_name(uint64_t op) {
     case kWmmaStore: return "wmma::store_matrix_sync";
     case kWmmaFill: return "wmma::fill_fragment";
     case kWmmaMma: return "wmma::mma_sync";
+    case kWgmma: return "wgmma.mma_async";
+    case kWgmmaWait: return "wgmma.wait_group";
     default: return "another warp operation (a shuffle or __syncwarp)";
   }
 }
@@ -260,22 +271,6 @@ void perform(const AsyncCopy& copy) {
               static_cast<size_t>(copy.bytes - copy.src_bytes));
 }
 
-// Forgets the copies performed, once they are most of the queue.
-void compact(AsyncCopies& q) {
-  if (q.first == q.copies.size() && q.first_group == q.group_ends.size()) {
-    q.copies.clear();
-    q.group_ends.clear();
-    q.first = q.first_group = 0;
-    return;
-  }
-  if (q.first < 64 || 2 * q.first < q.copies.size()) return;
-  q.copies.erase(q.copies.begin(), q.copies.begin() + static_cast<std::ptrdiff_t>(q.first));
-  q.group_ends.erase(q.group_ends.begin(),
-                     q.group_ends.begin() + static_cast<std::ptrdiff_t>(q.first_group));
-  for (size_t& end : q.group_ends) end -= q.first;
-  q.first = q.first_group = 0;
-}
-
 }  // namespace
 
 void cp_async(void* shared_dst, const void* global_src, int bytes, int src_bytes, Site site) {
@@ -307,27 +302,24 @@ void cp_async(void* shared_dst, const void* global_src, int bytes, int src_bytes
           "shared memory",
           shared_dst);
   }
-  q.copies.push_back(AsyncCopy{shared_dst, global_src, bytes, src_bytes});
+  q.items.push_back(AsyncCopy{shared_dst, global_src, bytes, src_bytes});
 }
 
-void cp_async_commit_group(Site site) {
-  AsyncCopies& q = running_thread_copies(site);
-  q.group_ends.push_back(q.copies.size());
-}
+void cp_async_commit_group(Site site) { running_thread_copies(site).commit(); }
 
 void cp_async_wait_group(int pending, Site site) {
   AsyncCopies& q = running_thread_copies(site);
   if (pending < 0) failf(site, "cp.async.wait_group %d: the count must be 0 or more", pending);
-  while (q.group_ends.size() - q.first_group > static_cast<size_t>(pending)) {
-    const size_t end = q.group_ends[q.first_group++];
-    for (; q.first < end; ++q.first) perform(q.copies[q.first]);
-  }
-  compact(q);
+  q.complete_all_but(static_cast<size_t>(pending), [&](const AsyncCopy& copy) {
+    perform(copy);
+    q.unfenced = true;
+  });
+  q.compact();
 }
 
 void finish_async_copies(AsyncCopies& q) {
-  for (; q.first < q.copies.size(); ++q.first) perform(q.copies[q.first]);
-  q.copies.clear();
+  for (; q.first < q.items.size(); ++q.first) perform(q.items[q.first]);
+  q.items.clear();
   q.group_ends.clear();
   q.first = q.first_group = 0;
 }
@@ -532,6 +524,296 @@ void wmma_mma_bf16(float* d, const void* a, const void* b, const float* c, Site 
     }
   }
   for (int lane = 0; lane < 32; ++lane) std::memcpy(lanes[lane]->out, D, sizeof D);
+}
+
+
+// ---------------------------------------------------------------------------
+// wgmma.mma_async.sync.aligned.m64nNk16.f32.bf16.bf16, and its fences
+
+// The shared memory one wgmma read, 16 bytes at a time, as it was then.
+struct WgmmaOperands {
+  struct Piece {
+    const unsigned char* at;
+    unsigned char bytes[16];
+  };
+  std::vector<Piece> pieces;
+  std::vector<uintptr_t> sorted;  // the pieces' addresses, sorted
+  Site site;
+  bool checked = false;
+};
+
+namespace {
+
+struct WgmmaLane : LaneRecord {
+  float* d;
+  int n;
+  uint64_t desc_a, desc_b;
+  bool accumulate;
+  AsyncMmas* queue;
+};
+
+// An operand as its descriptor places it: where its first row starts, and
+// how far apart its 8-row groups are (shared-window addresses, in bytes).
+struct SwizzledOperand {
+  uint32_t start;
+  uint32_t stride;
+};
+
+SwizzledOperand decode(uint64_t desc, const char* which, Site site) {
+  const unsigned swizzle = static_cast<unsigned>(desc >> 62);
+  if (swizzle != 1) {
+    failf(site,
+          "wgmma.mma_async: %s's descriptor asks for swizzle mode %u; the emulator models only "
+          "mode 1 (128-byte swizzle) of K-major bf16 operands",
+          which, swizzle);
+  }
+  if ((desc >> 49 & 7u) != 0) {
+    failf(site, "wgmma.mma_async: %s's descriptor has a base offset (not emulated)", which);
+  }
+  SwizzledOperand m;
+  m.start = static_cast<uint32_t>(desc & 0x3fffu) << 4;
+  m.stride = static_cast<uint32_t>(desc >> 32 & 0x3fffu) << 4;
+  if ((m.start >> 7 & 7u) != 0 || (m.start & 31u) != 0) {
+    failf(site,
+          "wgmma.mma_async: %s starts at shared address 0x%x; with the 128-byte swizzle the "
+          "emulator models an operand whose 16 columns start in the first 128-byte row of a "
+          "1024-byte-aligned 8-row pattern, 0, 32, 64 or 96 bytes into it (is the tile "
+          "1024-byte aligned by its shared address?)",
+          which, m.start);
+  }
+  if (m.stride == 0) failf(site, "wgmma.mma_async: %s's stride byte offset is 0", which);
+  return m;
+}
+
+// Where row r's columns 8h .. 8h+7 (16 bytes) of the operand lie: the plain
+// address, then the 128-byte swizzle (address bits 4-6 ^= bits 7-9).
+uint32_t piece_address(const SwizzledOperand& m, int r, int h) {
+  const uint32_t plain = m.start + static_cast<uint32_t>(r / 8) * m.stride +
+                         static_cast<uint32_t>(r % 8) * 128 + static_cast<uint32_t>(h) * 16;
+  return plain ^ (((plain >> 7) & 7u) << 4);
+}
+
+// Reads 8 bf16 at shared-window address `address` as float, and remembers them.
+void read_piece(uint32_t address, const char* which, float* out, WgmmaOperands& seen,
+                Site site) {
+  const size_t bytes = dynamic_shared_bytes();
+  if (address < kSharedWindowBase || address - kSharedWindowBase + 16 > bytes) {
+    failf(site,
+          "wgmma.mma_async: %s reads shared address 0x%x, outside the launch's %zu bytes of "
+          "dynamic shared memory (at 0x%x)",
+          which, address, bytes, kSharedWindowBase);
+  }
+  WgmmaOperands::Piece piece;
+  piece.at = static_cast<const unsigned char*>(dynamic_shared_memory) +
+             (address - kSharedWindowBase);
+  std::memcpy(piece.bytes, piece.at, 16);
+  for (int i = 0; i < 8; ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, piece.bytes + 2 * i, 2);
+    out[i] = bf16_to_float(bits);
+  }
+  seen.pieces.push_back(piece);
+}
+
+// The pending result this thread's queue holds for registers d, if any.
+const AsyncMma* pending_for(const AsyncMmas& q, const float* d) {
+  for (size_t i = q.items.size(); i > q.first; --i) {
+    if (q.items[i - 1].d == d) return &q.items[i - 1];
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+uint32_t shared_window_address(const void* p, Site site) {
+  const auto* base = static_cast<const unsigned char*>(dynamic_shared_memory);
+  const auto* at = static_cast<const unsigned char*>(p);
+  if (base == nullptr || at < base || at > base + dynamic_shared_bytes()) {
+    fail("a shared-window address of a pointer outside the launch's dynamic shared memory "
+         "(the emulator gives one only to extern __shared__ memory)",
+         site);
+  }
+  return kSharedWindowBase + static_cast<uint32_t>(at - base);
+}
+
+void wgmma_m64nNk16_bf16(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool accumulate,
+                         Site site) {
+  AsyncMmas& q = running_thread_mmas(site);
+  if (n < 8 || n > 256 || n % 8 != 0) {
+    failf(site, "wgmma.mma_async.m64nNk16: N = %d must be a multiple of 8 from 8 to 256", n);
+  }
+  if (!q.fenced) {
+    fail("wgmma.mma_async without a wgmma.fence by this thread since its last wgmma.wait_group "
+         "(or since it started): the registers it accumulates into are not ordered",
+         site);
+  }
+  const unsigned threads = blockDim.x * blockDim.y * blockDim.z;
+  if (threads % 128 != 0) {
+    failf(site, "wgmma.mma_async in a block of %u threads: a block of whole warpgroups (128) "
+          "runs it", threads);
+  }
+  WgmmaLane mine;
+  mine.site = site;
+  mine.d = d;
+  mine.n = n;
+  mine.desc_a = desc_a;
+  mine.desc_b = desc_b;
+  mine.accumulate = accumulate;
+  mine.queue = &q;
+  WgmmaLane* lanes[32];
+  if (!meet(kWgmma, &mine, lanes)) return;
+  for (int lane = 0; lane < 32; ++lane) {
+    const WgmmaLane& l = *lanes[lane];
+    if (l.n != n || l.desc_a != desc_a || l.desc_b != desc_b || l.accumulate != accumulate) {
+      failf(site, "wgmma.mma_async: lane %d passes other operands than this lane (N, the "
+            "descriptors and scale-d are the warpgroup's, the same in every lane)", lane);
+    }
+  }
+  const int unfenced = thread_with_unfenced_copies();
+  if (unfenced >= 0) {
+    failf(site,
+          "wgmma.mma_async while thread %d of the block holds cp.async copies not followed by "
+          "fence.proxy.async: wgmma reads shared memory through the async proxy, and may not "
+          "see what the generic proxy (cp.async) wrote",
+          unfenced);
+  }
+  const unsigned linear = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
+  const int warp_in_group = static_cast<int>(linear / 32 % 4);
+  const SwizzledOperand a = decode(desc_a, "A", site);
+  const SwizzledOperand b = decode(desc_b, "B", site);
+  auto seen = std::make_shared<WgmmaOperands>();
+  seen->site = site;
+  float A[16][16];
+  std::vector<float> B(static_cast<size_t>(n) * 16);  // (n, k)
+  for (int r = 0; r < 16; ++r) {
+    for (int h = 0; h < 2; ++h) {
+      read_piece(piece_address(a, 16 * warp_in_group + r, h), "A", &A[r][8 * h], *seen, site);
+    }
+  }
+  for (int r = 0; r < n; ++r) {
+    for (int h = 0; h < 2; ++h) {
+      read_piece(piece_address(b, r, h), "B", &B[static_cast<size_t>(r) * 16 + 8 * h], *seen,
+                 site);
+    }
+  }
+  for (const WgmmaOperands::Piece& piece : seen->pieces) {
+    seen->sorted.push_back(reinterpret_cast<uintptr_t>(piece.at));
+  }
+  std::sort(seen->sorted.begin(), seen->sorted.end());
+  const int copying = thread_with_pending_copy_into(seen->sorted);
+  if (copying >= 0) {
+    failf(site,
+          "wgmma.mma_async reads shared memory that a cp.async of thread %d has not been "
+          "waited for (cp.async.wait_group, then a barrier, before the wgmma)",
+          copying);
+  }
+  const int values = n / 2;
+  for (int lane = 0; lane < 32; ++lane) {
+    WgmmaLane& l = *lanes[lane];
+    AsyncMmas& lq = *l.queue;
+    const int g = lane / 4, t = lane % 4;
+    AsyncMma result;
+    result.d = l.d;
+    result.operands = seen;
+    if (accumulate) {
+      const AsyncMma* before = pending_for(lq, l.d);
+      if (before != nullptr && before->values.size() != static_cast<size_t>(values)) {
+        failf(site,
+              "wgmma.mma_async of N = %d accumulates into registers whose unfinished wgmma "
+              "has N = %zu (chained wgmma on the same registers have one shape)",
+              n, 2 * before->values.size());
+      }
+      result.values = before != nullptr ? before->values
+                                        : std::vector<float>(l.d, l.d + values);
+    } else {
+      result.values.assign(static_cast<size_t>(values), 0.0f);
+    }
+    for (int j = 0; j < n / 8; ++j) {
+      for (int i = 0; i < 4; ++i) {
+        const int row = g + 8 * (i / 2), col = 8 * j + 2 * t + i % 2;
+        float sum = result.values[static_cast<size_t>(4 * j + i)];
+        for (int k = 0; k < 16; ++k) sum += A[row][k] * B[static_cast<size_t>(col) * 16 + k];
+        result.values[static_cast<size_t>(4 * j + i)] = sum;
+      }
+    }
+    for (int i = 0; i < values; ++i) l.d[i] = std::nanf("");  // in flight until the wait
+    lq.items.push_back(std::move(result));
+  }
+}
+
+void wgmma_fence(Site site) { running_thread_mmas(site).fenced = true; }
+
+void wgmma_commit_group(Site site) { running_thread_mmas(site).commit(); }
+
+namespace {
+struct WgmmaWaitLane : LaneRecord {
+  int pending;
+  AsyncMmas* queue;
+};
+}  // namespace
+
+// Warp-collective (.sync.aligned), so that the operands are checked once
+// every lane of the warp has done what it did before its wait: a store by
+// any lane before the wait is a store before the wait.
+void wgmma_wait_group(int pending, Site site) {
+  if (pending < 0) failf(site, "wgmma.wait_group %d: the count must be 0 or more", pending);
+  WgmmaWaitLane mine;
+  mine.site = site;
+  mine.pending = pending;
+  mine.queue = &running_thread_mmas(site);
+  WgmmaWaitLane* lanes[32];
+  if (!meet(kWgmmaWait, &mine, lanes)) return;
+  for (int lane = 0; lane < 32; ++lane) {
+    if (lanes[lane]->pending != pending) {
+      failf(site, "wgmma.wait_group: lane %d waits for %d groups, this lane for %d (the count "
+            "is the warp's, the same in every lane)", lane, lanes[lane]->pending, pending);
+    }
+  }
+  for (int lane = 0; lane < 32; ++lane) {
+    AsyncMmas& q = *lanes[lane]->queue;
+    q.complete_all_but(static_cast<size_t>(pending), [&](const AsyncMma& m) {
+      WgmmaOperands& seen = *m.operands;
+      if (!seen.checked) {
+        const int copying = thread_with_pending_copy_into(seen.sorted);
+        if (copying >= 0) {
+          failf(site,
+                "thread %d has a cp.async in flight into shared memory that the unfinished "
+                "wgmma.mma_async at %s:%d reads: on a GPU the copy may land before the "
+                "instruction reads it (wait for the wgmma, then a barrier, before refilling "
+                "its stage)",
+                copying, seen.site.file, seen.site.line);
+        }
+        for (const WgmmaOperands::Piece& piece : seen.pieces) {
+          if (std::memcmp(piece.at, piece.bytes, 16) != 0) {
+            failf(site,
+                  "shared memory that the wgmma.mma_async at %s:%d reads was written before "
+                  "the wgmma.wait_group that completes it (here): a GPU may read it any time "
+                  "until then",
+                  seen.site.file, seen.site.line);
+          }
+        }
+        seen.checked = true;
+      }
+      std::copy(m.values.begin(), m.values.end(), m.d);
+    });
+    q.fenced = false;
+    q.compact();
+  }
+}
+
+void fence_proxy_async_shared(Site site) { running_thread_copies(site).unfenced = false; }
+
+void finish_async_mmas(AsyncMmas& q) {
+  if (q.first < q.items.size()) {
+    const Site site = q.items[q.first].operands->site;
+    fail("a thread returns with a wgmma.mma_async (issued here) not completed by a "
+         "wgmma.wait_group: its result never reaches its registers",
+         site);
+  }
+  q.items.clear();
+  q.group_ends.clear();
+  q.first = q.first_group = 0;
+  q.fenced = false;
 }
 
 }  // namespace gpt_emu

@@ -1,8 +1,8 @@
 // tools/cuda_emulator/tensor_core.h — the tensor-core and async-copy instructions, modelled on the CPU.
 //
 // CUDA C++ reaches these instructions through inline PTX (mma.sync,
-// ldmatrix, cp.async; chapter 17's tensor_core_ptx.cuh) or through the WMMA
-// API (<mma.h>). Under the emulator neither exists, so those headers call the
+// ldmatrix, cp.async; chapter 17's tensor_core_ptx.cuh; Hopper's wgmma and
+// its fences, chapter 17's wgmma_ptx.cuh) or through the WMMA API (<mma.h>). Under the emulator neither exists, so those headers call the
 // functions below instead (emulator.h includes this header; so does the
 // emulator's own <mma.h>). Each keeps the instruction's meaning exactly where
 // a kernel could tell the difference, and checks what a GPU would not report:
@@ -87,5 +87,68 @@ void wmma_fill(void* x, int element_bytes, uint32_t value, Site site);
 // d = a · b + c: a and b bf16 (256 each), c and d float (d may be c), each
 // element summed in float32 in k order starting from c, as mma above.
 void wmma_mma_bf16(float* d, const void* a, const void* b, const float* c, Site site);
+
+// ---------------------------------------------------------------------------
+// Hopper's warpgroup MMA (sm_90a): wgmma and the fences around it.
+//
+// The address PTX's shared window gives p, which must lie in the launch's
+// dynamic shared memory (extern __shared__): what __cvta_generic_to_shared
+// returns on a GPU. The window starts at kSharedWindowBase, 16-byte aligned
+// but on purpose not 1024-byte aligned, so that a kernel that needs 1024-byte
+// alignment (the 128-byte swizzle's pattern) must align by this address, as
+// on a GPU, where dynamic shared memory need not start on such a boundary.
+constexpr uint32_t kSharedWindowBase = 0x410;
+uint32_t shared_window_address(const void* p, Site site);
+
+// wgmma.mma_async.sync.aligned.m64nNk16.f32.bf16.bf16, A and B both from
+// shared memory, both K-major, with the 128-byte swizzle. A warpgroup is four
+// consecutive warps (the first a multiple of 4); together they compute
+// D (64×N, f32) = A (64×16) · B (N×16)ᵀ (+ D when `accumulate`). Warp w of the
+// group holds rows 16w .. 16w+15 of D, laid out as mma.m16n8k16's D repeated
+// for each 8 columns: lane (g = lane/4, t = lane%4) holds in d[4j .. 4j+3]
+// D[16w+g][8j+2t], D[16w+g][8j+2t+1], D[16w+g+8][8j+2t], D[16w+g+8][8j+2t+1].
+// Each element is summed in float32 in k order from its old value, as mma.
+//
+// A matrix descriptor (64 bits): bits 0-13 the start address >> 4, 16-29 the
+// leading byte offset >> 4 (unused by this layout), 32-45 the stride byte
+// offset >> 4 (from each 8-row group to the next), 49-51 a base offset (0
+// here), 62-63 the swizzle (1: 128 bytes). Row r, column k (k < 16) of the
+// operand is at start + (r/8)·stride + (r%8)·128 + 2k, with address bits 4-6
+// XORed with bits 7-9: one 8-row pattern is 1024 bytes, each row 128 bytes
+// of which this instruction reads the 32 at the start address's offset.
+//
+// Asynchronous, as on a GPU: the product is computed here, from the shared
+// memory as it is now, but reaches d only at the wgmma.wait_group that
+// completes its group. Until then d holds NaN, so a read before the wait
+// fails; a later wgmma that accumulates into the same d starts from the
+// pending result, as the hardware chains them. The wait checks that nobody
+// wrote the shared memory the instruction read in between (on a GPU the
+// instruction may read it any time before it completes).
+//
+// Checked beyond what a GPU reports: a wgmma.fence by this thread since its
+// last wgmma.wait_group (stricter than the PTX ISA, which asks for a fence
+// only where registers were touched in between); no thread of the block
+// holding cp.async copies not followed by fence.proxy.async (wgmma reads
+// shared memory through the async proxy, cp.async writes it through the
+// generic one); no cp.async still in flight into what it reads, at its issue
+// or at its wait; the same operands in every lane; one N for wgmma chained on
+// the same registers; a block of whole warpgroups. Not checked: that the
+// four warps of a group issue the same instructions (each warp computes its
+// own 16 rows), and that plain shared-memory stores (not cp.async) are
+// followed by fence.proxy.async before a wgmma reads them.
+void wgmma_m64nNk16_bf16(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool accumulate,
+                         Site site);
+// wgmma.fence.sync.aligned: this thread may now issue wgmma.mma_async.
+void wgmma_fence(Site site);
+// wgmma.commit_group.sync.aligned: this thread's wgmma since its last commit
+// become one group.
+void wgmma_commit_group(Site site);
+// wgmma.wait_group.sync.aligned N: completes every committed group but the
+// `pending` newest (their results reach their registers). Warp-collective,
+// like mma: the operands' checks run once every lane has arrived.
+void wgmma_wait_group(int pending, Site site);
+// fence.proxy.async.shared::cta: this thread's cp.async copies performed so
+// far become visible to the async proxy (wgmma).
+void fence_proxy_async_shared(Site site);
 
 }  // namespace gpt_emu

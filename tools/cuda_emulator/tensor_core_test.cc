@@ -1,11 +1,12 @@
 // tools/cuda_emulator/tensor_core_test.cc — the emulator's tensor-core instructions checked on their own.
 //
 // Chapter 17's kernels trust the emulator to mean what the GPU means by
-// bfloat16, mma.sync, ldmatrix, cp.async and WMMA; these tests are why:
-// conversions round to nearest even, every fragment lands in the lane the
-// PTX ISA names, mma sums as a plain float loop does, cp.async copies land
-// only when waited for, and misuse (a missing lane, a misaligned or host
-// address) stops the program with a message.
+// bfloat16, mma.sync, ldmatrix, cp.async, WMMA and wgmma; these tests are
+// why: conversions round to nearest even, every fragment lands in the lane
+// the PTX ISA names, mma and wgmma sum as a plain float loop does, cp.async
+// copies land only when waited for, wgmma's results only at its wait, and
+// misuse (a missing lane, a misaligned or host address, a missing fence or
+// wait, shared memory changed under a wgmma) stops the program with a message.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
@@ -462,6 +463,172 @@ TEST(WmmaDeathTest, PointersMustBe32ByteAlignedAndLdmAMultipleOf16Bytes) {
                "wmma::load_matrix_sync: the pointer .* is not 256-bit \\(32-byte\\) aligned");
   EXPECT_DEATH(wmma_load_at(a.get(), 0, 20), "wmma::load_matrix_sync: ldm 20 \\(bf16 elements\\)");
   EXPECT_DEATH(wmma_load_at(a.get(), 96, 32), "runs past the end of its device allocation");
+}
+
+// ---------------------------------------------------------------------------
+// wgmma.mma_async.m64nNk16
+
+// Which register holds element (row, col) of D (warpgroups·64 × n), as an
+// index into every thread's n/2 registers one after another (thread t's at
+// t·n/2), by the layout tensor_core.h documents: warpgroup row / 64; its warp
+// w holds rows 16w .. 16w+15; lane (g = lane / 4, t = lane % 4) holds in
+// d[4j .. 4j+3] D[16w+g][8j+2t], D[16w+g][8j+2t+1], D[16w+g+8][8j+2t],
+// D[16w+g+8][8j+2t+1].
+size_t register_holding(int row, int col, int n) {
+  const int warpgroup = row / 64, warp = row % 64 / 16, g = row % 8, lower_half = row % 16 / 8;
+  const int j = col / 8, t = col % 8 / 2;
+  const int thread = 128 * warpgroup + 32 * warp + 4 * g + t;
+  return static_cast<size_t>(thread) * (n / 2) + 4 * j + 2 * lower_half + col % 2;
+}
+
+// D = A·Bᵀ over columns k_begin .. k_end - 1 of A (rows × 64) and B (n × 64),
+// each element summed in float in k order, from C where `from_c`, else from
+// 0: what the emulator promises for a chain of wgmma.
+std::vector<float> reference_wgmma(const std::vector<uint16_t>& A, const std::vector<uint16_t>& B,
+                                   const std::vector<float>& C, bool from_c, int rows, int n,
+                                   int k_begin, int k_end) {
+  std::vector<float> D(static_cast<size_t>(rows) * n);
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < n; ++j) {
+      float sum = from_c ? C[i * n + j] : 0.0f;
+      for (int k = k_begin; k < k_end; ++k) sum += widen(A[i * 64 + k]) * widen(B[j * 64 + k]);
+      D[i * n + j] = sum;
+    }
+  }
+  return D;
+}
+
+// One call of wgmma_product: `steps` wgmma from k step first_k_step, the
+// first with `accumulate`.
+struct WgmmaChain {
+  int first_k_step;
+  int steps;
+  bool accumulate;
+};
+
+TEST(Wgmma, ProductsFromSwizzledSharedMemoryLandInTheDocumentedRegistersAtTheWait) {
+  const WgmmaChain chains[] = {
+      {0, 1, false}, {1, 1, false}, {2, 1, false}, {3, 1, false},  // each k step: D = A·B
+      {1, 2, true},   // two chained from C in one group: the second from the first's result
+      {0, 4, false},  // all 64 of K, from 0
+      {0, 4, true},   // all 64 of K, from C
+  };
+  for (int warpgroups : {1, 2}) {
+    const int rows = 64 * warpgroups;
+    const std::vector<uint16_t> A = random_bf16(static_cast<size_t>(rows) * 64, 20 + warpgroups);
+    for (int n : {128, 64, 8}) {
+      const std::vector<uint16_t> B = random_bf16(static_cast<size_t>(n) * 64, 30 + n);
+      std::vector<float> C(static_cast<size_t>(rows) * n);  // not 0: accumulate = false ignores it
+      for (size_t i = 0; i < C.size(); ++i) C[i] = 0.125f * static_cast<float>(i % 13) - 0.75f;
+      std::vector<float> c_registers(C.size());
+      for (int i = 0; i < rows; ++i) {
+        for (int j = 0; j < n; ++j) c_registers[register_holding(i, j, n)] = C[i * n + j];
+      }
+      Device<uint16_t> da(A), db(B);
+      Device<float> dc(c_registers);
+      for (const WgmmaChain& chain : chains) {
+        const std::vector<float> want =
+            reference_wgmma(A, B, C, chain.accumulate, rows, n, 16 * chain.first_k_step,
+                            16 * (chain.first_k_step + chain.steps));
+        for (const char* order : kOrders) {
+          ThreadOrder scoped(order);
+          Device<float> dd(C.size()), before_wait(C.size());
+          ASSERT_EQ(wgmma_product(dd.get(), before_wait.get(), da.get(), db.get(), dc.get(),
+                                  warpgroups, n, chain.first_k_step, chain.steps,
+                                  chain.accumulate),
+                    cudaSuccess);
+          const std::vector<float> got = dd.host(), pending = before_wait.host();
+          for (int i = 0; i < rows; ++i) {
+            for (int j = 0; j < n; ++j) {
+              const size_t at = register_holding(i, j, n);
+              ASSERT_EQ(got[at], want[i * n + j])
+                  << order << ", " << warpgroups << " warpgroups, N = " << n << ", k steps "
+                  << chain.first_k_step << " .. " << chain.first_k_step + chain.steps - 1
+                  << (chain.accumulate ? " from C" : " from 0") << ", D at " << i << "," << j;
+              ASSERT_TRUE(std::isnan(pending[at]))
+                  << order << ": the registers hold NaN between the issue and the wait, at "
+                  << i << "," << j;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Wgmma, TheMisuseKernelDoneRightRunsInBothOrders) {
+  Device<uint16_t> ones(std::vector<uint16_t>(8, 0x3f80));
+  for (const char* order : kOrders) {
+    ThreadOrder scoped(order);
+    for (int threads : {128, 256}) {
+      Device<float> d(8 * threads);
+      ASSERT_EQ(wgmma_misuse(WgmmaMisuse::kNone, threads, d.get(), ones.get()), cudaSuccess);
+      for (float x : d.host()) ASSERT_EQ(x, 16.0f) << order << ", " << threads << " threads";
+    }
+  }
+}
+
+// Each misuse is stopped in both thread orders: which lane of a warp runs
+// first after the wgmma differs between them.
+void expect_wgmma_misuse_dies(WgmmaMisuse misuse, const char* message, int threads = 128) {
+  Device<uint16_t> ones(std::vector<uint16_t>(8, 0x3f80));
+  Device<float> d(8 * threads);
+  for (const char* order : kOrders) {
+    ThreadOrder scoped(order);
+    EXPECT_DEATH(wgmma_misuse(misuse, threads, d.get(), ones.get()), message) << order;
+  }
+}
+
+TEST(WgmmaDeathTest, AWgmmaWithoutAWgmmaFenceStopsTheProgram) {
+  expect_wgmma_misuse_dies(WgmmaMisuse::kNoWgmmaFence,
+                           "wgmma.mma_async without a wgmma.fence by this thread");
+}
+
+TEST(WgmmaDeathTest, CpAsyncCopiesMustBeWaitedForAndProxyFencedBeforeAWgmma) {
+  expect_wgmma_misuse_dies(WgmmaMisuse::kCpAsyncNotProxyFenced,
+                           "wgmma.mma_async while thread 0 of the block holds cp.async copies "
+                           "not followed by fence.proxy.async");
+  expect_wgmma_misuse_dies(WgmmaMisuse::kCpAsyncNotWaitedFor,
+                           "wgmma.mma_async reads shared memory that a cp.async of thread 0 has "
+                           "not been waited for");
+}
+
+TEST(WgmmaDeathTest, ItsOperandsMustNotChangeBeforeItsWait) {
+  expect_wgmma_misuse_dies(WgmmaMisuse::kStoreIntoOperandBeforeWait,
+                           "shared memory that the wgmma.mma_async at "
+                           ".*tensor_core_test_kernels.cu:[0-9]+ reads was written before the "
+                           "wgmma.wait_group that completes it");
+  expect_wgmma_misuse_dies(WgmmaMisuse::kCpAsyncIntoOperandBeforeWait,
+                           "thread [0-9]+ has a cp.async in flight into shared memory that the "
+                           "unfinished wgmma.mma_async at .*tensor_core_test_kernels.cu:[0-9]+ "
+                           "reads");
+}
+
+TEST(WgmmaDeathTest, OnlyThe128ByteSwizzleFromA1024ByteBoundary) {
+  expect_wgmma_misuse_dies(WgmmaMisuse::kTileNotPatternAligned,
+                           "wgmma.mma_async: A starts at shared address 0x[0-9a-f]+; with the "
+                           "128-byte swizzle");
+  expect_wgmma_misuse_dies(WgmmaMisuse::kSwizzleMode2,
+                           "wgmma.mma_async: A's descriptor asks for swizzle mode 2; the "
+                           "emulator models only mode 1");
+}
+
+TEST(WgmmaDeathTest, EveryThreadMustWaitBeforeItReturns) {
+  expect_wgmma_misuse_dies(WgmmaMisuse::kReturnWithoutWait,
+                           "a thread returns with a wgmma.mma_async \\(issued here\\) not "
+                           "completed by a wgmma.wait_group.*wgmma_misuse_kernel");
+}
+
+TEST(WgmmaDeathTest, ABlockOfWholeWarpgroupsRunsIt) {
+  expect_wgmma_misuse_dies(WgmmaMisuse::kNone, "wgmma.mma_async in a block of 96 threads",
+                           /*threads=*/96);
+}
+
+TEST(WgmmaDeathTest, SharedWindowAddressesOnlyOfDynamicSharedMemory) {
+  const char* const outside = "a shared-window address of a pointer outside the launch's "
+                              "dynamic shared memory";
+  expect_wgmma_misuse_dies(WgmmaMisuse::kWindowOfStaticShared, outside);
+  expect_wgmma_misuse_dies(WgmmaMisuse::kWindowOfGlobal, outside);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 //
 // Ordinary CUDA, compiled for the emulator only (cuda_emulated_library). The
 // PTX instructions are called through the emulator's functions
-// (tensor_core.h), as chapter 17's tensor_core_ptx.cuh does under the
-// emulator; WMMA through the emulator's <mma.h>.
+// (tensor_core.h), as chapter 17's tensor_core_ptx.cuh and wgmma_ptx.cuh do
+// under the emulator; WMMA through the emulator's <mma.h>.
 #include "tools/cuda_emulator/tensor_core_test_kernels.h"
 
 #include <cuda_bf16.h>
@@ -38,6 +38,32 @@ __device__ __forceinline__ void commit(const char* file = __builtin_FILE(),
 __device__ __forceinline__ void wait_group(int pending, const char* file = __builtin_FILE(),
                                            int line = __builtin_LINE()) {
   ::gpt_emu::cp_async_wait_group(pending, {file, line});
+}
+__device__ __forceinline__ uint32_t window_address(const void* p,
+                                                   const char* file = __builtin_FILE(),
+                                                   int line = __builtin_LINE()) {
+  return ::gpt_emu::shared_window_address(p, {file, line});
+}
+__device__ __forceinline__ void wgmma(float* d, int n, uint64_t desc_a, uint64_t desc_b,
+                                      bool accumulate, const char* file = __builtin_FILE(),
+                                      int line = __builtin_LINE()) {
+  ::gpt_emu::wgmma_m64nNk16_bf16(d, n, desc_a, desc_b, accumulate, {file, line});
+}
+__device__ __forceinline__ void wgmma_fence(const char* file = __builtin_FILE(),
+                                            int line = __builtin_LINE()) {
+  ::gpt_emu::wgmma_fence({file, line});
+}
+__device__ __forceinline__ void wgmma_commit(const char* file = __builtin_FILE(),
+                                             int line = __builtin_LINE()) {
+  ::gpt_emu::wgmma_commit_group({file, line});
+}
+__device__ __forceinline__ void wgmma_wait(int pending, const char* file = __builtin_FILE(),
+                                           int line = __builtin_LINE()) {
+  ::gpt_emu::wgmma_wait_group(pending, {file, line});
+}
+__device__ __forceinline__ void fence_proxy_async(const char* file = __builtin_FILE(),
+                                                  int line = __builtin_LINE()) {
+  ::gpt_emu::fence_proxy_async_shared({file, line});
 }
 
 __global__ void mma_fragments_kernel(float* d, const uint32_t* a, const uint32_t* b,
@@ -250,6 +276,118 @@ __global__ void wmma_load_at_kernel(const __nv_bfloat16* a, int offset, int ldm)
   wmma::load_matrix_sync(fa, a + offset, ldm);
 }
 
+// wgmma. A tile row is 64 bf16 (128 bytes); the 128-byte swizzle's pattern
+// is 8 rows (1024 bytes), and a tile starts on a pattern boundary of the
+// shared window.
+constexpr int kWarpgroup = 128;
+constexpr int kRowBytes = 128;
+constexpr int kRowValues = kRowBytes / 2;
+constexpr int kPatternBytes = 8 * kRowBytes;
+constexpr uint16_t kBf16One = 0x3f80;
+
+// A descriptor encoded as chapter 17's smem_descriptor (wgmma_ptx.cuh): bits
+// 0-13 the start address / 16, 16-29 the leading byte offset / 16 (1), 32-45
+// the stride byte offset / 16 (1024: one pattern to the next), 62-63 the
+// swizzle mode (1: 128 bytes).
+__device__ uint64_t descriptor(uint32_t window_start, uint64_t swizzle_mode = 1) {
+  return (static_cast<uint64_t>(window_start >> 4) & 0x3fff) | (uint64_t{1} << 16) |
+         (static_cast<uint64_t>(kPatternBytes >> 4) << 32) | (swizzle_mode << 62);
+}
+
+// The first byte of `shared` whose shared-window address is a multiple of
+// 1024, then `offset` bytes further.
+__device__ unsigned char* pattern_aligned(unsigned char* shared, int offset) {
+  const uint32_t window = window_address(shared);
+  return shared + (kPatternBytes - window % kPatternBytes) % kPatternBytes + offset;
+}
+
+// Where element (r, column) of a tile lies with the 128-byte swizzle: row r's
+// 16-byte piece c (columns 8c .. 8c+7) at tile + r·128 + (c ^ r % 8)·16.
+__device__ uint16_t* swizzled(unsigned char* tile, int r, int column) {
+  const int piece = column / 8;
+  unsigned char* const piece_start = tile + r * kRowBytes + ((piece ^ (r % 8)) * 16);
+  return reinterpret_cast<uint16_t*>(piece_start) + column % 8;
+}
+
+// rows × 64 bf16 (row-major, from `rows_of_64`) into `tile`, swizzled, by the
+// block's threads.
+__device__ void write_swizzled(unsigned char* tile, const uint16_t* rows_of_64, int rows) {
+  for (int i = threadIdx.x; i < rows * kRowValues; i += blockDim.x) {
+    *swizzled(tile, i / kRowValues, i % kRowValues) = rows_of_64[i];
+  }
+}
+
+__global__ void wgmma_product_kernel(float* d, float* d_before_wait, const uint16_t* a,
+                                     const uint16_t* b, const float* c, int n, int first_k_step,
+                                     int steps, bool accumulate) {
+  extern __shared__ __align__(128) unsigned char product_shared[];
+  const int t = threadIdx.x, warpgroups = blockDim.x / kWarpgroup, values = n / 2;
+  unsigned char* const tile_a = pattern_aligned(product_shared, 0);  // warpgroups·64 rows
+  unsigned char* const tile_b = tile_a + warpgroups * 64 * kRowBytes;  // n rows
+  write_swizzled(tile_a, a, warpgroups * 64);
+  write_swizzled(tile_b, b, n);
+  fence_proxy_async();  // plain stores too must be fenced for wgmma on a GPU
+  __syncthreads();
+  float regs[64];  // N ≤ 128
+  for (int i = 0; i < values; ++i) regs[i] = c[t * values + i];
+  const uint32_t a_start = window_address(tile_a + t / kWarpgroup * 64 * kRowBytes);
+  const uint32_t b_start = window_address(tile_b);
+  wgmma_fence();
+  for (int s = 0; s < steps; ++s) {
+    const uint32_t k_bytes = 32 * (first_k_step + s);  // 16 bf16 further along each row
+    wgmma(regs, n, descriptor(a_start + k_bytes), descriptor(b_start + k_bytes),
+          s == 0 ? accumulate : true);
+  }
+  wgmma_commit();
+  for (int i = 0; i < values; ++i) d_before_wait[t * values + i] = regs[i];
+  wgmma_wait(0);
+  for (int i = 0; i < values; ++i) d[t * values + i] = regs[i];
+}
+
+__global__ void wgmma_misuse_kernel(WgmmaMisuse misuse, float* d, const uint16_t* ones) {
+  extern __shared__ __align__(128) unsigned char misuse_shared[];
+  __shared__ __align__(16) unsigned char static_tile[16];
+  const int t = threadIdx.x, lane = t % 32;
+  if (misuse == WgmmaMisuse::kWindowOfStaticShared) window_address(static_tile);
+  if (misuse == WgmmaMisuse::kWindowOfGlobal) window_address(ones);
+  const int misalignment = misuse == WgmmaMisuse::kTileNotPatternAligned ? kRowBytes : 0;
+  unsigned char* const tile_a = pattern_aligned(misuse_shared, misalignment);  // 64 rows
+  unsigned char* const tile_b = tile_a + 64 * kRowBytes;                         // 16 rows
+  for (int i = t; i < (64 + 16) * kRowValues; i += blockDim.x) {
+    reinterpret_cast<uint16_t*>(tile_a)[i] = kBf16One;  // all of A and B
+  }
+  const bool copies_into_a = misuse == WgmmaMisuse::kCpAsyncNotProxyFenced ||
+                             misuse == WgmmaMisuse::kCpAsyncNotWaitedFor;
+  if (t == 0 && copies_into_a) {
+    cp_async(tile_a, ones);  // A's row 0, columns 0-7: ones again
+    commit();
+    if (misuse != WgmmaMisuse::kCpAsyncNotWaitedFor) wait_group(0);
+  }
+  if (misuse != WgmmaMisuse::kCpAsyncNotProxyFenced) fence_proxy_async();
+  __syncthreads();
+  float regs[8];
+  for (float& r : regs) r = 0.0f;
+  if (misuse != WgmmaMisuse::kNoWgmmaFence) wgmma_fence();
+  const uint64_t swizzle_mode = misuse == WgmmaMisuse::kSwizzleMode2 ? 2 : 1;
+  wgmma(regs, 16, descriptor(window_address(tile_a), swizzle_mode),
+        descriptor(window_address(tile_b)), false);
+  wgmma_commit();
+  // One thread (5, in warp 0) refills a piece of what the wgmma reads of B
+  // before its wait: the piece of columns 8 .. 15 of row 2. The wait is the
+  // warp's (every lane meets there), so whichever lane runs first, thread 5
+  // has written by then.
+  uint16_t* const piece_of_b = swizzled(tile_b, lane / 2, 8 * (lane % 2));
+  if (misuse == WgmmaMisuse::kStoreIntoOperandBeforeWait && t == 5) *piece_of_b = 0x4000;  // 2
+  if (misuse == WgmmaMisuse::kCpAsyncIntoOperandBeforeWait && t == 5) {
+    cp_async(piece_of_b, ones);
+    commit();
+  }
+  if (misuse == WgmmaMisuse::kReturnWithoutWait) return;
+  wgmma_wait(0);
+  wait_group(0);
+  for (int i = 0; i < 8; ++i) d[8 * t + i] = regs[i];
+}
+
 }  // namespace
 
 cudaError_t mma_fragments(float* d, const uint32_t* a, const uint32_t* b, const float* c,
@@ -355,6 +493,21 @@ cudaError_t wmma_lane_changes_fragment(float* d, const __nv_bfloat16* a, const _
 
 cudaError_t wmma_load_at(const __nv_bfloat16* a, int offset, int ldm) {
   wmma_load_at_kernel<<<1, 32>>>(a, offset, ldm);
+  return cudaGetLastError();
+}
+
+cudaError_t wgmma_product(float* d, float* d_before_wait, const uint16_t* a, const uint16_t* b,
+                          const float* c, int warpgroups, int n, int first_k_step, int steps,
+                          bool accumulate) {
+  const size_t shared_bytes = kPatternBytes + (warpgroups * 64 + n) * kRowBytes;
+  wgmma_product_kernel<<<1, warpgroups * kWarpgroup, shared_bytes>>>(
+      d, d_before_wait, a, b, c, n, first_k_step, steps, accumulate);
+  return cudaGetLastError();
+}
+
+cudaError_t wgmma_misuse(WgmmaMisuse misuse, int threads, float* d, const uint16_t* ones) {
+  const size_t shared_bytes = kPatternBytes + kRowBytes + (64 + 16) * kRowBytes;
+  wgmma_misuse_kernel<<<1, threads, shared_bytes>>>(misuse, d, ones);
   return cudaGetLastError();
 }
 

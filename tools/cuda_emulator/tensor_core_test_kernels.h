@@ -81,4 +81,48 @@ cudaError_t wmma_lane_changes_fragment(float* d, const __nv_bfloat16* a, const _
 // load_matrix_sync from a + offset (elements).
 cudaError_t wmma_load_at(const __nv_bfloat16* a, int offset, int ldm);
 
+// wgmma.mma_async.m64nNk16 (Hopper's warpgroup MMA), called through the
+// emulator's wgmma_m64nNk16_bf16 with N given directly. Its operands lie in
+// dynamic shared memory as the kernel writes them by its own formula for
+// the 128-byte swizzle: row r of a tile (64 bf16, 128 bytes), 16-byte piece c
+// (columns 8c .. 8c+7), at tile + r·128 + (c ^ r % 8)·16, the tile starting
+// where the shared-window address is a multiple of 1024 (so 8-row groups are
+// 1024 bytes apart). Descriptors are encoded as chapter 17's wgmma_ptx.cuh
+// encodes them.
+//
+// One block of `warpgroups` warpgroups (128 threads each), n a multiple of 8
+// up to 128. a holds warpgroups·64 rows of 64 bf16 (row-major; warpgroup g
+// multiplies rows 64g .. 64g+63, through its own descriptor), b holds n rows
+// of 64 bf16 (B as (n, k)). Each thread starts with its n/2 registers from
+// c[t·n/2 ..], issues `steps` wgmma into them in one commit group, step s
+// multiplying columns 16(first_k_step + s) .. +15 of A and B (32 bytes
+// further along each row per k step), the first with `accumulate`, the rest
+// with accumulate = true, and waits. It writes its registers to
+// d_before_wait[t·n/2 ..] after the commit and before the wait, and to
+// d[t·n/2 ..] after it.
+cudaError_t wgmma_product(float* d, float* d_before_wait, const uint16_t* a, const uint16_t* b,
+                          const float* c, int warpgroups, int n, int first_k_step, int steps,
+                          bool accumulate);
+
+// What wgmma_misuse does wrong; kNone is the same kernel done right.
+enum class WgmmaMisuse {
+  kNone,
+  kNoWgmmaFence,                  // a wgmma without a wgmma.fence before it
+  kCpAsyncNotProxyFenced,         // thread 0's cp.async into A waited for, no fence.proxy.async
+  kCpAsyncNotWaitedFor,           // thread 0's cp.async into A issued, not waited for
+  kStoreIntoOperandBeforeWait,    // warp 0 stores into B after the wgmma, before its wait
+  kCpAsyncIntoOperandBeforeWait,  // warp 0 issues cp.async into B before the wgmma's wait
+  kTileNotPatternAligned,         // A starts 128 bytes past a 1024-byte boundary
+  kSwizzleMode2,                  // A's descriptor asks for the 64-byte swizzle
+  kReturnWithoutWait,             // every thread returns before wgmma.wait_group
+  kWindowOfStaticShared,          // the shared-window address of a static __shared__ array
+  kWindowOfGlobal,                // the shared-window address of device (global) memory
+};
+// One block of `threads` threads, every element of the tiles of A (64 rows)
+// and B (16 rows) 1: one wgmma m64n16k16 with accumulate = false, committed
+// and waited for, every step done right but `misuse`. The cp.async copies
+// copy `ones` (8 bf16 ones, device memory). Thread t writes its 8 registers
+// to d[8t ..] (16 each, done right).
+cudaError_t wgmma_misuse(WgmmaMisuse misuse, int threads, float* d, const uint16_t* ones);
+
 }  // namespace gpt_emu::testing
