@@ -30,6 +30,8 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <atomic>
+
 #include "chapters/11_cuda_basics/launch.h"
 #include "chapters/17_mixed_precision/bf16_matmul.h"
 #include "chapters/17_mixed_precision/mma_tile.cuh"
@@ -63,7 +65,7 @@ template <int N_TILES, int BK>
 __device__ __forceinline__ void wgmma_slice(float (&acc)[N_TILES][64], const __nv_bfloat16* As,
                                             const __nv_bfloat16* Bs) {
   const uint32_t a = ptx::shared_address(As), b = ptx::shared_address(Bs);
-  ptx::wgmma_fence();  // the accumulators were last touched by other instructions
+  ptx::wgmma_fence();  // orders the accumulators after whatever touched them before
 #pragma unroll
   for (int ks = 0; ks < BK / 16; ++ks) {  // 16 of K: 32 bytes further along each 128-byte row
 #pragma unroll
@@ -158,11 +160,17 @@ bool wgmma_runs_here() {
 #if GPT_CUDA_EMULATED
   return true;
 #else
-  int device = 0, major = 0, minor = 0;
+  // Asked of each device once (every product asks): 0 not yet, 1 no, 2 yes.
+  static std::atomic<int> known[64] = {};
+  int device = 0;
   CUDA_CHECK(cudaGetDevice(&device));
+  if (device >= 0 && device < 64 && known[device].load() != 0) return known[device].load() == 2;
+  int major = 0, minor = 0;
   CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
   CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
-  return major == 9 && minor == 0;
+  const bool sm_90 = major == 9 && minor == 0;
+  if (device >= 0 && device < 64) known[device].store(sm_90 ? 2 : 1);
+  return sm_90;
 #endif
 }
 

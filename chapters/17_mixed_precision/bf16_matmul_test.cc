@@ -35,7 +35,8 @@ struct Shape {
 };
 const Shape kShapes[] = {{37, 65, 72}, {1, 1, 8}, {130, 260, 136}, {128, 128, 64},
                          {3, 200, 520}, {257, 129, 40}};
-const Shape kCandidateShapes[] = {{130, 136, 200}, {5, 300, 72}};
+// K = 392: 7 slices of 64, so that every candidate's pipeline refills its stages.
+const Shape kCandidateShapes[] = {{130, 136, 200}, {5, 300, 72}, {70, 260, 392}};
 
 constexpr size_t kGuard = 64;  // NaN elements after out that nothing may write
 

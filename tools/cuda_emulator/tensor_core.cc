@@ -573,13 +573,19 @@ SwizzledOperand decode(uint64_t desc, const char* which, Site site) {
   SwizzledOperand m;
   m.start = static_cast<uint32_t>(desc & 0x3fffu) << 4;
   m.stride = static_cast<uint32_t>(desc >> 32 & 0x3fffu) << 4;
-  if ((m.start >> 7 & 7u) != 0 || (m.start & 31u) != 0) {
+  if ((m.start >> 7 & 7u) != 0) {
     failf(site,
-          "wgmma.mma_async: %s starts at shared address 0x%x; with the 128-byte swizzle the "
-          "emulator models an operand whose 16 columns start in the first 128-byte row of a "
-          "1024-byte-aligned 8-row pattern, 0, 32, 64 or 96 bytes into it (is the tile "
-          "1024-byte aligned by its shared address?)",
-          which, m.start);
+          "wgmma.mma_async: %s starts at shared address 0x%x, in row %u of a 1024-byte 8-row "
+          "pattern; with the 128-byte swizzle the emulator models an operand that starts in "
+          "the pattern's first row (is the tile 1024-byte aligned by its shared address?)",
+          which, m.start, m.start >> 7 & 7u);
+  }
+  if ((m.start & 31u) != 0) {
+    failf(site,
+          "wgmma.mma_async: %s starts at shared address 0x%x, %u bytes into its 128-byte row; "
+          "its 16 columns start 0, 32, 64 or 96 bytes in (from a tile aligned to 1024 bytes "
+          "by its shared address, a step of 16 along K is 32 bytes)",
+          which, m.start, m.start & 127u);
   }
   if (m.stride == 0) failf(site, "wgmma.mma_async: %s's stride byte offset is 0", which);
   return m;

@@ -606,8 +606,8 @@ TEST(WgmmaDeathTest, ItsOperandsMustNotChangeBeforeItsWait) {
 
 TEST(WgmmaDeathTest, OnlyThe128ByteSwizzleFromA1024ByteBoundary) {
   expect_wgmma_misuse_dies(WgmmaMisuse::kTileNotPatternAligned,
-                           "wgmma.mma_async: A starts at shared address 0x[0-9a-f]+; with the "
-                           "128-byte swizzle");
+                           "wgmma.mma_async: A starts at shared address 0x[0-9a-f]+, in row 1 "
+                           "of a 1024-byte 8-row pattern");
   expect_wgmma_misuse_dies(WgmmaMisuse::kSwizzleMode2,
                            "wgmma.mma_async: A's descriptor asks for swizzle mode 2; the "
                            "emulator models only mode 1");
