@@ -608,9 +608,18 @@ TEST(WgmmaDeathTest, OnlyThe128ByteSwizzleFromA1024ByteBoundary) {
   expect_wgmma_misuse_dies(WgmmaMisuse::kTileNotPatternAligned,
                            "wgmma.mma_async: A starts at shared address 0x[0-9a-f]+, in row 1 "
                            "of a 1024-byte 8-row pattern");
+  expect_wgmma_misuse_dies(WgmmaMisuse::kStartNotOn32ByteStep,
+                           "wgmma.mma_async: A starts at shared address 0x[0-9a-f]+, 16 bytes "
+                           "into its 128-byte row");
   expect_wgmma_misuse_dies(WgmmaMisuse::kSwizzleMode2,
                            "wgmma.mma_async: A's descriptor asks for swizzle mode 2; the "
                            "emulator models only mode 1");
+}
+
+TEST(WgmmaDeathTest, WgmmaChainedOnTheSameRegistersHaveOneN) {
+  expect_wgmma_misuse_dies(WgmmaMisuse::kChainedWithAnotherN,
+                           "wgmma.mma_async of N = 8 accumulates into registers whose unfinished "
+                           "wgmma has N = 16");
 }
 
 TEST(WgmmaDeathTest, EveryThreadMustWaitBeforeItReturns) {

@@ -369,8 +369,12 @@ __global__ void wgmma_misuse_kernel(WgmmaMisuse misuse, float* d, const uint16_t
   for (float& r : regs) r = 0.0f;
   if (misuse != WgmmaMisuse::kNoWgmmaFence) wgmma_fence();
   const uint64_t swizzle_mode = misuse == WgmmaMisuse::kSwizzleMode2 ? 2 : 1;
-  wgmma(regs, 16, descriptor(window_address(tile_a), swizzle_mode),
+  const uint32_t k_offset = misuse == WgmmaMisuse::kStartNotOn32ByteStep ? 16 : 0;
+  wgmma(regs, 16, descriptor(window_address(tile_a) + k_offset, swizzle_mode),
         descriptor(window_address(tile_b)), false);
+  if (misuse == WgmmaMisuse::kChainedWithAnotherN) {  // N = 8 into the N = 16 registers
+    wgmma(regs, 8, descriptor(window_address(tile_a)), descriptor(window_address(tile_b)), true);
+  }
   wgmma_commit();
   // One thread (5, in warp 0) refills a piece of what the wgmma reads of B
   // before its wait: the piece of columns 8 .. 15 of row 2. The wait is the

@@ -110,9 +110,11 @@ enum class WgmmaMisuse {
   kNoWgmmaFence,                  // a wgmma without a wgmma.fence before it
   kCpAsyncNotProxyFenced,         // thread 0's cp.async into A waited for, no fence.proxy.async
   kCpAsyncNotWaitedFor,           // thread 0's cp.async into A issued, not waited for
-  kStoreIntoOperandBeforeWait,    // warp 0 stores into B after the wgmma, before its wait
-  kCpAsyncIntoOperandBeforeWait,  // warp 0 issues cp.async into B before the wgmma's wait
+  kStoreIntoOperandBeforeWait,    // thread 5 stores into B after the wgmma, before its wait
+  kCpAsyncIntoOperandBeforeWait,  // thread 5 issues cp.async into B before the wgmma's wait
   kTileNotPatternAligned,         // A starts 128 bytes past a 1024-byte boundary
+  kStartNotOn32ByteStep,          // A's descriptor starts 16 bytes into its row
+  kChainedWithAnotherN,           // a wgmma of N = 8 accumulates into an unfinished N = 16
   kSwizzleMode2,                  // A's descriptor asks for the 64-byte swizzle
   kReturnWithoutWait,             // every thread returns before wgmma.wait_group
   kWindowOfStaticShared,          // the shared-window address of a static __shared__ array
