@@ -35,6 +35,7 @@
 #include "chapters/11_cuda_basics/launch.h"
 #include "chapters/11_cuda_basics/reduce.cuh"
 #include "chapters/13_cuda_attention/flash_attention.h"
+#include "chapters/17_mixed_precision/bf16_piece.cuh"
 #include "chapters/17_mixed_precision/flash_attention_bf16.h"
 #include "chapters/17_mixed_precision/mma_tile.cuh"
 #include "chapters/17_mixed_precision/tensor_core_ptx.cuh"
@@ -85,25 +86,37 @@ __device__ __forceinline__ int64_t row_start(HeadRows rows, int n, int T, int hs
 }
 // end lesson
 
-// x's (N, T, hs) rows, wherever they sit (rows), → out (N, T, hs) bf16,
-// rounded to nearest even: thread i writes elements 8i .. 8i + 7 of out,
-// 8 consecutive columns of one row (hs is a multiple of 8).
-__global__ void heads_to_bf16_kernel(bf16* out, const float* x, HeadRows rows, int T, int hs,
-                                     int64_t pieces) {
+// Up to four fp32 tensors of (N, T, hs) rows, each wherever it sits, to be
+// rounded into one bf16 buffer, one tensor after another.
+struct HeadSources {
+  static constexpr int kMost = 4;
+  const float* x[kMost];
+  HeadRows rows[kMost];
+  int count = 0;
+};
+
+// Tensor blockIdx.y of `sources` → out + blockIdx.y·N·T·hs, (N, T, hs) bf16,
+// rounded to nearest even: thread i writes elements 8i .. 8i + 7 of it, 8
+// consecutive columns of one row (hs is a multiple of 8), as one 16-byte store.
+__global__ void heads_to_bf16_kernel(bf16* out, HeadSources sources, int T, int hs,
+                                     int64_t per_tensor) {  // pieces of each tensor
   const int64_t i = global_thread();
-  if (i >= pieces) return;
+  if (i >= per_tensor) return;
+  const int which = blockIdx.y;
   const int64_t e = i * kPiece, r = e / hs;  // r = n·T + t
   const int d = static_cast<int>(e % hs), n = static_cast<int>(r / T), t = static_cast<int>(r % T);
-  const float* src = x + row_start(rows, n, T, hs, t) + d;
+  const float* src = sources.x[which] + row_start(sources.rows[which], n, T, hs, t) + d;
+  pieces::Piece piece;
 #pragma unroll
-  for (int j = 0; j < kPiece; j += 2) {
-    reinterpret_cast<__nv_bfloat162*>(out + e)[j / 2] = __floats2bfloat162_rn(src[j], src[j + 1]);
-  }
+  for (int j = 0; j < kPiece; j += 2) piece.pair[j / 2] = __floats2bfloat162_rn(src[j], src[j + 1]);
+  reinterpret_cast<pieces::Piece*>(out + which * per_tensor * kPiece)[i] = piece;
 }
 
-void heads_to_bf16(bf16* out, const float* x, HeadRows rows, int N, int T, int hs) {
-  const int64_t pieces = int64_t(N) * T * hs / kPiece;
-  heads_to_bf16_kernel<<<grid_size(pieces, 256), 256>>>(out, x, rows, T, hs, pieces);
+// Every tensor of `sources` into out, in one launch.
+void heads_to_bf16(bf16* out, const HeadSources& sources, int N, int T, int hs) {
+  const int64_t per_tensor = int64_t(N) * T * hs / kPiece;
+  const dim3 grid(grid_size(per_tensor, 256), sources.count);
+  heads_to_bf16_kernel<<<grid, 256>>>(out, sources, T, hs, per_tensor);
   CUDA_CHECK(cudaGetLastError());
 }
 
@@ -494,9 +507,7 @@ void forward_on_rows(float* out, HeadRows out_rows, float* lse, const float* q, 
   const int64_t count = int64_t(N) * T * hs;  // elements of each of q, k, v
   static GrowingDeviceBuffer<bf16> scratch;  // q, k, v in bf16: (3, N, T, hs)
   bf16* const qkv = scratch.at_least(3 * count);
-  heads_to_bf16(qkv, q, in_rows, N, T, hs);
-  heads_to_bf16(qkv + count, k, in_rows, N, T, hs);
-  heads_to_bf16(qkv + 2 * count, v, in_rows, N, T, hs);
+  heads_to_bf16(qkv, HeadSources{{q, k, v}, {in_rows, in_rows, in_rows}, 3}, N, T, hs);
   if (hs == 32) {
     forward<32>(out, out_rows, lse, qkv, qkv + count, qkv + 2 * count, N, T);
   } else {
@@ -514,10 +525,8 @@ void backward_on_rows(float* dq, float* dk, float* dv, HeadRows grad_rows, const
   static GrowingDeviceBuffer<float> row_dots;  // D: (N, T)
   bf16* const inputs = scratch.at_least(4 * count);
   float* const D = row_dots.at_least(rows);
-  heads_to_bf16(inputs, q, in_rows, N, T, hs);
-  heads_to_bf16(inputs + count, k, in_rows, N, T, hs);
-  heads_to_bf16(inputs + 2 * count, v, in_rows, N, T, hs);
-  heads_to_bf16(inputs + 3 * count, dout, out_rows, N, T, hs);
+  heads_to_bf16(inputs, HeadSources{{q, k, v, dout}, {in_rows, in_rows, in_rows, out_rows}, 4},
+                N, T, hs);
   // D from the fp32 dout and out: D = Σ_s P dP only up to the roundings,
   // and its own error should not add 2^-8 to every dS.
   row_dots_kernel<<<grid_size(rows, 256), 256>>>(D, dout, out, out_rows, T, hs, rows);
