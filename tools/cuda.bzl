@@ -67,8 +67,8 @@ def _cuda_objects_impl(ctx):
         args.add_all(include_dirs, before_each = "-isystem")
         args.add_all(ctx.attr.copts)
         ctx.actions.run(
-            executable = NVCC,
-            arguments = [args],
+            executable = ctx.executable._nvcc_checked,
+            arguments = [NVCC, args],
             inputs = depset([src], transitive = [headers]),
             outputs = [obj],
             mnemonic = "NvccCompile",
@@ -87,6 +87,13 @@ cuda_objects = rule(
         "copts": attr.string_list(),
         # The GPUs to compile for, in place of CUDA_ARCH_FLAGS (empty: those).
         "arch_flags": attr.string_list(),
+        # nvcc, failing the compile where ptxas serialized wgmma.
+        "_nvcc_checked": attr.label(
+            default = "//tools:nvcc_checked.sh",
+            allow_single_file = True,
+            executable = True,
+            cfg = "exec",
+        ),
     },
 )
 
