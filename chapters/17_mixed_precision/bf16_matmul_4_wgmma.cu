@@ -150,9 +150,12 @@ void launch(Bf16* out, const Bf16* A, const Bf16* B, int M, int N, int K) {
 using Candidate0 = Shape<2, 1, 4>;  // 128×128; 129 KiB
 using Candidate1 = Shape<2, 2, 3>;  // 128×256; 145 KiB
 using Candidate2 = Shape<2, 2, 4>;  // 128×256; 193 KiB
+using Candidate3 = Shape<2, 1, 3>;  // 128×128; 97 KiB: two blocks fit an SM, one's
+                                    // epilogue can overlap the other's products
 using Default = Candidate2;
 
-const char* const kCandidateNames[] = {"128x128x64_s4", "128x256x64_s3", "128x256x64_s4"};
+const char* const kCandidateNames[] = {"128x128x64_s4", "128x256x64_s3", "128x256x64_s4",
+                                       "128x128x64_s3"};
 
 }  // namespace
 
@@ -183,7 +186,7 @@ void matmul_wgmma_f32(float* out, const Bf16* A, const Bf16* B, int M, int N, in
   launch_to<Default>(F32Out{out, bias, accumulate}, A, B, M, N, K);
 }
 
-int wgmma_candidates() { return 3; }
+int wgmma_candidates() { return 4; }
 const char* wgmma_candidate_name(int i) { return kCandidateNames[i]; }
 
 void matmul_wgmma_candidate(int i, Bf16* out, const Bf16* A, const Bf16* B, int M, int N,
@@ -191,7 +194,8 @@ void matmul_wgmma_candidate(int i, Bf16* out, const Bf16* A, const Bf16* B, int 
   switch (i) {
     case 0: launch<Candidate0>(out, A, B, M, N, K); break;
     case 1: launch<Candidate1>(out, A, B, M, N, K); break;
-    default: launch<Candidate2>(out, A, B, M, N, K); break;
+    case 2: launch<Candidate2>(out, A, B, M, N, K); break;
+    default: launch<Candidate3>(out, A, B, M, N, K); break;
   }
 }
 
