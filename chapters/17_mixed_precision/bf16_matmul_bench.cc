@@ -117,6 +117,12 @@ void fp32_bench(benchmark::State& state, const Shape& s) {
 int main(int argc, char** argv) {
   if (!gpt::cuda::announce_gpu()) return 0;
   namespace internal = gpt::cuda::bf16_matmul_internal;
+  auto register_row = [](const gpt::Shape& shape, const gpt::Variant& v) {
+    const std::string name = std::string("bf16/") + shape.name + "/" + v.name;
+    benchmark::RegisterBenchmark(name.c_str(), [shape, v](benchmark::State& state) {
+      gpt::bf16_bench(state, shape, v);
+    })->UseManualTime()->MinTime(0.2)->Unit(benchmark::kMillisecond);
+  };
   for (const gpt::Shape& shape : gpt::kShapes) {
     std::vector<gpt::Variant> variants = {{"cublaslt", 0}};
     if (std::string(shape.name) == "gpt2_fc") {
@@ -133,12 +139,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < internal::pipelined_candidates(); ++i) {
       variants.push_back({std::string("v3_") + internal::pipelined_candidate_name(i), 3, i});
     }
-    for (const gpt::Variant& v : variants) {
-      const std::string name = std::string("bf16/") + shape.name + "/" + v.name;
-      benchmark::RegisterBenchmark(name.c_str(), [shape, v](benchmark::State& state) {
-        gpt::bf16_bench(state, shape, v);
-      })->UseManualTime()->MinTime(0.2)->Unit(benchmark::kMillisecond);
-    }
+    for (const gpt::Variant& v : variants) register_row(shape, v);
     if (std::string(shape.name) == "square") {
       benchmark::RegisterBenchmark("fp32/square/cublas_sgemm", [shape](benchmark::State& state) {
         gpt::fp32_bench(state, shape);
@@ -154,12 +155,7 @@ int main(int argc, char** argv) {
       for (int i = 0; i < internal::wgmma_candidates(); ++i) {
         variants.push_back({std::string("v4_") + internal::wgmma_candidate_name(i), 4, i});
       }
-      for (const gpt::Variant& v : variants) {
-        const std::string name = std::string("bf16/") + shape.name + "/" + v.name;
-        benchmark::RegisterBenchmark(name.c_str(), [shape, v](benchmark::State& state) {
-          gpt::bf16_bench(state, shape, v);
-        })->UseManualTime()->MinTime(0.2)->Unit(benchmark::kMillisecond);
-      }
+      for (const gpt::Variant& v : variants) register_row(shape, v);
     }
   }
   benchmark::Initialize(&argc, argv);
